@@ -1,0 +1,61 @@
+"""The root click group; built-in commands and plugin commands are attached here."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from .output import fail
+
+
+class JsonAwareGroup(click.Group):
+    """Reports usage errors as ``{"error": ...}`` (exit 2) when ``--json`` was given."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        argv = list(args[0]) if args and args[0] is not None else sys.argv[1:]
+        if "--json" not in argv:
+            return super().main(*args, **kwargs)
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            fail({"code": "invalid_request", "message": exc.format_message(), "retryable": False,
+                  "provider": None, "param": None, "retry_after": None}, True, status=2)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            sys.exit(1)
+
+
+@click.group(cls=JsonAwareGroup)
+@click.version_option(package_name="imagegate")
+def cli() -> None:
+    """Generate and edit images with any provider.
+
+    Runs offline with the built-in `placeholder` model; set PROVIDERS__OPENAI__API_KEY or
+    PROVIDERS__REPLICATE__API_TOKEN to use real models. `imagegate models` lists them.
+    """
+
+
+@cli.group()
+def serve() -> None:
+    """Serve the gateway (servers come from front-end plugins)."""
+
+
+def build_cli() -> click.Group:
+    from ..plugins import make_plugin_manager
+    from . import images, info
+
+    images.attach(cli)
+    info.attach(cli)
+    pm = make_plugin_manager()
+    pm.hook.register_commands(cli=cli)
+    pm.hook.serve_subcommand(serve=serve)
+    if not serve.commands:
+        serve.help = "Serve the gateway. No front-end is installed: pip install imagegate-http or imagegate-mcp."
+    return cli
+
+
+def main() -> None:
+    build_cli()(prog_name="imagegate")

@@ -1,0 +1,218 @@
+"""Image commands: generate, edit, vary, get, list, delete."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .output import emit_json, fail, progress_printer, run_async
+
+if TYPE_CHECKING:
+    from ..catalog import Operation
+    from ..gateway import Gateway
+    from ..models import ImageOut, ImageResult
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+
+
+def _common(fn: Any) -> Any:
+    for option in reversed([
+        click.option("-m", "--model", help="Model id or alias (default: GATEWAY__DEFAULT_MODEL)."),
+        click.option("--size", help="WxH, e.g. 1024x1024 (see `imagegate models`)."),
+        click.option("-n", "n", type=int, help="Number of images."),
+        click.option("--param", "params", multiple=True, metavar="K=V",
+                     help="A model parameter, converted to its declared type; repeatable."),
+        click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path),
+                     help="Also write a copy of each image here; the printed path is the copy."),
+        JSON_OPTION,
+        click.option("--dry-run", is_flag=True, help="Validate and price the request without making it."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
+def _split_params(pairs: tuple[str, ...], as_json: bool) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            fail({"code": "invalid_request", "message": f"--param {pair!r} is not K=V", "retryable": False,
+                  "provider": None, "param": "param", "retry_after": None}, as_json, status=2)
+        params[key.strip()] = value
+    return params
+
+
+async def _run(operation: Operation, *, prompt: str | None, images: tuple[str, ...], mask: str | None,
+               model: str | None, size: str | None, n: int | None, params: tuple[str, ...],
+               output_dir: Path | None, as_json: bool, dry_run: bool) -> None:
+    from ..gateway import open_gateway
+    from ..models import ImageInput, ImageRequest
+
+    raw = _split_params(params, as_json)
+    async with open_gateway() as gateway:
+        spec = await gateway.resolve_model(model)
+        typed = {k: spec.params[k].coerce(v) if k in spec.params else v for k, v in raw.items()}
+        request = ImageRequest(
+            prompt=prompt, model=model, size=size, n=n, params=typed,
+            images=[ImageInput.parse(ref) for ref in images],
+            mask=ImageInput.parse(mask) if mask else None,
+        )
+        if dry_run:
+            estimate = await gateway.estimate(operation, request)
+            if as_json:
+                emit_json(estimate)
+            else:
+                cost = estimate["cost"]["estimated_usd"]
+                price = "unknown" if cost is None else f"${cost:.4f}"
+                click.echo(f"{estimate['model']} ({estimate['provider']}): valid; estimated cost {price}")
+            return
+        progress = progress_printer(sys.stderr.isatty() and not as_json)
+        result = await gateway.run(operation, request, frontend="cli", progress=progress, trusted_paths=True)
+        if output_dir is not None:
+            _copy_out(result, output_dir)
+        _print_result(result, as_json)
+
+
+def _copy_out(result: ImageResult, output_dir: Path) -> None:
+    from ..imagetype import EXTENSIONS
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for image in result.images:
+        target = output_dir / f"{image.id}.{EXTENSIONS[image.mime_type]}"
+        if image.data is not None:
+            target.write_bytes(image.data)
+        elif image.path:
+            shutil.copyfile(image.path, target)
+        image.path = str(target)
+
+
+def _metadata_path(image: ImageOut) -> str | None:
+    if not image.path:
+        return None
+    return str(Path(image.path).with_suffix(".json"))
+
+
+def _print_result(result: ImageResult, as_json: bool) -> None:
+    if as_json:
+        emit_json(result.contract())
+        return
+    for image in result.images:
+        click.echo(image.path or image.url)
+        meta = _metadata_path(image)
+        if meta and Path(meta).exists():
+            click.echo(meta)
+    cost = result.cost.actual_usd if result.cost.actual_usd is not None else result.cost.estimated_usd
+    price = "" if cost is None else f", ${cost:.4f}"
+    ids = " ".join(image.id for image in result.images)
+    click.echo(f"{result.model} ({result.provider}{price}): {ids}", err=True)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+
+
+@click.command()
+@click.argument("prompt")
+@_common
+def generate(prompt: str, **kwargs: Any) -> None:
+    """Generate images from PROMPT; prints each image's path and its metadata JSON's path."""
+    run_async(lambda: _run("generate", prompt=prompt, images=(), mask=None, **kwargs), kwargs["as_json"])
+
+
+@click.command()
+@click.argument("images", nargs=-1, required=True)
+@click.option("--prompt", required=True, help="What to change.")
+@click.option("--mask", help="PNG whose transparent areas are edited.")
+@_common
+def edit(images: tuple[str, ...], prompt: str, mask: str | None, **kwargs: Any) -> None:
+    """Edit IMAGE(s): paths, stored image ids, or https URLs."""
+    run_async(lambda: _run("edit", prompt=prompt, images=images, mask=mask, **kwargs), kwargs["as_json"])
+
+
+@click.command()
+@click.argument("image")
+@_common
+def vary(image: str, **kwargs: Any) -> None:
+    """Make variations of IMAGE (a path or a stored image id)."""
+    run_async(lambda: _run("variation", prompt=None, images=(image,), mask=None, **kwargs), kwargs["as_json"])
+
+
+async def _get(gateway: Gateway, image_id: str) -> dict[str, Any]:
+    image = await gateway.describe(image_id)
+    metadata = await gateway.metadata(image_id)
+    return {
+        "images": [image.as_dict()],
+        "model": metadata.get("model"),
+        "provider": metadata.get("provider"),
+        "revised_prompt": metadata.get("revised_prompt"),
+        "cost": metadata.get("cost", {"estimated_usd": None, "actual_usd": None}),
+        "request_id": metadata.get("request_id"),
+    }
+
+
+@click.command()
+@click.argument("image_id")
+@JSON_OPTION
+def get(image_id: str, as_json: bool) -> None:
+    """Show a stored image: its path, a fresh URL and its metadata."""
+    from ..gateway import open_gateway
+
+    async def go() -> None:
+        async with open_gateway() as gateway:
+            found = await _get(gateway, image_id)
+            if as_json:
+                emit_json(found)
+                return
+            image = found["images"][0]
+            click.echo(image["path"] or image["url"])
+            click.echo(f"url: {image['url']}")
+            click.echo(f"{image['mime_type']} {image['width']}x{image['height']} {image['bytes']} bytes "
+                       f"sha256 {image['sha256']} model {found['model']}")
+
+    run_async(go, as_json)
+
+
+@click.command(name="list")
+@click.option("--limit", type=int, default=50, show_default=True)
+@JSON_OPTION
+def list_images(limit: int, as_json: bool) -> None:
+    """List stored images, newest first."""
+    from ..gateway import open_gateway
+
+    async def go() -> None:
+        async with open_gateway() as gateway:
+            items = await gateway.list(limit=limit)
+            if as_json:
+                emit_json(items)
+                return
+            for item in items:
+                size = f"{item.get('width')}x{item.get('height')}"
+                click.echo(f"{item['id']}  {item.get('created', '')[:19]}  {item.get('model')}  {size}  "
+                           f"{item.get('mime_type')}")
+
+    run_async(go, as_json)
+
+
+@click.command()
+@click.argument("image_id")
+@JSON_OPTION
+def delete(image_id: str, as_json: bool) -> None:
+    """Delete a stored image and its metadata."""
+    from ..gateway import open_gateway
+
+    async def go() -> None:
+        async with open_gateway() as gateway:
+            await gateway.delete(image_id)
+            if as_json:
+                emit_json({"id": image_id, "deleted": True})
+            else:
+                click.echo(f"deleted {image_id}")
+
+    run_async(go, as_json)
+
+
+def attach(cli: click.Group) -> None:
+    for command in (generate, edit, vary, get, list_images, delete):
+        cli.add_command(command)

@@ -1,0 +1,56 @@
+"""How the CLI reports: plain text or one JSON document, and errors with their codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+T = TypeVar("T")
+
+
+def emit_json(value: Any) -> None:
+    import orjson
+
+    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode() + "\n")
+
+
+def fail(error: dict[str, Any], as_json: bool, status: int = 1) -> NoReturn:
+    """Report an error (``{"error": {...}}`` with ``--json``) and exit with ``status``."""
+    if as_json:
+        emit_json({"error": error})
+    else:
+        where = f" [{error['param']}]" if error.get("param") else ""
+        hint = " (retryable)" if error.get("retryable") else ""
+        click.echo(f"error: {error['code']}{where}: {error['message']}{hint}", err=True)
+        if error.get("spool_path"):
+            click.echo(f"the image is kept at {error['spool_path']}", err=True)
+    sys.exit(status)
+
+
+def run_async(coro_fn: Callable[[], Coroutine[Any, Any, T]], as_json: bool) -> T:
+    """Run a coroutine, turning gateway errors into the CLI's error output."""
+    import asyncio
+
+    from ..errors import ImagegateError
+
+    try:
+        return asyncio.run(coro_fn())
+    except ImagegateError as exc:
+        fail(exc.to_dict(), as_json)
+    except KeyboardInterrupt:
+        fail({"code": "timeout", "message": "interrupted", "retryable": True, "provider": None,
+              "param": None, "retry_after": None}, as_json, status=130)
+
+
+def progress_printer(enabled: bool) -> Callable[[str, dict[str, Any]], None]:
+    """Progress lines on stderr when it is a terminal."""
+
+    def show(message: str, data: dict[str, Any]) -> None:
+        if enabled:
+            details = " ".join(f"{k}={v}" for k, v in data.items())
+            click.echo(f"… {message} {details}".rstrip(), err=True)
+
+    return show

@@ -1,0 +1,1 @@
+"""Plugins the core registers itself, exactly as installed plugins are registered."""

@@ -1,0 +1,65 @@
+"""Events the gateway emits through the ``track_event`` hook (metrics, logs, audits)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "Event",
+    "ImageStored",
+    "RequestFailed",
+    "RequestFinished",
+    "RequestStarted",
+    "RetryScheduled",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Common fields: which request, through which front-end, for which model."""
+
+    request_id: str
+    frontend: str
+    provider: str
+    model: str
+    operation: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestStarted(Event):
+    parameters: dict[str, Any] = field(default_factory=dict)
+    prompt: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryScheduled(Event):
+    attempt: int
+    reason: str
+    delay_s: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageStored(Event):
+    image_id: str
+    bytes: int
+    mime_type: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestFinished(Event):
+    duration_s: float
+    images: int
+    bytes: int
+    estimated_usd: float | None
+    actual_usd: float | None
+    retries: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestFailed(Event):
+    duration_s: float
+    code: str
+    retryable: bool
+    message: str
+    retries: int

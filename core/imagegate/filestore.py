@@ -1,0 +1,164 @@
+"""Images on a local disk: ``ROOT/YYYY/MM/DD/<id>.<ext>`` with ``<id>.json`` beside it.
+
+Used by the local storage plugin and by the spool that keeps paid-for images when a backend
+fails. Writes are atomic (temporary file in the same folder, fsync, rename, fsync of the folder),
+the image lands before its metadata so a visible ``.json`` always has its image, nothing is ever
+overwritten, and paths are built only from ids that match the strict id pattern. All disk work
+runs in a thread so the event loop never blocks on a large write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .errors import NotFound, StorageError
+from .ids import is_image_id, shard_of
+
+__all__ = ["FileStore", "atomic_write"]
+
+
+def atomic_write(path: Path, data: bytes | bytearray | memoryview, *, overwrite: bool = False) -> None:
+    """Write ``data`` to ``path`` so that readers see all of it or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # fails if path exists: never overwrite
+            os.unlink(tmp)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class FileStore:
+    """The sharded on-disk layout with atomic writes; synchronous core plus async wrappers."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).expanduser().resolve()
+
+    def folder(self, image_id: str) -> Path:
+        if not is_image_id(image_id):
+            msg = f"no image with id {image_id[:80]!r}"
+            raise NotFound(msg, param="id")
+        year, month, day = shard_of(image_id)
+        return self.root / year / month / day
+
+    def meta_path(self, image_id: str) -> Path:
+        return self.folder(image_id) / f"{image_id}.json"
+
+    def image_path(self, image_id: str, extension: str) -> Path:
+        return self.folder(image_id) / f"{image_id}.{extension}"
+
+    # synchronous parts (run in threads) -------------------------------------------------------
+
+    def check_writable_sync(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe = self.root / f".probe-{os.getpid()}"
+            atomic_write(probe, b"ok", overwrite=True)
+            probe.unlink()
+        except OSError as exc:
+            msg = f"storage root {self.root} is not writable: {exc.strerror or exc}"
+            raise StorageError(msg, retryable=False) from None
+
+    def save_sync(self, image_id: str, extension: str, data: bytes | bytearray | memoryview,
+                  metadata: dict[str, Any]) -> Path:
+        image_path = self.image_path(image_id, extension)
+        try:
+            atomic_write(image_path, data)
+            atomic_write(self.meta_path(image_id), orjson.dumps(metadata, option=orjson.OPT_INDENT_2))
+        except FileExistsError:
+            msg = f"image {image_id} exists already; images are never overwritten"
+            raise StorageError(msg, retryable=False) from None
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                image_path.unlink()
+            msg = f"could not write {image_path.name} under {self.root}: {exc.strerror or exc}"
+            raise StorageError(msg) from None
+        return image_path
+
+    def metadata_sync(self, image_id: str) -> dict[str, Any]:
+        try:
+            return dict(orjson.loads(self.meta_path(image_id).read_bytes()))
+        except FileNotFoundError:
+            msg = f"no image with id {image_id}"
+            raise NotFound(msg, param="id") from None
+
+    def read_sync(self, image_id: str) -> bytes:
+        metadata = self.metadata_sync(image_id)
+        try:
+            return self.image_path(image_id, metadata["extension"]).read_bytes()
+        except FileNotFoundError:
+            msg = f"the file of image {image_id} is missing"
+            raise NotFound(msg, param="id") from None
+
+    def delete_sync(self, image_id: str) -> None:
+        metadata = self.metadata_sync(image_id)
+        self.meta_path(image_id).unlink(missing_ok=True)
+        self.image_path(image_id, metadata["extension"]).unlink(missing_ok=True)
+
+    def ids_sync(self) -> list[str]:
+        """Every stored id, newest day first (ids of one day in reverse name order)."""
+        if not self.root.is_dir():
+            return []
+        found = []
+        for meta in self.root.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]/img_*.json"):
+            image_id = meta.stem
+            if is_image_id(image_id):
+                found.append((meta.stat().st_mtime_ns, image_id))
+        found.sort(reverse=True)
+        return [image_id for _, image_id in found]
+
+    def list_sync(self, limit: int, before: str | None) -> list[dict[str, Any]]:
+        ids = self.ids_sync()
+        if before is not None and before in ids:
+            ids = ids[ids.index(before) + 1 :]
+        out = []
+        for image_id in ids[:limit]:
+            with contextlib.suppress(NotFound):
+                out.append(self.metadata_sync(image_id))
+        return out
+
+    # async wrappers ----------------------------------------------------------------------------
+
+    async def check_writable(self) -> None:
+        await asyncio.to_thread(self.check_writable_sync)
+
+    async def save(self, image_id: str, extension: str, data: bytes | bytearray | memoryview,
+                   metadata: dict[str, Any]) -> Path:
+        return await asyncio.to_thread(self.save_sync, image_id, extension, data, metadata)
+
+    async def metadata(self, image_id: str) -> dict[str, Any]:
+        return await asyncio.to_thread(self.metadata_sync, image_id)
+
+    async def read(self, image_id: str) -> bytes:
+        return await asyncio.to_thread(self.read_sync, image_id)
+
+    async def delete(self, image_id: str) -> None:
+        await asyncio.to_thread(self.delete_sync, image_id)
+
+    async def list(self, limit: int = 50, before: str | None = None) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(self.list_sync, limit, before)

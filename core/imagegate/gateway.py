@@ -1,0 +1,540 @@
+"""The one pipeline every front-end calls.
+
+resolve model -> validate against its spec -> check the provider is ready -> resolve input images
+-> provider call (deadline, concurrency and RPM slot, retries with back-off) -> verify the bytes
+-> store (spooling on failure) -> result. Each step runs inside the plugins' middlewares, and
+events are emitted for metrics and logs, so front-ends and providers stay free of both.
+
+Money rules: nothing is sent before validation passes; once an upstream call may have been paid
+for, its images are finished and stored even if the caller goes away, and stay reachable by id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .catalog import FORMAT_MIME, ModelSpec, Operation, ValidRequest, validate_request
+from .errors import (
+    ImagegateError,
+    InternalError,
+    InvalidRequest,
+    NotFound,
+    StorageError,
+    Timeout,
+    UpstreamError,
+)
+from .events import Event, ImageStored, RequestFailed, RequestFinished, RequestStarted, RetryScheduled
+from .filestore import FileStore
+from .http_client import download, new_session
+from .ids import new_image_id, new_request_id
+from .imagetype import NotAnImage, inspect_image
+from .inputs import resolve_input
+from .limits import ProviderLimiter, backoff_delay
+from .middleware import Middleware, Step, run_wrapped
+from .models import Cost, ImageOut, ImageRequest, ImageResult
+from .pricing import actual_cost, estimate_cost
+from .provider import InputImage, Progress, Provider, ProviderCall, ProviderImage, ProviderResult
+from .registry import ProviderRegistry, StorageRegistry
+from .settings import ProviderSettings, Settings
+
+if TYPE_CHECKING:
+    import aiohttp
+    import pluggy
+
+    from .storage import Storage
+
+__all__ = ["Gateway", "open_gateway"]
+
+log = logging.getLogger("imagegate.gateway")
+T = TypeVar("T")
+
+
+def _no_progress(message: str, data: dict[str, Any]) -> None:
+    return None
+
+
+@dataclass(slots=True)
+class _Job:
+    """One request as it moves through the pipeline."""
+
+    request_id: str
+    frontend: str
+    operation: Operation
+    spec: ModelSpec
+    provider: Provider
+    valid: ValidRequest
+    images: list[InputImage]
+    mask: InputImage | None
+    deadline: float
+    progress: Progress
+    estimated_usd: float | None
+    retries: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def event_fields(self) -> dict[str, str]:
+        return {
+            "request_id": self.request_id,
+            "frontend": self.frontend,
+            "provider": self.spec.provider,
+            "model": self.spec.id,
+            "operation": self.operation,
+        }
+
+
+class Gateway:
+    """Providers, catalog and storage assembled from plugins, and the pipeline over them."""
+
+    def __init__(self, settings: Settings, pm: pluggy.PluginManager, *,
+                 sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
+        self.settings = settings
+        self.pm = pm
+        self.registry = ProviderRegistry()
+        pm.hook.register_providers(register=self.registry, settings=settings)
+        self.registry.apply_config(settings.models, settings.aliases)
+        storages = StorageRegistry()
+        pm.hook.register_storage(register=storages)
+        backend = settings.storage.backend
+        if backend not in storages.factories:
+            allowed = ", ".join(sorted(storages.factories)) or "none installed"
+            msg = f"STORAGE__BACKEND={backend!r} is not available; installed backends: {allowed}"
+            raise InvalidRequest(msg, param="STORAGE__BACKEND")
+        self.storage: Storage = storages.factories[backend](settings)
+        self.spool = FileStore(settings.storage.resolved_spool_dir())
+        self.middlewares: list[Middleware] = [m for m in pm.hook.provider_call_wrapper(gateway=self) if m]
+        self._sleep = sleep or asyncio.sleep
+        self._session: aiohttp.ClientSession | None = None
+        self._limiters: dict[str, ProviderLimiter] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # lifecycle ---------------------------------------------------------------------------------
+
+    async def open(self) -> Gateway:
+        """Check storage is writable and run the plugins' start-up hooks."""
+        await self.storage.check_writable()
+        for result in self.pm.hook.startup(gateway=self):
+            if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+                await result
+        return self
+
+    async def aclose(self) -> None:
+        """Finish paid-for work still running in the background, then close everything."""
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        for provider in self.registry.providers.values():
+            await provider.aclose()
+        await self.storage.aclose()
+        if self._session is not None:
+            await self._session.close()
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The shared outbound HTTP session (created on first use)."""
+        if self._session is None or self._session.closed:
+            self._session = new_session()
+        return self._session
+
+    # catalog -----------------------------------------------------------------------------------
+
+    def models(self) -> list[ModelSpec]:
+        return sorted(self.registry.models.values(), key=lambda spec: (spec.provider, spec.id))
+
+    async def resolve_model(self, name: str | None) -> ModelSpec:
+        """The spec for a short id, qualified id or alias; providers may resolve others."""
+        name = name or self.settings.gateway.default_model
+        found = self.registry.find(name)
+        if found is not None:
+            return found
+        for provider in self.registry.providers.values():
+            spec = await provider.resolve(name, self.session)
+            if spec is not None:
+                return spec
+        return self.registry.lookup(name)  # raises NotFound listing the models
+
+    def provider_settings(self, name: str) -> ProviderSettings:
+        return self.settings.provider(name)
+
+    def _limiter(self, name: str) -> ProviderLimiter:
+        if name not in self._limiters:
+            limits = self.provider_settings(name)
+            self._limiters[name] = ProviderLimiter(
+                name, max_concurrency=limits.max_concurrency, rpm=limits.rpm, sleep=self._sleep
+            )
+        return self._limiters[name]
+
+    # events and middleware ---------------------------------------------------------------------
+
+    def emit(self, event: Event) -> None:
+        """Hand an event to every ``track_event`` implementation; a failing one is only logged."""
+        for impl in self.pm.hook.track_event.get_hookimpls():
+            try:
+                impl.function(gateway=self, event=event)
+            except Exception:
+                log.exception("track_event of plugin %s failed", impl.plugin_name)
+
+    async def wrapped(self, kind: Any, attributes: dict[str, Any], call: Callable[[], Awaitable[T]]) -> T:
+        return await run_wrapped(self.middlewares, Step(kind, attributes), call)
+
+    # the pipeline ------------------------------------------------------------------------------
+
+    async def generate(self, request: ImageRequest, **kwargs: Any) -> ImageResult:
+        return await self.run("generate", request, **kwargs)
+
+    async def edit(self, request: ImageRequest, **kwargs: Any) -> ImageResult:
+        return await self.run("edit", request, **kwargs)
+
+    async def variation(self, request: ImageRequest, **kwargs: Any) -> ImageResult:
+        return await self.run("variation", request, **kwargs)
+
+    async def estimate(self, operation: Operation, request: ImageRequest) -> dict[str, Any]:
+        """Price a request without making it (``--dry-run``); validation still applies."""
+        spec = await self.resolve_model(request.model)
+        valid = self._validate(spec, operation, request)
+        return {
+            "model": spec.id,
+            "provider": spec.provider,
+            "operation": operation,
+            "parameters": valid.effective(spec),
+            "cost": Cost(estimate_cost(spec, valid, len(request.images))).as_dict(),
+            "dry_run": True,
+        }
+
+    async def run(self, operation: Operation, request: ImageRequest, *, frontend: str = "api",
+                  progress: Progress | None = None, trusted_paths: bool = False) -> ImageResult:
+        """Serve one request end to end; raise :class:`~imagegate.errors.ImagegateError`."""
+        request_id = new_request_id()
+        attributes = {"frontend": frontend, "operation": operation, "request_id": request_id,
+                      "model": request.model or self.settings.gateway.default_model}
+        return await self.wrapped("request", attributes, lambda: self._run(
+            operation, request, request_id, frontend, progress or _no_progress, trusted_paths, attributes))
+
+    async def _run(self, operation: Operation, request: ImageRequest, request_id: str, frontend: str,
+                   progress: Progress, trusted_paths: bool, attributes: dict[str, Any]) -> ImageResult:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        job: _Job | None = None
+        try:
+            job = await self._prepare(operation, request, request_id, frontend, progress, trusted_paths)
+            attributes.update(provider=job.spec.provider, model=job.spec.id, n=job.valid.n, size=job.valid.size)
+            self.emit(RequestStarted(**job.event_fields(), parameters=job.valid.params, prompt=job.valid.prompt))
+            work = asyncio.ensure_future(self._call_and_store(job))
+            result = await (work if job.provider.cancellable else self._finish_anyway(work))
+        except ImagegateError as exc:
+            self._emit_failure(job, exc, started, frontend, operation, request, request_id)
+            raise
+        except asyncio.CancelledError:
+            self._emit_failure(job, Timeout("the caller went away"), started, frontend, operation, request,
+                               request_id)
+            raise
+        result.timings["total_ms"] = round((loop.time() - started) * 1000, 3)
+        self.emit(RequestFinished(
+            **job.event_fields(), duration_s=loop.time() - started, images=len(result.images),
+            bytes=sum(image.bytes for image in result.images), estimated_usd=result.cost.estimated_usd,
+            actual_usd=result.cost.actual_usd, retries=job.retries))
+        return result
+
+    def _emit_failure(self, job: _Job | None, exc: ImagegateError, started: float, frontend: str,
+                      operation: Operation, request: ImageRequest, request_id: str) -> None:
+        fields = job.event_fields() if job else {
+            "request_id": request_id, "frontend": frontend, "provider": exc.provider or "unknown",
+            "model": request.model or self.settings.gateway.default_model, "operation": operation}
+        self.emit(RequestFailed(
+            **fields, duration_s=asyncio.get_running_loop().time() - started, code=exc.code,
+            retryable=exc.retryable, message=exc.message, retries=job.retries if job else 0))
+
+    def _validate(self, spec: ModelSpec, operation: Operation, request: ImageRequest) -> ValidRequest:
+        return validate_request(
+            spec, operation, prompt=request.prompt, size=request.size, n=request.n, params=request.params,
+            image_count=len(request.images), has_mask=request.mask is not None)
+
+    async def _prepare(self, operation: Operation, request: ImageRequest, request_id: str, frontend: str,
+                       progress: Progress, trusted_paths: bool) -> _Job:
+        spec = await self.resolve_model(request.model)
+        valid = self._validate(spec, operation, request)
+        provider = self.registry.providers.get(spec.provider)
+        if provider is None:
+            msg = f"model {spec.id} needs the {spec.provider!r} provider plugin, which is not installed"
+            raise NotFound(msg, param="model", provider=spec.provider)
+        provider.check_ready(spec)
+        images = [await resolve_input(self, ref, spec, param="image", trusted_paths=trusted_paths)
+                  for ref in request.images]
+        mask = None
+        if request.mask is not None:
+            mask = await resolve_input(self, request.mask, spec, param="mask", trusted_paths=trusted_paths)
+        timeout_s = self.provider_settings(spec.provider).timeout_s
+        return _Job(
+            request_id=request_id, frontend=frontend, operation=operation, spec=spec, provider=provider,
+            valid=valid, images=images, mask=mask, deadline=asyncio.get_running_loop().time() + timeout_s,
+            progress=progress, estimated_usd=estimate_cost(spec, valid, len(images)))
+
+    async def _finish_anyway(self, work: asyncio.Future[T]) -> T:
+        """Await paid-for work; if the caller is cancelled, let it finish in the background."""
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            if not work.done():
+                task = asyncio.ensure_future(work)
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+                log.info("caller went away; paid-for work continues in the background")
+            raise
+
+    async def _call_and_store(self, job: _Job) -> ImageResult:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        results = await self._call_provider_fanned_out(job)
+        job.timings["upstream_ms"] = round((loop.time() - started) * 1000, 3)
+        store = asyncio.ensure_future(self._store_all(job, results))
+        return await self._finish_anyway(store)
+
+    async def _call_provider_fanned_out(self, job: _Job) -> list[ProviderResult]:
+        """One call, or one per image for models whose API has no count field."""
+        if job.spec.n_param is not None or job.valid.n == 1:
+            return [await self._call_provider(job, job.valid.n)]
+        job.progress("fan_out", {"calls": job.valid.n})
+        return list(await asyncio.gather(*(self._call_provider(job, 1) for _ in range(job.valid.n))))
+
+    async def _call_provider(self, job: _Job, n: int) -> ProviderResult:
+        limits = self.provider_settings(job.spec.provider)
+        limiter = self._limiter(job.spec.provider)
+        loop = asyncio.get_running_loop()
+        max_bytes = int(limits.max_download_mb * 1024 * 1024)
+        attempt = 0
+        try:
+            async with asyncio.timeout_at(job.deadline):
+                while True:
+                    attempt += 1
+                    call = self._provider_call(job, n, attempt, max_bytes)
+                    attributes = {"provider": job.spec.provider, "model": job.spec.id, "attempt": attempt,
+                                  "operation": job.operation, "request_id": job.request_id}
+                    try:
+                        async with limiter.slot(job.deadline):
+                            return await self.wrapped("provider_attempt", attributes,
+                                                      lambda: self._attempt(job.provider, call))
+                    except ImagegateError as exc:
+                        if not exc.retryable or attempt > limits.max_retries:
+                            raise
+                        delay = backoff_delay(attempt, retry_after=exc.retry_after)
+                        if loop.time() + delay >= job.deadline:
+                            raise
+                        job.retries += 1
+                        self.emit(RetryScheduled(**job.event_fields(), attempt=attempt, reason=exc.code,
+                                                 delay_s=delay))
+                        job.progress("retrying", {"attempt": attempt, "reason": exc.code, "delay_s": delay})
+                        await self._sleep(delay)
+        except TimeoutError:
+            msg = f"{job.spec.provider} did not answer within {limits.timeout_s:g} s ({attempt} attempt(s))"
+            raise Timeout(msg, provider=job.spec.provider) from None
+
+    def _provider_call(self, job: _Job, n: int, attempt: int, max_bytes: int) -> ProviderCall:
+        provider_name = job.spec.provider
+
+        async def fetch(url: str) -> bytes:
+            from urllib.parse import urlsplit
+
+            attributes = {"provider": provider_name, "model": job.spec.id, "host": urlsplit(url).hostname}
+            return await self.wrapped("download", attributes, lambda: download(
+                self.session, url, max_bytes=max_bytes, provider=provider_name))
+
+        return ProviderCall(
+            operation=job.operation, model=job.spec, prompt=job.valid.prompt, size=job.valid.size, n=n,
+            params=job.valid.params, images=job.images, mask=job.mask, request_id=job.request_id,
+            attempt=attempt, deadline=job.deadline, session=self.session, download=fetch,
+            progress=job.progress, settings=self.settings)
+
+    async def _attempt(self, provider: Provider, call: ProviderCall) -> ProviderResult:
+        import aiohttp
+
+        try:
+            result = await provider.run(call)
+        except ImagegateError as exc:
+            exc.provider = exc.provider or provider.name
+            raise
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, ConnectionError) as exc:
+            msg = f"connection to {provider.name} failed: {type(exc).__name__}"
+            raise UpstreamError(msg, provider=provider.name) from None
+        except TimeoutError:
+            msg = f"{provider.name} stopped sending data (read timeout)"
+            raise UpstreamError(msg, provider=provider.name) from None
+        except Exception as exc:
+            log.exception("provider %s raised an unexpected %s", provider.name, type(exc).__name__)
+            msg = f"the {provider.name} provider failed unexpectedly ({type(exc).__name__})"
+            raise InternalError(msg, provider=provider.name) from None
+        if not result.images:
+            msg = f"{provider.name} answered without any image"
+            raise UpstreamError(msg, provider=provider.name)
+        return result
+
+    # storing -----------------------------------------------------------------------------------
+
+    async def _store_all(self, job: _Job, results: list[ProviderResult]) -> ImageResult:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        expected_format = job.spec.output_format(job.valid.params)
+        usage = _sum_usage(results)
+        actual = _sum_actual(job.spec, results, usage)
+        outs: list[ImageOut] = []
+        spooled: list[str] = []
+        first_error: StorageError | None = None
+        for result in results:
+            for image in result.images:
+                info = self._verify(job, image, expected_format)
+                out, spool_path, error = await self._store_one(job, result, image, info, actual)
+                outs.append(out)
+                if spool_path:
+                    spooled.append(spool_path)
+                first_error = first_error or error
+        job.timings["store_ms"] = round((loop.time() - started) * 1000, 3)
+        if first_error is not None:
+            where = spooled[0] if spooled else None
+            kept = f"; the image is kept at {where} and stays reachable by its id" if where else ""
+            msg = f"storing the image failed: {first_error.message}{kept}"
+            raise StorageError(msg, spool_path=where, provider=job.spec.provider)
+        revised = next((image.revised_prompt for r in results for image in r.images if image.revised_prompt), None)
+        notes = []
+        if len(results) > 1:
+            notes.append(f"{job.spec.id} makes one image per call; the gateway made {len(results)} calls")
+        return ImageResult(
+            images=outs, model=job.spec.id, provider=job.spec.provider, request_id=job.request_id,
+            cost=Cost(job.estimated_usd, actual), revised_prompt=revised,
+            parameters=job.valid.effective(job.spec), usage=usage, timings=job.timings, notes=notes)
+
+    def _verify(self, job: _Job, image: ProviderImage, expected_format: str) -> Any:
+        declared = image.mime_type or FORMAT_MIME.get(expected_format)
+        try:
+            return inspect_image(image.data, declared)
+        except NotAnImage as exc:
+            msg = f"{job.spec.provider} returned unusable image data: {exc}"
+            raise UpstreamError(msg, provider=job.spec.provider, retryable=False) from None
+
+    async def _store_one(self, job: _Job, result: ProviderResult, image: ProviderImage, info: Any,
+                         actual: float | None) -> tuple[ImageOut, str | None, StorageError | None]:
+        image_id = new_image_id()
+        digest = hashlib.sha256(info.data).hexdigest()
+        metadata = {
+            "id": image_id, "extension": info.extension, "mime_type": info.mime_type, "bytes": len(info.data),
+            "sha256": digest, "width": info.width, "height": info.height,
+            "created": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "prompt": job.valid.prompt, "revised_prompt": image.revised_prompt, "model": job.spec.id,
+            "provider": job.spec.provider, "operation": job.operation,
+            "parameters": job.valid.effective(job.spec), "seed": image.seed,
+            "timings": dict(job.timings),
+            "cost": {"estimated_usd": job.estimated_usd, "actual_usd": actual},
+            "request_id": job.request_id, "provider_request_id": result.provider_request_id,
+            "model_version": result.model_version, "frontend": job.frontend,
+        }
+        attributes = {"provider": job.spec.provider, "model": job.spec.id, "backend": self.storage.name,
+                      "bytes": len(info.data), "image_id": image_id}
+        spool_path = None
+        error = None
+        path: str | None
+        try:
+            path = await self.wrapped("storage_write", attributes,
+                                      lambda: self.storage.save(image_id, info.data, metadata))
+            url = await self.storage.url(image_id, self.settings.gateway.url_ttl_s)
+        except Exception as exc:
+            error = exc if isinstance(exc, StorageError) else StorageError(f"{type(exc).__name__}: {exc}")
+            log.error("storage %s failed for %s: %s; spooling", self.storage.name, image_id, error.message)
+            path, url, spool_path = await self._spool(image_id, info, metadata)
+        else:
+            self.emit(ImageStored(**job.event_fields(), image_id=image_id, bytes=len(info.data),
+                                  mime_type=info.mime_type))
+        out = ImageOut(id=image_id, mime_type=info.mime_type, bytes=len(info.data), sha256=digest,
+                       width=info.width, height=info.height, path=path, url=url,
+                       revised_prompt=image.revised_prompt, data=info.data)
+        return out, spool_path, error
+
+    async def _spool(self, image_id: str, info: Any, metadata: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+        try:
+            spooled = await self.spool.save(image_id, info.extension, info.data, metadata)
+        except Exception:
+            log.critical("image %s could be neither stored nor spooled to %s", image_id, self.spool.root)
+            return None, None, None
+        return str(spooled), spooled.as_uri(), str(spooled)
+
+    # reading stored images ---------------------------------------------------------------------
+
+    async def metadata(self, image_id: str) -> dict[str, Any]:
+        try:
+            return await self.storage.metadata(image_id)
+        except NotFound:
+            return await self.spool.metadata(image_id)
+
+    async def read(self, image_id: str) -> bytes:
+        try:
+            return await self.storage.read(image_id)
+        except NotFound:
+            return await self.spool.read(image_id)
+
+    async def url(self, image_id: str, ttl_s: int | None = None) -> str:
+        ttl = ttl_s or self.settings.gateway.url_ttl_s
+        try:
+            await self.storage.metadata(image_id)
+        except NotFound:
+            metadata = await self.spool.metadata(image_id)
+            return self.spool.image_path(image_id, metadata["extension"]).as_uri()
+        return await self.storage.url(image_id, ttl)
+
+    def local_path(self, image_id: str, metadata: dict[str, Any]) -> str | None:
+        path = self.storage.local_path(image_id, metadata)
+        if path is None:
+            spooled = self.spool.image_path(image_id, metadata["extension"])
+            return str(spooled) if spooled.exists() else None
+        return path
+
+    async def describe(self, image_id: str) -> ImageOut:
+        """A stored image as front-ends present it, with a fresh URL."""
+        metadata = await self.metadata(image_id)
+        return ImageOut(
+            id=image_id, mime_type=metadata["mime_type"], bytes=metadata["bytes"], sha256=metadata["sha256"],
+            width=metadata.get("width"), height=metadata.get("height"),
+            path=self.local_path(image_id, metadata), url=await self.url(image_id),
+            revised_prompt=metadata.get("revised_prompt"))
+
+    async def list(self, limit: int = 50, before: str | None = None) -> list[dict[str, Any]]:
+        return await self.storage.list(limit=limit, before=before)
+
+    async def delete(self, image_id: str) -> None:
+        await self.storage.delete(image_id)
+
+
+def _sum_usage(results: list[ProviderResult]) -> dict[str, int] | None:
+    usages = [r.usage for r in results if r.usage is not None]
+    if not usages:
+        return None
+    total: dict[str, int] = {}
+    for usage in usages:
+        for key, value in usage.as_dict().items():
+            total[key] = total.get(key, 0) + value
+    return total
+
+
+def _sum_actual(spec: ModelSpec, results: list[ProviderResult], usage: dict[str, int] | None) -> float | None:
+    reported = [r.actual_cost_usd for r in results if r.actual_cost_usd is not None]
+    if reported:
+        return round(sum(reported), 6)
+    if usage is None:
+        return None
+    from .pricing import Usage
+
+    return actual_cost(spec, Usage(**usage))
+
+
+@asynccontextmanager
+async def open_gateway(settings: Settings | None = None, pm: pluggy.PluginManager | None = None,
+                       ) -> AsyncIterator[Gateway]:
+    """Build a gateway from the environment and installed plugins, opened, and close it after."""
+    from .plugins import make_plugin_manager
+
+    gateway = Gateway(settings or Settings(), pm or make_plugin_manager())
+    try:
+        await gateway.open()
+        yield gateway
+    finally:
+        await gateway.aclose()

@@ -1,0 +1,106 @@
+"""Every hook a plugin can implement. The whole extension surface of imagegate is this file.
+
+Hooks are synchronous; the objects they hand over (providers, storage backends, middleware) are
+async. pluggy cannot wrap awaited results, so tracing and metering come through
+:func:`provider_call_wrapper` instead of pluggy wrappers. A hook may gain arguments over time; an
+implementation asks only for the ones it needs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from aiohttp import web
+
+    from .events import Event
+    from .gateway import Gateway
+    from .middleware import Middleware
+    from .registry import ProviderRegistry, StorageRegistry
+    from .settings import Settings
+
+hookspec = pluggy.HookspecMarker("imagegate")
+
+
+@hookspec
+def register_providers(register: ProviderRegistry, settings: Settings) -> None:
+    """Register providers and the models they serve.
+
+    Called once when a :class:`~imagegate.gateway.Gateway` is built. Call
+    ``register.add_provider(provider)`` with an object following
+    :class:`~imagegate.provider.Provider`, and ``register.add_model(spec)`` for each
+    :class:`~imagegate.catalog.ModelSpec` it serves. ``settings`` is the effective configuration;
+    read your own section with ``settings.provider(name, YourSettings)``. Return nothing.
+    Do no network I/O here: a missing key is reported by ``Provider.check_ready`` at call time.
+    """
+
+
+@hookspec
+def register_storage(register: StorageRegistry) -> None:
+    """Register storage backends by name.
+
+    Called once when a gateway is built. Call ``register.add_storage(name, factory)`` where
+    ``factory(settings)`` returns an object following :class:`~imagegate.storage.Storage`; the
+    gateway calls the factory of the backend named by ``STORAGE__BACKEND`` only. Return nothing.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add top-level commands to the ``imagegate`` CLI.
+
+    Called once when the CLI starts, with the root click group; add commands with
+    ``cli.add_command``. Import heavy libraries inside the command, not at module level, so
+    ``imagegate --help`` stays fast. Return nothing.
+    """
+
+
+@hookspec
+def serve_subcommand(serve: click.Group) -> None:
+    """Add a server to ``imagegate serve`` (``imagegate serve http``, ``imagegate serve mcp``).
+
+    Called once when the CLI starts, with the ``serve`` click group. The command builds its own
+    gateway with :func:`imagegate.gateway.open_gateway`. Return nothing.
+    """
+
+
+@hookspec
+def register_routes(app: web.Application, gateway: Gateway) -> None:
+    """Add routes to the HTTP front-end's aiohttp application (e.g. ``/metrics``).
+
+    Called once when the HTTP app is created, before it starts. Add routes with
+    ``app.router.add_get(...)``. Routes added here need no gateway key. Return nothing.
+    """
+
+
+@hookspec
+def provider_call_wrapper(gateway: Gateway) -> Middleware | None:
+    """Contribute an async middleware put around every step of a request.
+
+    Called once when a gateway is built. Return ``async def middleware(step, call_next)`` or
+    None. ``step`` is a :class:`~imagegate.middleware.Step` (``kind`` is ``request``,
+    ``provider_attempt``, ``download`` or ``storage_write``, with its attributes); the middleware
+    must ``return await call_next()`` and may observe the result or the exception. Middlewares of
+    several plugins nest in registration order. Used for tracing and metering, so neither
+    providers nor front-ends contain observability code.
+    """
+
+
+@hookspec
+def track_event(gateway: Gateway, event: Event) -> None:
+    """Learn that something happened: a request started, was retried, stored, finished or failed.
+
+    Called synchronously on the event loop for each :mod:`imagegate.events` event; keep it quick
+    and never raise (an exception is logged and ignored). Return nothing.
+    """
+
+
+@hookspec
+def startup(gateway: Gateway) -> Any:
+    """Run when a gateway opens (after storage is checked), e.g. to drain a spool.
+
+    Return None, or an awaitable that the gateway awaits before serving.
+    """

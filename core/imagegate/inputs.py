@@ -1,0 +1,122 @@
+"""Resolving input images (for edits and variations) in one place, before any provider call.
+
+A reference may be a stored image id, a path under the configured allowed roots (the CLI may read
+any path its user names), an https URL on an allowed host that resolves only to public addresses,
+or inline base64. Size and type are checked against the model before money is spent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from .catalog import FORMAT_MIME
+from .errors import ImagegateError, InvalidRequest, NotFound, PermissionDenied
+from .http_client import download, is_public_host
+from .imagetype import NotAnImage, inspect_image
+from .provider import InputImage
+
+if TYPE_CHECKING:
+    from .catalog import ModelSpec
+    from .gateway import Gateway
+    from .models import ImageInput
+
+__all__ = ["resolve_input"]
+
+
+async def resolve_input(gateway: Gateway, ref: ImageInput, spec: ModelSpec, *, param: str,
+                        trusted_paths: bool) -> InputImage:
+    """Load, size-check and type-check one input image."""
+    max_bytes = int(min(spec.max_input_mb, gateway.settings.input.max_mb) * 1024 * 1024)
+    data, filename = await _load(gateway, ref, param=param, trusted_paths=trusted_paths, max_bytes=max_bytes)
+    if len(data) > max_bytes:
+        msg = f"{param} is {len(data)} bytes; {spec.id} takes at most {max_bytes} bytes"
+        raise InvalidRequest(msg, param=param)
+    try:
+        info = inspect_image(data)
+    except NotAnImage as exc:
+        msg = f"{param} is not an image: {exc}"
+        raise InvalidRequest(msg, param=param) from None
+    allowed = {FORMAT_MIME[f] for f in spec.input_formats if f in FORMAT_MIME}
+    if info.mime_type not in allowed:
+        msg = f"{param} is {info.mime_type}; {spec.id} takes {', '.join(spec.input_formats)}"
+        raise InvalidRequest(msg, param=param)
+    name = filename or f"{param}.{info.extension}"
+    return InputImage(bytes(info.data), info.mime_type, name, info.width, info.height)
+
+
+async def _load(gateway: Gateway, ref: ImageInput, *, param: str, trusted_paths: bool,
+                max_bytes: int) -> tuple[bytes, str | None]:
+    value = ref.value
+    if ref.kind == "bytes":
+        return bytes(value) if isinstance(value, (bytes, bytearray)) else value.encode(), ref.filename
+    text = value.decode() if isinstance(value, bytes) else value
+    if ref.kind == "id":
+        try:
+            return await gateway.read(text), ref.filename
+        except NotFound:
+            msg = f"{param}: no stored image with id {text}"
+            raise InvalidRequest(msg, param=param) from None
+    if ref.kind == "base64":
+        return _decode_base64(text, param), ref.filename
+    if ref.kind == "url":
+        return await _fetch(gateway, text, param, max_bytes), ref.filename
+    return await _read_path(gateway, text, param, trusted_paths, max_bytes), Path(text).name
+
+
+def _decode_base64(text: str, param: str) -> bytes:
+    import pybase64
+
+    payload = text.split(",", 1)[1] if text.startswith("data:") else text
+    try:
+        return pybase64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        msg = f"{param} is neither a stored image id, an allowed path or URL, nor valid base64"
+        raise InvalidRequest(msg, param=param) from None
+
+
+async def _read_path(gateway: Gateway, text: str, param: str, trusted: bool, max_bytes: int) -> bytes:
+    path = Path(text).expanduser()
+    resolved = await asyncio.to_thread(path.resolve)
+    if not trusted:
+        roots = [Path(root).expanduser().resolve() for root in gateway.settings.input.allowed_roots]
+        inside = any(resolved == root or root in resolved.parents for root in roots)
+        if not inside:
+            where = ", ".join(str(r) for r in roots) or "none configured (INPUT__ALLOWED_ROOTS)"
+            msg = f"{param}: {text} is outside the allowed input folders ({where})"
+            raise PermissionDenied(msg, param=param)
+
+    def read() -> bytes:
+        size = os.stat(resolved).st_size
+        if size > max_bytes:
+            msg = f"{param} is {size} bytes; the limit is {max_bytes}"
+            raise InvalidRequest(msg, param=param)
+        return resolved.read_bytes()
+
+    try:
+        return await asyncio.to_thread(read)
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        msg = f"{param}: cannot read {text} ({exc.strerror})"
+        raise InvalidRequest(msg, param=param) from None
+
+
+async def _fetch(gateway: Gateway, url: str, param: str, max_bytes: int) -> bytes:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    allowed = gateway.settings.input.allowed_hosts
+    if parts.scheme != "https" or host not in allowed:
+        where = ", ".join(allowed) or "none configured (INPUT__ALLOWED_HOSTS)"
+        msg = f"{param}: only https URLs on allowed hosts are fetched ({where})"
+        raise PermissionDenied(msg, param=param)
+    if not await is_public_host(host):
+        msg = f"{param}: {host} resolves to a private or loopback address"
+        raise PermissionDenied(msg, param=param)
+    try:
+        return bytes(await download(gateway.session, url, max_bytes=max_bytes))
+    except ImagegateError as exc:
+        msg = f"{param}: {exc.message}"
+        raise InvalidRequest(msg, param=param) from None

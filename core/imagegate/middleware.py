@@ -1,0 +1,44 @@
+"""The async middleware chain the gateway puts around each step of a request.
+
+pluggy's hook wrappers cannot see awaited results, so plugins (observability) contribute plain
+async middlewares through the ``provider_call_wrapper`` hook, and the gateway composes them here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+__all__ = ["Middleware", "Step", "StepKind", "run_wrapped"]
+
+T = TypeVar("T")
+StepKind = Literal["request", "provider_attempt", "download", "storage_write"]
+
+
+@dataclass(slots=True)
+class Step:
+    """What is being wrapped, with attributes a tracer may record (no secrets, no payloads).
+
+    A middleware may add to ``result_attributes`` (e.g. bytes written); the gateway fills it too.
+    """
+
+    kind: StepKind
+    attributes: dict[str, Any]
+    result_attributes: dict[str, Any] = field(default_factory=dict)
+
+
+Middleware = Callable[[Step, Callable[[], Awaitable[Any]]], Awaitable[Any]]
+
+
+async def run_wrapped(middlewares: list[Middleware], step: Step, call: Callable[[], Awaitable[T]]) -> T:
+    """Run ``call`` inside every middleware, the first registered outermost."""
+    if not middlewares:
+        return await call()
+
+    async def at(index: int) -> Any:
+        if index == len(middlewares):
+            return await call()
+        return await middlewares[index](step, lambda: at(index + 1))
+
+    return await at(0)

@@ -1,0 +1,129 @@
+"""Request and result shapes shared by every front-end.
+
+Front-ends translate their own input (CLI flags, OpenAI JSON or multipart, MCP tool arguments)
+into an :class:`ImageRequest` and present an :class:`ImageResult`; the gateway does the rest.
+``ImageResult.contract()`` is the object of CONTRACT.md that CLI ``--json`` and MCP return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["Cost", "ImageInput", "ImageOut", "ImageRequest", "ImageResult"]
+
+InputKind = Literal["id", "path", "url", "base64", "bytes"]
+
+
+class ImageInput(BaseModel):
+    """An input image by reference: a stored image id, a path, an https URL, base64, or bytes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: InputKind
+    value: str | bytes = Field(repr=False)
+    filename: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> ImageInput:
+        """Guess the kind of a reference given as text (MCP arguments, CLI arguments)."""
+        from .ids import is_image_id
+
+        if is_image_id(text):
+            return cls(kind="id", value=text)
+        if text.startswith("data:"):
+            return cls(kind="base64", value=text)
+        if text.startswith(("https://", "http://")):
+            return cls(kind="url", value=text)
+        if len(text) > 1024 and "/" not in text[:64].strip("/"):
+            return cls(kind="base64", value=text)
+        return cls(kind="path", value=text)
+
+
+class ImageRequest(BaseModel):
+    """What a caller asks for; validated against the model's spec by the gateway."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str | None = None
+    model: str | None = None
+    size: str | None = None
+    n: int | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    images: list[ImageInput] = Field(default_factory=list)
+    mask: ImageInput | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    estimated_usd: float | None = None
+    actual_usd: float | None = None
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {"estimated_usd": self.estimated_usd, "actual_usd": self.actual_usd}
+
+
+@dataclass(slots=True)
+class ImageOut:
+    """One stored image as every front-end presents it; ``data`` saves a read-back."""
+
+    id: str
+    mime_type: str
+    bytes: int
+    sha256: str
+    width: int | None
+    height: int | None
+    path: str | None
+    url: str | None
+    revised_prompt: str | None = None
+    data: bytes | bytearray | memoryview | None = field(default=None, repr=False)
+
+    @property
+    def uri(self) -> str:
+        return f"imagegate://images/{self.id}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "uri": self.uri,
+            "path": self.path,
+            "url": self.url,
+            "mime_type": self.mime_type,
+            "width": self.width,
+            "height": self.height,
+            "bytes": self.bytes,
+            "sha256": self.sha256,
+        }
+
+
+@dataclass(slots=True)
+class ImageResult:
+    """The outcome of one request: stored images plus what the call cost and how it went."""
+
+    images: list[ImageOut]
+    model: str
+    provider: str
+    request_id: str
+    cost: Cost
+    revised_prompt: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    usage: dict[str, int] | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def contract(self, *, with_paths: bool = True) -> dict[str, Any]:
+        """The structured result of CONTRACT.md (``path`` nulled where it means nothing)."""
+        images = [image.as_dict() for image in self.images]
+        if not with_paths:
+            for image in images:
+                image["path"] = None
+        return {
+            "images": images,
+            "model": self.model,
+            "provider": self.provider,
+            "revised_prompt": self.revised_prompt,
+            "cost": self.cost.as_dict(),
+            "request_id": self.request_id,
+        }

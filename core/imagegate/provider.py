@@ -1,0 +1,140 @@
+"""What a provider plugin implements, and what the gateway hands it for one upstream attempt.
+
+A provider makes exactly one attempt per call and raises :mod:`imagegate.errors` for failures;
+the gateway owns validation, deadlines, concurrency and rate limits, retries, byte verification,
+storage, tracing and metering. So a provider is only the translation between the gateway's
+request and one upstream API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from .pricing import Usage
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from .catalog import ModelSpec, Operation
+
+__all__ = [
+    "BaseProvider",
+    "InputImage",
+    "Progress",
+    "Provider",
+    "ProviderCall",
+    "ProviderImage",
+    "ProviderResult",
+    "Usage",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class InputImage:
+    """An input image, already resolved, size-checked and type-checked by the gateway."""
+
+    data: bytes
+    mime_type: str
+    filename: str
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderImage:
+    """One output image: its bytes, or the bytes already downloaded from an upstream URL."""
+
+    data: bytes | bytearray | memoryview
+    mime_type: str | None = None
+    revised_prompt: str | None = None
+    seed: int | None = None
+
+
+@dataclass(slots=True)
+class ProviderResult:
+    """What one successful upstream attempt produced."""
+
+    images: list[ProviderImage]
+    usage: Usage | None = None
+    provider_request_id: str | None = None
+    model_version: str | None = None
+    actual_cost_usd: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Progress = Callable[[str, dict[str, Any]], None]
+"""Report a status change: ``progress("starting", {"status": "starting"})``."""
+
+
+@dataclass(slots=True)
+class ProviderCall:
+    """One attempt, as the gateway hands it to a provider."""
+
+    operation: Operation
+    model: ModelSpec
+    prompt: str | None
+    size: str | None
+    n: int
+    params: dict[str, Any]
+    images: list[InputImage]
+    mask: InputImage | None
+    request_id: str
+    attempt: int
+    deadline: float
+    session: aiohttp.ClientSession
+    download: Callable[[str], Awaitable[bytes]]
+    progress: Progress
+    settings: Any = None
+
+    def remaining(self) -> float:
+        """Seconds until the request's deadline (event-loop clock)."""
+        import asyncio
+
+        return max(0.0, self.deadline - asyncio.get_running_loop().time())
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """A provider plugin's object, registered with ``register.add_provider``.
+
+    ``cancellable`` says whether abandoning a call stops upstream spending (a Replicate prediction
+    can be cancelled; an OpenAI request, once sent, is paid for, so the gateway finishes and stores
+    it even when the caller goes away).
+    """
+
+    name: str
+    cancellable: bool
+
+    def check_ready(self, model: ModelSpec) -> None:
+        """Raise :class:`~imagegate.errors.AuthenticationError` naming the variable to set
+        when the provider cannot be called (no key); called before any upstream request."""
+
+    async def run(self, call: ProviderCall) -> ProviderResult:
+        """Make one upstream attempt for ``call.operation`` and return the images."""
+
+    async def resolve(self, model_id: str, session: aiohttp.ClientSession) -> ModelSpec | None:
+        """A spec for an id the catalog does not list (e.g. ``replicate/owner/name``), or None."""
+
+    async def aclose(self) -> None:
+        """Release what the provider opened (caches, sessions of its own)."""
+
+
+class BaseProvider:
+    """Defaults for the optional parts of :class:`Provider`; subclass and implement ``run``."""
+
+    name: str = ""
+    cancellable: bool = False
+
+    def check_ready(self, model: ModelSpec) -> None:
+        return None
+
+    async def run(self, call: ProviderCall) -> ProviderResult:
+        raise NotImplementedError
+
+    async def resolve(self, model_id: str, session: aiohttp.ClientSession) -> ModelSpec | None:
+        return None
+
+    async def aclose(self) -> None:
+        return None

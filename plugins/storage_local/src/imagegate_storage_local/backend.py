@@ -1,0 +1,89 @@
+"""The local storage backend: the core's atomic file layout plus URLs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from imagegate.filestore import FileStore
+from imagegate.settings import Settings, default_data_dir, section
+from imagegate.signing import UrlSigner, load_or_create_key
+
+__all__ = ["LocalSettings", "LocalStorage"]
+
+
+class LocalSettings(BaseModel):
+    """``STORAGE__LOCAL__*``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    root: Path | None = None
+
+    def resolved_root(self) -> Path:
+        return (self.root or default_data_dir() / "images").expanduser()
+
+
+class LocalStorage:
+    """Images on this machine's disk."""
+
+    name = "local"
+
+    def __init__(self, root: Path, *, public_url: str | None = None, signing_key: bytes | None = None) -> None:
+        self.files = FileStore(root)
+        self._public_url = public_url
+        self._signing_key = signing_key
+        self._signer: UrlSigner | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LocalStorage:
+        local = section(settings.storage.local, LocalSettings, "storage.local")
+        key = settings.gateway.url_signing_key
+        return cls(local.resolved_root(), public_url=settings.gateway.public_url,
+                   signing_key=key.get_secret_value().encode() if key else None)
+
+    @property
+    def root(self) -> Path:
+        return self.files.root
+
+    def signer(self) -> UrlSigner | None:
+        """The URL signer when a public URL is configured (the key is created on first use)."""
+        if self._public_url is None:
+            return None
+        if self._signer is None:
+            key = self._signing_key or load_or_create_key(self.files.root)
+            self._signer = UrlSigner(key, self._public_url)
+        return self._signer
+
+    async def check_writable(self) -> None:
+        await self.files.check_writable()
+
+    async def save(self, image_id: str, data: bytes | bytearray | memoryview, metadata: dict[str, Any]) -> str:
+        path = await self.files.save(image_id, metadata["extension"], data, metadata)
+        return str(path)
+
+    async def read(self, image_id: str) -> bytes:
+        return await self.files.read(image_id)
+
+    async def metadata(self, image_id: str) -> dict[str, Any]:
+        return await self.files.metadata(image_id)
+
+    def local_path(self, image_id: str, metadata: dict[str, Any]) -> str:
+        return str(self.files.image_path(image_id, metadata["extension"]))
+
+    async def url(self, image_id: str, ttl_s: int) -> str:
+        signer = self.signer()
+        if signer is not None:
+            return signer.url(image_id, ttl_s)
+        metadata = await self.files.metadata(image_id)
+        return self.files.image_path(image_id, metadata["extension"]).as_uri()
+
+    async def list(self, limit: int = 50, before: str | None = None) -> list[dict[str, Any]]:
+        return await self.files.list(limit, before)
+
+    async def delete(self, image_id: str) -> None:
+        await self.files.delete(image_id)
+
+    async def aclose(self) -> None:
+        return None
