@@ -262,6 +262,7 @@ class ModelSpec(BaseModel):
     max_input_images: int = 1
     max_input_mb: float = 50.0
     mask: bool = False
+    streaming: bool = Field(False, description="Can report partial images while generating.")
     pricing: Pricing = Field(default_factory=Pricing)
     options: dict[str, Any] = Field(default_factory=dict, description="Provider-specific extras.")
 
@@ -302,6 +303,7 @@ class ModelSpec(BaseModel):
             "n": {"min": self.n_min, "max": self.n_max},
             "prompt_max_length": self.prompt_max_length,
             "output_formats": self.output_formats,
+            "streaming": self.streaming,
             "parameters": {name: p.json_schema() for name, p in self.params.items()},
         }
 

@@ -75,6 +75,7 @@ class _Job:
     deadline: float
     progress: Progress
     estimated_usd: float | None
+    stream: bool = False
     retries: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -178,8 +179,8 @@ class Gateway:
             except Exception:
                 log.exception("track_event of plugin %s failed", impl.plugin_name)
 
-    async def wrapped(self, kind: Any, attributes: dict[str, Any], call: Callable[[], Awaitable[T]]) -> T:
-        return await run_wrapped(self.middlewares, Step(kind, attributes), call)
+    async def wrapped(self, step: Step, call: Callable[[], Awaitable[T]]) -> T:
+        return await run_wrapped(self.middlewares, step, call)
 
     # the pipeline ------------------------------------------------------------------------------
 
@@ -206,12 +207,19 @@ class Gateway:
         }
 
     async def run(self, operation: Operation, request: ImageRequest, *, frontend: str = "api",
-                  progress: Progress | None = None, trusted_paths: bool = False) -> ImageResult:
-        """Serve one request end to end; raise :class:`~imagegate.errors.ImagegateError`."""
+                  progress: Progress | None = None, trusted_paths: bool = False,
+                  carrier: dict[str, str] | None = None) -> ImageResult:
+        """Serve one request end to end; raise :class:`~imagegate.errors.ImagegateError`.
+
+        ``frontend`` names the caller (cli, http, mcp) for metrics; ``progress`` receives status
+        changes; ``trusted_paths`` lets the CLI read any path its user names; ``carrier`` is the
+        inbound request's headers (trace context).
+        """
         request_id = new_request_id()
         attributes = {"frontend": frontend, "operation": operation, "request_id": request_id,
                       "model": request.model or self.settings.gateway.default_model}
-        return await self.wrapped("request", attributes, lambda: self._run(
+        step = Step("request", attributes, carrier=dict(carrier or {}))
+        return await self.wrapped(step, lambda: self._run(
             operation, request, request_id, frontend, progress or _no_progress, trusted_paths, attributes))
 
     async def _run(self, operation: Operation, request: ImageRequest, request_id: str, frontend: str,
@@ -261,6 +269,9 @@ class Gateway:
         if provider is None:
             msg = f"model {spec.id} needs the {spec.provider!r} provider plugin, which is not installed"
             raise NotFound(msg, param="model", provider=spec.provider)
+        if request.stream and not spec.streaming:
+            msg = f"{spec.id} does not stream partial images; send stream=false"
+            raise InvalidRequest(msg, param="stream")
         provider.check_ready(spec)
         images = [await resolve_input(self, ref, spec, param="image", trusted_paths=trusted_paths)
                   for ref in request.images]
@@ -271,7 +282,7 @@ class Gateway:
         return _Job(
             request_id=request_id, frontend=frontend, operation=operation, spec=spec, provider=provider,
             valid=valid, images=images, mask=mask, deadline=asyncio.get_running_loop().time() + timeout_s,
-            progress=progress, estimated_usd=estimate_cost(spec, valid, len(images)))
+            progress=progress, estimated_usd=estimate_cost(spec, valid, len(images)), stream=request.stream)
 
     async def _finish_anyway(self, work: asyncio.Future[T]) -> T:
         """Await paid-for work; if the caller is cancelled, let it finish in the background."""
@@ -310,13 +321,13 @@ class Gateway:
             async with asyncio.timeout_at(job.deadline):
                 while True:
                     attempt += 1
-                    call = self._provider_call(job, n, attempt, max_bytes)
-                    attributes = {"provider": job.spec.provider, "model": job.spec.id, "attempt": attempt,
-                                  "operation": job.operation, "request_id": job.request_id}
+                    step = Step("provider_attempt", {
+                        "provider": job.spec.provider, "model": job.spec.id, "attempt": attempt,
+                        "operation": job.operation, "request_id": job.request_id})
+                    call = self._provider_call(job, n, attempt, max_bytes, step.outbound_headers)
                     try:
                         async with limiter.slot(job.deadline):
-                            return await self.wrapped("provider_attempt", attributes,
-                                                      lambda: self._attempt(job.provider, call))
+                            return await self.wrapped(step, lambda: self._attempt(job.provider, call))
                     except ImagegateError as exc:
                         if not exc.retryable or attempt > limits.max_retries:
                             raise
@@ -332,21 +343,24 @@ class Gateway:
             msg = f"{job.spec.provider} did not answer within {limits.timeout_s:g} s ({attempt} attempt(s))"
             raise Timeout(msg, provider=job.spec.provider) from None
 
-    def _provider_call(self, job: _Job, n: int, attempt: int, max_bytes: int) -> ProviderCall:
+    def _provider_call(self, job: _Job, n: int, attempt: int, max_bytes: int,
+                       headers: dict[str, str]) -> ProviderCall:
         provider_name = job.spec.provider
 
         async def fetch(url: str) -> bytes:
             from urllib.parse import urlsplit
 
-            attributes = {"provider": provider_name, "model": job.spec.id, "host": urlsplit(url).hostname}
-            return await self.wrapped("download", attributes, lambda: download(
-                self.session, url, max_bytes=max_bytes, provider=provider_name))
+            step = Step("download", {"provider": provider_name, "model": job.spec.id,
+                                     "host": urlsplit(url).hostname})
+            return await self.wrapped(step, lambda: download(
+                self.session, url, max_bytes=max_bytes, provider=provider_name,
+                headers=step.outbound_headers or None))
 
         return ProviderCall(
             operation=job.operation, model=job.spec, prompt=job.valid.prompt, size=job.valid.size, n=n,
             params=job.valid.params, images=job.images, mask=job.mask, request_id=job.request_id,
             attempt=attempt, deadline=job.deadline, session=self.session, download=fetch,
-            progress=job.progress, settings=self.settings)
+            progress=job.progress, settings=self.settings, stream=job.stream, headers=headers)
 
     async def _attempt(self, provider: Provider, call: ProviderCall) -> ProviderResult:
         import aiohttp
@@ -429,14 +443,14 @@ class Gateway:
             "request_id": job.request_id, "provider_request_id": result.provider_request_id,
             "model_version": result.model_version, "frontend": job.frontend,
         }
-        attributes = {"provider": job.spec.provider, "model": job.spec.id, "backend": self.storage.name,
-                      "bytes": len(info.data), "image_id": image_id}
+        step = Step("storage_write", {"provider": job.spec.provider, "model": job.spec.id,
+                                      "backend": self.storage.name, "bytes": len(info.data),
+                                      "image_id": image_id})
         spool_path = None
         error = None
         path: str | None
         try:
-            path = await self.wrapped("storage_write", attributes,
-                                      lambda: self.storage.save(image_id, info.data, metadata))
+            path = await self.wrapped(step, lambda: self.storage.save(image_id, info.data, metadata))
             url = await self.storage.url(image_id, self.settings.gateway.url_ttl_s)
         except Exception as exc:
             error = exc if isinstance(exc, StorageError) else StorageError(f"{type(exc).__name__}: {exc}")
@@ -501,7 +515,35 @@ class Gateway:
         return await self.storage.list(limit=limit, before=before)
 
     async def delete(self, image_id: str) -> None:
-        await self.storage.delete(image_id)
+        try:
+            await self.storage.delete(image_id)
+        except NotFound:
+            await self.spool.delete(image_id)
+
+    async def _stored(self, image_id: str) -> bool:
+        try:
+            await self.storage.metadata(image_id)
+        except NotFound:
+            return False
+        return True
+
+    async def drain_spool(self) -> list[str]:
+        """Move spooled images into the storage backend; return the ids moved.
+
+        Stops at the first failure (the backend is still down); what is left stays spooled.
+        """
+        moved: list[str] = []
+        for image_id in await asyncio.to_thread(self.spool.ids_sync):
+            try:
+                if not await self._stored(image_id):
+                    metadata = await self.spool.metadata(image_id)
+                    await self.storage.save(image_id, await self.spool.read(image_id), metadata)
+            except StorageError as exc:
+                log.warning("spool drain stopped: %s", exc.message)
+                break
+            await self.spool.delete(image_id)
+            moved.append(image_id)
+        return moved
 
 
 def _sum_usage(results: list[ProviderResult]) -> dict[str, int] | None:

@@ -20,12 +20,15 @@ StepKind = Literal["request", "provider_attempt", "download", "storage_write"]
 class Step:
     """What is being wrapped, with attributes a tracer may record (no secrets, no payloads).
 
-    A middleware may add to ``result_attributes`` (e.g. bytes written); the gateway fills it too.
+    ``carrier`` holds the inbound request's headers (for a ``request`` step: W3C trace context
+    from HTTP or MCP); ``outbound_headers`` are sent with the step's upstream HTTP requests (for
+    a ``provider_attempt`` or ``download``), so a tracer can inject ``traceparent``.
     """
 
     kind: StepKind
     attributes: dict[str, Any]
-    result_attributes: dict[str, Any] = field(default_factory=dict)
+    carrier: dict[str, str] = field(default_factory=dict)
+    outbound_headers: dict[str, str] = field(default_factory=dict)
 
 
 Middleware = Callable[[Step, Callable[[], Awaitable[Any]]], Awaitable[Any]]

@@ -54,6 +54,7 @@ class ImageRequest(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     images: list[ImageInput] = Field(default_factory=list)
     mask: ImageInput | None = None
+    stream: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,7 +70,12 @@ Progress = Callable[[str, dict[str, Any]], None]
 
 @dataclass(slots=True)
 class ProviderCall:
-    """One attempt, as the gateway hands it to a provider."""
+    """One attempt, as the gateway hands it to a provider.
+
+    Send ``headers`` with every upstream request of this attempt (trace context). With
+    ``stream`` set (only for models whose spec says ``streaming``), report partial images as
+    ``progress("partial_image", {"index": i, "b64_json": ..., "mime_type": ...})``.
+    """
 
     operation: Operation
     model: ModelSpec
@@ -87,6 +92,8 @@ class ProviderCall:
     download: Callable[[str], Awaitable[bytes]]
     progress: Progress
     settings: Any = None
+    stream: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
 
     def remaining(self) -> float:
         """Seconds until the request's deadline (event-loop clock)."""
