@@ -35,6 +35,7 @@ def register_providers(register: ProviderRegistry, settings: Settings) -> None:
     :class:`~imagegate.catalog.ModelSpec` it serves. ``settings`` is the effective configuration;
     read your own section with ``settings.provider(name, YourSettings)``. Return nothing.
     Do no network I/O here: a missing key is reported by ``Provider.check_ready`` at call time.
+    Every implementation is called (not ``firstresult``).
     """
 
 
@@ -45,6 +46,7 @@ def register_storage(register: StorageRegistry) -> None:
     Called once when a gateway is built. Call ``register.add_storage(name, factory)`` where
     ``factory(settings)`` returns an object following :class:`~imagegate.storage.Storage`; the
     gateway calls the factory of the backend named by ``STORAGE__BACKEND`` only. Return nothing.
+    Every implementation is called (not ``firstresult``).
     """
 
 
@@ -55,6 +57,7 @@ def register_commands(cli: click.Group) -> None:
     Called once when the CLI starts, with the root click group; add commands with
     ``cli.add_command``. Import heavy libraries inside the command, not at module level, so
     ``imagegate --help`` stays fast. Return nothing.
+    Every implementation is called (not ``firstresult``).
     """
 
 
@@ -64,6 +67,7 @@ def serve_subcommand(serve: click.Group) -> None:
 
     Called once when the CLI starts, with the ``serve`` click group. The command builds its own
     gateway with :func:`imagegate.gateway.open_gateway`. Return nothing.
+    Every implementation is called (not ``firstresult``).
     """
 
 
@@ -73,6 +77,7 @@ def register_routes(app: web.Application, gateway: Gateway) -> None:
 
     Called once when the HTTP app is created, before it starts. Add routes with
     ``app.router.add_get(...)``. Routes added here need no gateway key. Return nothing.
+    Every implementation is called (not ``firstresult``).
     """
 
 
@@ -86,6 +91,7 @@ def provider_call_wrapper(gateway: Gateway) -> Middleware | None:
     must ``return await call_next()`` and may observe the result or the exception. Middlewares of
     several plugins nest in registration order. Used for tracing and metering, so neither
     providers nor front-ends contain observability code.
+    Every implementation is called (not ``firstresult``).
     """
 
 
@@ -95,6 +101,7 @@ def track_event(gateway: Gateway, event: Event) -> None:
 
     Called synchronously on the event loop for each :mod:`imagegate.events` event; keep it quick
     and never raise (an exception is logged and ignored). Return nothing.
+    Every implementation is called (not ``firstresult``).
     """
 
 
@@ -103,4 +110,5 @@ def startup(gateway: Gateway) -> Any:
     """Run when a gateway opens (after storage is checked), e.g. to drain a spool.
 
     Return None, or an awaitable that the gateway awaits before serving.
+    Every implementation is called (not ``firstresult``).
     """

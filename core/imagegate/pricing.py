@@ -8,9 +8,10 @@ tokens for the request's quality and size, the actual cost the usage the provide
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .catalog import ModelSpec, PriceRule, ValidRequest
+if TYPE_CHECKING:
+    from .catalog import ModelSpec, PriceRule, ValidRequest
 
 __all__ = ["Usage", "actual_cost", "estimate_cost"]
 

@@ -9,16 +9,22 @@ and lets every front-end and test run the whole pipeline offline.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imagegate import hookimpl
-from imagegate.catalog import ModelSpec, ParamSpec, Pricing, PriceRule, Requirement, SizeSpec
-from imagegate.provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult
+from imagegate.provider import BaseProvider, ProviderImage, ProviderResult
+
+if TYPE_CHECKING:
+    from imagegate.catalog import ModelSpec
+    from imagegate.provider import ProviderCall
 
 NAME = "placeholder"
 
 
 def model_spec() -> ModelSpec:
+    """The catalog entry (imported lazily: pydantic costs start-up time)."""
+    from imagegate.catalog import ModelSpec, ParamSpec, Pricing, PriceRule, Requirement, SizeSpec
+
     return ModelSpec(
         id="placeholder",
         provider=NAME,
@@ -26,7 +32,7 @@ def model_spec() -> ModelSpec:
         description="Offline test pictures drawn locally from the prompt; free, instant, deterministic.",
         operations=["generate", "edit", "variation"],
         prompt_max_length=32000,
-        sizes=SizeSpec(min_side=64, max_side=2048, multiple_of=1),
+        sizes=SizeSpec(min_side=64, max_side=2048),
         default_size="1024x1024",
         n_min=1,
         n_max=10,

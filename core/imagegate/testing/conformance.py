@@ -1,0 +1,208 @@
+"""The conformance suite every provider and storage plugin runs against itself.
+
+Subclass in your plugin's tests and provide one fixture:
+
+* :class:`ProviderConformance` needs ``provider_target`` returning a :class:`ProviderTarget`
+  (a gateway wired to your fake upstream, and knobs on that fake);
+* :class:`StorageConformance` needs ``storage`` yielding a fresh, empty backend.
+
+The rules: a bad parameter fails ``invalid_request`` before any upstream call; each upstream
+failure maps to its code; cancelling stops upstream work (or, where a sent request is already paid
+for, the work is finished and stored); stored images carry every metadata field and read back byte
+for byte; storage writes are atomic and never overwrite; ids cannot reach outside the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from ..errors import ImagegateError, InvalidRequest, NotFound
+from ..ids import new_image_id
+from ..models import ImageRequest
+
+if TYPE_CHECKING:
+    from ..gateway import Gateway
+    from ..storage import Storage
+
+__all__ = ["REQUIRED_METADATA", "ProviderConformance", "ProviderTarget", "StorageConformance"]
+
+REQUIRED_METADATA = frozenset({
+    "id", "prompt", "revised_prompt", "model", "provider", "operation", "parameters", "created", "sha256",
+    "bytes", "mime_type", "width", "height", "seed", "timings", "cost", "request_id",
+    "provider_request_id", "model_version", "extension",
+})
+
+
+@dataclass
+class ProviderTarget:
+    """A gateway wired to a provider's fake upstream, and the knobs of that fake.
+
+    ``fail_with(code)`` makes every following upstream call fail the way the real service fails
+    for that error code; ``codes`` lists the codes the provider maps. ``hang()`` makes the upstream
+    never finish; ``release()`` lets it finish; ``cancelled()`` says whether the upstream saw a
+    cancel. Leave a knob None where the provider has no such behaviour.
+    """
+
+    gateway: Gateway
+    valid: ImageRequest
+    invalid: ImageRequest
+    upstream_calls: Callable[[], int]
+    fail_with: Callable[[str], None] | None = None
+    codes: list[str] = field(default_factory=list)
+    hang: Callable[[], None] | None = None
+    release: Callable[[], None] | None = None
+    cancelled: Callable[[], bool] | None = None
+    operation: str = "generate"
+
+
+async def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Poll until ``predicate`` holds (readiness without fixed sleeps)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            msg = "condition not reached in time"
+            raise AssertionError(msg)
+        await asyncio.sleep(0.01)
+
+
+class ProviderConformance:
+    """Rules every provider plugin holds to; needs a ``provider_target`` fixture."""
+
+    async def test_bad_parameter_fails_before_any_upstream_call(self, provider_target: ProviderTarget) -> None:
+        before = provider_target.upstream_calls()
+        with pytest.raises(InvalidRequest) as caught:
+            await provider_target.gateway.run(provider_target.operation, provider_target.invalid)  # type: ignore[arg-type]
+        assert caught.value.code == "invalid_request"
+        assert caught.value.param
+        assert provider_target.upstream_calls() == before
+
+    async def test_upstream_failures_map_to_their_codes(self, provider_target: ProviderTarget) -> None:
+        if provider_target.fail_with is None or not provider_target.codes:
+            pytest.skip("this provider has no upstream failures to map")
+        for code in provider_target.codes:
+            provider_target.fail_with(code)
+            with pytest.raises(ImagegateError) as caught:
+                await provider_target.gateway.run(provider_target.operation, provider_target.valid)  # type: ignore[arg-type]
+            assert caught.value.code == code, f"upstream failure for {code} became {caught.value.code}"
+            assert caught.value.provider
+
+    async def test_cancellation_stops_or_finishes_upstream_work(self, provider_target: ProviderTarget) -> None:
+        target = provider_target
+        if target.hang is None:
+            pytest.skip("this provider's upstream cannot be made to hang")
+        target.hang()
+        before = target.upstream_calls()
+        task = asyncio.ensure_future(target.gateway.run(target.operation, target.valid))  # type: ignore[arg-type]
+        await _until(lambda: target.upstream_calls() > before)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        gateway = target.gateway
+        if gateway.registry.providers[(await gateway.resolve_model(target.valid.model)).provider].cancellable:
+            assert target.cancelled is not None, "a cancellable provider's fake must report cancels"
+            await _until(target.cancelled)
+            return
+        assert target.release is not None, "a non-cancellable provider's fake must be releasable"
+        stored_before = len(await gateway.list(limit=1000))
+        target.release()
+        await asyncio.gather(*gateway._background, return_exceptions=True)
+        assert len(await gateway.list(limit=1000)) > stored_before, "paid-for work was not stored"
+
+    async def test_stored_images_have_metadata_and_read_back(self, provider_target: ProviderTarget) -> None:
+        result = await provider_target.gateway.run(provider_target.operation, provider_target.valid)  # type: ignore[arg-type]
+        assert result.images
+        for image in result.images:
+            metadata = await provider_target.gateway.metadata(image.id)
+            assert REQUIRED_METADATA <= set(metadata), REQUIRED_METADATA - set(metadata)
+            data = await provider_target.gateway.read(image.id)
+            assert hashlib.sha256(data).hexdigest() == image.sha256 == metadata["sha256"]
+            assert len(data) == image.bytes == metadata["bytes"]
+
+
+def _metadata(image_id: str, data: bytes, extension: str = "png") -> dict[str, Any]:
+    return {
+        "id": image_id, "extension": extension, "mime_type": "image/png", "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(), "width": 1, "height": 1, "prompt": "p",
+    }
+
+
+class StorageConformance:
+    """Rules every storage backend holds to; needs a ``storage`` fixture (fresh and empty)."""
+
+    payload = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64
+
+    async def test_save_reads_back_byte_for_byte(self, storage: Storage) -> None:
+        image_id = new_image_id()
+        await storage.save(image_id, self.payload, _metadata(image_id, self.payload))
+        assert await storage.read(image_id) == self.payload
+        metadata = await storage.metadata(image_id)
+        assert metadata["sha256"] == hashlib.sha256(self.payload).hexdigest()
+        assert metadata["id"] == image_id
+
+    async def test_never_overwrites(self, storage: Storage) -> None:
+        image_id = new_image_id()
+        await storage.save(image_id, self.payload, _metadata(image_id, self.payload))
+        with pytest.raises(ImagegateError):
+            await storage.save(image_id, b"other", _metadata(image_id, b"other"))
+        assert await storage.read(image_id) == self.payload
+
+    @pytest.mark.parametrize("bad_id", [
+        "../../etc/passwd", "img_20260101_../../x", "%2e%2e/secret", "img_20260101_" + "a" * 25 + "/",
+        "", "img_99999999_aaaaaaaaaaaaaaaaaaaaaaaaaa/../../x",
+    ])
+    async def test_ids_cannot_escape(self, storage: Storage, bad_id: str) -> None:
+        with pytest.raises(NotFound):
+            await storage.read(bad_id)
+        with pytest.raises(NotFound):
+            await storage.metadata(bad_id)
+
+    async def test_unknown_id_is_not_found(self, storage: Storage) -> None:
+        with pytest.raises(NotFound):
+            await storage.read(new_image_id())
+
+    async def test_list_and_delete(self, storage: Storage) -> None:
+        ids = [new_image_id() for _ in range(3)]
+        for image_id in ids:
+            await storage.save(image_id, self.payload, _metadata(image_id, self.payload))
+        listed = [item["id"] for item in await storage.list(limit=10)]
+        assert sorted(listed) == sorted(ids)
+        await storage.delete(ids[0])
+        with pytest.raises(NotFound):
+            await storage.read(ids[0])
+        assert ids[0] not in [item["id"] for item in await storage.list(limit=10)]
+        with pytest.raises(NotFound):
+            await storage.delete(ids[0])
+
+    async def test_url_is_fresh(self, storage: Storage) -> None:
+        image_id = new_image_id()
+        await storage.save(image_id, self.payload, _metadata(image_id, self.payload))
+        url = await storage.url(image_id, 60)
+        assert image_id in url
+
+    async def test_readers_never_see_a_partial_image(self, storage: Storage) -> None:
+        big = self.payload * 400  # ~6.5 MB
+        image_id = new_image_id()
+        seen: list[int] = []
+        done = asyncio.Event()
+
+        async def reader() -> None:
+            while not done.is_set():
+                try:
+                    seen.append(len(await storage.read(image_id)))
+                except NotFound:
+                    seen.append(0)
+                await asyncio.sleep(0)
+
+        task = asyncio.ensure_future(reader())
+        await storage.save(image_id, big, _metadata(image_id, big))
+        done.set()
+        await task
+        assert all(size in (0, len(big)) for size in seen), "a reader saw a partial image"
+        assert await storage.read(image_id) == big

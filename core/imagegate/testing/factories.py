@@ -1,0 +1,48 @@
+"""Building gateways for tests without entry points, environment or real sleeping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from ..gateway import Gateway
+from ..plugins import make_plugin_manager
+from ..settings import Settings
+
+__all__ = ["FakeSleep", "build_gateway", "temp_settings"]
+
+
+class FakeSleep:
+    """An ``asyncio.sleep`` stand-in that records delays and returns at once."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+
+
+def temp_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings with storage and spool under ``tmp_path``; keyword sections override."""
+    storage = {"local": {"root": str(tmp_path / "images")}, "spool_dir": str(tmp_path / "spool")}
+    storage.update(overrides.pop("storage", {}))
+    return Settings(storage=storage, **overrides)
+
+
+
+
+def build_gateway(settings: Settings, *plugins: tuple[str, ModuleType | object], sleep: Any = None,
+                  local_storage: bool = True) -> Gateway:
+    """A gateway with the built-ins, local storage (when installed) and the given plugins."""
+    pm = make_plugin_manager(entrypoints=False)
+    if local_storage:
+        try:
+            import imagegate_storage_local
+        except ImportError:
+            pass
+        else:
+            pm.register(imagegate_storage_local, name="storage-local")
+    for name, plugin in plugins:
+        pm.register(plugin, name=name)
+    return Gateway(settings, pm, sleep=sleep)

@@ -1,0 +1,15 @@
+"""A third-party provider plugin, installed for real by the plugin-loading tests."""
+
+from imagegate import hookimpl
+
+
+@hookimpl
+def register_providers(register, settings):  # type: ignore[no-untyped-def]
+    from imagegate.catalog import ModelSpec
+    from imagegate.provider import BaseProvider
+
+    class Echo(BaseProvider):
+        name = "testplugin"
+
+    register.add_provider(Echo())
+    register.add_model(ModelSpec(id="test-echo", provider="testplugin", upstream="echo-1"))

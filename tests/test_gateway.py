@@ -1,0 +1,457 @@
+"""The pipeline: retry policy, deadlines, verification, spooling, cancellation, events."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from imagegate import hookimpl
+from imagegate.catalog import ModelSpec, ParamSpec, Pricing, PriceRule
+from imagegate.errors import (
+    AuthenticationError,
+    ContentFiltered,
+    ImagegateError,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    QuotaExceeded,
+    RateLimited,
+    StorageError,
+    Timeout,
+    UpstreamError,
+)
+from imagegate.events import RequestFailed, RequestFinished, RequestStarted, RetryScheduled
+from imagegate.models import ImageRequest
+from imagegate.provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult
+from imagegate.testing import FakeSleep, build_gateway, temp_settings
+
+from .conftest import png_bytes
+
+
+class Scripted(BaseProvider):
+    """Answers from a script: an exception to raise, or 'ok'; optionally hangs."""
+
+    name = "fake"
+
+    def __init__(self, script: list[Any] | None = None, *, cancellable: bool = False, key: str | None = "k") -> None:
+        self.script = list(script or [])
+        self.cancellable = cancellable
+        self.key = key
+        self.calls: list[ProviderCall] = []
+        self.gate: asyncio.Event | None = None
+        self.cancelled = False
+        self.data = png_bytes(32, 32)
+
+    def check_ready(self, model: ModelSpec) -> None:
+        if not self.key:
+            raise AuthenticationError("set PROVIDERS__FAKE__API_KEY", provider=self.name)
+
+    async def run(self, call: ProviderCall) -> ProviderResult:
+        self.calls.append(call)
+        if self.gate is not None:
+            try:
+                await self.gate.wait()
+            except asyncio.CancelledError:
+                self.cancelled = True
+                raise
+        step = self.script.pop(0) if self.script else "ok"
+        if isinstance(step, BaseException):
+            raise step
+        if isinstance(step, bytes):
+            return ProviderResult(images=[ProviderImage(step, "image/png")])
+        return ProviderResult(images=[ProviderImage(self.data, "image/png", revised_prompt="revised")] * call.n,
+                              provider_request_id="up-1")
+
+
+def fake_spec(**kw: Any) -> ModelSpec:
+    base: dict[str, Any] = {
+        "id": "fake-model", "provider": "fake", "upstream": "fake-model", "n_max": 3,
+        "params": {"quality": ParamSpec(enum=["low", "high"])},
+        "pricing": Pricing(per_image=[PriceRule(match={"quality": "high"}, usd=0.2), PriceRule(usd=0.1)]),
+    }
+    base.update(kw)
+    return ModelSpec(**base)
+
+
+class Plugin:
+    def __init__(self, provider: Scripted, spec: ModelSpec | None = None) -> None:
+        self.provider = provider
+        self.spec = spec or fake_spec()
+        self.events: list[Any] = []
+
+    @hookimpl
+    def register_providers(self, register: Any, settings: Any) -> None:
+        register.add_provider(self.provider)
+        register.add_model(self.spec)
+
+    @hookimpl
+    def track_event(self, gateway: Any, event: Any) -> None:
+        self.events.append(event)
+
+
+@pytest.fixture
+def sleep() -> FakeSleep:
+    return FakeSleep()
+
+
+async def make(tmp_path: Path, provider: Scripted, sleep: FakeSleep, *, spec: ModelSpec | None = None,
+               providers: dict[str, Any] | None = None, **settings: Any) -> tuple[Any, Plugin]:
+    plugin = Plugin(provider, spec)
+    config = temp_settings(tmp_path, providers=providers or {"fake": {"max_retries": 3}}, **settings)
+    gateway = build_gateway(config, ("fake", plugin), sleep=sleep)
+    await gateway.open()
+    return gateway, plugin
+
+
+REQUEST = ImageRequest(prompt="a cat", model="fake-model")
+
+
+@pytest.mark.parametrize("failure", [
+    RateLimited("slow", retry_after=3.0), UpstreamError("502"),
+])
+async def test_retryable_failures_are_retried_with_backoff(tmp_path: Path, sleep: FakeSleep,
+                                                           failure: ImagegateError) -> None:
+    provider = Scripted([failure, failure])
+    gateway, plugin = await make(tmp_path, provider, sleep)
+    try:
+        result = await gateway.run("generate", REQUEST)
+    finally:
+        await gateway.aclose()
+    assert len(provider.calls) == 3
+    assert [c.attempt for c in provider.calls] == [1, 2, 3]
+    assert len(sleep.delays) == 2
+    if failure.retry_after:
+        assert sleep.delays == [3.0, 3.0]
+    retries = [e for e in plugin.events if isinstance(e, RetryScheduled)]
+    assert [r.reason for r in retries] == [failure.code] * 2
+    assert result.images and isinstance(plugin.events[-1], RequestFinished)
+    assert plugin.events[-1].retries == 2
+
+
+async def test_connection_errors_become_retried_upstream_errors(tmp_path: Path, sleep: FakeSleep) -> None:
+    provider = Scripted([aiohttp.ServerDisconnectedError()])
+    gateway, _ = await make(tmp_path, provider, sleep)
+    try:
+        await gateway.run("generate", REQUEST)
+    finally:
+        await gateway.aclose()
+    assert len(provider.calls) == 2
+
+
+@pytest.mark.parametrize("failure", [
+    InvalidRequest("bad", param="size"), AuthenticationError("no"), PermissionDenied("org"),
+    ContentFiltered("nope"), QuotaExceeded("pay"), UpstreamError("garbage", retryable=False),
+])
+async def test_final_failures_are_never_retried(tmp_path: Path, sleep: FakeSleep, failure: ImagegateError) -> None:
+    provider = Scripted([failure])
+    gateway, plugin = await make(tmp_path, provider, sleep)
+    try:
+        with pytest.raises(type(failure)) as caught:
+            await gateway.run("generate", REQUEST)
+    finally:
+        await gateway.aclose()
+    assert len(provider.calls) == 1 and sleep.delays == []
+    assert caught.value.provider == "fake"
+    failed = plugin.events[-1]
+    assert isinstance(failed, RequestFailed) and failed.code == failure.code
+
+
+async def test_retries_stop_after_max_retries(tmp_path: Path, sleep: FakeSleep) -> None:
+    provider = Scripted([UpstreamError("x")] * 10)
+    gateway, _ = await make(tmp_path, provider, sleep, providers={"fake": {"max_retries": 2}})
+    try:
+        with pytest.raises(UpstreamError):
+            await gateway.run("generate", REQUEST)
+    finally:
+        await gateway.aclose()
+    assert len(provider.calls) == 3
+
+
+async def test_retry_after_beyond_the_deadline_gives_up_at_once(tmp_path: Path, sleep: FakeSleep) -> None:
+    provider = Scripted([RateLimited("slow", retry_after=120)])
+    gateway, _ = await make(tmp_path, provider, sleep, providers={"fake": {"timeout_s": 30}})
+    try:
+        with pytest.raises(RateLimited) as caught:
+            await gateway.run("generate", REQUEST)
+    finally:
+        await gateway.aclose()
+    assert caught.value.retry_after == 120 and sleep.delays == [] and len(provider.calls) == 1
+
+
+async def test_deadline_turns_into_timeout(tmp_path: Path, sleep: FakeSleep) -> None:
+    provider = Scripted(cancellable=True)
+    provider.gate = asyncio.Event()
+    gateway, _ = await make(tmp_path, provider, sleep, providers={"fake": {"timeout_s": 0.05}})
+    try:
+        with pytest.raises(Timeout) as caught:
+            await gateway.run("generate", REQUEST)
+    finally:
+        await gateway.aclose()
+    assert caught.value.retryable and provider.cancelled
+
+
+async def test_missing_key_fails_before_any_call(tmp_path: Path, sleep: FakeSleep) -> None:
+    provider = Scripted(key=None)
+    gateway, _ = await make(tmp_path, provider, sleep)
+    try:
+        with pytest.raises(AuthenticationError, match="PROVIDERS__FAKE__API_KEY"):
+            await gateway.run("generate", REQUEST)
+    finally:
+        await gateway.aclose()
+    assert provider.calls == []
+
+
+async def test_invalid_request_costs_nothing_and_writes_nothing(tmp_path: Path, sleep: FakeSleep) -> None:
+    provider = Scripted()
+    gateway, _ = await make(tmp_path, provider, sleep)
+    try:
+        for bad in (ImageRequest(prompt="", model="fake-model"), ImageRequest(prompt="x", model="fake-model", n=9),
+                    ImageRequest(prompt="x", model="fake-model", params={"quality": "max"}),
+                    ImageRequest(prompt="x", model="fake-model", stream=True)):
+            with pytest.raises(InvalidRequest):
+                await gateway.run("generate", bad)
+        with pytest.raises(NotFound, match="available: fake-model, placeholder"):
+            await gateway.run("generate", ImageRequest(prompt="x", model="nope"))
+    finally:
+        await gateway.aclose()
+    assert provider.calls == []
+    assert not (tmp_path / "images").exists() or not list((tmp_path / "images").rglob("img_*"))
+
+
+async def test_bytes_that_are_not_the_declared_image_are_rejected(tmp_path: Path, sleep: FakeSleep) -> None:
+    provider = Scripted([b"<html>not an image</html>"])
+    gateway, _ = await make(tmp_path, provider, sleep)
+    try:
+        with pytest.raises(UpstreamError, match="not a PNG") as caught:
+            await gateway.run("generate", REQUEST)
+    finally:
+        await gateway.aclose()
+    assert caught.value.retryable is False
+
+
+async def test_result_metadata_cost_and_read_back(tmp_path: Path, sleep: FakeSleep) -> None:
+    provider = Scripted()
+    gateway, plugin = await make(tmp_path, provider, sleep)
+    try:
+        result = await gateway.run("generate", ImageRequest(prompt="a cat", model="fake/fake-model", n=2,
+                                                            params={"quality": "high"}))
+        assert result.cost.estimated_usd == pytest.approx(0.4)
+        assert result.revised_prompt == "revised"
+        assert len({image.id for image in result.images}) == 2
+        for image in result.images:
+            data = await gateway.read(image.id)
+            assert hashlib.sha256(data).hexdigest() == image.sha256
+            meta = await gateway.metadata(image.id)
+            assert meta["provider_request_id"] == "up-1" and meta["parameters"]["quality"] == "high"
+            assert Path(image.path).exists() and image.url.startswith("file://")
+        started = next(e for e in plugin.events if isinstance(e, RequestStarted))
+        assert started.model == "fake-model" and started.parameters == {"quality": "high"}
+    finally:
+        await gateway.aclose()
+
+
+async def test_models_without_a_count_field_fan_out_and_say_so(tmp_path: Path, sleep: FakeSleep) -> None:
+    provider = Scripted()
+    gateway, _ = await make(tmp_path, provider, sleep, spec=fake_spec(n_param=None))
+    try:
+        result = await gateway.run("generate", ImageRequest(prompt="x", model="fake-model", n=3))
+    finally:
+        await gateway.aclose()
+    assert [c.n for c in provider.calls] == [1, 1, 1]
+    assert len(result.images) == 3 and "3 calls" in result.notes[0]
+
+
+class BrokenStorage:
+    name = "broken"
+
+    def __init__(self, settings: Any) -> None:
+        self.fail = True
+        self.saved: dict[str, bytes] = {}
+        self.meta: dict[str, dict[str, Any]] = {}
+
+    async def check_writable(self) -> None:
+        return None
+
+    async def save(self, image_id: str, data: Any, metadata: dict[str, Any]) -> None:
+        if self.fail:
+            raise StorageError("bucket unreachable")
+        self.saved[image_id] = bytes(data)
+        self.meta[image_id] = metadata
+
+    async def read(self, image_id: str) -> bytes:
+        if image_id not in self.saved:
+            raise NotFound(image_id)
+        return self.saved[image_id]
+
+    async def metadata(self, image_id: str) -> dict[str, Any]:
+        if image_id not in self.meta:
+            raise NotFound(image_id)
+        return self.meta[image_id]
+
+    async def url(self, image_id: str, ttl_s: int) -> str:
+        return f"mem://{image_id}"
+
+    def local_path(self, image_id: str, metadata: dict[str, Any]) -> None:
+        return None
+
+    async def list(self, limit: int = 50, before: str | None = None) -> list[dict[str, Any]]:
+        return list(self.meta.values())
+
+    async def delete(self, image_id: str) -> None:
+        self.saved.pop(image_id)
+
+    async def aclose(self) -> None:
+        return None
+
+
+class BrokenStoragePlugin:
+    def __init__(self) -> None:
+        self.instance: BrokenStorage | None = None
+
+    @hookimpl
+    def register_storage(self, register: Any) -> None:
+        def factory(settings: Any) -> BrokenStorage:
+            self.instance = BrokenStorage(settings)
+            return self.instance
+
+        register.add_storage("broken", factory)
+
+
+async def test_storage_failure_keeps_the_paid_image_in_the_spool_and_drains(tmp_path: Path,
+                                                                              sleep: FakeSleep) -> None:
+    provider = Scripted()
+    storage_plugin = BrokenStoragePlugin()
+    config = temp_settings(tmp_path, providers={"fake": {}}, storage={"backend": "broken"})
+    gateway = build_gateway(config, ("fake", Plugin(provider)), ("broken", storage_plugin), sleep=sleep)
+    await gateway.open()
+    try:
+        with pytest.raises(StorageError) as caught:
+            await gateway.run("generate", REQUEST)
+        spooled = Path(caught.value.spool_path)
+        assert spooled.exists() and spooled.read_bytes() == provider.data
+        assert caught.value.to_dict()["spool_path"] == str(spooled)
+        image_id = spooled.stem
+        assert await gateway.read(image_id) == provider.data  # served from the spool meanwhile
+        assert (await gateway.describe(image_id)).url.startswith("file://")
+        assert storage_plugin.instance is not None
+        storage_plugin.instance.fail = False
+        assert await gateway.drain_spool() == [image_id]
+        assert not spooled.exists()
+        assert storage_plugin.instance.saved[image_id] == provider.data
+    finally:
+        await gateway.aclose()
+
+
+async def test_cancellable_work_is_cancelled_upstream(tmp_path: Path, sleep: FakeSleep) -> None:
+    provider = Scripted(cancellable=True)
+    provider.gate = asyncio.Event()
+    gateway, _ = await make(tmp_path, provider, sleep)
+    try:
+        task = asyncio.ensure_future(gateway.run("generate", REQUEST))
+        while not provider.calls:
+            await asyncio.sleep(0.001)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert provider.cancelled
+    finally:
+        await gateway.aclose()
+
+
+async def test_paid_work_is_finished_and_stored_when_the_caller_goes_away(tmp_path: Path,
+                                                                           sleep: FakeSleep) -> None:
+    provider = Scripted(cancellable=False)
+    provider.gate = asyncio.Event()
+    gateway, _ = await make(tmp_path, provider, sleep)
+    try:
+        task = asyncio.ensure_future(gateway.run("generate", REQUEST))
+        while not provider.calls:
+            await asyncio.sleep(0.001)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert not provider.cancelled
+        provider.gate.set()
+    finally:
+        await gateway.aclose()  # waits for the background work
+    stored = await gateway.list()
+    assert len(stored) == 1 and stored[0]["model"] == "fake-model"
+
+
+async def test_a_failing_event_listener_does_not_break_requests(tmp_path: Path, sleep: FakeSleep) -> None:
+    class Noisy:
+        @hookimpl
+        def track_event(self, gateway: Any, event: Any) -> None:
+            raise RuntimeError("listener bug")
+
+    config = temp_settings(tmp_path, providers={"fake": {}})
+    gateway = build_gateway(config, ("fake", Plugin(Scripted())), ("noisy", Noisy()), sleep=sleep)
+    await gateway.open()
+    try:
+        result = await gateway.run("generate", REQUEST)
+    finally:
+        await gateway.aclose()
+    assert len(result.images) == 1
+
+
+async def test_middlewares_wrap_every_step_in_order(tmp_path: Path, sleep: FakeSleep) -> None:
+    seen: list[tuple[str, str]] = []
+
+    class Tracer:
+        @hookimpl
+        def provider_call_wrapper(self, gateway: Any) -> Any:
+            async def middleware(step: Any, call_next: Any) -> Any:
+                seen.append(("enter", step.kind))
+                try:
+                    return await call_next()
+                finally:
+                    seen.append(("exit", step.kind))
+
+            return middleware
+
+    config = temp_settings(tmp_path, providers={"fake": {}})
+    gateway = build_gateway(config, ("fake", Plugin(Scripted([UpstreamError("x")]))), ("tracer", Tracer()),
+                            sleep=sleep)
+    await gateway.open()
+    try:
+        await gateway.run("generate", REQUEST)
+    finally:
+        await gateway.aclose()
+    assert seen == [("enter", "request"), ("enter", "provider_attempt"), ("exit", "provider_attempt"),
+                    ("enter", "provider_attempt"), ("exit", "provider_attempt"), ("enter", "storage_write"),
+                    ("exit", "storage_write"), ("exit", "request")]
+
+
+async def test_estimate_prices_without_calling(tmp_path: Path, sleep: FakeSleep) -> None:
+    provider = Scripted()
+    gateway, _ = await make(tmp_path, provider, sleep)
+    try:
+        estimate = await gateway.estimate("generate", ImageRequest(prompt="x", model="fake-model", n=3))
+    finally:
+        await gateway.aclose()
+    assert estimate["cost"]["estimated_usd"] == pytest.approx(0.3) and provider.calls == []
+
+
+async def test_config_file_models_and_aliases(tmp_path: Path, sleep: FakeSleep) -> None:
+    provider = Scripted()
+    gateway, _ = await make(tmp_path, provider, sleep,
+                            models={"fake-model-2": {"base": "fake-model", "n_max": 1}},
+                            aliases={"quick": "fake-model-2"})
+    try:
+        spec = await gateway.resolve_model("quick")
+        assert (spec.id, spec.upstream, spec.n_max, spec.provider) == ("fake-model-2", "fake-model-2", 1, "fake")
+        with pytest.raises(InvalidRequest, match="1 to 1"):
+            await gateway.run("generate", ImageRequest(prompt="x", model="quick", n=2))
+    finally:
+        await gateway.aclose()
+
+
+async def test_unknown_storage_backend_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(InvalidRequest, match="STORAGE__BACKEND") as caught:
+        build_gateway(temp_settings(tmp_path, storage={"backend": "nowhere"}))
+    assert "local" in caught.value.message

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from imagegate.errors import RateLimited
+from imagegate.limits import ProviderLimiter, backoff_delay
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        self.slept.append(delay)
+        self.now += delay
+
+
+async def test_call_n_plus_one_waits_for_the_rpm_window() -> None:
+    clock = FakeClock()
+    limiter = ProviderLimiter("p", max_concurrency=10, rpm=3, clock=clock, sleep=clock.sleep)
+    for _ in range(3):
+        async with limiter.slot(deadline=clock.now + 600):
+            pass
+    assert clock.slept == []
+    clock.now += 10
+    async with limiter.slot(deadline=clock.now + 600):
+        pass
+    assert clock.slept == [pytest.approx(50.0)]  # waited until the first start left the window
+
+
+async def test_rpm_wait_past_the_deadline_fails_rate_limited() -> None:
+    clock = FakeClock()
+    limiter = ProviderLimiter("p", max_concurrency=10, rpm=1, clock=clock, sleep=clock.sleep)
+    async with limiter.slot(deadline=clock.now + 600):
+        pass
+    with pytest.raises(RateLimited) as caught:
+        async with limiter.slot(deadline=clock.now + 5):
+            pass
+    assert caught.value.retry_after == pytest.approx(60.0)
+    assert clock.slept == []
+
+
+async def test_concurrency_slot_waits_then_fails_at_the_deadline() -> None:
+    limiter = ProviderLimiter("p", max_concurrency=1, rpm=None)
+    loop = asyncio.get_running_loop()
+    entered = asyncio.Event()
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with limiter.slot(deadline=loop.time() + 60):
+            entered.set()
+            await release.wait()
+
+    task = asyncio.ensure_future(holder())
+    await entered.wait()
+    with pytest.raises(RateLimited, match="max_concurrency"):
+        async with limiter.slot(deadline=loop.time() + 0.05):
+            pass
+    waiter = asyncio.ensure_future(_take(limiter, loop.time() + 60))
+    await asyncio.sleep(0)
+    assert not waiter.done()  # the second call waits for the slot
+    release.set()
+    await task
+    assert await waiter == "got it"
+
+
+async def _take(limiter: ProviderLimiter, deadline: float) -> str:
+    async with limiter.slot(deadline):
+        return "got it"
+
+
+def test_backoff_honours_retry_after_and_grows_with_jitter() -> None:
+    assert backoff_delay(1, retry_after=7) == 7
+    assert backoff_delay(1, rng=lambda: 0.0) == 0.5
+    assert backoff_delay(3, rng=lambda: 1.0) == 4.0
+    assert backoff_delay(20, rng=lambda: 1.0, cap=30) == 30
