@@ -68,6 +68,11 @@ async def _load(gateway: Gateway, ref: ImageInput, *, param: str, trusted_paths:
     return await _read_path(gateway, text, param, trusted_paths, max_bytes), Path(text).name
 
 
+def _short(text: str) -> str:
+    """A reference as it may appear in a message: never a whole payload."""
+    return text if len(text) <= 120 else f"{text[:60]}… ({len(text)} characters)"
+
+
 def _decode_base64(text: str, param: str) -> bytes:
     import pybase64
 
@@ -87,7 +92,7 @@ async def _read_path(gateway: Gateway, text: str, param: str, trusted: bool, max
         inside = any(resolved == root or root in resolved.parents for root in roots)
         if not inside:
             where = ", ".join(str(r) for r in roots) or "none configured (INPUT__ALLOWED_ROOTS)"
-            msg = f"{param}: {text} is outside the allowed input folders ({where})"
+            msg = f"{param}: {_short(text)} is outside the allowed input folders ({where})"
             raise PermissionDenied(msg, param=param)
 
     def read() -> bytes:
@@ -100,7 +105,7 @@ async def _read_path(gateway: Gateway, text: str, param: str, trusted: bool, max
     try:
         return await asyncio.to_thread(read)
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        msg = f"{param}: cannot read {text} ({exc.strerror})"
+        msg = f"{param}: cannot read {_short(text)} ({exc.strerror})"
         raise InvalidRequest(msg, param=param) from None
 
 

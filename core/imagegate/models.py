@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = ["Cost", "ImageInput", "ImageOut", "ImageRequest", "ImageResult"]
 
 InputKind = Literal["id", "path", "url", "base64", "bytes"]
+_BASE64_IMAGE_PREFIXES = ("iVBORw0KGgo", "/9j/", "UklGR", "R0lGOD", "PHN2Zy", "PD94bW")  # png jpeg webp gif svg xml
 
 
 class ImageInput(BaseModel):
@@ -37,7 +38,7 @@ class ImageInput(BaseModel):
             return cls(kind="base64", value=text)
         if text.startswith(("https://", "http://")):
             return cls(kind="url", value=text)
-        if len(text) > 1024 and "/" not in text[:64].strip("/"):
+        if text.startswith(_BASE64_IMAGE_PREFIXES) or (len(text) > 1024 and "/" not in text[:64].strip("/")):
             return cls(kind="base64", value=text)
         return cls(kind="path", value=text)
 

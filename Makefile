@@ -1,0 +1,38 @@
+# imagegate development tasks. `make run` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+# every bundled plugin distribution (each folder has its own pyproject.toml)
+PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml))) $(dir $(wildcard observability/pyproject.toml))
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test bench tools clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt $(addsuffix pyproject.toml,$(PLUGINS))
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]" $(addprefix -e ,$(PLUGINS))
+	$(MAKE) --no-print-directory tools
+	touch $@
+
+# external tools the tests use: promtool (Debian's prometheus package) for the alert-rule tests
+tools:
+	@command -v promtool >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || \
+	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null) \
+	    || echo "warning: could not install promtool; the alert-rule tests will say so"; }
+
+run: install
+	$(BIN)/imagegate serve http --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m bench.compare
+
+clean:
+	rm -rf $(VENV)
