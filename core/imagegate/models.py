@@ -7,6 +7,7 @@ into an :class:`ImageRequest` and present an :class:`ImageResult`; the gateway d
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = ["Cost", "ImageInput", "ImageOut", "ImageRequest", "ImageResult"]
 
 InputKind = Literal["id", "path", "url", "base64", "bytes"]
+_BASE64_RE = re.compile(r"[A-Za-z0-9+/=\s_-]+")
 _BASE64_IMAGE_PREFIXES = ("iVBORw0KGgo", "/9j/", "UklGR", "R0lGOD", "PHN2Zy", "PD94bW")  # png jpeg webp gif svg xml
 
 
@@ -38,7 +40,7 @@ class ImageInput(BaseModel):
             return cls(kind="base64", value=text)
         if text.startswith(("https://", "http://")):
             return cls(kind="url", value=text)
-        if text.startswith(_BASE64_IMAGE_PREFIXES) or (len(text) > 1024 and "/" not in text[:64].strip("/")):
+        if text.startswith(_BASE64_IMAGE_PREFIXES) or (len(text) > 256 and _BASE64_RE.fullmatch(text)):
             return cls(kind="base64", value=text)
         return cls(kind="path", value=text)
 

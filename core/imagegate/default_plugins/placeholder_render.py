@@ -15,7 +15,6 @@ module lazily.
 
 from __future__ import annotations
 
-import base64
 import colorsys
 import hashlib
 import io
@@ -46,7 +45,7 @@ RGB = tuple[int, int, int]
 # Bump this when the drawing changes, so an old picture is never passed off as
 # the output of new code for the same inputs.
 _VERSION = b"imagegate-placeholder/1"
-_PNG_COMPRESS_LEVEL = 6
+_PNG_COMPRESS_LEVEL = 3
 _JPEG_QUALITY = 90
 _WEBP_QUALITY = 85
 _WEBP_METHOD = 4
@@ -56,6 +55,7 @@ _SOURCE_FORMATS = ("PNG", "JPEG", "WEBP")
 _MASK_FORMATS = ("PNG", "WEBP")
 _MAX_CAPTION_CHARS = 600
 _MAX_TITLE_CHARS = 1000
+_MOSAIC_CELLS = 64  # edit/vary SVG: cells on the long side
 _ELLIPSIS = "\u2026"
 _WHITE: RGB = (255, 255, 255)
 _TEXT: RGB = (250, 250, 250)
@@ -67,7 +67,7 @@ _HARMONIES: tuple[tuple[float, ...], ...] = (
     (0.0, 0.25, 0.5, 0.75, 0.12),  # tetradic
 )
 # Characters that are not allowed in XML 1.0 (even escaped) or are invisible
-# control codes; whitespace is collapsed before this is applied.
+# control codes; they are replaced by spaces, then whitespace is collapsed.
 _BAD_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _WS = re.compile(r"\s+")
 
@@ -104,7 +104,7 @@ def render(
     canvas = (
         Image.new("RGBA", (width, height), (0, 0, 0, 0))
         if transparent
-        else _gradient(scene).convert("RGBA")
+        else _gradient(scene)
     )
     _paint(canvas, scene)
     return _encode(canvas if transparent else canvas.convert("RGB"), fmt)
@@ -127,7 +127,8 @@ def edit(
     a single given dimension keeps the aspect ratio.  With *mask* (a PNG with
     alpha, same size as the source) only pixels where the mask alpha is 0 are
     changed, as with OpenAI's edit endpoint.  ``background="transparent"``
-    keeps the source's alpha; opaque/auto flattens it onto white.
+    keeps the source's alpha; opaque/auto flattens it onto white.  SVG output
+    is a coarse vector mosaic of the result.
     """
     fmt = _check_format(output_format)
     transparent = _check_background(background, fmt)
@@ -165,7 +166,7 @@ def vary(
 
     The variation depends on the source bytes, *seed* and output size.  Source
     transparency is kept for PNG/WEBP/SVG output and flattened onto white for
-    JPEG.
+    JPEG.  SVG output is a coarse vector mosaic of the result.
     """
     fmt = _check_format(output_format)
     _check_seed(seed)
@@ -200,8 +201,8 @@ def vary(
 # --------------------------------------------------------------------------
 
 
-def _check_format(output_format: str) -> str:
-    fmt = str(output_format).lower()
+def _check_format(output_format: Optional[str]) -> str:
+    fmt = "png" if output_format is None else str(output_format).lower()
     if fmt == "jpg":
         fmt = "jpeg"
     if fmt not in OUTPUT_FORMATS:
@@ -211,8 +212,10 @@ def _check_format(output_format: str) -> str:
     return fmt
 
 
-def _check_background(background: str, fmt: str) -> bool:
-    """Return True for a transparent background."""
+def _check_background(background: Optional[str], fmt: str) -> bool:
+    """Return True for a transparent background (None means "auto")."""
+    if background is None:
+        background = "auto"
     if background not in BACKGROUNDS:
         raise ValueError(
             f"unsupported background {background!r}; expected one of {sorted(BACKGROUNDS)}"
@@ -440,8 +443,8 @@ def _make_shape(
 
 
 def _clean_text(text: str) -> str:
-    """Single-line text safe for drawing and for XML 1.0."""
-    return _BAD_CHARS.sub("", _WS.sub(" ", text)).strip()
+    """Single-line text safe for drawing and for XML 1.0 (control characters become spaces)."""
+    return _WS.sub(" ", _BAD_CHARS.sub(" ", text)).strip()
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -528,7 +531,7 @@ def _layout_caption(prompt: str, width: int, height: int, margin: float, color: 
 
 
 def _gradient(scene: _Scene) -> Image.Image:
-    """Opaque RGB background gradient (no per-pixel Python: 256x256 ramp, resized)."""
+    """Opaque RGBA background gradient: a 256x256 ramp, resized, mapped through per-channel LUTs."""
     ramp = Image.linear_gradient("L")  # black at the top, white at the bottom
     if scene.gradient == "horizontal":
         ramp = ramp.transpose(Image.Transpose.ROTATE_90)
@@ -538,7 +541,9 @@ def _gradient(scene: _Scene) -> Image.Image:
         ramp = Image.radial_gradient("L")  # black centre, white corners
     size = (scene.width, scene.height)
     ramp = ramp.resize(size, Image.Resampling.BILINEAR)
-    return Image.composite(Image.new("RGB", size, scene.bg[1]), Image.new("RGB", size, scene.bg[0]), ramp)
+    (r0, g0, b0), (r1, g1, b1) = scene.bg
+    bands = [ramp.point([round(a + (b - a) * i / 255) for i in range(256)]) for a, b in ((r0, r1), (g0, g1), (b0, b1))]
+    return Image.merge("RGBA", (*bands, Image.new("L", size, 255)))
 
 
 def _shape_bbox(shape: _Shape) -> tuple[float, float, float, float]:
@@ -555,28 +560,29 @@ def _paint(canvas: Image.Image, scene: _Scene) -> None:
 
 
 def _paint_shape(canvas: Image.Image, shape: _Shape) -> None:
-    """Draw one shape supersampled on a small layer sized to its bounding box."""
+    """Draw one shape as a supersampled alpha mask sized to its bounding box, then composite."""
     x0, y0, x1, y1 = _shape_bbox(shape)
     bx0, by0 = max(0, math.floor(x0)), max(0, math.floor(y0))
     bx1, by1 = min(canvas.width, math.ceil(x1) + 1), min(canvas.height, math.ceil(y1) + 1)
     if bx1 <= bx0 or by1 <= by0:
         return
-    # Transparent pixels carry the shape colour so downsampling leaves no dark fringe.
-    layer = Image.new("RGBA", ((bx1 - bx0) * _SS, (by1 - by0) * _SS), shape.color + (0,))
-    draw = ImageDraw.Draw(layer)
+    mask = Image.new("L", ((bx1 - bx0) * _SS, (by1 - by0) * _SS), 0)
+    draw = ImageDraw.Draw(mask)
     pts = [
         ((shape.xy[i] - bx0) * _SS, (shape.xy[i + 1] - by0) * _SS) for i in range(0, len(shape.xy), 2)
     ]
-    fill = shape.color + (shape.alpha,)
     if shape.kind == "ellipse":
-        draw.ellipse(pts, fill=fill)
+        draw.ellipse(pts, fill=shape.alpha)
     elif shape.kind == "ring":
-        draw.ellipse(pts, outline=fill, width=max(1, round(shape.stroke * _SS)))
+        draw.ellipse(pts, outline=shape.alpha, width=max(1, round(shape.stroke * _SS)))
     elif shape.kind == "rect":
-        draw.rounded_rectangle(pts, radius=shape.radius * _SS, fill=fill)
+        draw.rounded_rectangle(pts, radius=shape.radius * _SS, fill=shape.alpha)
     else:
-        draw.polygon(pts, fill=fill)
-    canvas.alpha_composite(layer.reduce(_SS), dest=(bx0, by0))
+        draw.polygon(pts, fill=shape.alpha)
+    mask = mask.reduce(_SS)
+    layer = Image.new("RGBA", mask.size, shape.color)
+    layer.putalpha(mask)
+    canvas.alpha_composite(layer, dest=(bx0, by0))
 
 
 def _paint_caption(canvas: Image.Image, cap: _Caption) -> None:
@@ -777,11 +783,37 @@ def _svg_shape(shape: _Shape) -> str:
 
 
 def _raster_svg(im: Image.Image, *, title: str) -> bytes:
-    """SVG wrapping a raster result (edit/vary) as an embedded PNG data URI; no external refs."""
-    png = base64.b64encode(_encode(im, "png")).decode("ascii")
-    parts = _svg_open(im.width, im.height, title)
-    parts.append(
-        f'<image x="0" y="0" width="{im.width}" height="{im.height}" href="data:image/png;base64,{png}"/>'
-    )
+    """SVG for a raster result (edit/vary): a mosaic of at most 64 cells on the long side.
+
+    The gateway's SVG sanitiser drops every non-fragment ``href``, so a
+    data-URI ``<image>`` would not survive; plain ``<rect>`` elements do.
+    Equal neighbouring cells in a row are merged into one rect.
+    """
+    w, h = im.size
+    cell = max(1, math.ceil(max(w, h) / _MOSAIC_CELLS))
+    gw, gh = math.ceil(w / cell), math.ceil(h / cell)
+    small = im.convert("RGBA").resize((gw, gh), Image.Resampling.BOX)
+    small = small.point([min(255, (i + 4) & ~7) for i in range(256)] * 4)  # merge near-equal cells
+    data = small.tobytes()
+    parts = _svg_open(w, h, title)
+    parts.append('<g shape-rendering="crispEdges">')
+    for gy in range(gh):
+        row = data[gy * gw * 4 : (gy + 1) * gw * 4]
+        y, ch = gy * cell, min(cell, h - gy * cell)
+        gx = 0
+        while gx < gw:
+            px = row[gx * 4 : gx * 4 + 4]
+            end = gx + 1
+            while end < gw and row[end * 4 : end * 4 + 4] == px:
+                end += 1
+            if px[3]:
+                x = gx * cell
+                cw = min(end * cell, w) - x
+                opacity = "" if px[3] == 255 else f' fill-opacity="{_opacity(px[3])}"'
+                parts.append(
+                    f'<rect x="{x}" y="{y}" width="{cw}" height="{ch}" fill="{_hex((px[0], px[1], px[2]))}"{opacity}/>'
+                )
+            gx = end
+    parts.append("</g>")
     parts.append("</svg>")
     return ("\n".join(parts) + "\n").encode("utf-8")
