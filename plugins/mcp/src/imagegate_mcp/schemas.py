@@ -1,0 +1,230 @@
+"""JSON Schemas of the tools, generated from the model catalog.
+
+An assistant sees each model's sizes, formats and parameter ranges as enums and bounds, and a
+description that says what each model is good for. Schemas are advertised, not trusted: every
+call is checked against them (and then against the catalog) before any upstream call.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from imagegate.catalog import ModelSpec, Operation, ParamSpec
+
+    from .settings import Deliver
+
+__all__ = [
+    "MODELS_SCHEMA",
+    "RESULT_SCHEMA",
+    "image_input_description",
+    "model_guide",
+    "tool_input_schema",
+]
+
+COMMON = ("prompt", "model", "size", "n", "images", "image", "mask", "params", "deliver")
+
+_NULLABLE_STR = {"type": ["string", "null"]}
+_NULLABLE_INT = {"type": ["integer", "null"]}
+_NULLABLE_NUM = {"type": ["number", "null"]}
+
+RESULT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["images", "model", "provider", "revised_prompt", "cost", "request_id"],
+    "properties": {
+        "images": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "uri", "path", "url", "mime_type", "width", "height", "bytes", "sha256"],
+                "properties": {
+                    "id": {"type": "string", "description": "Stored image id; pass it to edit_image."},
+                    "uri": {"type": "string", "description": "imagegate://images/{id}, readable with resources/read."},
+                    "path": {**_NULLABLE_STR, "description": "Server-local file (stdio only; null over HTTP)."},
+                    "url": {**_NULLABLE_STR, "description": "A URL of the stored image, when storage offers one."},
+                    "mime_type": {"type": "string"},
+                    "width": _NULLABLE_INT,
+                    "height": _NULLABLE_INT,
+                    "bytes": {"type": "integer"},
+                    "sha256": {"type": "string"},
+                },
+            },
+        },
+        "model": {"type": "string"},
+        "provider": {"type": "string"},
+        "revised_prompt": _NULLABLE_STR,
+        "cost": {
+            "type": "object",
+            "required": ["estimated_usd", "actual_usd"],
+            "properties": {"estimated_usd": _NULLABLE_NUM, "actual_usd": _NULLABLE_NUM},
+        },
+        "request_id": {"type": "string"},
+    },
+}
+"""The result object of CONTRACT.md (``ImageResult.contract()``)."""
+
+MODELS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["models", "default_model"],
+    "properties": {
+        "default_model": {"type": "string"},
+        "models": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "provider", "operations"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "qualified_id": {"type": "string"},
+                    "provider": {"type": "string"},
+                    "description": {"type": "string"},
+                    "operations": {"type": "array", "items": {"type": "string"}},
+                    "ready": {"type": "boolean", "description": "False when the provider's key is missing."},
+                },
+            },
+        },
+    },
+}
+
+
+def _fmt(values: list[Any]) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def model_guide(specs: list[ModelSpec], operation: Operation) -> str:
+    """One line per model: what it is for and what it takes."""
+    lines = []
+    for spec in specs:
+        sizes = spec.sizes.describe() if spec.sizes else (
+            f"aspect_ratio {_fmt(spec.aspect_ratios)}" if spec.aspect_ratios else "fixed")
+        about = spec.description.rstrip(".") or "no description"
+        lines.append(f"- {spec.id} ({spec.provider}): {about}. Sizes: {sizes}; n {spec.n_min}-{spec.n_max}; "
+                     f"formats {'/'.join(spec.output_formats)}; {operation} parameters: "
+                     f"{_fmt(sorted(spec.params_for(operation))) or 'none'}.")
+    return "\n".join(lines)
+
+
+def _merge_param(name: str, owners: list[tuple[ModelSpec, ParamSpec]]) -> dict[str, Any]:
+    """One schema for a parameter several models take: union of enums, widest bounds."""
+    params = [p for _, p in owners]
+    if len(owners) == 1:
+        return params[0].json_schema()
+    schema: dict[str, Any] = {}
+    types = {p.type for p in params}
+    if len(types) == 1:
+        schema["type"] = params[0].type
+    elif types == {"integer", "number"}:
+        schema["type"] = "number"
+    if all(p.enum is not None for p in params):
+        merged: list[Any] = []
+        for p in params:
+            merged.extend(v for v in p.enum or [] if v not in merged)
+        schema["enum"] = merged
+    if all(p.minimum is not None for p in params):
+        schema["minimum"] = min(p.minimum for p in params if p.minimum is not None)
+    if all(p.maximum is not None for p in params):
+        schema["maximum"] = max(p.maximum for p in params if p.maximum is not None)
+    if all(p.max_length is not None for p in params):
+        schema["maxLength"] = max(p.max_length for p in params if p.max_length is not None)
+    first = next((p.description for p in params if p.description), "")
+    per_model = "; ".join(f"{spec.id}: {p.allowed()}" for spec, p in owners)
+    schema["description"] = f"{first} Per model: {per_model}.".strip()
+    return schema
+
+
+def _param_properties(specs: list[ModelSpec], operation: Operation) -> dict[str, dict[str, Any]]:
+    owners: dict[str, list[tuple[ModelSpec, ParamSpec]]] = {}
+    for spec in specs:
+        for name, param in spec.params_for(operation).items():
+            if name not in COMMON:
+                owners.setdefault(name, []).append((spec, param))
+    return {name: _merge_param(name, found) for name, found in sorted(owners.items())}
+
+
+def _size_property(specs: list[ModelSpec]) -> dict[str, Any] | None:
+    sized = [spec for spec in specs if spec.sizes is not None]
+    if not sized:
+        return None
+    notes = [f"{spec.id}: {spec.sizes.describe()}" for spec in sized if spec.sizes]
+    notes += [f"{spec.id}: no size" + (" (use aspect_ratio)" if spec.aspect_ratios else "")
+              for spec in specs if spec.sizes is None]
+    schema: dict[str, Any] = {"type": "string", "description": "Image size as WxH. " + "; ".join(notes) + "."}
+    if all(spec.sizes and spec.sizes.values is not None and not spec.sizes.is_rule() for spec in sized):
+        values: list[str] = []
+        for spec in sized:
+            values.extend(v for v in (spec.sizes.values or []) if v not in values)  # type: ignore[union-attr]
+        schema["enum"] = values
+    else:
+        named = [re.escape(v) for spec in sized for v in (spec.sizes.values or []) if "x" not in v]  # type: ignore[union-attr]
+        schema["pattern"] = "^(?:" + "|".join([r"\d{1,5}x\d{1,5}", *dict.fromkeys(named)]) + ")$"
+    return schema
+
+
+def image_input_description(allowed_roots: list[str], allowed_hosts: list[str]) -> str:
+    roots = _fmt(allowed_roots) or "none configured"
+    hosts = f" https URLs on {_fmt(allowed_hosts)};" if allowed_hosts else ""
+    return ("An input image: a stored image id from an earlier result, base64 data (or a data: URI), "
+            f"a path under the allowed folders ({roots});{hosts} nothing else is read.")
+
+
+def tool_input_schema(
+    specs: list[ModelSpec],
+    operation: Operation,
+    *,
+    models: list[str] | None,
+    default_model: str | None,
+    deliver_default: Deliver,
+    image_help: str,
+    open_params: bool,
+) -> dict[str, Any]:
+    """The input schema of a tool serving ``specs`` for ``operation``.
+
+    ``models`` lists the ids the ``model`` argument may take (None: any id; empty: no ``model``
+    argument). ``open_params`` adds a ``params`` object for models resolved at call time.
+    """
+    props: dict[str, Any] = {}
+    required: list[str] = []
+    if operation != "variation":
+        limits = [spec.prompt_max_length for spec in specs]
+        prompt: dict[str, Any] = {"type": "string", "minLength": 1,
+                                  "description": "What to draw (generate) or what to change (edit)."}
+        if limits and all(limit is not None for limit in limits):
+            prompt["maxLength"] = max(limit for limit in limits if limit is not None)
+        props["prompt"] = prompt
+        required.append("prompt")
+    if operation == "edit":
+        props["images"] = {"type": "array", "minItems": 1,
+                           "maxItems": max(spec.max_input_images for spec in specs),
+                           "items": {"type": "string", "minLength": 1, "description": image_help},
+                           "description": "Images to edit. " + image_help}
+        required.append("images")
+        if any(spec.mask for spec in specs):
+            props["mask"] = {"type": "string", "minLength": 1, "description": (
+                "Optional PNG mask whose transparent areas are edited (models: "
+                f"{_fmt([s.id for s in specs if s.mask])}). Same forms as images.")}
+    if operation == "variation":
+        props["image"] = {"type": "string", "minLength": 1, "description": "The image to vary. " + image_help}
+        required.append("image")
+    if models is None or models:
+        model: dict[str, Any] = {"type": "string", "description": "Model id or alias; see the list below."}
+        if models:
+            model["enum"] = models
+        if default_model:
+            model["default"] = default_model
+        props["model"] = model
+    size = _size_property(specs)
+    if size is not None:
+        props["size"] = size
+    props["n"] = {"type": "integer", "minimum": min(s.n_min for s in specs),
+                  "maximum": max(s.n_max for s in specs), "default": 1, "description": "Number of images."}
+    props.update(_param_properties(specs, operation))
+    if open_params:
+        props["params"] = {"type": "object", "description": (
+            "Parameters of a model the catalog does not list (e.g. replicate/owner/name); "
+            "named arguments above take precedence.")}
+    props["deliver"] = {"type": "string", "enum": ["link", "preview", "full"], "default": deliver_default,
+                        "description": ("How images come back: link = a resource link per image (read it "
+                                        "with resources/read); preview = the link plus a small preview; "
+                                        "full = the image inline, downgraded to a preview when too large.")}
+    return {"type": "object", "properties": props, "required": required, "additionalProperties": False}

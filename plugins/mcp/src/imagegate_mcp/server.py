@@ -1,0 +1,166 @@
+"""``build_server(gateway)``: the MCP server (the SDK's low-level ``Server``) over one gateway.
+
+The low-level server is used because the tools' schemas come from the catalog, not from Python
+signatures, and results are built here (structured content, resource links, ``isError``).
+Stored images are resources at ``imagegate://images/{id}``. The gateway may still be opening
+(a future): stdio then answers ``initialize`` at once and handlers wait for the catalog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from imagegate.gateway import Gateway
+    from mcp.server import Server
+    from mcp.server.context import ServerRequestContext
+
+    from .settings import MCPSettings
+    from .tools import ToolSpec
+
+__all__ = ["IMAGE_URI_PREFIX", "build_server"]
+
+IMAGE_URI_PREFIX = "imagegate://images/"
+RESOURCE_NOT_FOUND = -32002
+
+INSTRUCTIONS = (
+    "imagegate generates and edits images with many models. Call list_available_models to choose a model, "
+    "then generate_image (or a per-model tool such as generate-openai), edit_image or create_variation. "
+    "Each result lists stored image ids and imagegate://images/{id} URIs (readable with resources/read); "
+    "pass deliver=preview to see a small version or deliver=full for the image itself. Errors are JSON "
+    '{"error": {"code", "message", "retryable", "provider", "param", "retry_after"}}: fix param, wait '
+    "retry_after seconds, or switch model."
+)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("imagegate-mcp")
+    except PackageNotFoundError:
+        return "0"
+
+
+def _progress_token(ctx: ServerRequestContext[Any]) -> Any:
+    meta = (ctx.params or {}).get("_meta") or {}
+    return meta.get("progressToken") if isinstance(meta, dict) else None
+
+
+def _resource_error(exc: BaseException, uri: str) -> Exception:
+    from imagegate.errors import NotFound
+    from mcp.shared.exceptions import MCPError
+    from mcp_types.jsonrpc import INTERNAL_ERROR
+
+    from .errors import as_imagegate_error
+
+    error = as_imagegate_error(exc, "resources/read")
+    code = RESOURCE_NOT_FOUND if isinstance(error, NotFound) else INTERNAL_ERROR
+    return MCPError(code=code, message=error.message, data={"uri": uri, **error.to_dict()})  # type: ignore[attr-defined]
+
+
+class _Served:
+    """The gateway, the ``MCP__*`` settings and the tools, resolved once on first use."""
+
+    def __init__(self, source: Gateway | asyncio.Future[Gateway]) -> None:
+        self._source = source
+        self._value: tuple[Gateway, MCPSettings, dict[str, ToolSpec]] | None = None
+
+    async def get(self) -> tuple[Gateway, MCPSettings, dict[str, ToolSpec]]:
+        from .settings import mcp_settings
+        from .tools import build_tools
+
+        if self._value is None:
+            source = self._source
+            gateway = await asyncio.shield(source) if isinstance(source, asyncio.Future) else source
+            settings = mcp_settings(gateway.settings)
+            self._value = (gateway, settings, {spec.name: spec for spec in build_tools(gateway, settings)})
+        return self._value
+
+
+def _protocol_error(exc: BaseException, where: str) -> Exception:
+    from mcp.shared.exceptions import MCPError
+    from mcp_types.jsonrpc import INTERNAL_ERROR
+
+    from .errors import as_imagegate_error
+
+    error = as_imagegate_error(exc, where)
+    return MCPError(code=INTERNAL_ERROR, message=error.message, data=error.to_dict())  # type: ignore[attr-defined]
+
+
+def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool = True) -> Server[Any]:
+    """An MCP server exposing the gateway's tools and stored images.
+
+    ``gateway`` is an opened gateway or a future of one. ``with_paths`` says whether server-local
+    paths mean something to the client (stdio: yes; streamable HTTP: no, so ``path`` is null).
+    """
+    import mcp_types as types
+    from imagegate.errors import NotFound
+    from imagegate.ids import is_image_id
+    from mcp.server import Server
+
+    from .errors import error_result
+    from .tools import call_tool
+
+    served = _Served(gateway)
+
+    async def list_tools(ctx: ServerRequestContext[Any], params: Any) -> types.ListToolsResult:
+        try:
+            _, _, tools = await served.get()
+        except Exception as exc:
+            raise _protocol_error(exc, "tools/list") from None
+        return types.ListToolsResult(tools=[spec.tool() for spec in tools.values()])
+
+    async def on_call_tool(ctx: ServerRequestContext[Any], params: types.CallToolRequestParams,
+                           ) -> types.CallToolResult:
+        try:
+            gateway, settings, tools = await served.get()
+        except Exception as exc:
+            return error_result(exc, "opening the gateway")
+        tool = tools.get(params.name)
+        if tool is None:
+            msg = f"unknown tool {params.name!r}; tools: {', '.join(tools)}"
+            return error_result(NotFound(msg, param="name"))
+        send = ctx.session.report_progress if _progress_token(ctx) is not None else None
+        return await call_tool(gateway, tool, params.arguments or {}, settings=settings, with_paths=with_paths,
+                               send_progress=send)
+
+    async def list_resources(ctx: ServerRequestContext[Any], params: Any) -> types.ListResourcesResult:
+        try:
+            gateway, _, _ = await served.get()
+            items = await gateway.list(limit=50)
+        except Exception as exc:
+            raise _protocol_error(exc, "resources/list") from None
+        return types.ListResourcesResult(resources=[
+            types.Resource(uri=f"{IMAGE_URI_PREFIX}{item['id']}", name=item["id"], mime_type=item.get("mime_type"),
+                           size=item.get("bytes"), description=f"{item.get('model')} {item.get('created', '')}")
+            for item in items])
+
+    async def list_templates(ctx: ServerRequestContext[Any], params: Any) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(resource_templates=[types.ResourceTemplate(
+            uri_template=IMAGE_URI_PREFIX + "{id}", name="image", title="Stored image",
+            description="An image stored by imagegate, by the id a tool result gave.")])
+
+    async def read_resource(ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams,
+                            ) -> types.ReadResourceResult:
+        import pybase64
+
+        uri = str(params.uri)
+        image_id = uri.removeprefix(IMAGE_URI_PREFIX)
+        try:
+            gateway, _, _ = await served.get()
+            if not uri.startswith(IMAGE_URI_PREFIX) or not is_image_id(image_id):
+                msg = f"no such resource {uri!r}; image resources are {IMAGE_URI_PREFIX}{{id}}"
+                raise NotFound(msg, param="uri")
+            metadata = await gateway.metadata(image_id)
+            data = await gateway.read(image_id)
+        except Exception as exc:
+            raise _resource_error(exc, uri) from None
+        return types.ReadResourceResult(contents=[types.BlobResourceContents(
+            uri=uri, mime_type=metadata["mime_type"], blob=pybase64.b64encode(data).decode("ascii"))])
+
+    return Server(
+        "imagegate", version=_version(), title="imagegate", instructions=INSTRUCTIONS,
+        on_list_tools=list_tools, on_call_tool=on_call_tool, on_list_resources=list_resources,
+        on_list_resource_templates=list_templates, on_read_resource=read_resource)

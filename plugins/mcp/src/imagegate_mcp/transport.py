@@ -1,0 +1,118 @@
+"""Serving the MCP server: stdio (nothing but protocol on stdout) or streamable HTTP at ``/mcp``.
+
+Over streamable HTTP, when ``GATEWAY__API_KEYS`` is set every request needs
+``Authorization: Bearer <key>``, the same keys as the HTTP front-end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import socket
+    from collections.abc import Awaitable, Callable, MutableMapping
+
+    from imagegate.gateway import Gateway
+    from imagegate.settings import Settings
+
+    Scope = MutableMapping[str, Any]
+    ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
+
+__all__ = ["bearer_auth", "http_app", "serve_http", "serve_stdio"]
+
+log = logging.getLogger("imagegate.mcp")
+
+MCP_PATH = "/mcp"
+
+
+def bearer_auth(app: ASGIApp, keys: list[str]) -> ASGIApp:
+    """An ASGI wrapper answering 401 (an imagegate error object) unless a known bearer key is sent."""
+    import orjson
+
+    encoded = [key.encode() for key in keys]
+    body = orjson.dumps({"error": {
+        "code": "authentication", "message": "send Authorization: Bearer <key> (one of GATEWAY__API_KEYS)",
+        "retryable": False, "provider": None, "param": "Authorization", "retry_after": None}})
+
+    async def guarded(scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            header = dict(scope.get("headers") or []).get(b"authorization", b"")
+            scheme, _, token = header.partition(b" ")
+            known = any(hmac.compare_digest(token.strip(), key) for key in encoded)
+            if scheme.lower() != b"bearer" or not known:
+                await send({"type": "http.response.start", "status": 401, "headers": [
+                    (b"content-type", b"application/json"), (b"www-authenticate", b'Bearer realm="imagegate"'),
+                    (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+def http_app(gateway: Gateway, *, host: str = "127.0.0.1") -> ASGIApp:
+    """The streamable-HTTP ASGI app (with its own lifespan) for a gateway."""
+    from .server import build_server
+
+    server = build_server(gateway, with_paths=False)
+    app: ASGIApp = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host)
+    keys = gateway.settings.gateway.api_keys
+    return bearer_auth(app, keys) if keys else app
+
+
+def _new_gateway(settings: Settings | None) -> Gateway:
+    from imagegate.gateway import Gateway
+    from imagegate.plugins import make_plugin_manager
+    from imagegate.settings import Settings
+
+    return Gateway(settings or Settings(), make_plugin_manager())
+
+
+async def _open_gateway(settings: Settings | None) -> Gateway:
+    """Load the plugins in a worker thread (so ``initialize`` is answered meanwhile), then open."""
+    gateway = await asyncio.to_thread(_new_gateway, settings)
+    try:
+        await gateway.open()
+    except BaseException:
+        await gateway.aclose()
+        raise
+    return gateway
+
+
+async def serve_stdio(settings: Settings | None = None) -> None:
+    """Serve one client over stdin/stdout until it closes them.
+
+    The gateway opens while the handshake is answered; tool calls wait for it, and a gateway that
+    cannot open (bad configuration) is reported as the error of every call.
+    """
+    from mcp.server.stdio import stdio_server
+
+    from .server import build_server
+
+    opening = asyncio.ensure_future(_open_gateway(settings))
+    try:
+        server = build_server(opening, with_paths=True)
+        async with stdio_server() as (read_stream, write_stream):
+            await server.run(read_stream, write_stream, server.create_initialization_options())
+    finally:
+        try:
+            gateway = await opening
+        except Exception as exc:
+            log.error("the gateway did not open: %s", getattr(exc, "message", type(exc).__name__))
+        else:
+            await gateway.aclose()
+
+
+async def serve_http(host: str, port: int, settings: Settings | None = None,
+                     sockets: list[socket.socket] | None = None) -> None:
+    """Serve streamable HTTP at ``http://host:port/mcp`` until interrupted."""
+    import uvicorn
+    from imagegate.gateway import open_gateway
+
+    async with open_gateway(settings) as gateway:
+        config = uvicorn.Config(http_app(gateway, host=host), host=host, port=port, log_config=None,
+                                access_log=False, lifespan="on")
+        await uvicorn.Server(config).serve(sockets=sockets)

@@ -1,0 +1,179 @@
+"""Fixtures: fake provider plugins registered in-process, and the MCP server over streamable HTTP.
+
+The fakes register models under the ids the per-model tools look for (``gpt-image-1`` by an
+``openai`` provider, ``flux-dev`` and ``recraft-v3-svg`` by a ``replicate`` provider), so tool
+discovery is tested without the real provider plugins. ``FakeUpstream`` decides what they answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from imagegate import hookimpl
+from imagegate.catalog import ModelSpec, ParamSpec, SizeSpec
+from imagegate.errors import ImagegateError
+from imagegate.gateway import Gateway
+from imagegate.provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult
+from imagegate.testing.factories import build_gateway, temp_settings
+
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>'
+
+
+def png_bytes(width: int = 64, height: int = 64, color: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def noisy_png(side: int) -> bytes:
+    """A PNG that compresses badly, so it is large."""
+    import os
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@dataclass
+class FakeUpstream:
+    """What the fake providers answer, and what they saw."""
+
+    calls: int = 0
+    error: ImagegateError | None = None
+    hang: bool = False
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    cancelled: asyncio.Event = field(default_factory=asyncio.Event)
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+    seen: list[ProviderCall] = field(default_factory=list)
+
+
+class FakeProvider(BaseProvider):
+    def __init__(self, name: str, upstream: FakeUpstream, *, cancellable: bool) -> None:
+        self.name = name
+        self.cancellable = cancellable
+        self.upstream = upstream
+
+    async def run(self, call: ProviderCall) -> ProviderResult:
+        self.upstream.calls += 1
+        self.upstream.seen.append(call)
+        call.progress("starting", {"status": "starting"})
+        self.upstream.started.set()
+        if self.upstream.error is not None:
+            raise self.upstream.error
+        if self.upstream.hang:
+            try:
+                await self.upstream.release.wait()
+            except asyncio.CancelledError:
+                self.upstream.cancelled.set()
+                raise
+        self.upstream.finished.set()
+        if call.model.id == "recraft-v3-svg":
+            return ProviderResult(images=[ProviderImage(SVG, "image/svg+xml")])
+        return ProviderResult(images=[ProviderImage(png_bytes(), "image/png") for _ in range(call.n)])
+
+
+def fake_specs() -> list[ModelSpec]:
+    return [
+        ModelSpec(id="gpt-image-1", provider="openai", upstream="gpt-image-1", description="OpenAI fake.",
+                  sizes=SizeSpec(values=["1024x1024", "1536x1024", "auto"]), n_min=1, n_max=10,
+                  params={"quality": ParamSpec(enum=["low", "medium", "high", "auto"], description="Quality.")}),
+        ModelSpec(id="dall-e-3", provider="openai", upstream="dall-e-3", description="OpenAI fake 2.",
+                  sizes=SizeSpec(values=["1024x1024", "1792x1024"]),
+                  params={"quality": ParamSpec(enum=["standard", "hd"], description="Quality.")}),
+        ModelSpec(id="flux-dev", provider="replicate", upstream="black-forest-labs/flux-dev",
+                  description="Flux fake.", sizes=None, size_param=None, n_max=4, n_param="num_outputs",
+                  params={"aspect_ratio": ParamSpec(enum=["1:1", "16:9"], default="1:1", description="Ratio."),
+                          "guidance": ParamSpec(type="number", minimum=0, maximum=10, description="Guidance.")}),
+        ModelSpec(id="recraft-v3-svg", provider="replicate", upstream="recraft-ai/recraft-v3-svg",
+                  description="SVG fake.", sizes=SizeSpec(values=["1024x1024"]), size_param="size",
+                  output_formats=["svg"]),
+    ]
+
+
+class FakeProvidersPlugin:
+    """A provider plugin for one test: an ``openai`` (paid, not cancellable) and a ``replicate``."""
+
+    def __init__(self, upstream: FakeUpstream) -> None:
+        self.upstream = upstream
+
+    @hookimpl
+    def register_providers(self, register: Any, settings: Any) -> None:
+        register.add_provider(FakeProvider("openai", self.upstream, cancellable=False))
+        register.add_provider(FakeProvider("replicate", self.upstream, cancellable=True))
+        for spec in fake_specs():
+            register.add_model(spec)
+
+
+@pytest.fixture
+def upstream() -> FakeUpstream:
+    return FakeUpstream()
+
+
+@pytest.fixture
+def api_keys() -> list[str]:
+    return []
+
+
+@pytest_asyncio.fixture
+async def mcp_gateway(tmp_path: Path, upstream: FakeUpstream, api_keys: list[str]) -> AsyncIterator[Gateway]:
+    settings = temp_settings(
+        tmp_path, gateway={"api_keys": api_keys}, input={"allowed_roots": [str(tmp_path / "inputs")]},
+        providers={"openai": {"max_retries": 0}, "replicate": {"max_retries": 0}},
+        mcp={"progress_interval_s": 0.2, "preview_max_bytes": 4096})
+    gateway = build_gateway(settings, ("fake-providers", FakeProvidersPlugin(upstream)))
+    await gateway.open()
+    try:
+        yield gateway
+    finally:
+        await gateway.aclose()
+
+
+@dataclass
+class RunningServer:
+    url: str
+    gateway: Gateway
+
+
+@pytest_asyncio.fixture
+async def http_server(mcp_gateway: Gateway) -> AsyncIterator[RunningServer]:
+    """The streamable-HTTP app on a free 127.0.0.1 port, stopped at teardown even on failure."""
+    import uvicorn
+    from imagegate_mcp.transport import http_app
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(http_app(mcp_gateway), host="127.0.0.1", port=port, log_config=None,
+                            access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        async with asyncio.timeout(20):
+            while not server.started:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.01)
+        yield RunningServer(f"http://127.0.0.1:{port}/mcp", mcp_gateway)
+    finally:
+        server.should_exit = True
+        try:
+            async with asyncio.timeout(10):
+                await task
+        except TimeoutError:
+            task.cancel()
+        sock.close()

@@ -1,0 +1,203 @@
+"""The official MCP client drives the server over streamable HTTP, with fake upstream providers."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from typing import Any
+
+import aiohttp
+import pybase64
+import pytest
+from imagegate.errors import RateLimited
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+from .conftest import SVG, FakeUpstream, RunningServer
+
+
+def error_of(result: Any) -> dict[str, Any]:
+    assert result.is_error is True
+    text = result.content[0].text
+    body = json.loads(text)
+    assert set(body) == {"error"}
+    assert set(body["error"]) >= {"code", "message", "retryable", "provider", "param", "retry_after"}
+    assert result.structured_content == body
+    return body["error"]
+
+
+async def test_tools_are_listed_with_catalog_schemas(http_server: RunningServer) -> None:
+    async with Client(http_server.url) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert set(tools) == {"list_available_models", "generate_image", "edit_image", "create_variation",
+                          "generate-openai", "generate-fluxdev", "generate-svg"}
+    openai = tools["generate-openai"].input_schema
+    assert openai["properties"]["model"]["enum"] == ["dall-e-3", "gpt-image-1"]
+    assert openai["properties"]["model"]["default"] == "gpt-image-1"
+    assert openai["properties"]["quality"]["enum"] == ["standard", "hd", "low", "medium", "high", "auto"]
+    assert "1792x1024" in openai["properties"]["size"]["enum"]
+    assert openai["additionalProperties"] is False
+    flux = tools["generate-fluxdev"].input_schema
+    assert "size" not in flux["properties"] and "model" not in flux["properties"]
+    assert flux["properties"]["aspect_ratio"]["enum"] == ["1:1", "16:9"]
+    assert flux["properties"]["guidance"]["maximum"] == 10
+    assert flux["properties"]["n"]["maximum"] == 4
+    assert flux["properties"]["deliver"]["enum"] == ["link", "preview", "full"]
+    generate = tools["generate_image"].annotations
+    assert (generate.read_only_hint, generate.destructive_hint, generate.open_world_hint) == (False, False, True)
+    listing = tools["list_available_models"].annotations
+    assert listing.read_only_hint is True
+    assert tools["generate_image"].output_schema["required"][0] == "images"
+    assert "placeholder" in tools["generate_image"].description
+
+
+async def test_generate_link_and_read_resource(http_server: RunningServer, upstream: FakeUpstream) -> None:
+    async with Client(http_server.url) as client:
+        result = await client.call_tool("generate-fluxdev", {"prompt": "a fox", "aspect_ratio": "16:9",
+                                                             "deliver": "link"})
+        assert result.is_error is False
+        data = result.structured_content
+        assert data["model"] == "flux-dev" and data["provider"] == "replicate"
+        image = data["images"][0]
+        assert image["path"] is None and image["url"] is None
+        assert image["uri"] == f"imagegate://images/{image['id']}"
+        links = [block for block in result.content if block.type == "resource_link"]
+        assert [link.uri for link in links] == [image["uri"]]
+        assert json.loads(result.content[0].text) == data
+        read = await client.read_resource(image["uri"])
+    blob = pybase64.b64decode(read.contents[0].blob)
+    assert hashlib.sha256(blob).hexdigest() == image["sha256"]
+    assert read.contents[0].mime_type == "image/png"
+    assert upstream.seen[0].params["aspect_ratio"] == "16:9"
+
+
+async def test_svg_comes_back_as_an_svg_resource(http_server: RunningServer) -> None:
+    async with Client(http_server.url) as client:
+        result = await client.call_tool("generate-svg", {"prompt": "a logo", "deliver": "full"})
+    assert result.is_error is False
+    embedded = [block for block in result.content if block.type == "resource"]
+    assert len(embedded) == 1
+    assert embedded[0].resource.mime_type == "image/svg+xml"
+    assert "<svg" in embedded[0].resource.text and "rect" in embedded[0].resource.text
+    assert all(block.type != "text" or "<svg" not in block.text for block in result.content)
+    assert SVG.startswith(b"<svg")
+
+
+async def test_bad_argument_fails_before_any_upstream_call(http_server: RunningServer,
+                                                           upstream: FakeUpstream) -> None:
+    async with Client(http_server.url) as client:
+        out_of_range = error_of(await client.call_tool("generate-fluxdev", {"prompt": "x", "guidance": 20}))
+        unknown = error_of(await client.call_tool("generate-fluxdev", {"prompt": "x", "colour": "red"}))
+        wrong_model = error_of(await client.call_tool("generate-openai", {"prompt": "x", "model": "flux-dev"}))
+        catalog = error_of(await client.call_tool("generate-openai", {"prompt": "x", "model": "dall-e-3",
+                                                                      "quality": "low"}))
+        missing = error_of(await client.call_tool("generate_image", {"size": "64x64"}))
+    assert (out_of_range["code"], out_of_range["param"]) == ("invalid_request", "guidance")
+    assert out_of_range["retryable"] is False
+    assert (unknown["code"], unknown["param"]) == ("invalid_request", "colour")
+    assert wrong_model["param"] == "model"
+    assert (catalog["param"], catalog["code"]) == ("quality", "invalid_request")
+    assert "standard, hd" in catalog["message"]
+    assert missing["param"] == "prompt"
+    assert upstream.calls == 0
+
+
+async def test_bad_image_never_echoes_base64(http_server: RunningServer, upstream: FakeUpstream) -> None:
+    payload = pybase64.b64encode(b"not an image at all " * 300).decode()
+    async with Client(http_server.url) as client:
+        error = error_of(await client.call_tool("edit_image", {"prompt": "x", "images": [payload],
+                                                               "model": "placeholder"}))
+        typed = error_of(await client.call_tool("edit_image", {"prompt": "x", "images": payload}))
+    assert error["code"] == "invalid_request" and error["param"] == "image"
+    assert payload[:40] not in json.dumps(error)
+    assert typed["param"] == "images" and payload[:40] not in json.dumps(typed)
+    assert upstream.calls == 0
+
+
+async def test_path_outside_allowed_roots_is_refused(http_server: RunningServer, tmp_path: Any) -> None:
+    outside = tmp_path / "secret.png"
+    outside.write_bytes(b"x")
+    async with Client(http_server.url) as client:
+        error = error_of(await client.call_tool("edit_image", {"prompt": "x", "images": [str(outside)]}))
+    assert (error["code"], error["param"]) == ("permission", "image")
+
+
+async def test_upstream_failure_is_an_error_result(http_server: RunningServer, upstream: FakeUpstream) -> None:
+    upstream.error = RateLimited("slow down", retry_after=7.0)
+    async with Client(http_server.url) as client:
+        error = error_of(await client.call_tool("generate-openai", {"prompt": "a fox"}))
+    assert error == {"code": "rate_limited", "message": "slow down", "retryable": True, "provider": "openai",
+                     "param": None, "retry_after": 7.0}
+    assert upstream.calls == 1
+
+
+async def test_progress_notifications_while_waiting(http_server: RunningServer, upstream: FakeUpstream) -> None:
+    upstream.hang = True
+    messages: list[str] = []
+    heartbeat = asyncio.Event()
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        messages.append(message or "")
+        if message and message.startswith("working:"):
+            heartbeat.set()
+
+    async with Client(http_server.url) as client:
+        call = asyncio.create_task(client.call_tool("generate-fluxdev", {"prompt": "slow"},
+                                                    progress_callback=on_progress))
+        async with asyncio.timeout(20):
+            await heartbeat.wait()
+        upstream.release.set()
+        result = await call
+    assert result.is_error is False
+    assert any(message.startswith("starting") for message in messages)
+
+
+async def test_cancel_stops_cancellable_upstream_work(http_server: RunningServer, upstream: FakeUpstream) -> None:
+    upstream.hang = True
+    async with Client(http_server.url) as client:
+        call = asyncio.create_task(client.call_tool("generate-fluxdev", {"prompt": "slow"}))
+        async with asyncio.timeout(20):
+            await upstream.started.wait()
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        async with asyncio.timeout(20):
+            await upstream.cancelled.wait()
+    assert not upstream.finished.is_set()
+    assert await http_server.gateway.list() == []
+
+
+async def test_cancel_finishes_and_stores_paid_work(http_server: RunningServer, upstream: FakeUpstream) -> None:
+    upstream.hang = True
+    async with Client(http_server.url) as client:
+        call = asyncio.create_task(client.call_tool("generate-openai", {"prompt": "paid"}))
+        async with asyncio.timeout(20):
+            await upstream.started.wait()
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+    upstream.release.set()
+    async with asyncio.timeout(20):
+        while not await http_server.gateway.list():
+            await asyncio.sleep(0.02)
+    stored = await http_server.gateway.list()
+    assert stored[0]["model"] == "gpt-image-1"
+    assert not upstream.cancelled.is_set()
+
+
+@pytest.mark.parametrize("api_keys", [["sekrit-key"]])
+async def test_bearer_key_is_required(http_server: RunningServer) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.post(http_server.url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"}) as response:
+            assert response.status == 401
+            body = await response.json()
+            assert body["error"]["code"] == "authentication"
+        headers = {"Authorization": "Bearer wrong"}
+        async with session.post(http_server.url, json={}, headers=headers) as response:
+            assert response.status == 401
+    async with create_mcp_http_client(headers={"Authorization": "Bearer sekrit-key"}) as http:
+        async with Client(streamable_http_client(http_server.url, http_client=http)) as client:
+            tools = await client.list_tools()
+    assert "generate_image" in {tool.name for tool in tools.tools}

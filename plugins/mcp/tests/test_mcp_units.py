@@ -1,0 +1,115 @@
+"""Units: argument checks, schema merging, delivery caps, progress texts, the error mapping."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pybase64
+import pytest
+from imagegate.errors import InvalidRequest, StorageError
+from imagegate.models import Cost, ImageOut, ImageResult
+from imagegate_mcp.delivery import deliver_content, make_preview
+from imagegate_mcp.errors import error_result
+from imagegate_mcp.progress import describe_status
+from imagegate_mcp.schemas import tool_input_schema
+from imagegate_mcp.settings import MCPSettings
+from imagegate_mcp.tools import check_arguments, parse_image
+from PIL import Image
+
+from .conftest import fake_specs, noisy_png
+
+
+def schema_for(*ids: str) -> dict[str, Any]:
+    specs = [spec for spec in fake_specs() if spec.id in ids]
+    return tool_input_schema(specs, "generate", models=None, default_model=specs[0].id, deliver_default="link",
+                             image_help="help", open_params=True)
+
+
+@pytest.mark.parametrize(("arguments", "param", "fragment"), [
+    ({}, "prompt", "prompt is required"),
+    ({"prompt": ""}, "prompt", "prompt is empty"),
+    ({"prompt": "x", "n": 0}, "n", "out of range"),
+    ({"prompt": "x", "n": "2"}, "n", "must be of type integer"),
+    ({"prompt": "x", "quality": "ultra"}, "quality", "allowed: low, medium"),
+    ({"prompt": "x", "deliver": "email"}, "deliver", "allowed: link, preview, full"),
+    ({"prompt": "x", "colour": "red"}, "colour", "unknown argument(s) colour"),
+])
+def test_arguments_are_checked_against_the_schema(arguments: dict[str, Any], param: str, fragment: str) -> None:
+    with pytest.raises(InvalidRequest) as info:
+        check_arguments(schema_for("gpt-image-1", "flux-dev"), arguments)
+    assert info.value.param == param
+    assert fragment in info.value.message
+
+
+def test_argument_errors_never_repeat_long_values() -> None:
+    secret = "QUJD" * 5000
+    with pytest.raises(InvalidRequest) as info:
+        check_arguments(schema_for("gpt-image-1"), {"prompt": "x", "quality": secret})
+    assert secret[:40] not in info.value.message
+
+
+def test_parameters_of_several_models_are_merged() -> None:
+    props = schema_for("gpt-image-1", "dall-e-3", "flux-dev")["properties"]
+    assert props["quality"]["enum"] == ["low", "medium", "high", "auto", "standard", "hd"]
+    assert "dall-e-3: standard, hd" in props["quality"]["description"]
+    assert props["size"]["enum"] == ["1024x1024", "1536x1024", "auto", "1792x1024"]
+    assert "flux-dev: no size" in props["size"]["description"]
+    assert props["n"] == {"type": "integer", "minimum": 1, "maximum": 10, "default": 1,
+                          "description": "Number of images."}
+
+
+def test_long_base64_is_recognised_even_with_slashes() -> None:
+    data = pybase64.b64encode(b"\xff\xff\xff" + bytes(range(256)) * 8).decode()
+    assert "/" in data[:64]
+    assert parse_image(data).kind == "base64"
+    assert parse_image("/tmp/picture.png").kind == "path"
+    assert parse_image("img_20200101_aaaaaaaaaaaaaaaaaaaaaaaaaa").kind in ("id", "path")
+
+
+def test_preview_respects_the_cap_and_keeps_transparency() -> None:
+    preview, mime, size = make_preview(noisy_png(600), 8192) or (b"", "", (0, 0))
+    assert mime == "image/jpeg" and 0 < len(preview) <= 8192 and max(size) <= 512
+    buffer = io.BytesIO()
+    Image.new("RGBA", (300, 300), (0, 0, 0, 0)).save(buffer, "PNG")
+    made = make_preview(buffer.getvalue(), 8192)
+    assert made is not None and made[1] == "image/webp"
+    assert Image.open(io.BytesIO(made[0])).mode == "RGBA"
+
+
+def result_with(data: bytes, mime: str = "image/png") -> ImageResult:
+    image = ImageOut(id="img_20200101_aaaaaaaaaaaaaaaaaaaaaaaaaa", mime_type=mime, bytes=len(data), sha256="0",
+                     width=600, height=600, path=None, url=None, data=data)
+    return ImageResult(images=[image], model="m", provider="p", request_id="r", cost=Cost())
+
+
+async def test_full_is_downgraded_above_the_inline_cap() -> None:
+    big = noisy_png(600)
+    settings = MCPSettings(inline_max_bytes=100_000, preview_max_bytes=8192)
+    blocks = await deliver_content(None, result_with(big), "full", settings, "{}")  # type: ignore[arg-type]
+    assert [block.type for block in blocks] == ["text", "resource_link", "image", "text"]
+    assert len(pybase64.b64decode(blocks[2].data)) <= 8192
+    assert "MCP__INLINE_MAX_BYTES" in blocks[3].text and "preview" in blocks[3].text
+    small = await deliver_content(None, result_with(big), "full", MCPSettings(inline_max_bytes=len(big)), "{}")  # type: ignore[arg-type]
+    assert [block.type for block in small] == ["text", "image"]
+    assert pybase64.b64decode(small[1].data) == big
+
+
+def test_progress_texts_never_carry_image_data() -> None:
+    text = describe_status("partial_image", {"index": 1, "b64_json": "QUJD" * 1000})
+    assert text == "partial image 1 received"
+    assert describe_status("retrying", {"attempt": 1, "reason": "rate_limited", "delay_s": 2}) == (
+        "retrying after rate_limited (attempt 1), waiting 2.0 s")
+
+
+def test_error_result_is_the_exact_error_object(caplog: pytest.LogCaptureFixture) -> None:
+    stored = error_result(StorageError("disk full", spool_path="/spool/x.png"))
+    body = json.loads(stored.content[0].text)
+    assert body == stored.structured_content
+    assert body["error"]["code"] == "storage_error" and body["error"]["spool_path"] == "/spool/x.png"
+    crash = error_result(KeyError("sk-secret-key"), "tool generate_image")
+    error = crash.structured_content["error"]
+    assert crash.is_error and error["code"] == "internal"
+    assert "sk-secret-key" not in crash.content[0].text
+    assert "KeyError" in error["message"]
