@@ -474,26 +474,45 @@ class Gateway:
 
     # reading stored images ---------------------------------------------------------------------
 
-    async def metadata(self, image_id: str) -> dict[str, Any]:
+    async def _from_storage_or_spool(self, image_id: str, stored: Callable[[], Awaitable[T]],
+                                     spooled: Callable[[], Awaitable[T]]) -> T:
+        """Read from the backend; an image the backend lacks, or cannot reach, may be spooled."""
         try:
-            return await self.storage.metadata(image_id)
-        except NotFound:
-            return await self.spool.metadata(image_id)
+            return await stored()
+        except (NotFound, StorageError) as exc:
+            try:
+                return await spooled()
+            except NotFound:
+                raise exc from None
+
+    async def metadata(self, image_id: str) -> dict[str, Any]:
+        return await self._from_storage_or_spool(
+            image_id, lambda: self.storage.metadata(image_id), lambda: self.spool.metadata(image_id))
 
     async def read(self, image_id: str) -> bytes:
-        try:
-            return await self.storage.read(image_id)
-        except NotFound:
-            return await self.spool.read(image_id)
+        return await self._from_storage_or_spool(
+            image_id, lambda: self.storage.read(image_id), lambda: self.spool.read(image_id))
 
     async def url(self, image_id: str, ttl_s: int | None = None) -> str:
         ttl = ttl_s or self.settings.gateway.url_ttl_s
-        try:
-            await self.storage.metadata(image_id)
-        except NotFound:
+
+        async def spooled() -> str:
             metadata = await self.spool.metadata(image_id)
             return self.spool.image_path(image_id, metadata["extension"]).as_uri()
-        return await self.storage.url(image_id, ttl)
+
+        async def stored() -> str:
+            if await self.spool_has(image_id):
+                return await spooled()
+            return await self.storage.url(image_id, ttl)
+
+        return await self._from_storage_or_spool(image_id, stored, spooled)
+
+    async def spool_has(self, image_id: str) -> bool:
+        try:
+            await self.spool.metadata(image_id)
+        except NotFound:
+            return False
+        return True
 
     def local_path(self, image_id: str, metadata: dict[str, Any]) -> str | None:
         path = self.storage.local_path(image_id, metadata)

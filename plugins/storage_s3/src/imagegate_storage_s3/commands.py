@@ -1,0 +1,86 @@
+"""``imagegate spool list`` and ``imagegate spool drain``."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import click
+
+__all__ = ["spool"]
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+
+
+@click.group()
+def spool() -> None:
+    """Images kept on this machine because the storage backend failed (STORAGE__SPOOL_DIR)."""
+
+
+def _spool_entries() -> list[dict[str, Any]]:
+    """What waits in the spool; needs no storage backend, so it works while the bucket is down."""
+    from imagegate.errors import NotFound
+    from imagegate.filestore import FileStore
+    from imagegate.settings import Settings
+
+    store = FileStore(Settings().storage.resolved_spool_dir())
+    entries = []
+    for image_id in store.ids_sync():
+        try:
+            metadata = store.metadata_sync(image_id)
+        except NotFound:
+            continue
+        entries.append({
+            "id": image_id, "path": str(store.image_path(image_id, metadata["extension"])),
+            "bytes": metadata.get("bytes"), "mime_type": metadata.get("mime_type"),
+            "created": metadata.get("created"), "model": metadata.get("model"),
+        })
+    return entries
+
+
+@spool.command("list")
+@JSON_OPTION
+def list_spool(as_json: bool) -> None:
+    """List spooled images, newest first."""
+    from imagegate.cli.output import emit_json, run_async
+
+    async def collect() -> list[dict[str, Any]]:
+        return await asyncio.to_thread(_spool_entries)
+
+    entries = run_async(collect, as_json)
+    if as_json:
+        emit_json(entries)
+        return
+    if not entries:
+        click.echo("the spool is empty")
+    for entry in entries:
+        click.echo(f"{entry['id']}  {entry['bytes']} bytes  {entry['path']}")
+
+
+@spool.command("drain")
+@JSON_OPTION
+def drain_spool(as_json: bool) -> None:
+    """Move spooled images into the storage backend (STORAGE__BACKEND)."""
+    from imagegate.cli.output import emit_json, fail, run_async
+
+    async def drain() -> dict[str, Any]:
+        from imagegate.gateway import open_gateway
+        from imagegate.settings import Settings
+
+        settings = Settings()
+        waiting = {entry["id"] for entry in await asyncio.to_thread(_spool_entries)}
+        async with open_gateway(settings) as gateway:  # opening drains too (the startup hook)
+            await gateway.drain_spool()
+        left = [entry["id"] for entry in await asyncio.to_thread(_spool_entries)]
+        return {"backend": settings.storage.backend, "moved": sorted(waiting - set(left)), "left": left}
+
+    outcome = run_async(drain, as_json)
+    if outcome["left"]:
+        msg = (f"{len(outcome['left'])} image(s) are still in the spool: the {outcome['backend']} backend "
+               f"refused them (moved {len(outcome['moved'])}); see the log and try again")
+        fail({"code": "storage_error", "message": msg, "retryable": True, "provider": None, "param": None,
+              "retry_after": None}, as_json)
+    if as_json:
+        emit_json(outcome)
+        return
+    click.echo(f"moved {len(outcome['moved'])} image(s) into the {outcome['backend']} backend; the spool is empty")
