@@ -71,7 +71,8 @@ def test_transparent_render_is_byte_identical(fmt: str) -> None:
 @pytest.mark.parametrize("fmt", RASTER)
 def test_exact_size(size: tuple[int, int], fmt: str) -> None:
     width, height = size
-    im = decode(pr.render("size check with a longer prompt to wrap", width=width, height=height, output_format=fmt))
+    prompt = "size check with a longer prompt to wrap"
+    im = decode(pr.render(prompt, width=width, height=height, output_format=fmt))
     assert im.size == size
 
 
@@ -242,7 +243,8 @@ def test_edit_with_mask_changes_only_transparent_region() -> None:
     src = source_png(width, height)
     mask = Image.new("RGBA", (width, height), (0, 0, 0, 255))
     mask.paste((0, 0, 0, 0), (0, 0, width // 2, height))  # left half transparent: edit here
-    out = decode(pr.edit(src, "paint a dragon", width=None, height=None, mask=image_bytes(mask))).convert("RGB")
+    out = pr.edit(src, "paint a dragon", width=None, height=None, mask=image_bytes(mask))
+    out = decode(out).convert("RGB")
     before = decode(src).convert("RGB")
     left = (0, 0, width // 2, height)
     right = (width // 2, 0, width, height)

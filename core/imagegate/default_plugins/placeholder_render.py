@@ -21,7 +21,6 @@ import io
 import math
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -48,7 +47,7 @@ _VERSION = b"imagegate-placeholder/1"
 _PNG_COMPRESS_LEVEL = 3
 _JPEG_QUALITY = 90
 _WEBP_QUALITY = 85
-_WEBP_METHOD = 4
+_WEBP_METHOD = 2  # 1024x1024: ~2x faster than 4 for ~3% larger files
 _SS = 2  # supersampling factor for anti-aliased shape edges
 _MAX_SOURCE_PIXELS = 4096 * 4096
 _SOURCE_FORMATS = ("PNG", "JPEG", "WEBP")
@@ -84,7 +83,7 @@ def render(
     height: int,
     output_format: str = "png",
     background: str = "auto",
-    seed: Optional[int] = None,
+    seed: int | None = None,
 ) -> bytes:
     """Draw a deterministic picture for *prompt* and return the encoded bytes.
 
@@ -114,12 +113,12 @@ def edit(
     source: bytes,
     prompt: str,
     *,
-    width: Optional[int],
-    height: Optional[int],
+    width: int | None,
+    height: int | None,
     output_format: str = "png",
     background: str = "auto",
-    seed: Optional[int] = None,
-    mask: Optional[bytes] = None,
+    seed: int | None = None,
+    mask: bytes | None = None,
 ) -> bytes:
     """Apply a deterministic, prompt-derived overlay (tint + shapes + caption) to *source*.
 
@@ -157,10 +156,10 @@ def edit(
 def vary(
     source: bytes,
     *,
-    width: Optional[int],
-    height: Optional[int],
+    width: int | None,
+    height: int | None,
     output_format: str = "png",
-    seed: Optional[int] = None,
+    seed: int | None = None,
 ) -> bytes:
     """Return a deterministic variation of *source*: a hue shift plus a few translucent shapes.
 
@@ -201,7 +200,7 @@ def vary(
 # --------------------------------------------------------------------------
 
 
-def _check_format(output_format: Optional[str]) -> str:
+def _check_format(output_format: str | None) -> str:
     fmt = "png" if output_format is None else str(output_format).lower()
     if fmt == "jpg":
         fmt = "jpeg"
@@ -212,7 +211,7 @@ def _check_format(output_format: Optional[str]) -> str:
     return fmt
 
 
-def _check_background(background: Optional[str], fmt: str) -> bool:
+def _check_background(background: str | None, fmt: str) -> bool:
     """Return True for a transparent background (None means "auto")."""
     if background is None:
         background = "auto"
@@ -239,7 +238,7 @@ def _check_seed(seed: object) -> None:
 
 
 def _target_size(
-    src_size: tuple[int, int], width: Optional[int], height: Optional[int]
+    src_size: tuple[int, int], width: int | None, height: int | None
 ) -> tuple[int, int]:
     """Output size for edit/vary: as given, derived from the aspect ratio, or the source's."""
     if width is None and height is None:
@@ -339,7 +338,7 @@ class _Scene:
     bg: tuple[RGB, RGB]
     tint: RGB
     shapes: tuple[_Shape, ...]
-    caption: Optional[_Caption]
+    caption: _Caption | None
 
 
 def _hsv(h: float, s: float, v: float) -> RGB:
@@ -505,7 +504,7 @@ def _wrap(
     return lines
 
 
-def _layout_caption(prompt: str, width: int, height: int, margin: float, color: RGB) -> Optional[_Caption]:
+def _layout_caption(prompt: str, width: int, height: int, margin: float, color: RGB) -> _Caption | None:
     text = _clean_text(prompt)
     if not text:
         return None
@@ -542,7 +541,10 @@ def _gradient(scene: _Scene) -> Image.Image:
     size = (scene.width, scene.height)
     ramp = ramp.resize(size, Image.Resampling.BILINEAR)
     (r0, g0, b0), (r1, g1, b1) = scene.bg
-    bands = [ramp.point([round(a + (b - a) * i / 255) for i in range(256)]) for a, b in ((r0, r1), (g0, g1), (b0, b1))]
+    bands = [
+        ramp.point([round(a + (b - a) * i / 255) for i in range(256)])
+        for a, b in ((r0, r1), (g0, g1), (b0, b1))
+    ]
     return Image.merge("RGBA", (*bands, Image.new("L", size, 255)))
 
 
@@ -766,7 +768,8 @@ def _svg_shape(shape: _Shape) -> str:
             half = shape.stroke / 2
             return (
                 f'<ellipse cx="{_num(cx)}" cy="{_num(cy)}" rx="{_num(rx - half)}" ry="{_num(ry - half)}" '
-                f'fill="none" stroke="{color}" stroke-width="{_num(shape.stroke)}" stroke-opacity="{opacity}"/>'
+                f'fill="none" stroke="{color}" stroke-width="{_num(shape.stroke)}" '
+                f'stroke-opacity="{opacity}"/>'
             )
         return (
             f'<ellipse cx="{_num(cx)}" cy="{_num(cy)}" rx="{_num(rx)}" ry="{_num(ry)}" '
@@ -811,7 +814,8 @@ def _raster_svg(im: Image.Image, *, title: str) -> bytes:
                 cw = min(end * cell, w) - x
                 opacity = "" if px[3] == 255 else f' fill-opacity="{_opacity(px[3])}"'
                 parts.append(
-                    f'<rect x="{x}" y="{y}" width="{cw}" height="{ch}" fill="{_hex((px[0], px[1], px[2]))}"{opacity}/>'
+                    f'<rect x="{x}" y="{y}" width="{cw}" height="{ch}" '
+                    f'fill="{_hex((px[0], px[1], px[2]))}"{opacity}/>'
                 )
             gx = end
     parts.append("</g>")
