@@ -63,7 +63,7 @@ def test_valid_request_passes_with_defaults() -> None:
     ({"params": {"style": "vivid"}}, "style", "no parameter 'style'"),
     ({"params": {"fidelity": "high"}}, "fidelity", "no parameter 'fidelity' for generate"),
     ({"params": {"background": "transparent", "output_format": "jpeg"}}, "output_format", "png, webp"),
-    ({"params": {"compression": 50}}, "compression", "output_format=png"),
+    ({"params": {"compression": 50}}, "compression", "takes no compression when output_format=png"),
 ])
 def test_errors_name_the_parameter_the_value_and_the_allowed_values(kw: dict[str, Any], param: str,
                                                                      fragment: str) -> None:

@@ -424,9 +424,12 @@ def _check_requirements(spec: ModelSpec, params: dict[str, Any]) -> None:
                 condition = " and ".join(f"{k}={_fmt(v)}" for k, v in rule.when.items())
                 allowed = _fmt([v for v in values if v is not None])
                 given = "unset" if value is None else repr(value)
-                msg = f"{name} is {given}; with {condition}, {spec.id} takes {name} {allowed}"
-                if None in values:
-                    msg += " or none"
+                if not allowed:
+                    msg = f"{name} is {given}; {spec.id} takes no {name} when {condition}"
+                else:
+                    msg = f"{name} is {given}; with {condition}, {spec.id} takes {name} {allowed}"
+                    if None in values:
+                        msg += " or none"
                 raise InvalidRequest(msg, param=name)
 
 

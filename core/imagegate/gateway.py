@@ -109,7 +109,7 @@ class Gateway:
         self.storage: Storage = storages.factories[backend](settings)
         self.spool = FileStore(settings.storage.resolved_spool_dir())
         self.middlewares: list[Middleware] = [m for m in pm.hook.provider_call_wrapper(gateway=self) if m]
-        self._sleep = sleep or asyncio.sleep
+        self._sleep = asyncio.sleep if sleep is None else sleep
         self._session: aiohttp.ClientSession | None = None
         self._limiters: dict[str, ProviderLimiter] = {}
         self._background: set[asyncio.Task[Any]] = set()
@@ -430,7 +430,7 @@ class Gateway:
     async def _store_one(self, job: _Job, result: ProviderResult, image: ProviderImage, info: Any,
                          actual: float | None) -> tuple[ImageOut, str | None, StorageError | None]:
         image_id = new_image_id()
-        digest = hashlib.sha256(info.data).hexdigest()
+        digest = (await asyncio.to_thread(hashlib.sha256, info.data)).hexdigest()  # releases the GIL
         metadata = {
             "id": image_id, "extension": info.extension, "mime_type": info.mime_type, "bytes": len(info.data),
             "sha256": digest, "width": info.width, "height": info.height,

@@ -1,0 +1,101 @@
+"""Turning OpenAI's answers into images and token usage.
+
+Images come as base64 (decoded with pybase64, strictly) or, from dall-e models, as URLs that
+expire within the hour and are downloaded at once through the gateway. Usage follows the
+ImagesResponse shape: input tokens split into text and image tokens (input images on edits),
+output tokens are image tokens unless ``output_tokens_details`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import binascii
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import pybase64
+
+from imagegate.catalog import FORMAT_MIME
+from imagegate.errors import UpstreamError
+from imagegate.provider import ProviderImage, Usage
+
+from .catalog import PROVIDER
+
+if TYPE_CHECKING:
+    from imagegate.catalog import ModelSpec
+
+__all__ = ["decode_b64", "images_from_data", "per_image_cost", "usage_from"]
+
+
+def decode_b64(text: Any, what: str) -> bytes:
+    """Strictly decoded base64; an UpstreamError (not retried) naming ``what`` otherwise."""
+    if not isinstance(text, str) or not text:
+        msg = f"OpenAI answered {what} without image data"
+        raise UpstreamError(msg, provider=PROVIDER, retryable=False)
+    try:
+        return pybase64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        msg = f"OpenAI answered {what} with base64 that does not decode ({len(text)} characters)"
+        raise UpstreamError(msg, provider=PROVIDER, retryable=False) from None
+
+
+def mime_for(output_format: Any) -> str | None:
+    return FORMAT_MIME.get(str(output_format)) if output_format else None
+
+
+async def images_from_data(payload: dict[str, Any], *, what: str, mime_type: str | None,
+                           download: Callable[[str], Awaitable[bytes]]) -> list[ProviderImage]:
+    """The images of an ImagesResponse: ``data[].b64_json`` or ``data[].url`` (fetched now)."""
+    items = payload.get("data")
+    if not isinstance(items, list) or not items:
+        msg = f"OpenAI answered {what} without any image (no data)"
+        raise UpstreamError(msg, provider=PROVIDER, retryable=False)
+    images = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            msg = f"OpenAI answered {what} with a data item that is not an object"
+            raise UpstreamError(msg, provider=PROVIDER, retryable=False)
+        revised = item.get("revised_prompt") if isinstance(item.get("revised_prompt"), str) else None
+        if item.get("b64_json"):
+            data = decode_b64(item["b64_json"], f"{what} (image {index + 1})")
+        elif isinstance(item.get("url"), str) and item["url"]:
+            data = await download(item["url"])
+        else:
+            msg = f"OpenAI answered {what} with image {index + 1} that has neither b64_json nor url"
+            raise UpstreamError(msg, provider=PROVIDER, retryable=False)
+        images.append(ProviderImage(data=data, mime_type=mime_type, revised_prompt=revised))
+    return images
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def usage_from(usage: Any) -> Usage | None:
+    """Token usage of a GPT image model's answer, or None when it reports none (dall-e)."""
+    if not isinstance(usage, dict):
+        return None
+    input_total = _int(usage.get("input_tokens"))
+    details = usage.get("input_tokens_details")
+    if isinstance(details, dict):
+        text_in, image_in = _int(details.get("text_tokens")), _int(details.get("image_tokens"))
+    else:
+        text_in, image_in = input_total, 0
+    output_total = _int(usage.get("output_tokens"))
+    out_details = usage.get("output_tokens_details")
+    if isinstance(out_details, dict):
+        image_out, text_out = _int(out_details.get("image_tokens")), _int(out_details.get("text_tokens"))
+    else:
+        image_out, text_out = output_total, 0
+    return Usage(input_text_tokens=text_in, input_image_tokens=image_in,
+                 output_image_tokens=image_out, output_text_tokens=text_out)
+
+
+def per_image_cost(spec: ModelSpec, params: dict[str, Any], size: str | None, count: int) -> float | None:
+    """The actual cost of ``count`` images of a per-image-priced (dall-e) model, or None."""
+    values = {name: p.default for name, p in spec.params.items() if p.default is not None}
+    values.update(params)
+    values["size"] = size or spec.default_size
+    rule = next((r for r in spec.pricing.per_image if r.applies(values)), None)
+    if rule is None or rule.usd is None:
+        return None
+    return round(rule.usd * count, 6)
