@@ -455,3 +455,28 @@ async def test_unknown_storage_backend_names_the_variable(tmp_path: Path) -> Non
     with pytest.raises(InvalidRequest, match="STORAGE__BACKEND") as caught:
         build_gateway(temp_settings(tmp_path, storage={"backend": "nowhere"}))
     assert "local" in caught.value.message
+
+
+async def test_a_failed_fan_out_call_cancels_the_others(tmp_path: Path, sleep: FakeSleep) -> None:
+    provider = Scripted([QuotaExceeded("pay")], cancellable=True)
+    gate = asyncio.Event()
+    original = provider.run
+
+    async def run(call: ProviderCall) -> ProviderResult:
+        if len(provider.calls) >= 1:  # every call after the first hangs until cancelled
+            provider.calls.append(call)
+            try:
+                await gate.wait()
+            except asyncio.CancelledError:
+                provider.cancelled = True
+                raise
+        return await original(call)
+
+    provider.run = run  # type: ignore[method-assign]
+    gateway, _ = await make(tmp_path, provider, sleep, spec=fake_spec(n_param=None))
+    try:
+        with pytest.raises(QuotaExceeded):
+            await gateway.run("generate", ImageRequest(prompt="x", model="fake-model", n=3))
+    finally:
+        await gateway.aclose()
+    assert provider.cancelled

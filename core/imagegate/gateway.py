@@ -309,7 +309,13 @@ class Gateway:
         if job.spec.n_param is not None or job.valid.n == 1:
             return [await self._call_provider(job, job.valid.n)]
         job.progress("fan_out", {"calls": job.valid.n})
-        return list(await asyncio.gather(*(self._call_provider(job, 1) for _ in range(job.valid.n))))
+        try:
+            async with asyncio.TaskGroup() as group:  # one failure cancels the others' upstream work
+                tasks = [group.create_task(self._call_provider(job, 1)) for _ in range(job.valid.n)]
+        except BaseExceptionGroup as group_error:
+            first = group_error.exceptions[0]
+            raise first.with_traceback(first.__traceback__) from None
+        return [task.result() for task in tasks]
 
     async def _call_provider(self, job: _Job, n: int) -> ProviderResult:
         limits = self.provider_settings(job.spec.provider)
