@@ -1,0 +1,33 @@
+"""The installed entry point is found, with the hooks this plugin implements, and importing it
+configures nothing (no global tracer provider, no log handler, no heavy imports)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from imagegate.plugins import make_plugin_manager, plugin_infos
+
+
+def test_entry_point_is_discovered_with_its_hooks() -> None:
+    pm = make_plugin_manager()
+    info = {i.name: i for i in plugin_infos(pm)}["observability"]
+    assert info.error is None
+    assert info.distribution == "imagegate-observability"
+    assert info.hooks == ["provider_call_wrapper", "register_routes", "startup", "track_event"]
+
+
+def test_loading_the_plugin_configures_nothing() -> None:
+    script = """
+import logging, sys
+from imagegate.plugins import make_plugin_manager
+pm = make_plugin_manager()
+assert pm.get_plugin("observability") is not None
+heavy = sorted(m for m in sys.modules if m.startswith(("opentelemetry", "prometheus_client")))
+assert not heavy, heavy
+assert not logging.getLogger("imagegate.requests").handlers
+print("clean")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "clean"

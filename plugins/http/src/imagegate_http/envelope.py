@@ -1,0 +1,87 @@
+"""THE one place where errors become OpenAI's ``{"error": {...}}`` envelope.
+
+Status and ``type`` come from the error class (CONTRACT.md's table); a rate limit carries
+``Retry-After``. aiohttp's own HTTP errors (404 for an unknown route, 405, 413) are answered in the
+same envelope, and anything unexpected becomes a 500 ``server_error`` without a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from aiohttp import web
+
+from imagegate.errors import ImagegateError, InternalError, InvalidRequest, NotFound
+
+if TYPE_CHECKING:
+    from aiohttp.typedefs import Handler
+
+__all__ = ["error_envelope", "error_middleware", "error_response", "json_response"]
+
+log = logging.getLogger("imagegate.http")
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """A JSON answer serialised with orjson."""
+    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json",
+                        headers=headers)
+
+
+def error_envelope(exc: ImagegateError) -> dict[str, Any]:
+    """The OpenAI error object with the contract's extra fields."""
+    error: dict[str, Any] = {
+        "message": exc.message,
+        "type": exc.openai_type,
+        "param": exc.param,
+        "code": exc.code,
+        "retryable": exc.retryable,
+        "provider": exc.provider,
+        "retry_after": exc.retry_after,
+    }
+    if exc.spool_path is not None:
+        error["spool_path"] = exc.spool_path
+    return {"error": error}
+
+
+def error_response(exc: ImagegateError, status: int | None = None) -> web.Response:
+    """The envelope as a response with the error's status (or ``status``) and headers."""
+    headers = {}
+    if exc.retry_after is not None and exc.http_status == 429:
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    return json_response(error_envelope(exc), status or exc.http_status, headers)
+
+
+def _from_http_exception(exc: web.HTTPException) -> ImagegateError:
+    if exc.status == 404:
+        return NotFound("no such route; see /openapi.json")
+    if exc.status == 413:
+        return InvalidRequest("the request body is larger than GATEWAY__MAX_BODY_MB allows", param=None)
+    if exc.status < 500:
+        return InvalidRequest(exc.reason or "bad request")
+    return InternalError(exc.reason or "server error")
+
+
+def error_middleware() -> Any:
+    """Middleware answering every failure in the envelope."""
+
+    @web.middleware
+    async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except ImagegateError as exc:
+            return error_response(exc)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            response = error_response(_from_http_exception(exc), exc.status)
+            if "Allow" in exc.headers:
+                response.headers["Allow"] = exc.headers["Allow"]
+            return response
+        except Exception as exc:
+            log.exception("unhandled %s on %s %s", type(exc).__name__, request.method, request.path)
+            return error_response(InternalError(f"the server failed unexpectedly ({type(exc).__name__})"))
+
+    return errors

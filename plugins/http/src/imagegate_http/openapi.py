@@ -1,0 +1,227 @@
+"""``/openapi.json``: generated from the route table and the live model catalog.
+
+Request schemas list the OpenAI fields plus every model parameter the installed plugins declare
+(so a client or a fuzzer sees what is accepted); routes added by plugins through
+``register_routes`` (e.g. ``/metrics``) are described generically. Nothing here is written by hand
+per route twice, so the document cannot drift from the router.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from .envelope import json_response
+from .keys import GATEWAY
+
+if TYPE_CHECKING:
+    from imagegate.catalog import ModelSpec
+
+    from .routes import Route
+
+__all__ = ["build_openapi", "openapi_view"]
+
+_REF = "#/components/schemas/"
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+_QUERY: dict[str, dict[str, Any]] = {
+    "limit": {"schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+              "description": "How many images to list."},
+    "before": {"schema": {"type": "string"}, "description": "List images older than this id."},
+    "content": {"schema": {"type": "string", "enum": ["0", "1"]}, "description": "1: answer the image bytes."},
+    "exp": {"schema": {"type": "string"}, "required": True, "description": "Expiry (Unix seconds)."},
+    "sig": {"schema": {"type": "string"}, "required": True, "description": "HMAC-SHA256 signature."},
+}
+
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {
+        "type": "object",
+        "required": ["message", "type", "param", "code"],
+        "properties": {
+            "message": {"type": "string"},
+            "type": {"type": "string"},
+            "param": {"type": ["string", "null"]},
+            "code": {"type": ["string", "null"]},
+            "retryable": {"type": "boolean"},
+            "provider": {"type": ["string", "null"]},
+            "retry_after": {"type": ["number", "null"]},
+        },
+    }},
+}
+
+_IMAGES_RESPONSE = {
+    "type": "object",
+    "required": ["created", "data"],
+    "properties": {
+        "created": {"type": "integer"},
+        "data": {"type": "array", "items": {"type": "object", "properties": {
+            "b64_json": {"type": "string"}, "url": {"type": "string"}, "revised_prompt": {"type": "string"}}}},
+        "usage": {"type": "object"},
+        "imagegate": {"type": "object", "description": "Stored ids, URLs, model, provider and cost."},
+    },
+}
+
+_STREAM_EVENT = {"type": "object", "required": ["type"], "properties": {
+    "type": {"type": "string", "enum": ["image_generation.partial_image", "image_generation.completed",
+                                       "image_edit.partial_image", "image_edit.completed", "error"]},
+    "b64_json": {"type": "string"}}}
+
+_ANSWERS: dict[str, dict[str, Any]] = {
+    "images": {"application/json": {"schema": {"$ref": _REF + "ImagesResponse"}}},
+    "image_list": {"application/json": {"schema": {"type": "object", "required": ["object", "data"],
+                                                   "properties": {"object": {"const": "list"},
+                                                                  "data": {"type": "array"},
+                                                                  "has_more": {"type": "boolean"}}}}},
+    "stored_image": {"application/json": {"schema": {"type": "object", "required": ["id", "url"]}},
+                     "image/*": {"schema": {"type": "string", "format": "binary"}}},
+    "deleted": {"application/json": {"schema": {"type": "object", "required": ["id", "deleted"]}}},
+    "model_list": {"application/json": {"schema": {"type": "object", "required": ["object", "data"],
+                                                   "properties": {"data": {"type": "array", "items": {
+                                                       "$ref": _REF + "Model"}}}}}},
+    "model": {"application/json": {"schema": {"$ref": _REF + "Model"}}},
+    "bytes": {"image/*": {"schema": {"type": "string", "format": "binary"}}},
+    "json": {"application/json": {"schema": {"type": "object"}}},
+}
+
+
+def _merge(first: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """One schema for a parameter several models declare (loosened where they differ)."""
+    if first.get("type") != other.get("type"):
+        return {"description": first.get("description", "")}
+    merged = dict(first)
+    if "enum" in first or "enum" in other:
+        if "enum" in first and "enum" in other:
+            merged["enum"] = first["enum"] + [v for v in other["enum"] if v not in first["enum"]]
+        else:
+            merged.pop("enum", None)
+    for key in ("minimum", "maximum", "maxLength"):
+        if first.get(key) != other.get(key):
+            merged.pop(key, None)
+    return merged
+
+
+def _model_params(models: list[ModelSpec], operation: str) -> dict[str, dict[str, Any]]:
+    params: dict[str, dict[str, Any]] = {}
+    for spec in models:
+        if operation not in spec.operations:
+            continue
+        for name, param in spec.params_for(operation).items():  # type: ignore[arg-type]
+            schema = param.json_schema()
+            schema.pop("default", None)
+            params[name] = _merge(params[name], schema) if name in params else schema
+    return params
+
+
+def _request_schema(models: list[ModelSpec], operation: str) -> dict[str, Any]:
+    ids = [spec.id for spec in models if operation in spec.operations]
+    n_max = max((spec.n_max for spec in models), default=1)
+    properties: dict[str, Any] = {
+        "model": {"type": "string", "description": "Model id, qualified id or alias: " + ", ".join(ids),
+                  "examples": ids[:10]},
+        "n": {"type": "integer", "minimum": 1, "maximum": n_max},
+        "size": {"type": "string", "description": "WxH, or auto. For models taking aspect_ratio only, "
+                                                  "mapped to the nearest declared ratio."},
+        "response_format": {"type": "string", "enum": ["b64_json", "url"], "default": "b64_json"},
+        "user": {"type": "string"},
+    }
+    if operation != "variation":
+        properties["prompt"] = {"type": "string", "minLength": 1}
+        properties["stream"] = {"type": "boolean", "default": False}
+    for name, schema in _model_params(models, operation).items():
+        properties.setdefault(name, schema)
+    binary = {"type": "string", "format": "binary"}
+    if operation == "edit":
+        properties["image"] = {"oneOf": [binary, {"type": "array", "items": binary, "maxItems": 16}]}
+        properties["mask"] = binary
+    elif operation == "variation":
+        properties["image"] = binary
+    required = {"generate": ["prompt"], "edit": ["image", "prompt"], "variation": ["image"]}[operation]
+    return {"type": "object", "required": required, "properties": properties, "additionalProperties": True,
+            "description": "Other fields are model parameters, checked against the model's catalog entry."}
+
+
+def _operation(route: Route) -> dict[str, Any]:
+    operation: dict[str, Any] = {"operationId": route.operation_id, "summary": route.summary,
+                                 "tags": [route.tag]}
+    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in _PLACEHOLDER.findall(route.path)]
+    parameters += [{"name": name, "in": "query", "required": _QUERY[name].get("required", False),
+                    "schema": _QUERY[name]["schema"], "description": _QUERY[name]["description"]}
+                   for name in route.query]
+    if parameters:
+        operation["parameters"] = parameters
+    if route.body == "generation":
+        operation["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": {"$ref": _REF + "CreateImageRequest"}}}}
+    elif route.body in ("edit", "variation"):
+        name = "CreateImageEditRequest" if route.body == "edit" else "CreateImageVariationRequest"
+        operation["requestBody"] = {"required": True, "content": {
+            "multipart/form-data": {"schema": {"$ref": _REF + name}}}}
+    content = dict(_ANSWERS[route.answer])
+    if route.body in ("generation", "edit"):
+        content["text/event-stream"] = {"schema": {"$ref": _REF + "ImageStreamEvent"}}
+    operation["responses"] = {
+        "200": {"description": "OK", "content": content},
+        "default": {"description": "An error in OpenAI's envelope.",
+                    "content": {"application/json": {"schema": {"$ref": _REF + "ErrorResponse"}}}},
+    }
+    if route.path.startswith("/v1/"):
+        operation["security"] = [{"bearer": []}]
+    return operation
+
+
+def build_openapi(app: web.Application) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``app``: its route table, plugin routes and the catalog."""
+    from .routes import ROUTES
+
+    models = app[GATEWAY].models()
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+    for resource_route in app.router.routes():
+        method = resource_route.method
+        canonical = resource_route.resource.canonical if resource_route.resource else None
+        if canonical is None or method in ("HEAD", "OPTIONS", "*"):
+            continue
+        entry = paths.setdefault(canonical, {})
+        if method.lower() not in entry:
+            slug = re.sub(r"\W+", "_", canonical).strip("_")
+            entry[method.lower()] = {
+                "summary": "Added by a plugin (register_routes).", "tags": ["plugins"],
+                "operationId": f"plugin_{method.lower()}_{slug}",
+                "responses": {"200": {"description": "OK"}}}
+    schemas = {
+        "ErrorResponse": _ERROR,
+        "ImagesResponse": _IMAGES_RESPONSE,
+        "ImageStreamEvent": _STREAM_EVENT,
+        "Model": {"type": "object", "required": ["id", "object", "created", "owned_by"]},
+        "CreateImageRequest": _request_schema(models, "generate"),
+        "CreateImageEditRequest": _request_schema(models, "edit"),
+        "CreateImageVariationRequest": _request_schema(models, "variation"),
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "imagegate", "version": _version(),
+                 "description": "OpenAI-compatible image gateway. Errors use OpenAI's envelope."},
+        "paths": paths,
+        "components": {"schemas": schemas,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("imagegate-http")
+    except PackageNotFoundError:
+        return "0"
+
+
+async def openapi_view(request: web.Request) -> web.Response:
+    """GET /openapi.json."""
+    return json_response(build_openapi(request.app))

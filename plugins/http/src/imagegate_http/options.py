@@ -1,0 +1,62 @@
+"""The HTTP front-end's settings: the core's ``GATEWAY__*`` fields plus a few of its own.
+
+``GATEWAY__CORS_ORIGINS``, ``GATEWAY__SHUTDOWN_TIMEOUT_S`` and ``GATEWAY__MAX_IMAGES`` are not
+core fields (the core's gateway section drops unknown keys), so they are read from the
+environment here; the core fields come from the effective :class:`~imagegate.settings.Settings`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from imagegate.settings import CommaList
+
+if TYPE_CHECKING:
+    from imagegate.settings import Settings
+
+__all__ = ["HttpOptions"]
+
+
+class _HttpEnv(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY__", extra="ignore", case_sensitive=False)
+
+    cors_origins: CommaList = Field(default_factory=list)
+    shutdown_timeout_s: float = Field(60.0, gt=0)
+    max_images: int = Field(16, ge=1)
+
+
+class HttpOptions(BaseModel):
+    """Everything the app needs to know about limits, keys and browsers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    api_keys: list[str] = Field(default_factory=list, description="Bearer keys for /v1; empty: open.")
+    rate_limit_rpm: int | None = Field(None, ge=1, description="Requests per minute per key.")
+    max_body_mb: float = Field(900.0, gt=0, description="Largest request body.")
+    max_image_mb: float = Field(50.0, gt=0, description="Largest uploaded image.")
+    max_images: int = Field(16, ge=1, description="Most images in one upload.")
+    cors_origins: list[str] = Field(default_factory=list, description="Browser origins allowed; '*' any.")
+    shutdown_timeout_s: float = Field(60.0, gt=0, description="How long SIGTERM waits for requests.")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HttpOptions:
+        env = _HttpEnv()
+        gateway = settings.gateway
+        return cls(
+            api_keys=list(gateway.api_keys), rate_limit_rpm=gateway.rate_limit_rpm,
+            max_body_mb=gateway.max_body_mb, max_image_mb=settings.input.max_mb,
+            max_images=env.max_images,
+            cors_origins=list(getattr(gateway, "cors_origins", None) or env.cors_origins),
+            shutdown_timeout_s=env.shutdown_timeout_s,
+        )
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mb * 1024 * 1024)
+
+    @property
+    def max_image_bytes(self) -> int:
+        return int(self.max_image_mb * 1024 * 1024)

@@ -1,0 +1,66 @@
+"""Every route of the front-end in one table; ``/openapi.json`` is generated from it.
+
+Each entry names its view and what the OpenAPI document needs to describe it (summary, request
+body kind, query parameters, answer kind). A test checks that the router and the document agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .openapi import openapi_view
+from .views import files, health, images, models
+
+if TYPE_CHECKING:
+    from aiohttp import web
+    from aiohttp.typedefs import Handler
+
+__all__ = ["ROUTES", "Route", "add_routes"]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    path: str
+    view: Handler
+    operation_id: str
+    summary: str
+    body: str | None = None
+    query: tuple[str, ...] = ()
+    answer: str = "json"
+    tag: str = "images"
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("POST", "/v1/images/generations", images.generations, "createImage",
+          "Generate images from a prompt (OpenAI's shape; stream=true for server-sent events).",
+          body="generation", answer="images"),
+    Route("POST", "/v1/images/edits", images.edits, "createImageEdit",
+          "Edit images (multipart: image or image[], optional mask).", body="edit", answer="images"),
+    Route("POST", "/v1/images/variations", images.variations, "createImageVariation",
+          "Make variations of an image (multipart: image).", body="variation", answer="images"),
+    Route("GET", "/v1/images", images.list_images, "listImages",
+          "Stored images' metadata, newest first.", query=("limit", "before"), answer="image_list"),
+    Route("GET", "/v1/images/{id}", images.get_image, "getImage",
+          "A stored image's metadata with a fresh URL; the bytes with content=1.", query=("content",),
+          answer="stored_image"),
+    Route("DELETE", "/v1/images/{id}", images.delete_image, "deleteImage", "Delete a stored image.",
+          answer="deleted"),
+    Route("GET", "/v1/models", models.list_models, "listModels",
+          "Every model of every installed provider, with its capabilities.", answer="model_list", tag="models"),
+    Route("GET", "/v1/models/{model}", models.get_model, "retrieveModel",
+          "One model by id, qualified id or alias.", answer="model", tag="models"),
+    Route("GET", "/files/{id}", files.signed_file, "getSignedFile",
+          "An image behind a signed, expiring URL (no key needed).", query=("exp", "sig"), answer="bytes",
+          tag="files"),
+    Route("GET", "/healthz", health.healthz, "healthz", "The process is up.", tag="operations"),
+    Route("GET", "/readyz", health.readyz, "readyz", "Plugins are loaded and storage is writable.",
+          tag="operations"),
+    Route("GET", "/openapi.json", openapi_view, "openapi", "This document.", tag="operations"),
+)
+
+
+def add_routes(app: web.Application) -> None:
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, route.view, name=route.operation_id)

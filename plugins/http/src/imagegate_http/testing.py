@@ -1,0 +1,130 @@
+"""Helpers for testing the HTTP front-end (also usable by cross-plugin suites).
+
+- :class:`GatedProvider` (model ``test-gated``) holds each call until a file named ``release``
+  appears in its gate folder, after writing ``started-<request_id>``: a test can have a request
+  in flight for exactly as long as it needs (the graceful-shutdown test runs it in a subprocess,
+  where the folder comes from ``IMAGEGATE_HTTP_TEST_GATE``).
+- :class:`StreamingProvider` (model ``test-streamer``) reports two partial images before its
+  final one, and takes ``aspect_ratio`` instead of ``size`` (for the size mapping).
+- :func:`loopback_socket` and :func:`start_app` run an app on a free 127.0.0.1 port.
+
+Register this module as a plugin (``pm.register(imagegate_http.testing, name="http-testing")``)
+only in tests; it is not an entry point.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+import pybase64
+from aiohttp import web
+
+from imagegate import hookimpl
+from imagegate.catalog import ModelSpec, ParamSpec, Pricing, PriceRule, SizeSpec
+from imagegate.provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult
+
+__all__ = ["GatedProvider", "StreamingProvider", "image_size", "loopback_socket", "png_bytes", "start_app"]
+
+GATE_ENV = "IMAGEGATE_HTTP_TEST_GATE"
+
+
+def _png(prompt: str, width: int, height: int) -> bytes:
+    from imagegate.default_plugins import placeholder_render
+
+    return placeholder_render.render(prompt, width=width, height=height, output_format="png",
+                                     background="auto", seed=1)
+
+
+class GatedProvider(BaseProvider):
+    """Waits for ``<gate>/release`` before answering (polls; no event crosses processes)."""
+
+    name = "test-gated"
+    cancellable = False
+
+    def __init__(self, gate: Path | None = None) -> None:
+        self.gate = gate
+
+    async def run(self, call: ProviderCall) -> ProviderResult:
+        gate = self.gate or Path(os.environ[GATE_ENV])
+        (gate / f"started-{call.request_id}").touch()
+        while not (gate / "release").exists():
+            await asyncio.sleep(0.02)
+        data = await asyncio.to_thread(_png, call.prompt or "", 64, 64)
+        return ProviderResult(images=[ProviderImage(data=data, mime_type="image/png")])
+
+
+class StreamingProvider(BaseProvider):
+    """Two partial images, then the final one; the size comes from ``aspect_ratio``."""
+
+    name = "test-streamer"
+    cancellable = True
+
+    async def run(self, call: ProviderCall) -> ProviderResult:
+        ratio = call.params.get("aspect_ratio", "1:1")
+        width, height = (int(side) * 64 for side in ratio.split(":"))
+        if call.stream:
+            for index in range(2):
+                partial = await asyncio.to_thread(_png, f"{call.prompt} partial {index}", 64, 64)
+                call.progress("partial_image", {"index": index, "b64_json": pybase64.b64encode(partial).decode(),
+                                                "mime_type": "image/png"})
+        data = await asyncio.to_thread(_png, call.prompt or "", width, height)
+        return ProviderResult(images=[ProviderImage(data=data, mime_type="image/png",
+                                                    revised_prompt=f"revised: {call.prompt}")])
+
+
+def gated_spec() -> ModelSpec:
+    return ModelSpec(id="test-gated", provider="test-gated", upstream="gated", operations=["generate"],
+                     sizes=SizeSpec(values=["64x64"]), default_size="64x64", n_param=None,
+                     pricing=Pricing(per_image=[PriceRule(usd=0.0)]))
+
+
+def streaming_spec() -> ModelSpec:
+    ratios = ["1:1", "3:2", "2:3", "16:9", "9:16"]
+    return ModelSpec(id="test-streamer", provider="test-streamer", upstream="streamer",
+                     operations=["generate", "edit"], sizes=None, size_param=None, aspect_ratios=ratios,
+                     params={"aspect_ratio": ParamSpec(enum=ratios, default="1:1", description="Shape.")},
+                     streaming=True, max_input_images=4, pricing=Pricing(per_image=[PriceRule(usd=0.0)]))
+
+
+@hookimpl
+def register_providers(register: Any, settings: Any) -> None:
+    register.add_provider(GatedProvider())
+    register.add_model(gated_spec())
+    register.add_provider(StreamingProvider())
+    register.add_model(streaming_spec())
+
+
+def png_bytes(width: int = 64, height: int = 64, color: tuple[int, int, int, int] = (200, 30, 30, 255)) -> bytes:
+    """A plain PNG to upload."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGBA", (width, height), color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def image_size(data: bytes) -> tuple[int, int]:
+    """Width and height of encoded image bytes."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
+
+
+def loopback_socket() -> tuple[socket.socket, str]:
+    """A listening socket on a free 127.0.0.1 port and its base URL."""
+    sock = socket.create_server(("127.0.0.1", 0))
+    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+async def start_app(app: web.Application, sock: socket.socket) -> web.AppRunner:
+    """Serve ``app`` on ``sock``; ``await runner.cleanup()`` stops it."""
+    runner = web.AppRunner(app, shutdown_timeout=5)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    return runner

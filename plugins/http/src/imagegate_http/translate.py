@@ -1,0 +1,146 @@
+"""OpenAI request fields -> the gateway's :class:`~imagegate.models.ImageRequest`.
+
+``prompt``, ``model``, ``n``, ``size`` and ``stream`` are common fields; ``response_format`` is the
+gateway's delivery choice and never forwarded; ``user`` and ``safety_identifier`` are passed on
+only to models that declare them. Every other field (``quality``, ``output_format``,
+``aspect_ratio``, ``seed``, ...) is a model parameter, checked by the catalog, which names the
+allowed parameters when one is unknown.
+
+For a model that takes ``aspect_ratio`` and no ``size`` (e.g. Flux on Replicate), OpenAI's
+``size=WxH`` becomes the declared aspect ratio nearest to W:H (``1536x1024`` -> ``3:2``), unless
+the request also names ``aspect_ratio``; ``size=auto`` means the model's default.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import orjson
+
+from imagegate.errors import InvalidRequest
+from imagegate.models import ImageInput, ImageRequest
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from imagegate.catalog import ModelSpec
+    from imagegate.gateway import Gateway
+
+__all__ = ["Delivery", "nearest_aspect_ratio", "read_json", "to_image_request"]
+
+ResponseFormat = Literal["b64_json", "url"]
+_SIZE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
+_RATIO = re.compile(r"^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$")
+_SOFT = ("user", "safety_identifier")
+_COMMON = ("prompt", "model", "n", "size", "stream", "response_format")
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """How the answer is delivered: inline base64 or a URL, JSON or server-sent events."""
+
+    response_format: ResponseFormat = "b64_json"
+    stream: bool = False
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """The body as a JSON object; 400 for a wrong content type or malformed JSON."""
+    if request.content_type != "application/json":
+        msg = f"send Content-Type: application/json, not {request.content_type or 'nothing'}"
+        raise InvalidRequest(msg)
+    raw = await request.read()
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        msg = f"the body is not valid JSON ({exc.msg} at position {exc.pos})"
+        raise InvalidRequest(msg) from None
+    if not isinstance(body, dict):
+        msg = "the body must be a JSON object"
+        raise InvalidRequest(msg)
+    return body
+
+
+def nearest_aspect_ratio(size: str, ratios: list[str]) -> str | None:
+    """The ratio in ``ratios`` (``"W:H"`` strings) closest to ``size`` on a log scale."""
+    match = _SIZE.match(size)
+    if not match or int(match[1]) == 0 or int(match[2]) == 0:
+        return None
+    wanted = math.log(int(match[1]) / int(match[2]))
+    best: tuple[float, str] | None = None
+    for ratio in ratios:
+        parts = _RATIO.match(ratio)
+        if not parts or float(parts[1]) == 0 or float(parts[2]) == 0:
+            continue
+        distance = abs(math.log(float(parts[1]) / float(parts[2])) - wanted)
+        if best is None or distance < best[0]:
+            best = (distance, ratio)
+    return best[1] if best else None
+
+
+def _typed(body: dict[str, Any], name: str, kind: type | tuple[type, ...], label: str) -> Any:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) and kind is not bool:
+        value = object()
+    if not isinstance(value, kind):
+        msg = f"{name} must be {label}"
+        raise InvalidRequest(msg, param=name)
+    return value
+
+
+def _from_form(fields: dict[str, str], spec: ModelSpec) -> dict[str, Any]:
+    """Convert multipart text fields to the types the model declares."""
+    out: dict[str, Any] = {}
+    for name, text in fields.items():
+        if name == "n":
+            try:
+                out[name] = int(text)
+            except ValueError:
+                msg = f"n={text[:20]!r} is not an integer"
+                raise InvalidRequest(msg, param="n") from None
+        elif name == "stream":
+            out[name] = text.strip().lower() in {"true", "1", "yes", "on"}
+        elif name in spec.params:
+            out[name] = spec.params[name].coerce(text)
+        else:
+            out[name] = text
+    return out
+
+
+async def to_image_request(gateway: Gateway, body: dict[str, Any], *, form: bool = False,
+                           images: list[ImageInput] | None = None, mask: ImageInput | None = None,
+                           ) -> tuple[ImageRequest, Delivery]:
+    """Translate an OpenAI body (JSON, or multipart text fields with ``form``) for the gateway."""
+    model = _typed(body, "model", str, "a string")
+    spec = await gateway.resolve_model(model)
+    if form:
+        body = _from_form(body, spec)
+    prompt = _typed(body, "prompt", str, "a string")
+    n = _typed(body, "n", int, "an integer")
+    size = _typed(body, "size", str, "a string like 1024x1024")
+    stream = bool(_typed(body, "stream", bool, "true or false"))
+    response_format = body.get("response_format") or "b64_json"
+    if response_format not in ("b64_json", "url"):
+        msg = f"response_format={response_format!r} is not supported; use b64_json or url"
+        raise InvalidRequest(msg, param="response_format")
+    params = {k: v for k, v in body.items() if k not in _COMMON and v is not None}
+    for name in _SOFT:
+        if name in params and name not in spec.params:
+            del params[name]
+    if size == "auto" and not (spec.sizes and spec.sizes.accepts("auto")):
+        size = None
+    if size is not None and spec.sizes is None and spec.aspect_ratios:
+        if "aspect_ratio" not in params:
+            ratio = nearest_aspect_ratio(size, spec.aspect_ratios)
+            if ratio is None:
+                msg = f"size={size!r} is not WxH; {spec.id} takes aspect_ratio: {', '.join(spec.aspect_ratios)}"
+                raise InvalidRequest(msg, param="size")
+            params["aspect_ratio"] = ratio
+        size = None
+    request = ImageRequest(prompt=prompt, model=model, size=size, n=n, params=params,
+                           images=images or [], mask=mask, stream=stream)
+    return request, Delivery(response_format=response_format, stream=stream)

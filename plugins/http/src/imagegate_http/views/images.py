@@ -1,0 +1,108 @@
+"""``/v1/images/*``: generate, edit and vary (OpenAI shapes), and the stored images by id."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from imagegate.errors import InvalidRequest
+
+from ..answers import images_response
+from ..envelope import json_response
+from ..keys import GATEWAY, OPTIONS
+from ..multipart import read_upload
+from ..sse import stream_images
+from ..translate import read_json, to_image_request
+
+if TYPE_CHECKING:
+    from imagegate.catalog import Operation
+    from imagegate.gateway import Gateway
+    from imagegate.models import ImageRequest
+
+    from ..options import HttpOptions
+
+    from ..translate import Delivery
+
+__all__ = ["delete_image", "edits", "generations", "get_image", "list_images", "variations"]
+
+
+def _app_objects(request: web.Request) -> tuple[Gateway, HttpOptions]:
+    return request.app[GATEWAY], request.app[OPTIONS]
+
+
+async def _answer(request: web.Request, operation: Operation, image_request: ImageRequest,
+                  delivery: Delivery) -> web.StreamResponse:
+    gateway, _ = _app_objects(request)
+    if delivery.stream:
+        return await stream_images(request, gateway, operation, image_request)
+    result = await gateway.run(operation, image_request, frontend="http", carrier=dict(request.headers))
+    return json_response(images_response(result, delivery.response_format))
+
+
+async def generations(request: web.Request) -> web.StreamResponse:
+    """POST /v1/images/generations (JSON)."""
+    gateway, _ = _app_objects(request)
+    body = await read_json(request)
+    image_request, delivery = await to_image_request(gateway, body)
+    return await _answer(request, "generate", image_request, delivery)
+
+
+async def _upload(request: web.Request, operation: Operation) -> web.StreamResponse:
+    gateway, options = _app_objects(request)
+    form = await read_upload(request, options)
+    image_request, delivery = await to_image_request(gateway, form.fields, form=True, images=form.images,
+                                                     mask=form.mask)
+    return await _answer(request, operation, image_request, delivery)
+
+
+async def edits(request: web.Request) -> web.StreamResponse:
+    """POST /v1/images/edits (multipart: image or image[], optional mask)."""
+    return await _upload(request, "edit")
+
+
+async def variations(request: web.Request) -> web.StreamResponse:
+    """POST /v1/images/variations (multipart: image)."""
+    return await _upload(request, "variation")
+
+
+def _limit(request: web.Request) -> int:
+    text = request.query.get("limit", "50")
+    try:
+        limit = int(text)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 100:
+        msg = f"limit={text[:20]!r} must be an integer from 1 to 100"
+        raise InvalidRequest(msg, param="limit")
+    return limit
+
+
+async def list_images(request: web.Request) -> web.Response:
+    """GET /v1/images?limit=&before=: stored images' metadata, newest first."""
+    gateway, _ = _app_objects(request)
+    limit = _limit(request)
+    items = await gateway.list(limit=limit, before=request.query.get("before") or None)
+    data = [{"object": "image", **item} for item in items]
+    return json_response({"object": "list", "data": data, "has_more": len(data) == limit})
+
+
+async def get_image(request: web.Request) -> web.StreamResponse:
+    """GET /v1/images/{id}: metadata with a fresh URL, or the bytes with ``?content=1``."""
+    gateway, _ = _app_objects(request)
+    image_id = request.match_info["id"]
+    metadata = await gateway.metadata(image_id)
+    if request.query.get("content", "").lower() in {"1", "true", "yes"}:
+        data = await gateway.read(image_id)
+        return web.Response(body=data, content_type=metadata["mime_type"],
+                            headers={"X-Content-Type-Options": "nosniff"})
+    url = await gateway.url(image_id)
+    return json_response({"object": "image", **metadata, "id": image_id, "url": url})
+
+
+async def delete_image(request: web.Request) -> web.Response:
+    """DELETE /v1/images/{id}."""
+    gateway, _ = _app_objects(request)
+    image_id = request.match_info["id"]
+    await gateway.delete(image_id)
+    return json_response({"id": image_id, "object": "image", "deleted": True})

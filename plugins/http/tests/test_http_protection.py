@@ -1,0 +1,157 @@
+"""Keys, request rates, body and upload limits, malformed input and CORS: always the envelope."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+import openai
+import pytest
+
+from imagegate_http.testing import png_bytes
+
+KEY = "sk-test-gateway-key-abcdef"
+
+
+async def _json(response: aiohttp.ClientResponse) -> dict:
+    assert response.content_type == "application/json"
+    return await response.json()
+
+
+async def test_missing_or_wrong_key_is_401_right_key_works(serve, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    served = await serve(gateway={"api_keys": [KEY, "another-key"]})
+    with pytest.raises(openai.AuthenticationError) as caught:
+        await served.client(api_key="sk-wrong-key-0000").images.generate(prompt="x", size="64x64")
+    assert caught.value.body["type"] == "authentication_error"
+    assert "sk-wrong-key-0000" not in str(caught.value.body) and KEY not in str(caught.value.body)
+    async with aiohttp.ClientSession(served.base_url) as http, http.get("/v1/models") as response:
+        assert response.status == 401
+        assert (await _json(response))["error"]["code"] == "authentication"
+    answer = await served.client(api_key=KEY).images.generate(prompt="x", size="64x64")
+    assert answer.data[0].b64_json
+    assert KEY not in caplog.text and "sk-wrong-key-0000" not in caplog.text
+
+
+async def test_health_openapi_and_signed_files_need_no_key(serve) -> None:
+    served = await serve(gateway={"api_keys": [KEY]})
+    url = (await served.client(api_key=KEY).images.generate(prompt="x", size="64x64", response_format="url")).data[0].url
+    async with aiohttp.ClientSession() as http:
+        for path in ("/healthz", "/readyz", "/openapi.json"):
+            async with http.get(served.base_url + path) as response:
+                assert response.status == 200, path
+        async with http.get(url) as response:
+            assert response.status == 200 and response.content_type == "image/png"
+
+
+async def test_per_key_rate_limit_answers_429_with_retry_after(serve) -> None:
+    served = await serve(gateway={"api_keys": [KEY, "second-key"], "rate_limit_rpm": 2})
+    client = served.client(api_key=KEY)
+    await client.models.list()
+    await client.models.list()
+    with pytest.raises(openai.RateLimitError) as caught:
+        await client.models.list()
+    retry_after = caught.value.response.headers["Retry-After"]
+    assert 1 <= int(retry_after) <= 60
+    assert caught.value.body["type"] == "rate_limit_error" and caught.value.body["retryable"] is True
+    assert (await served.client(api_key="second-key").models.list()).data  # other keys are not limited
+
+
+async def test_json_body_over_the_limit_is_413_in_the_envelope(serve) -> None:
+    served = await serve(options={"max_body_mb": 0.01})
+    async with aiohttp.ClientSession(served.base_url) as http:
+        body = b'{"prompt": "' + b"x" * 20000 + b'"}'
+        async with http.post("/v1/images/generations", data=body,
+                             headers={"Content-Type": "application/json"}) as response:
+            assert response.status == 413
+            assert (await _json(response))["error"]["type"] == "invalid_request_error"
+
+
+async def test_upload_over_the_limit_is_refused(serve) -> None:
+    served = await serve(options={"max_body_mb": 0.05})
+    big = png_bytes(600, 600)  # noisy enough? pad to be sure
+    big += b"\0" * 100_000
+    form = aiohttp.FormData()
+    form.add_field("prompt", "x")
+    form.add_field("image", big, filename="a.png", content_type="image/png")
+    async with aiohttp.ClientSession(served.base_url) as http, http.post("/v1/images/edits", data=form) as response:
+        assert response.status == 413
+        assert (await _json(response))["error"]["code"] == "invalid_request"
+
+
+async def test_image_over_the_per_image_limit_is_400(serve) -> None:
+    served = await serve(options={"max_image_mb": 0.01})
+    with pytest.raises(openai.BadRequestError) as caught:
+        await served.client().images.edit(prompt="x", image=("a.png", png_bytes() + b"\0" * 20000, "image/png"))
+    assert caught.value.body["param"] == "image"
+
+
+async def test_more_than_16_images_is_400(served) -> None:
+    images = [(f"{i}.png", png_bytes(), "image/png") for i in range(17)]
+    with pytest.raises(openai.BadRequestError) as caught:
+        await served.client().images.edit(prompt="x", image=images)
+    assert caught.value.body["param"] == "image" and "16" in caught.value.body["message"]
+
+
+@pytest.mark.parametrize(("path", "body", "content_type", "needle"), [
+    ("/v1/images/generations", b'{"prompt": ', "application/json", "not valid JSON"),
+    ("/v1/images/generations", b'["a list"]', "application/json", "JSON object"),
+    ("/v1/images/generations", b"prompt=x", "application/x-www-form-urlencoded", "application/json"),
+    ("/v1/images/generations", b'{"prompt": 5}', "application/json", "prompt"),
+    ("/v1/images/generations", b'{"prompt": "x", "n": "many"}', "application/json", "n must be"),
+    ("/v1/images/generations", b'{"prompt": "x", "response_format": "gif"}', "application/json", "response_format"),
+    ("/v1/images/edits", b'{"prompt": "x"}', "application/json", "multipart/form-data"),
+    ("/v1/images/edits", b"--nope\r\ngarbage", "multipart/form-data; boundary=xyz", ""),
+    ("/v1/images/variations", b"", "text/plain", "multipart/form-data"),
+    ("/v1/images/variations", b'--xyz\r\nContent-Disposition: form-data; name="a\x15b"\r\n\r\nv\r\n--xyz--\r\n',
+     "multipart/form-data; boundary=xyz", "malformed multipart"),
+])
+async def test_malformed_requests_are_400_never_500(served, path, body, content_type, needle) -> None:
+    async with aiohttp.ClientSession(served.base_url) as http, \
+            http.post(path, data=body, headers={"Content-Type": content_type}) as response:
+        error = (await _json(response))["error"]
+        assert response.status == 400, error
+        assert error["type"] == "invalid_request_error"
+        assert needle in error["message"]
+        assert "Traceback" not in error["message"]
+
+
+async def test_non_image_upload_is_400(served) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        await served.client().images.edit(prompt="x", image=("a.png", b"%PDF-1.4 not an image" * 10, "image/png"))
+    assert caught.value.body["param"] == "image"
+    with pytest.raises(openai.BadRequestError) as caught:
+        await served.client().images.edit(prompt="x", image=("a.png", png_bytes(), "image/png"),
+                                          mask=("m.png", b"GIF? no", "image/png"))
+    assert caught.value.body["param"] == "mask"
+
+
+async def test_unknown_route_and_method_are_enveloped(served) -> None:
+    async with aiohttp.ClientSession(served.base_url) as http:
+        async with http.get("/v1/nothing-here") as response:
+            assert response.status == 404
+            assert (await _json(response))["error"]["type"] == "not_found_error"
+        async with http.put("/v1/images/generations") as response:
+            assert response.status == 405
+            assert (await _json(response))["error"]["type"] == "invalid_request_error"
+
+
+async def test_cors_is_off_by_default(served) -> None:
+    async with aiohttp.ClientSession(served.base_url) as http, \
+            http.get("/v1/models", headers={"Origin": "https://app.example"}) as response:
+        assert "Access-Control-Allow-Origin" not in response.headers
+
+
+async def test_cors_allows_configured_origins_and_answers_preflight(serve) -> None:
+    served = await serve(gateway={"api_keys": [KEY]}, options={"cors_origins": ["https://app.example"]})
+    async with aiohttp.ClientSession(served.base_url) as http:
+        async with http.options("/v1/images/generations", headers={
+                "Origin": "https://app.example", "Access-Control-Request-Method": "POST"}) as response:
+            assert response.status == 204
+            assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
+        async with http.get("/v1/models", headers={"Origin": "https://app.example",
+                                                  "Authorization": f"Bearer {KEY}"}) as response:
+            assert response.headers["Access-Control-Allow-Origin"] == "https://app.example"
+        async with http.get("/v1/models", headers={"Origin": "https://evil.example"}) as response:
+            assert response.status == 401  # the error too is enveloped, but gets no CORS grant
+            assert "Access-Control-Allow-Origin" not in response.headers
