@@ -480,7 +480,7 @@ def _wrap(
             if cur:
                 lines.append(cur)
                 cur = ""
-            cut = _fit_prefix(word, font, max_w)
+            cut = max(1, _fit_prefix(word, font, max_w))
             lines.append(word[:cut])
             word = word[cut:]
         cand = f"{cur} {word}" if cur else word
@@ -513,6 +513,8 @@ def _layout_caption(prompt: str, width: int, height: int, margin: float, color: 
     pad = max(2, round(fs * 0.5))
     lh = round(fs * 1.25)
     max_w = width - 2 * margin - 2 * pad
+    if max_w < fs:  # too small for any caption (e.g. an edit of a 1x1 image)
+        return None
     max_lines = max(1, min(4, int((height * 0.45 - 2 * pad) // lh)))
     lines = _wrap(text, font, max_w, max_lines)
     ascent, descent = font.getmetrics()
