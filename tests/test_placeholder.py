@@ -74,3 +74,13 @@ async def test_edit_and_variation_from_a_stored_id(gateway) -> None:  # type: ig
     varied = await gateway.run("variation", ImageRequest(images=[ImageInput(kind="id", value=source_id)], n=2))
     assert (edited.images[0].width, edited.images[0].height) == (80, 80)
     assert len(varied.images) == 2 and varied.images[0].sha256 != first.images[0].sha256
+
+
+async def test_tiny_input_images_are_refused_clearly(gateway) -> None:  # type: ignore[no-untyped-def]
+    from imagegate.errors import InvalidRequest
+
+    from .conftest import png_bytes
+
+    with pytest.raises(InvalidRequest) as caught:
+        await gateway.run("edit", ImageRequest(prompt="0", images=[ImageInput(kind="bytes", value=png_bytes(1, 1))]))
+    assert caught.value.param == "image" and "64x64" in caught.value.message

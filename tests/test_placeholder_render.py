@@ -311,15 +311,3 @@ def test_vary_formats(fmt: str) -> None:
     assert im.format == PIL_FORMAT[fmt]
     assert im.size == (160, 120)
 
-
-def test_edit_of_a_tiny_image_terminates_with_the_source_size() -> None:
-    """Regression: a 1x1 source once made caption wrapping loop forever."""
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (1, 1), (9, 9, 9)).save(buffer, format="PNG")
-    out = pr.edit(buffer.getvalue(), "0", width=None, height=None, output_format="png", background="auto",
-                  seed=None, mask=None)
-    assert Image.open(io.BytesIO(out)).size == (1, 1)

@@ -95,6 +95,12 @@ class PlaceholderProvider(BaseProvider):
     async def run(self, call: ProviderCall) -> ProviderResult:
         from imagegate.catalog import FORMAT_MIME
 
+        from imagegate.errors import InvalidRequest
+
+        for image in call.images:
+            if image.width is not None and image.height is not None and min(image.width, image.height) < 64:
+                msg = f"placeholder needs input images of at least 64x64; got {image.width}x{image.height}"
+                raise InvalidRequest(msg, param="image", provider=NAME)
         mime = FORMAT_MIME[call.params.get("output_format", "png")]
         images = []
         for index in range(call.n):
