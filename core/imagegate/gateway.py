@@ -75,6 +75,7 @@ class _Job:
     deadline: float
     progress: Progress
     estimated_usd: float | None
+    parameters: dict[str, Any]
     stream: bool = False
     retries: int = 0
     timings: dict[str, float] = field(default_factory=dict)
@@ -126,13 +127,17 @@ class Gateway:
 
     async def aclose(self) -> None:
         """Finish paid-for work still running in the background, then close everything."""
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        await self.settle()
         for provider in self.registry.providers.values():
             await provider.aclose()
         await self.storage.aclose()
         if self._session is not None:
             await self._session.close()
+
+    async def settle(self) -> None:
+        """Wait for paid-for work that callers abandoned to be finished and stored."""
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -282,7 +287,8 @@ class Gateway:
         return _Job(
             request_id=request_id, frontend=frontend, operation=operation, spec=spec, provider=provider,
             valid=valid, images=images, mask=mask, deadline=asyncio.get_running_loop().time() + timeout_s,
-            progress=progress, estimated_usd=estimate_cost(spec, valid, len(images)), stream=request.stream)
+            progress=progress, estimated_usd=estimate_cost(spec, valid, len(images)),
+            parameters=valid.effective(spec), stream=request.stream)
 
     async def _finish_anyway(self, work: asyncio.Future[T]) -> T:
         """Await paid-for work; if the caller is cancelled, let it finish in the background."""
@@ -423,7 +429,7 @@ class Gateway:
         return ImageResult(
             images=outs, model=job.spec.id, provider=job.spec.provider, request_id=job.request_id,
             cost=Cost(job.estimated_usd, actual), revised_prompt=revised,
-            parameters=job.valid.effective(job.spec), usage=usage, timings=job.timings, notes=notes)
+            parameters=job.parameters, usage=usage, timings=job.timings, notes=notes)
 
     def _verify(self, job: _Job, image: ProviderImage, expected_format: str) -> Any:
         declared = image.mime_type or FORMAT_MIME.get(expected_format)
@@ -443,7 +449,7 @@ class Gateway:
             "created": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "prompt": job.valid.prompt, "revised_prompt": image.revised_prompt, "model": job.spec.id,
             "provider": job.spec.provider, "operation": job.operation,
-            "parameters": job.valid.effective(job.spec), "seed": image.seed,
+            "parameters": job.parameters, "seed": image.seed,
             "timings": dict(job.timings),
             "cost": {"estimated_usd": job.estimated_usd, "actual_usd": actual},
             "request_id": job.request_id, "provider_request_id": result.provider_request_id,
@@ -507,18 +513,11 @@ class Gateway:
             return self.spool.image_path(image_id, metadata["extension"]).as_uri()
 
         async def stored() -> str:
-            if await self.spool_has(image_id):
+            if await _holds(self.spool, image_id):
                 return await spooled()
             return await self.storage.url(image_id, ttl)
 
         return await self._from_storage_or_spool(image_id, stored, spooled)
-
-    async def spool_has(self, image_id: str) -> bool:
-        try:
-            await self.spool.metadata(image_id)
-        except NotFound:
-            return False
-        return True
 
     def local_path(self, image_id: str, metadata: dict[str, Any]) -> str | None:
         path = self.storage.local_path(image_id, metadata)
@@ -545,13 +544,6 @@ class Gateway:
         except NotFound:
             await self.spool.delete(image_id)
 
-    async def _stored(self, image_id: str) -> bool:
-        try:
-            await self.storage.metadata(image_id)
-        except NotFound:
-            return False
-        return True
-
     async def drain_spool(self) -> list[str]:
         """Move spooled images into the storage backend; return the ids moved.
 
@@ -560,7 +552,7 @@ class Gateway:
         moved: list[str] = []
         for image_id in await asyncio.to_thread(self.spool.ids_sync):
             try:
-                if not await self._stored(image_id):
+                if not await _holds(self.storage, image_id):
                     metadata = await self.spool.metadata(image_id)
                     await self.storage.save(image_id, await self.spool.read(image_id), metadata)
             except StorageError as exc:
@@ -569,6 +561,15 @@ class Gateway:
             await self.spool.delete(image_id)
             moved.append(image_id)
         return moved
+
+
+async def _holds(store: Storage | FileStore, image_id: str) -> bool:
+    """Whether a backend or the spool has the image (its metadata is there)."""
+    try:
+        await store.metadata(image_id)
+    except NotFound:
+        return False
+    return True
 
 
 def _sum_usage(results: list[ProviderResult]) -> dict[str, int] | None:

@@ -112,7 +112,7 @@ class ProviderConformance:
         assert target.release is not None, "a non-cancellable provider's fake must be releasable"
         stored_before = len(await gateway.list(limit=1000))
         target.release()
-        await asyncio.gather(*gateway._background, return_exceptions=True)
+        await gateway.settle()
         assert len(await gateway.list(limit=1000)) > stored_before, "paid-for work was not stored"
 
     async def test_stored_images_have_metadata_and_read_back(self, provider_target: ProviderTarget) -> None:
