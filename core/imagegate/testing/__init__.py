@@ -6,7 +6,8 @@ placeholder provider and local storage, no entry points), ``gateway`` (an opened
 both) and ``fake_sleep`` (records back-off delays instead of sleeping). Subclass
 :class:`~imagegate.testing.conformance.ProviderConformance` or
 :class:`~imagegate.testing.conformance.StorageConformance` in your tests to hold your plugin to
-the same rules as the bundled ones.
+the same rules as the bundled ones. ``imagegate.testing.mock_http.mock_upstream`` is aioresponses
+made to work with the installed aiohttp, for unit tests that fake an upstream.
 """
 
 from __future__ import annotations

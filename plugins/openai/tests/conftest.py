@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import ClientResponse
-from aioresponses import aioresponses
 
 from imagegate_openai.testing import SPEC_FILE, FakeOpenAI, SpecValidator
 
@@ -117,23 +115,3 @@ def gpt_usage(text: int = 10, image_in: int = 0, out: int = 272) -> dict[str, An
 def error_body(message: str, kind: str = "invalid_request_error", param: str | None = None,
                code: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
-
-
-class _SentWriter:
-    output_size = 0
-
-
-class _CompatResponse(ClientResponse):
-    """aioresponses 0.7.9 builds responses without aiohttp 3.14's ``stream_writer`` argument."""
-
-    def __init__(self, method: Any, url: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("stream_writer", _SentWriter())
-        super().__init__(method, url, **kwargs)
-
-
-class mock_upstream(aioresponses):  # noqa: N801 - used like aioresponses
-    """aioresponses working with the installed aiohttp."""
-
-    def add(self, url: Any, method: str = "GET", *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("response_class", _CompatResponse)
-        super().add(url, method, *args, **kwargs)

@@ -10,8 +10,8 @@ import pytest
 from imagegate import ImageInput, ImageRequest
 from imagegate.errors import InvalidRequest, NotFound
 from imagegate_openai.testing import image_bytes
+from imagegate.testing.mock_http import mock_upstream
 
-from .conftest import mock_upstream
 
 PNG = image_bytes(64, 64)
 

@@ -13,7 +13,9 @@ from imagegate_openai.catalog import builtin_models, image_output_tokens
 from imagegate_openai.results import usage_from
 from imagegate_openai.testing import image_bytes
 
-from .conftest import BASE_URL, gpt_usage, images_answer, mock_upstream
+from imagegate.testing.mock_http import mock_upstream
+
+from .conftest import BASE_URL, gpt_usage, images_answer
 
 MODELS = {spec.id: spec for spec in builtin_models()}
 

@@ -7,8 +7,7 @@ import re
 from typing import Any
 
 import pytest
-from aiohttp import ClientResponse
-from aioresponses import aioresponses as _aioresponses
+from imagegate.testing.mock_http import mock_upstream as aioresponses
 from jsonschema import Draft202012Validator, FormatChecker
 from yarl import URL
 
@@ -22,26 +21,6 @@ FLUX_DEV = f"{API}/models/black-forest-labs/flux-dev/predictions"
 FLUX_PRO = f"{API}/models/black-forest-labs/flux-1.1-pro/predictions"
 VERSION = "6e4a938f85952bdabcc15aa329178c4d681c52bf25a0342403287dc26944661d"
 TOKEN = "r8_test"
-
-
-class _SentWriter:
-    output_size = 0
-
-
-class _CompatResponse(ClientResponse):
-    """aioresponses 0.7.9 builds responses without aiohttp 3.14's ``stream_writer`` argument."""
-
-    def __init__(self, method: Any, url: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("stream_writer", _SentWriter())
-        super().__init__(method, url, **kwargs)
-
-
-class aioresponses(_aioresponses):  # noqa: N801 - used like aioresponses
-    """aioresponses working with the installed aiohttp."""
-
-    def add(self, url: Any, method: str = "GET", *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("response_class", _CompatResponse)
-        super().add(url, method, *args, **kwargs)
 
 
 @pytest.fixture
