@@ -12,7 +12,6 @@ from imagegate.pricing import Usage, actual_cost
 from imagegate_openai.catalog import builtin_models, image_output_tokens
 from imagegate_openai.results import usage_from
 from imagegate_openai.testing import image_bytes
-
 from imagegate.testing.mock_http import mock_upstream
 
 from .conftest import BASE_URL, gpt_usage, images_answer

@@ -23,7 +23,6 @@ from imagegate.errors import (
 )
 from imagegate_openai.testing import image_bytes
 from imagegate_openai.upstream_errors import redact, retry_after
-
 from imagegate.testing.mock_http import mock_upstream
 
 from .conftest import API_KEY, BASE_URL, error_body, images_answer
