@@ -71,6 +71,16 @@ def _add_file(form: aiohttp.FormData, name: str, image: InputImage, stem: str) -
     form.add_field(name, image.data, filename=filename, content_type=image.mime_type)
 
 
+def _add_common_fields(form: aiohttp.FormData, call: ProviderCall) -> None:
+    """Model, count, size and the model's own parameters, as edits and variations send them."""
+    form.add_field("model", call.model.upstream)
+    form.add_field("n", str(call.n))
+    if call.size:
+        form.add_field("size", call.size)
+    for name, value in _model_params(call).items():
+        form.add_field(name, _text(value))
+
+
 def _check_inputs(call: ProviderCall) -> None:
     """What the catalog cannot declare: PNG masks, square dall-e-2 inputs, matching mask sizes."""
     first = call.images[0]
@@ -101,12 +111,7 @@ def edit_form(call: ProviderCall) -> aiohttp.FormData:
     if call.mask is not None:
         _add_file(form, "mask", call.mask, "mask")
     form.add_field("prompt", call.prompt or "")
-    form.add_field("model", call.model.upstream)
-    form.add_field("n", str(call.n))
-    if call.size:
-        form.add_field("size", call.size)
-    for name, value in _model_params(call).items():
-        form.add_field(name, _text(value))
+    _add_common_fields(form, call)
     return form
 
 
@@ -117,12 +122,7 @@ def variation_form(call: ProviderCall) -> aiohttp.FormData:
     _check_inputs(call)
     form = aiohttp.FormData()
     _add_file(form, "image", call.images[0], "image")
-    form.add_field("model", call.model.upstream)
-    form.add_field("n", str(call.n))
-    if call.size:
-        form.add_field("size", call.size)
-    for name, value in _model_params(call).items():
-        form.add_field(name, _text(value))
+    _add_common_fields(form, call)
     return form
 
 
