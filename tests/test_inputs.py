@@ -96,3 +96,10 @@ def test_parse_guesses_the_kind() -> None:
     assert ImageInput.parse("data:image/png;base64,AAAA").kind == "base64"
     assert ImageInput.parse("/tmp/a.png").kind == "path"
     assert ImageInput.parse("A" * 2000).kind == "base64"
+
+
+def test_long_base64_is_recognised_even_with_slashes() -> None:
+    data = base64.b64encode(b"\xff\xff\xff" + bytes(range(256)) * 8).decode()
+    assert "/" in data[:64]
+    assert ImageInput.parse(data).kind == "base64"
+    assert ImageInput.parse("/tmp/picture.png").kind == "path"

@@ -15,7 +15,7 @@ from imagegate_mcp.errors import error_result
 from imagegate_mcp.progress import describe_status
 from imagegate_mcp.schemas import tool_input_schema
 from imagegate_mcp.settings import MCPSettings
-from imagegate_mcp.tools import check_arguments, parse_image
+from imagegate_mcp.tools import check_arguments
 from PIL import Image
 
 from .conftest import fake_specs, noisy_png
@@ -58,14 +58,6 @@ def test_parameters_of_several_models_are_merged() -> None:
     assert "flux-dev: no size" in props["size"]["description"]
     assert props["n"] == {"type": "integer", "minimum": 1, "maximum": 10, "default": 1,
                           "description": "Number of images."}
-
-
-def test_long_base64_is_recognised_even_with_slashes() -> None:
-    data = pybase64.b64encode(b"\xff\xff\xff" + bytes(range(256)) * 8).decode()
-    assert "/" in data[:64]
-    assert parse_image(data).kind == "base64"
-    assert parse_image("/tmp/picture.png").kind == "path"
-    assert parse_image("img_20200101_aaaaaaaaaaaaaaaaaaaaaaaaaa").kind in ("id", "path")
 
 
 def test_preview_respects_the_cap_and_keeps_transparency() -> None:

@@ -10,7 +10,6 @@ both before any upstream call; every failure becomes an ``isError`` result (see 
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,7 @@ from .schemas import MODELS_SCHEMA, RESULT_SCHEMA, image_input_description, mode
 if TYPE_CHECKING:
     from imagegate.catalog import ModelSpec, Operation
     from imagegate.gateway import Gateway
-    from imagegate.models import ImageInput, ImageRequest
+    from imagegate.models import ImageRequest
     from mcp_types import CallToolResult, Tool
 
     from .progress import Send
@@ -51,7 +50,6 @@ OPENAI_TOOL = ("generate-openai", "Generate with OpenAI", "gpt-image-1", (
     "Generate with OpenAI image models (default gpt-image-1): best at following detailed instructions, "
     "legible text in images and transparent backgrounds. Paid per image."))
 
-_BASE64 = re.compile(r"[A-Za-z0-9+/=\s_-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,31 +171,22 @@ def check_arguments(schema: dict[str, Any], arguments: dict[str, Any]) -> None:
     raise InvalidRequest(msg, param=param)
 
 
-def parse_image(text: str) -> ImageInput:
-    """An input image reference; long base64 text is recognised even when it contains ``/``."""
-    from imagegate.models import ImageInput
-
-    if len(text) > 256 and _BASE64.fullmatch(text[:4096]) and _BASE64.fullmatch(text):
-        return ImageInput(kind="base64", value=text)
-    return ImageInput.parse(text)
-
-
 def build_request(tool: ToolSpec, arguments: dict[str, Any],
                   settings: MCPSettings) -> tuple[ImageRequest, Deliver]:
     """The gateway request for checked arguments, and the delivery asked for."""
-    from imagegate.models import ImageRequest
+    from imagegate.models import ImageInput, ImageRequest
 
     args = dict(arguments)
     deliver: Deliver = args.pop("deliver", settings.deliver)
     extra = args.pop("params", None) or {}
-    images = [parse_image(ref) for ref in args.pop("images", [])]
+    images = [ImageInput.parse(ref) for ref in args.pop("images", [])]
     if "image" in args:
-        images.append(parse_image(args.pop("image")))
+        images.append(ImageInput.parse(args.pop("image")))
     mask = args.pop("mask", None)
     request = ImageRequest(
         prompt=args.pop("prompt", None), model=args.pop("model", tool.default_model), size=args.pop("size", None),
         n=args.pop("n", None), params={**extra, **args}, images=images,
-        mask=parse_image(mask) if mask else None)
+        mask=ImageInput.parse(mask) if mask else None)
     return request, deliver
 
 
