@@ -347,17 +347,22 @@ async def test_storage_failure_keeps_the_paid_image_in_the_spool_and_drains(tmp_
         await gateway.aclose()
 
 
+async def cancel_mid_call(gateway: Any, provider: Scripted) -> None:
+    """Start a request, cancel its caller once the provider is called, and see it cancelled."""
+    task = asyncio.ensure_future(gateway.run("generate", REQUEST))
+    while not provider.calls:
+        await asyncio.sleep(0.001)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 async def test_cancellable_work_is_cancelled_upstream(tmp_path: Path, sleep: FakeSleep) -> None:
     provider = Scripted(cancellable=True)
     provider.gate = asyncio.Event()
     gateway, _ = await make(tmp_path, provider, sleep)
     try:
-        task = asyncio.ensure_future(gateway.run("generate", REQUEST))
-        while not provider.calls:
-            await asyncio.sleep(0.001)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await cancel_mid_call(gateway, provider)
         assert provider.cancelled
     finally:
         await gateway.aclose()
@@ -369,12 +374,7 @@ async def test_paid_work_is_finished_and_stored_when_the_caller_goes_away(tmp_pa
     provider.gate = asyncio.Event()
     gateway, _ = await make(tmp_path, provider, sleep)
     try:
-        task = asyncio.ensure_future(gateway.run("generate", REQUEST))
-        while not provider.calls:
-            await asyncio.sleep(0.001)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await cancel_mid_call(gateway, provider)
         assert not provider.cancelled
         provider.gate.set()
     finally:
