@@ -59,3 +59,12 @@ def test_defaults_suit_slow_image_models() -> None:
     limits = ProviderSettings()
     assert limits.timeout_s >= 300 and limits.max_retries >= 1
     assert Settings().gateway.default_model == "placeholder"
+
+
+def test_front_end_limits_are_core_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY__CORS_ORIGINS", "https://a.example,https://b.example")
+    monkeypatch.setenv("GATEWAY__MAX_IMAGES", "4")
+    monkeypatch.setenv("GATEWAY__SHUTDOWN_TIMEOUT_S", "5")
+    gateway = Settings().gateway
+    assert gateway.cors_origins == ["https://a.example", "https://b.example"]
+    assert (gateway.max_images, gateway.shutdown_timeout_s) == (4, 5.0)

@@ -113,6 +113,9 @@ class GatewaySettings(BaseModel):
     url_ttl_s: int = Field(3600, ge=1)
     max_body_mb: float = Field(900.0, gt=0)
     rate_limit_rpm: int | None = Field(None, ge=1)
+    max_images: int = Field(16, ge=1, description="Most input images in one request.")
+    cors_origins: CommaList = Field(default_factory=list, description="Browser origins allowed; '*' any.")
+    shutdown_timeout_s: float = Field(60.0, gt=0, description="How long a server drains on SIGTERM.")
 
 
 class InputSettings(BaseModel):

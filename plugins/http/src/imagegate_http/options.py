@@ -1,31 +1,15 @@
-"""The HTTP front-end's settings: the core's ``GATEWAY__*`` fields plus a few of its own.
-
-``GATEWAY__CORS_ORIGINS``, ``GATEWAY__SHUTDOWN_TIMEOUT_S`` and ``GATEWAY__MAX_IMAGES`` are not
-core fields (the core's gateway section drops unknown keys), so they are read from the
-environment here; the core fields come from the effective :class:`~imagegate.settings.Settings`.
-"""
+"""The HTTP front-end's options, taken from the effective ``GATEWAY__*`` and ``INPUT__*`` settings."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from imagegate.settings import CommaList
 
 if TYPE_CHECKING:
     from imagegate.settings import Settings
 
 __all__ = ["HttpOptions"]
-
-
-class _HttpEnv(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GATEWAY__", extra="ignore", case_sensitive=False)
-
-    cors_origins: CommaList = Field(default_factory=list)
-    shutdown_timeout_s: float = Field(60.0, gt=0)
-    max_images: int = Field(16, ge=1)
 
 
 class HttpOptions(BaseModel):
@@ -43,14 +27,12 @@ class HttpOptions(BaseModel):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HttpOptions:
-        env = _HttpEnv()
         gateway = settings.gateway
         return cls(
             api_keys=list(gateway.api_keys), rate_limit_rpm=gateway.rate_limit_rpm,
             max_body_mb=gateway.max_body_mb, max_image_mb=settings.input.max_mb,
-            max_images=env.max_images,
-            cors_origins=list(getattr(gateway, "cors_origins", None) or env.cors_origins),
-            shutdown_timeout_s=env.shutdown_timeout_s,
+            max_images=gateway.max_images, cors_origins=list(gateway.cors_origins),
+            shutdown_timeout_s=gateway.shutdown_timeout_s,
         )
 
     @property
