@@ -12,13 +12,11 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Coroutine
 from contextlib import AsyncExitStack
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from imagegate.errors import InvalidRequest, NotFound, StorageError
-from imagegate.filestore import FileStore
 from imagegate.ids import is_image_id
 from imagegate.settings import Settings, section
 
@@ -41,9 +39,8 @@ class S3Storage:
 
     name = "s3"
 
-    def __init__(self, config: S3Settings, spool_dir: Path | None = None) -> None:
+    def __init__(self, config: S3Settings) -> None:
         self.config = config
-        self.spool = FileStore(spool_dir) if spool_dir is not None else None
         self.keys = KeyLayout(config.prefix)
         self.where = Where(config.bucket, config.endpoint_url, config.region)
         self._client: Any = None
@@ -54,7 +51,7 @@ class S3Storage:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> S3Storage:
-        return cls(section(settings.storage.s3, S3Settings, "storage.s3"), settings.storage.resolved_spool_dir())
+        return cls(section(settings.storage.s3, S3Settings, "storage.s3"))
 
     # client ------------------------------------------------------------------------------------
 
@@ -150,37 +147,7 @@ class S3Storage:
             return None
         return str(head.get("Metadata", {}).get(_SHA_META, ""))
 
-    async def _unless_spooled(self, image_id: str, error: StorageError) -> NoReturn:
-        """Re-raise a bucket failure, or ``NotFound`` when the image waits in the spool.
-
-        The gateway serves an image from the spool only when the backend says ``NotFound``; while
-        the bucket is unreachable this keeps spooled images reachable by id.
-        """
-        if self.spool is not None and await asyncio.to_thread(self.spool.meta_path(image_id).is_file):
-            msg = f"image {image_id} is not in bucket {self.config.bucket!r}; it waits in the spool"
-            raise NotFound(msg, param="id") from None
-        raise error
-
     async def metadata(self, image_id: str) -> dict[str, Any]:
-        try:
-            return await self._metadata(image_id)
-        except StorageError as exc:
-            await self._unless_spooled(image_id, exc)
-
-    async def read(self, image_id: str) -> bytes:
-        try:
-            return await self._read(image_id)
-        except StorageError as exc:
-            await self._unless_spooled(image_id, exc)
-
-    async def url(self, image_id: str, ttl_s: int) -> str:
-        """A presigned GET URL; ``STORAGE__S3__URL_TTL_S`` overrides the gateway's lifetime."""
-        try:
-            return await self._url(image_id, ttl_s)
-        except StorageError as exc:
-            await self._unless_spooled(image_id, exc)
-
-    async def _metadata(self, image_id: str) -> dict[str, Any]:
         key = self.keys.meta_key(image_id)
         found = await self._call("GetObject", image_id, Key=key)
         async with found["Body"] as stream:
@@ -193,7 +160,7 @@ class S3Storage:
         self._remember(image_id, str(metadata.get("extension", "")))
         return metadata
 
-    async def _read(self, image_id: str) -> bytes:
+    async def read(self, image_id: str) -> bytes:
         key = self.keys.image_key(image_id, await self._extension(image_id))
         try:
             found = await self._call("GetObject", image_id, Key=key)
@@ -203,7 +170,8 @@ class S3Storage:
         async with found["Body"] as stream:
             return bytes(await stream.read())
 
-    async def _url(self, image_id: str, ttl_s: int) -> str:
+    async def url(self, image_id: str, ttl_s: int) -> str:
+        """A presigned GET URL; ``STORAGE__S3__URL_TTL_S`` overrides the gateway's lifetime."""
         key = self.keys.image_key(image_id, await self._extension(image_id))
         ttl = min(self.config.url_ttl_s or ttl_s, MAX_PRESIGN_TTL_S)
         try:
@@ -312,5 +280,5 @@ class S3Storage:
         self.keys.folder(image_id)  # NotFound for anything but a valid id
         known = self._extensions.get(image_id)
         if known is None:
-            known = str((await self._metadata(image_id))["extension"])
+            known = str((await self.metadata(image_id))["extension"])
         return known
