@@ -20,8 +20,9 @@ class JsonAwareGroup(click.Group):
         try:
             return super().main(*args, standalone_mode=False, **kwargs)
         except click.UsageError as exc:
-            fail({"code": "invalid_request", "message": exc.format_message(), "retryable": False,
-                  "provider": None, "param": None, "retry_after": None}, True, status=2)
+            from ..errors import InvalidRequest
+
+            fail(InvalidRequest(exc.format_message()).to_dict(), True, status=2)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
         except click.Abort:

@@ -40,8 +40,9 @@ def _split_params(pairs: tuple[str, ...], as_json: bool) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            fail({"code": "invalid_request", "message": f"--param {pair!r} is not K=V", "retryable": False,
-                  "provider": None, "param": "param", "retry_after": None}, as_json, status=2)
+            from ..errors import InvalidRequest
+
+            fail(InvalidRequest(f"--param {pair!r} is not K=V", param="param").to_dict(), as_json, status=2)
         params[key.strip()] = value
     return params
 

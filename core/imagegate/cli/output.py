@@ -34,15 +34,14 @@ def run_async(coro_fn: Callable[[], Coroutine[Any, Any, T]], as_json: bool) -> T
     """Run a coroutine, turning gateway errors into the CLI's error output."""
     import asyncio
 
-    from ..errors import ImagegateError
+    from ..errors import ImagegateError, Timeout
 
     try:
         return asyncio.run(coro_fn())
     except ImagegateError as exc:
         fail(exc.to_dict(), as_json)
     except KeyboardInterrupt:
-        fail({"code": "timeout", "message": "interrupted", "retryable": True, "provider": None,
-              "param": None, "retry_after": None}, as_json, status=130)
+        fail(Timeout("interrupted").to_dict(), as_json, status=130)
 
 
 def progress_printer(enabled: bool) -> Callable[[str, dict[str, Any]], None]:

@@ -32,18 +32,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 def error_envelope(exc: ImagegateError) -> dict[str, Any]:
     """The OpenAI error object with the contract's extra fields."""
-    error: dict[str, Any] = {
-        "message": exc.message,
-        "type": exc.openai_type,
-        "param": exc.param,
-        "code": exc.code,
-        "retryable": exc.retryable,
-        "provider": exc.provider,
-        "retry_after": exc.retry_after,
-    }
-    if exc.spool_path is not None:
-        error["spool_path"] = exc.spool_path
-    return {"error": error}
+    return {"error": {**exc.to_dict(), "type": exc.openai_type}}
 
 
 def error_response(exc: ImagegateError, status: int | None = None) -> web.Response:
