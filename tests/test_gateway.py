@@ -159,6 +159,7 @@ async def test_final_failures_are_never_retried(tmp_path: Path, sleep: FakeSleep
     assert caught.value.provider == "fake"
     failed = plugin.events[-1]
     assert isinstance(failed, RequestFailed) and failed.code == failure.code
+    assert failed.estimated_usd is None and failed.actual_usd is None  # nothing was paid for
 
 
 async def test_retries_stop_after_max_retries(tmp_path: Path, sleep: FakeSleep) -> None:
@@ -327,11 +328,14 @@ async def test_storage_failure_keeps_the_paid_image_in_the_spool_and_drains(tmp_
     provider = Scripted()
     storage_plugin = BrokenStoragePlugin()
     config = temp_settings(tmp_path, providers={"fake": {}}, storage={"backend": "broken"})
-    gateway = build_gateway(config, ("fake", Plugin(provider)), ("broken", storage_plugin), sleep=sleep)
+    plugin = Plugin(provider)
+    gateway = build_gateway(config, ("fake", plugin), ("broken", storage_plugin), sleep=sleep)
     await gateway.open()
     try:
         with pytest.raises(StorageError) as caught:
             await gateway.run("generate", REQUEST)
+        failed = [event for event in plugin.events if isinstance(event, RequestFailed)]
+        assert [(e.code, e.estimated_usd) for e in failed] == [("storage_error", pytest.approx(0.1))]
         spooled = Path(caught.value.spool_path)
         assert spooled.exists() and spooled.read_bytes() == provider.data
         assert caught.value.to_dict()["spool_path"] == str(spooled)
@@ -397,6 +401,42 @@ async def test_a_failing_event_listener_does_not_break_requests(tmp_path: Path, 
     finally:
         await gateway.aclose()
     assert len(result.images) == 1
+
+
+async def test_shutdown_hooks_run_after_paid_work_and_before_storage_closes(
+        tmp_path: Path, sleep: FakeSleep, caplog: pytest.LogCaptureFixture) -> None:
+    """Each ``shutdown`` implementation runs once, sync or async, after abandoned paid work was
+    stored and while storage is still open; one that raises is logged and the others still run."""
+    seen: list[tuple[str, int]] = []
+
+    class Closer:
+        def __init__(self, name: str, *, fail: bool = False, is_async: bool = False) -> None:
+            self.name, self.fail, self.is_async = name, fail, is_async
+
+        @hookimpl
+        def shutdown(self, gateway: Any) -> Any:
+            async def note() -> None:
+                seen.append((self.name, len(await gateway.list())))
+
+            if self.fail:
+                raise RuntimeError("closer bug")
+            if self.is_async:
+                return note()
+            seen.append((self.name, -1))
+            return None
+
+    provider = Scripted(cancellable=False)
+    provider.gate = asyncio.Event()
+    config = temp_settings(tmp_path, providers={"fake": {}})
+    gateway = build_gateway(config, ("fake", Plugin(provider)), ("broken", Closer("broken", fail=True)),
+                            ("sync", Closer("sync")), ("async", Closer("async", is_async=True)), sleep=sleep)
+    await gateway.open()
+    await cancel_mid_call(gateway, provider)
+    provider.gate.set()
+    with caplog.at_level("ERROR", logger="imagegate"):
+        await gateway.aclose()
+    assert sorted(seen) == [("async", 1), ("sync", -1)]
+    assert "shutdown of plugin broken failed" in caplog.text
 
 
 async def test_middlewares_wrap_every_step_in_order(tmp_path: Path, sleep: FakeSleep) -> None:

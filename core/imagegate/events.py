@@ -58,8 +58,13 @@ class RequestFinished(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestFailed(Event):
+    """``estimated_usd``/``actual_usd`` are set when the provider was paid before the failure
+    (the images came back but could not be stored): that money was spent all the same."""
+
     duration_s: float
     code: str
     retryable: bool
     message: str
     retries: int
+    estimated_usd: float | None = None
+    actual_usd: float | None = None

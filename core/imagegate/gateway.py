@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -79,6 +80,8 @@ class _Job:
     stream: bool = False
     retries: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    paid: Cost | None = None
+    """Set once the provider has answered: what was spent, whatever happens next."""
 
     def event_fields(self) -> dict[str, str]:
         return {
@@ -121,18 +124,29 @@ class Gateway:
         """Check storage is writable and run the plugins' start-up hooks."""
         await self.storage.check_writable()
         for result in self.pm.hook.startup(gateway=self):
-            if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+            if inspect.isawaitable(result):
                 await result
         return self
 
     async def aclose(self) -> None:
         """Finish paid-for work still running in the background, then close everything."""
         await self.settle()
+        await self._shutdown_plugins()
         for provider in self.registry.providers.values():
             await provider.aclose()
         await self.storage.aclose()
         if self._session is not None:
             await self._session.close()
+
+    async def _shutdown_plugins(self) -> None:
+        """Run every ``shutdown`` implementation; a failing one is logged, the others still run."""
+        for impl in self.pm.hook.shutdown.get_hookimpls():
+            try:
+                result = impl.function(gateway=self)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("shutdown of plugin %s failed", impl.plugin_name)
 
     async def settle(self) -> None:
         """Wait for paid-for work that callers abandoned to be finished and stored."""
@@ -257,9 +271,11 @@ class Gateway:
         fields = job.event_fields() if job else {
             "request_id": request_id, "frontend": frontend, "provider": exc.provider or "unknown",
             "model": request.model or self.settings.gateway.default_model, "operation": operation}
+        paid = job.paid if job else None
         self.emit(RequestFailed(
             **fields, duration_s=asyncio.get_running_loop().time() - started, code=exc.code,
-            retryable=exc.retryable, message=exc.message, retries=job.retries if job else 0))
+            retryable=exc.retryable, message=exc.message, retries=job.retries if job else 0,
+            estimated_usd=paid.estimated_usd if paid else None, actual_usd=paid.actual_usd if paid else None))
 
     def _validate(self, spec: ModelSpec, operation: Operation, request: ImageRequest) -> ValidRequest:
         return validate_request(
@@ -405,6 +421,7 @@ class Gateway:
         expected_format = job.spec.output_format(job.valid.params)
         usage = _sum_usage(results)
         actual = _sum_actual(job.spec, results, usage)
+        job.paid = Cost(job.estimated_usd, actual)
         outs: list[ImageOut] = []
         spooled: list[str] = []
         first_error: StorageError | None = None

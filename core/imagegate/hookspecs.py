@@ -112,3 +112,14 @@ def startup(gateway: Gateway) -> Any:
     Return None, or an awaitable that the gateway awaits before serving.
     Every implementation is called (not ``firstresult``).
     """
+
+
+@hookspec
+def shutdown(gateway: Gateway) -> Any:
+    """Run when a gateway closes: stop what :func:`startup` started and flush what is buffered.
+
+    Called after paid-for work still running has been stored and before providers and storage
+    close, so the gateway is still fully usable. Return None, or an awaitable that the gateway
+    awaits; do blocking work (joining threads, exporting) in a thread. Every implementation is
+    called (not ``firstresult``); one that raises is logged and the others still run.
+    """

@@ -123,10 +123,8 @@ GatewayFactory = Callable[..., Awaitable[Gateway]]
 @pytest_asyncio.fixture
 async def make_gateway(tmp_path: Path, spans: Any) -> AsyncIterator[GatewayFactory]:
     """Build opened gateways with placeholder, local storage, the flaky provider and this plugin;
-    every one is closed (and its metrics port stopped) at teardown, even when the test fails."""
+    every one is closed (which stops its metrics port) at teardown, even when the test fails."""
     from imagegate_observability.plugin import ObservabilityPlugin
-    from imagegate_observability.telemetry import telemetry_for
-
     import imagegate_storage_local
 
     built: list[Gateway] = []
@@ -151,7 +149,6 @@ async def make_gateway(tmp_path: Path, spans: Any) -> AsyncIterator[GatewayFacto
     yield factory
     for gateway in built:
         await gateway.aclose()
-        telemetry_for(gateway).close()
 
 
 @pytest_asyncio.fixture

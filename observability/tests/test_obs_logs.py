@@ -9,7 +9,7 @@ import pytest
 
 from imagegate.errors import StorageError, UpstreamError
 from imagegate.models import ImageRequest
-from imagegate_observability.scrub import REDACTED, Redactor
+from imagegate.redact import REDACTED, Redactor
 
 from .conftest import B64, GATEWAY_KEY, SECRET, FlakyProvider, request_log_lines, span_texts
 

@@ -93,6 +93,9 @@ async def test_a_storage_failure_counts_as_storage_error_with_no_image_stored(ma
     assert samples(registry, "imagegate_image_bytes_total") == {}
     assert samples(registry, "imagegate_upstream_duration_seconds_count") == {
         labels(provider="flaky", model="flaky-model"): 1}
+    # the provider was paid before storage failed: that money counts as spent
+    assert samples(registry, "imagegate_cost_usd_total") == {
+        labels(provider="flaky", model="flaky-model", operation="generate"): pytest.approx(0.04)}
 
 
 async def test_an_alias_or_qualified_id_is_labelled_with_the_short_model_id(make_gateway: Any,
@@ -133,7 +136,8 @@ async def test_metrics_port_serves_the_registry_and_stops(make_gateway: Any, plu
         body = await response.text()
     assert response.status == 200
     assert 'imagegate_requests_in_flight{frontend="mcp"} 0.0' in body
-    telemetry.close()
+    await gateway.aclose()
+    assert telemetry.metrics_server is None
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", server.port)) != 0
 

@@ -162,3 +162,23 @@ async def test_a_third_party_provider_is_traced_through_the_installed_module(
     assert telemetry.metrics.registry.get_sample_value("imagegate_requests_total", {
         "frontend": "api", "provider": "flaky", "model": "flaky-model", "operation": "generate",
         "outcome": "success"}) == 1
+
+
+async def test_closing_the_gateway_exports_spans_still_batched(make_gateway: Any) -> None:
+    """A one-shot CLI run must not lose its trace: the ``shutdown`` hook flushes the exporter."""
+    from imagegate_observability.plugin import ObservabilityPlugin
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=600_000))
+    try:
+        gateway = await make_gateway(plugin=ObservabilityPlugin(tracer_provider=provider))
+        await gateway.run("generate", ImageRequest(prompt="x", model="placeholder", size="64x64"))
+        assert exporter.get_finished_spans() == ()
+        await gateway.aclose()
+        assert [span.name for span in exporter.get_finished_spans()].count("imagegate.request") == 1
+    finally:
+        provider.shutdown()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .output import emit_json, fail, progress_printer, run_async
+from .output import cli_gateway, emit_json, fail, progress_printer, run_async
 
 if TYPE_CHECKING:
     from ..catalog import Operation
@@ -50,11 +50,10 @@ def _split_params(pairs: tuple[str, ...], as_json: bool) -> dict[str, str]:
 async def _run(operation: Operation, *, prompt: str | None, images: tuple[str, ...], mask: str | None,
                model: str | None, size: str | None, n: int | None, params: tuple[str, ...],
                output_dir: Path | None, as_json: bool, dry_run: bool) -> None:
-    from ..gateway import open_gateway
     from ..models import ImageInput, ImageRequest
 
     raw = _split_params(params, as_json)
-    async with open_gateway() as gateway:
+    async with cli_gateway() as gateway:
         spec = await gateway.resolve_model(model)
         typed = {k: spec.params[k].coerce(v) if k in spec.params else v for k, v in raw.items()}
         request = ImageRequest(
@@ -158,10 +157,8 @@ async def _get(gateway: Gateway, image_id: str) -> dict[str, Any]:
 @JSON_OPTION
 def get(image_id: str, as_json: bool) -> None:
     """Show a stored image: its path, a fresh URL and its metadata."""
-    from ..gateway import open_gateway
-
     async def go() -> None:
-        async with open_gateway() as gateway:
+        async with cli_gateway() as gateway:
             found = await _get(gateway, image_id)
             if as_json:
                 emit_json(found)
@@ -180,10 +177,8 @@ def get(image_id: str, as_json: bool) -> None:
 @JSON_OPTION
 def list_images(limit: int, as_json: bool) -> None:
     """List stored images, newest first."""
-    from ..gateway import open_gateway
-
     async def go() -> None:
-        async with open_gateway() as gateway:
+        async with cli_gateway() as gateway:
             items = await gateway.list(limit=limit)
             if as_json:
                 emit_json(items)
@@ -201,10 +196,8 @@ def list_images(limit: int, as_json: bool) -> None:
 @JSON_OPTION
 def delete(image_id: str, as_json: bool) -> None:
     """Delete a stored image and its metadata."""
-    from ..gateway import open_gateway
-
     async def go() -> None:
-        async with open_gateway() as gateway:
+        async with cli_gateway() as gateway:
             await gateway.delete(image_id)
             if as_json:
                 emit_json({"id": image_id, "deleted": True})

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Coroutine
-from typing import Any, NoReturn, TypeVar
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from ..gateway import Gateway
 
 T = TypeVar("T")
 
@@ -28,6 +32,20 @@ def fail(error: dict[str, Any], as_json: bool, status: int = 1) -> NoReturn:
         if error.get("spool_path"):
             click.echo(f"the image is kept at {error['spool_path']}", err=True)
     sys.exit(status)
+
+
+@asynccontextmanager
+async def cli_gateway() -> AsyncIterator[Gateway]:
+    """The gateway a command works with: configured from the environment, with scrubbed warnings
+    (and errors) on stderr."""
+    from ..gateway import open_gateway
+    from ..logsetup import configure_logging
+    from ..settings import Settings
+
+    settings = Settings()
+    configure_logging(settings, quiet_by_default=True)
+    async with open_gateway(settings) as gateway:
+        yield gateway
 
 
 def run_async(coro_fn: Callable[[], Coroutine[Any, Any, T]], as_json: bool) -> T:

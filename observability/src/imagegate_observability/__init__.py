@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 from imagegate import hookimpl
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
     from aiohttp import web
     from imagegate.events import Event
     from imagegate.gateway import Gateway
@@ -61,3 +63,10 @@ def startup(gateway: Gateway) -> None:
     from . import hooks
 
     hooks.startup(_telemetry(gateway))
+
+
+@hookimpl
+def shutdown(gateway: Gateway) -> Awaitable[None]:
+    from . import hooks
+
+    return hooks.shutdown(_telemetry(gateway))

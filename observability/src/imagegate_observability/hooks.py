@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,7 @@ if TYPE_CHECKING:
 
     from .telemetry import Telemetry
 
-__all__ = ["register_routes", "startup"]
+__all__ = ["register_routes", "shutdown", "startup"]
 
 log = logging.getLogger("imagegate.observability")
 
@@ -38,3 +39,8 @@ def startup(telemetry: Telemetry) -> None:
                f"{config.metrics_host}:{config.metrics_port} ({exc.strerror or type(exc).__name__})")
         raise InvalidRequest(msg, param="OBSERVABILITY__METRICS_PORT") from None
     log.info("metrics served at %s", telemetry.metrics_server.url)
+
+
+async def shutdown(telemetry: Telemetry) -> None:
+    """Stop the metrics port and export pending spans (in a thread: both block)."""
+    await asyncio.to_thread(telemetry.close)

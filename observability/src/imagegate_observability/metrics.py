@@ -53,7 +53,8 @@ class Metrics:
         self.image_bytes = Counter(
             "imagegate_image_bytes", "Bytes of images stored.", ["provider", "model"], registry=reg)
         self.cost = Counter(
-            "imagegate_cost_usd", "Cost of served requests in USD (actual when reported, else estimated).",
+            "imagegate_cost_usd", "USD spent on provider calls (actual when reported, else estimated), "
+            "including requests that failed after the provider was paid.",
             ["provider", "model", "operation"], registry=reg)
         self.in_flight = Gauge(
             "imagegate_requests_in_flight", "Requests being served now.", ["frontend"], registry=reg)

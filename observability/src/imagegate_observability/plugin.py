@@ -10,6 +10,8 @@ from imagegate import hookimpl
 from . import hooks
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
     from aiohttp import web
     from imagegate.events import Event
     from imagegate.gateway import Gateway
@@ -62,3 +64,7 @@ class ObservabilityPlugin:
     @hookimpl
     def startup(self, gateway: Gateway) -> None:
         hooks.startup(self.telemetry(gateway))
+
+    @hookimpl
+    def shutdown(self, gateway: Gateway) -> Awaitable[None]:
+        return hooks.shutdown(self.telemetry(gateway))

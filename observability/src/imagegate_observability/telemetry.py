@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from .config import ObservabilitySettings
 from .metrics import Metrics
-from .scrub import Redactor
+from imagegate.redact import Redactor
 
 if TYPE_CHECKING:
-    from imagegate.events import Event
+    from imagegate.events import Event, RequestFailed, RequestFinished
     from imagegate.gateway import Gateway
     from imagegate.middleware import Step
     from opentelemetry.trace import Span, Tracer
@@ -193,12 +193,12 @@ class Telemetry:
                 record.images += 1
                 record.bytes += event.bytes
         elif isinstance(event, RequestFinished):
-            cost = event.actual_usd if event.actual_usd is not None else event.estimated_usd
-            self.metrics.cost.labels(event.provider, event.model, event.operation).inc(max(cost or 0.0, 0.0))
+            self._count_cost(event, record)
             if record is not None:
-                record.cost_usd = cost
                 record.images, record.bytes, record.retries = event.images, event.bytes, event.retries
         elif isinstance(event, RequestFailed):
+            if event.estimated_usd is not None or event.actual_usd is not None:
+                self._count_cost(event, record)  # paid for, then lost to e.g. storage: still spent
             if record is not None:
                 record.retries = event.retries
                 record.error = {"code": event.code, "message": self.redactor.text(event.message),
@@ -206,6 +206,12 @@ class Telemetry:
         elif isinstance(event, RequestStarted) and record is not None:
             record.parameters = self.redactor.value(event.parameters)
             record.prompt = self.redactor.text(event.prompt) if self.log_prompts and event.prompt else None
+
+    def _count_cost(self, event: RequestFinished | RequestFailed, record: RequestRecord | None) -> None:
+        cost = event.actual_usd if event.actual_usd is not None else event.estimated_usd
+        self.metrics.cost.labels(event.provider, event.model, event.operation).inc(max(cost or 0.0, 0.0))
+        if record is not None:
+            record.cost_usd = cost
 
     # finishing a request -------------------------------------------------------------------------
 

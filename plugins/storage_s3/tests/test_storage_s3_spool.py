@@ -97,12 +97,13 @@ async def test_periodic_drain_runs_while_open_and_stops_on_close(front: S3Front,
         return [task for task in asyncio.all_tasks()
                 if getattr(task.get_coro(), "__qualname__", "") == "drain_periodically"]
 
-    quiet = await gateway_factory(gateway_settings(front.url, bucket, tmp_path / "a"))
-    assert drains() == []  # off unless STORAGE__S3__DRAIN_INTERVAL_S is set
+    quiet = await gateway_factory(gateway_settings(front.url, bucket, tmp_path / "a", drain_interval_s=0))
+    assert drains() == []  # STORAGE__S3__DRAIN_INTERVAL_S=0 turns it off
     await quiet.aclose()
-    gateway = await gateway_factory(gateway_settings(front.url, bucket, tmp_path / "b", drain_interval_s=3600))
+    gateway = await gateway_factory(gateway_settings(front.url, bucket, tmp_path / "b"))
     running = drains()
-    assert len(running) == 1
+    assert len(running) == 1  # on by default
+    assert gateway.storage.config.drain_interval_s == 60
     await gateway.aclose()
     assert running[0].cancelled()
     assert drains() == []

@@ -37,6 +37,7 @@ def public_url_for(host: str, port: int) -> str:
 def serve_http(host: str, port: int) -> None:
     """Serve until SIGTERM/SIGINT; exit status 1 with the error on bad configuration."""
     from imagegate.gateway import Gateway
+    from imagegate.logsetup import configure_logging
     from imagegate.plugins import make_plugin_manager
     from imagegate.settings import Settings
 
@@ -45,7 +46,7 @@ def serve_http(host: str, port: int) -> None:
 
     try:
         settings = Settings()
-        logging.basicConfig(level=settings.logging.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        configure_logging(settings)
         sock = bind(host, port)
         actual_port = sock.getsockname()[1]
         if not settings.gateway.public_url:

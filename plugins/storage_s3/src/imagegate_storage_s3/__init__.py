@@ -7,8 +7,8 @@ with its content type, and its metadata as ``<id>.json`` beside it; URLs are pre
 
 When the bucket fails after a provider was paid, the gateway keeps the image in the spool
 (``STORAGE__SPOOL_DIR``) and serves it from there. This plugin drains the spool into the bucket
-when a gateway opens, every ``STORAGE__S3__DRAIN_INTERVAL_S`` seconds while it stays open (off
-unless set), and on demand with ``imagegate spool drain`` (``imagegate spool list`` shows it).
+when a gateway opens, every ``STORAGE__S3__DRAIN_INTERVAL_S`` seconds while it stays open (default
+60, 0 turns it off), and on demand with ``imagegate spool drain`` (``imagegate spool list`` shows it).
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ async def drain_once(gateway: Gateway) -> list[str]:
 
 
 async def drain_at_startup(gateway: Gateway) -> None:
-    """Drain the spool, then keep draining every ``drain_interval_s`` if that is set."""
+    """Drain the spool, then keep draining every ``drain_interval_s`` (unless it is 0)."""
     storage = gateway.storage
     if not isinstance(storage, S3Storage):
         return

@@ -34,8 +34,8 @@ class S3Settings(BaseModel):
     max_attempts: int = Field(5, ge=1, le=20, description="Attempts per S3 call (throttling, 5xx, connection).")
     connect_timeout_s: float = Field(10.0, gt=0, description="TCP/TLS connect timeout.")
     read_timeout_s: float = Field(60.0, gt=0, description="Socket read timeout.")
-    drain_interval_s: float | None = Field(
-        None, gt=0, description="Drain the spool into the bucket this often while a gateway is open; off when unset.")
+    drain_interval_s: float = Field(
+        60.0, ge=0, description="Drain the spool into the bucket this often while a gateway is open; 0 turns it off.")
 
     @field_validator("prefix")
     @classmethod

@@ -1,0 +1,50 @@
+"""Logging for the long-running front-ends: lines on stderr, scrubbed of secrets and image data.
+
+A filter on the handler passes every record through :class:`~imagegate.redact.Redactor`, so a
+key or a base64 run that reaches a log message by any route (an upstream's error text, an
+exception message from a library) is masked before it is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TYPE_CHECKING
+
+from .redact import Redactor
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+__all__ = ["RedactingFilter", "configure_logging"]
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class RedactingFilter(logging.Filter):
+    """Renders each record's message once, scrubbed, and drops its arguments."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redactor.text(record.getMessage())
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = self.redactor.text(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def configure_logging(settings: Settings, *, quiet_by_default: bool = False) -> logging.Handler:
+    """Send log lines at ``LOGGING__LEVEL`` to stderr through a :class:`RedactingFilter`.
+
+    ``quiet_by_default`` (the CLI) logs only warnings unless ``LOGGING__LEVEL`` is set.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(RedactingFilter(Redactor.from_settings(settings)))
+    chosen = "level" in settings.logging.model_fields_set or not quiet_by_default
+    logging.basicConfig(level=settings.logging.level.upper() if chosen else "WARNING", handlers=[handler])
+    return handler
