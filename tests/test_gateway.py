@@ -520,3 +520,62 @@ async def test_a_failed_fan_out_call_cancels_the_others(tmp_path: Path, sleep: F
     finally:
         await gateway.aclose()
     assert provider.cancelled
+
+
+class Downloading(Scripted):
+    """Answers with the image at ``url``, fetched through the gateway's download."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+
+    async def run(self, call: ProviderCall) -> ProviderResult:
+        self.calls.append(call)
+        return ProviderResult(images=[ProviderImage(bytes(await call.download(self.url)), "image/png")])
+
+
+@pytest.fixture
+async def flaky_file(png: bytes) -> Any:
+    """A loopback server whose ``/out.png`` fails with 503 ``state["failures"]`` times, then serves."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    state = {"failures": 0, "hits": 0}
+
+    async def serve(request: web.Request) -> web.Response:
+        state["hits"] += 1
+        if state["failures"]:
+            state["failures"] -= 1
+            return web.Response(status=503)
+        return web.Response(body=png, content_type="image/png")
+
+    app = web.Application()
+    app.router.add_get("/out.png", serve)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield state, str(server.make_url("/out.png"))
+    finally:
+        await server.close()
+
+
+async def test_a_paid_output_is_downloaded_again_not_paid_again(tmp_path: Path, sleep: FakeSleep,
+                                                                flaky_file: Any, png: bytes) -> None:
+    state, url = flaky_file
+    state["failures"] = 2
+    provider = Downloading(url)
+    gateway, _ = await make(tmp_path, provider, sleep)
+    try:
+        result = await gateway.run("generate", REQUEST)
+        assert Path(result.images[0].path).read_bytes() == png
+        assert (len(provider.calls), state["hits"], len(sleep.delays)) == (1, 3, 2)
+
+        state["failures"] = 99
+        with pytest.raises(UpstreamError) as caught:
+            await gateway.run("generate", REQUEST)
+    finally:
+        await gateway.aclose()
+    assert len(provider.calls) == 2  # one call per request: the paid call was never repeated
+    assert state["hits"] == 3 + 3
+    assert not caught.value.retryable
+    assert "HTTP 503 (3 attempts)" in caught.value.message and "paid for" in caught.value.message

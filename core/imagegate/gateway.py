@@ -54,6 +54,10 @@ if TYPE_CHECKING:
 __all__ = ["Gateway", "open_gateway"]
 
 log = logging.getLogger("imagegate.gateway")
+
+DOWNLOAD_ATTEMPTS = 3
+"""Tries to fetch one output URL of an upstream that was already paid."""
+
 T = TypeVar("T")
 
 
@@ -376,13 +380,27 @@ class Gateway:
         provider_name = job.spec.provider
 
         async def fetch(url: str) -> bytes:
+            """Outputs are fetched after the upstream was paid: a failed download is retried here,
+            because retrying the whole call would pay again."""
             from urllib.parse import urlsplit
 
-            step = Step("download", {"provider": provider_name, "model": job.spec.id,
-                                     "host": urlsplit(url).hostname})
-            return await self.wrapped(step, lambda: download(
-                self.session, url, max_bytes=max_bytes, provider=provider_name,
-                headers=step.outbound_headers or None))
+            tries = 0
+            while True:
+                tries += 1
+                step = Step("download", {"provider": provider_name, "model": job.spec.id,
+                                         "host": urlsplit(url).hostname, "attempt": tries})
+                try:
+                    return await self.wrapped(step, lambda: download(
+                        self.session, url, max_bytes=max_bytes, provider=provider_name,
+                        headers=step.outbound_headers or None))
+                except UpstreamError as exc:
+                    if not exc.retryable:
+                        raise
+                    if tries == DOWNLOAD_ATTEMPTS:
+                        msg = (f"{exc.message} ({DOWNLOAD_ATTEMPTS} attempts); the {provider_name} call was "
+                               "paid for, so the gateway does not repeat it")
+                        raise UpstreamError(msg, provider=provider_name, retryable=False) from None
+                    await self._sleep(backoff_delay(tries, base=0.5))
 
         return ProviderCall(
             operation=job.operation, model=job.spec, prompt=job.valid.prompt, size=job.valid.size, n=n,
