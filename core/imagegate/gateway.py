@@ -44,6 +44,7 @@ from .pricing import actual_cost, estimate_cost
 from .provider import InputImage, Progress, Provider, ProviderCall, ProviderImage, ProviderResult
 from .registry import ProviderRegistry, StorageRegistry
 from .settings import ProviderSettings, Settings
+from .signing import UrlSigner, load_or_create_key
 
 if TYPE_CHECKING:
     import aiohttp
@@ -121,6 +122,7 @@ class Gateway:
         self._session: aiohttp.ClientSession | None = None
         self._limiters: dict[str, ProviderLimiter] = {}
         self._background: set[asyncio.Task[Any]] = set()
+        self._spool_signer: UrlSigner | None = None
 
     # lifecycle ---------------------------------------------------------------------------------
 
@@ -545,6 +547,9 @@ class Gateway:
 
         async def spooled() -> str:
             metadata = await self.spool.metadata(image_id)
+            signer = self.file_signer()
+            if signer is not None:
+                return signer.url(image_id, ttl)
             return self.spool.image_path(image_id, metadata["extension"]).as_uri()
 
         async def stored() -> str:
@@ -553,6 +558,21 @@ class Gateway:
             return await self.storage.url(image_id, ttl)
 
         return await self._from_storage_or_spool(image_id, stored, spooled)
+
+    def file_signer(self) -> UrlSigner | None:
+        """Signs the ``/files/<id>`` URLs the HTTP front-end serves, when ``GATEWAY__PUBLIC_URL`` is
+        set: local storage's own signer, else one for spooled images (its key kept in the spool)."""
+        signer_of = getattr(self.storage, "signer", None)
+        if callable(signer_of):
+            return signer_of()  # type: ignore[no-any-return]
+        public_url = self.settings.gateway.public_url
+        if public_url is None:
+            return None
+        if self._spool_signer is None:
+            configured = self.settings.gateway.url_signing_key
+            key = configured.get_secret_value().encode() if configured else load_or_create_key(self.spool.root)
+            self._spool_signer = UrlSigner(key, public_url)
+        return self._spool_signer
 
     def local_path(self, image_id: str, metadata: dict[str, Any]) -> str | None:
         path = self.storage.local_path(image_id, metadata)

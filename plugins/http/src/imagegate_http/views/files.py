@@ -1,8 +1,9 @@
-"""``/files/{id}?exp=&sig=``: images behind the expiring HMAC-signed URLs of local storage.
+"""``/files/{id}?exp=&sig=``: images behind the gateway's expiring HMAC-signed URLs (local
+storage, and images waiting in the spool while a remote backend is down).
 
 Only an id matching the gateway's strict id pattern, with an unexpired signature made with the
-storage's key, is read; the file is found by id through the storage backend, never by a path taken
-from the request, so ``../``, ``%2e%2e`` or encoded separators cannot reach outside storage.
+gateway's key, is read; the file is found by id through the gateway, never by a path taken from
+the request, so ``../``, ``%2e%2e`` or encoded separators cannot reach outside storage.
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ async def signed_file(request: web.Request) -> web.Response:
     """GET /files/{id}: the bytes, for a valid unexpired signature; 403/404 otherwise."""
     gateway = request.app[GATEWAY]
     image_id = request.match_info["id"]
-    signer_of = getattr(gateway.storage, "signer", None)
-    signer = signer_of() if callable(signer_of) else None
+    signer = gateway.file_signer()
     if signer is None:
-        msg = "this gateway does not serve signed file URLs (set GATEWAY__PUBLIC_URL with local storage)"
+        msg = "this gateway does not serve signed file URLs (set GATEWAY__PUBLIC_URL)"
         raise NotFound(msg, param="id")
     if not is_image_id(image_id):
         msg = "no such file"
@@ -33,8 +33,8 @@ async def signed_file(request: web.Request) -> web.Response:
     if not signer.verify(image_id, expires, sig):
         msg = "the file URL is expired or its signature is invalid; ask for a fresh URL"
         raise PermissionDenied(msg, param="sig")
-    metadata = await gateway.storage.metadata(image_id)
-    data = await gateway.storage.read(image_id)
+    metadata = await gateway.metadata(image_id)  # from storage, or the spool while it waits there
+    data = await gateway.read(image_id)
     headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=300",
                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"}
     return web.Response(body=data, content_type=metadata["mime_type"], headers=headers)

@@ -1,0 +1,142 @@
+"""Every front-end against the real provider plugins, with their upstreams faked on loopback.
+
+A user points imagegate at a provider with environment variables; these fixtures do the same.
+Each fake runs on a free 127.0.0.1 port and is stopped at teardown, even when a test fails:
+
+- ``fake_openai`` — :class:`imagegate_openai.testing.FakeOpenAI`, checking the key and validating
+  every request and answer against ``../shared/specs``;
+- ``fake_replicate`` — :class:`imagegate_replicate.testing.FakeReplicate`, the same for Replicate,
+  serving the prediction outputs itself;
+- ``moto_server`` / ``bucket`` — moto's S3 server (one per session) and a fresh bucket per test.
+
+``upstream_env`` is the environment a user would set (``PROVIDERS__OPENAI__BASE_URL`` and
+``PROVIDERS__REPLICATE__BASE_URL`` naming the fakes, keys, local storage under ``tmp_path``);
+``s3_env`` adds ``STORAGE__BACKEND=s3`` and the bucket. Hand either to a subprocess, or to
+``env_gateway(env)``, which opens a gateway the way ``imagegate serve`` does: settings from the
+environment, plugins from their installed entry points.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SPECS = Path(__file__).resolve().parents[2] / ".." / "shared" / "specs"
+OPENAI_KEY = "sk-e2e-SECRET-0123456789abcdef"
+REPLICATE_TOKEN = "r8_e2e_SECRET_0123456789"
+SIGNING_KEY = "e2e-signing-key-0123456789abcdef"
+SECRETS = (OPENAI_KEY, REPLICATE_TOKEN)
+
+# Variables from the developer's shell that would change what the tests talk to.
+_FOREIGN = ("IMAGEGATE_CONFIG", "IMAGEGATE_DISABLE_PLUGINS", "OPENAI_API_KEY", "REPLICATE_API_TOKEN",
+            "GATEWAY__PUBLIC_URL", "GATEWAY__API_KEYS", "GATEWAY__DEFAULT_MODEL", "STORAGE__BACKEND",
+            "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "AWS_PROFILE", "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_S3", "AWS_REGION")
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for name in _FOREIGN:
+        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith(("PROVIDERS__", "STORAGE__", "GATEWAY__", "MCP__", "HTTP__")):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+async def fake_openai() -> AsyncIterator[Any]:
+    from imagegate_openai.testing import SPEC_FILE, FakeOpenAI
+
+    server = FakeOpenAI(spec_path=SPECS / SPEC_FILE, api_key=OPENAI_KEY)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def fake_replicate() -> AsyncIterator[Any]:
+    from imagegate_replicate.testing import FakeReplicate
+
+    server = FakeReplicate(token=REPLICATE_TOKEN, spec_path=SPECS / "replicate.predictions.openapi.json")
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[Any]:
+    from imagegate_storage_s3.testing import MotoServer
+
+    server = MotoServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def s3_client(endpoint: str) -> Any:
+    """A plain boto3 client, to look into the bucket behind the gateway's back."""
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+@pytest.fixture
+def bucket(moto_server: Any) -> str:
+    name = f"e2e-{uuid.uuid4().hex[:16]}"
+    s3_client(moto_server.url).create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def upstream_env(tmp_path: Path, fake_openai: Any, fake_replicate: Any) -> dict[str, str]:
+    """What a user sets to reach both (faked) providers, with local storage under ``tmp_path``."""
+    return {
+        "PROVIDERS__OPENAI__BASE_URL": fake_openai.base_url,
+        "PROVIDERS__OPENAI__API_KEY": OPENAI_KEY,
+        "PROVIDERS__OPENAI__MAX_RETRIES": "0",
+        "PROVIDERS__REPLICATE__BASE_URL": fake_replicate.base_url,
+        "PROVIDERS__REPLICATE__API_TOKEN": REPLICATE_TOKEN,
+        "PROVIDERS__REPLICATE__MAX_RETRIES": "0",
+        "STORAGE__LOCAL__ROOT": str(tmp_path / "images"),
+        "STORAGE__SPOOL_DIR": str(tmp_path / "spool"),
+        "GATEWAY__URL_SIGNING_KEY": SIGNING_KEY,
+    }
+
+
+@pytest.fixture
+def s3_env(upstream_env: dict[str, str], moto_server: Any, bucket: str) -> dict[str, str]:
+    """``upstream_env`` storing to ``bucket`` on the moto server (fake AWS credentials)."""
+    from imagegate_storage_s3.testing import FAKE_AWS_ENV
+
+    return {**upstream_env, **FAKE_AWS_ENV, "STORAGE__BACKEND": "s3", "STORAGE__S3__BUCKET": bucket,
+            "STORAGE__S3__ENDPOINT_URL": moto_server.url, "STORAGE__S3__MAX_ATTEMPTS": "1"}
+
+
+EnvGateway = Callable[[dict[str, str]], Awaitable[Any]]
+
+
+@pytest.fixture
+async def env_gateway(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[EnvGateway]:
+    """``await env_gateway(env)``: an opened gateway configured only by ``env``; closed afterwards."""
+    from imagegate.gateway import open_gateway
+
+    async with AsyncExitStack() as stack:
+        async def open_with(env: dict[str, str]) -> Any:
+            for name, value in env.items():
+                monkeypatch.setenv(name, value)
+            return await stack.enter_async_context(open_gateway())
+
+        yield open_with
