@@ -9,14 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .output import cli_gateway, emit_json, fail, progress_printer, run_async
+from .output import JSON_OPTION, cli_gateway, emit_json, fail, progress_printer, run_async
 
 if TYPE_CHECKING:
     from ..catalog import Operation
     from ..gateway import Gateway
     from ..models import ImageOut, ImageResult
-
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 
 
 def _common(fn: Any) -> Any:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import click
 
-from .output import emit_json, run_async
-
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-_SECRET = re.compile(r"(key|token|secret|password)", re.IGNORECASE)
+from ..redact import is_secret_name
+from .output import JSON_OPTION, emit_json, run_async
 
 
 @click.command()
@@ -64,7 +61,7 @@ def _masked(value: Any, key: str = "") -> Any:
         return {k: _masked(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [_masked(v, key) for v in value]
-    if _SECRET.search(key) and value:
+    if is_secret_name(key) and value:
         return "********"
     return value
 

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+
 
 def emit_json(value: Any) -> None:
     import orjson

@@ -8,7 +8,6 @@ and lets every front-end and test run the whole pipeline offline.
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 from imagegate import hookimpl
@@ -93,8 +92,9 @@ class PlaceholderProvider(BaseProvider):
     cancellable = True
 
     async def run(self, call: ProviderCall) -> ProviderResult:
-        from imagegate.catalog import FORMAT_MIME
+        import asyncio  # here, not at the top: the CLI loads this plugin for --help too
 
+        from imagegate.catalog import FORMAT_MIME
         from imagegate.errors import InvalidRequest
 
         for image in call.images:

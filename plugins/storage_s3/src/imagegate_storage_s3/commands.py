@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import click
+from imagegate.cli.output import JSON_OPTION
 
 __all__ = ["spool"]
-
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 
 
 @click.group()
@@ -42,6 +40,8 @@ def _spool_entries() -> list[dict[str, Any]]:
 @JSON_OPTION
 def list_spool(as_json: bool) -> None:
     """List spooled images, newest first."""
+    import asyncio
+
     from imagegate.cli.output import emit_json, run_async
 
     async def collect() -> list[dict[str, Any]]:
@@ -61,25 +61,24 @@ def list_spool(as_json: bool) -> None:
 @JSON_OPTION
 def drain_spool(as_json: bool) -> None:
     """Move spooled images into the storage backend (STORAGE__BACKEND)."""
-    from imagegate.cli.output import emit_json, fail, run_async
+    import asyncio
+
+    from imagegate.cli.output import cli_gateway, emit_json, fail, run_async
+    from imagegate.errors import StorageError
 
     async def drain() -> dict[str, Any]:
-        from imagegate.gateway import open_gateway
-        from imagegate.settings import Settings
-
-        settings = Settings()
         waiting = {entry["id"] for entry in await asyncio.to_thread(_spool_entries)}
-        async with open_gateway(settings) as gateway:  # opening drains too (the startup hook)
+        async with cli_gateway() as gateway:  # opening drains too (the startup hook)
             await gateway.drain_spool()
+            backend = gateway.storage.name
         left = [entry["id"] for entry in await asyncio.to_thread(_spool_entries)]
-        return {"backend": settings.storage.backend, "moved": sorted(waiting - set(left)), "left": left}
+        return {"backend": backend, "moved": sorted(waiting - set(left)), "left": left}
 
     outcome = run_async(drain, as_json)
     if outcome["left"]:
         msg = (f"{len(outcome['left'])} image(s) are still in the spool: the {outcome['backend']} backend "
                f"refused them (moved {len(outcome['moved'])}); see the log and try again")
-        fail({"code": "storage_error", "message": msg, "retryable": True, "provider": None, "param": None,
-              "retry_after": None}, as_json)
+        fail(StorageError(msg).to_dict(), as_json)
     if as_json:
         emit_json(outcome)
         return
