@@ -127,3 +127,15 @@ def test_models_and_config_mask_secrets(env: dict[str, str]) -> None:
     assert config["storage"]["local"]["root"] == env["STORAGE__LOCAL__ROOT"]
     plain = run(secret_env, "config")
     assert "sk-very-secret-value" not in plain.stdout and "STORAGE__LOCAL__ROOT=" in plain.stdout
+
+
+@pytest.mark.parametrize("command", [["config"], ["models"], ["generate", "x"]])
+def test_a_bad_setting_is_a_clean_error_for_every_command(env: dict[str, str], command: list[str]) -> None:
+    env = {**env, "GATEWAY__MAX_IMAGES": "many"}
+    done = run(env, *command)
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: invalid_request [GATEWAY__MAX_IMAGES]: configuration GATEWAY__MAX_IMAGES")
+    assert "Traceback" not in done.stderr
+    as_json = run(env, *command, "--json")
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout)["error"]["param"] == "GATEWAY__MAX_IMAGES"

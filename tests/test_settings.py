@@ -68,3 +68,19 @@ def test_front_end_limits_are_core_settings(monkeypatch: pytest.MonkeyPatch) -> 
     gateway = Settings().gateway
     assert gateway.cors_origins == ["https://a.example", "https://b.example"]
     assert (gateway.max_images, gateway.shutdown_timeout_s) == (4, 5.0)
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("GATEWAY__MAX_IMAGES", "abc"), ("LOGGING__LEVEL", "chatty"), ("STORAGE__LOCAL", "[1]"),
+])
+def test_bad_core_values_name_the_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(InvalidRequest) as caught:
+        Settings()
+    assert caught.value.param == variable
+    assert caught.value.message.startswith(f"configuration {variable}: ")
+
+
+def test_log_level_is_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOGGING__LEVEL", "warning")
+    assert Settings().logging.level == "WARNING"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -132,7 +132,12 @@ class LoggingSettings(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     log_prompts: bool = False
-    level: str = "INFO"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
 
 
 class Settings(BaseSettings):
@@ -151,6 +156,14 @@ class Settings(BaseSettings):
         default_factory=dict, description="Catalog additions and overrides, keyed by model id."
     )
     aliases: dict[str, str] = Field(default_factory=dict)
+
+    def __init__(self, **values: Any) -> None:
+        """Read the environment and the config file; a bad value is an ``InvalidRequest`` naming
+        its variable, not a pydantic traceback."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise _config_error("", exc) from None
 
     @classmethod
     def settings_customise_sources(
@@ -188,7 +201,6 @@ def section(raw: dict[str, Any], model: type[_M], where: str) -> _M:
 
 def _config_error(where: str, exc: ValidationError) -> InvalidRequest:
     first = exc.errors()[0]
-    field = ".".join(str(part) for part in first["loc"])
-    variable = "__".join([*where.split("."), field]).upper()
+    variable = "__".join([*filter(None, where.split(".")), *(str(part) for part in first["loc"])]).upper()
     msg = f"configuration {variable}: {first['msg']}"
     return InvalidRequest(msg, param=variable)

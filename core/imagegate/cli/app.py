@@ -11,11 +11,23 @@ from .output import fail
 
 
 class JsonAwareGroup(click.Group):
-    """Reports usage errors as ``{"error": ...}`` (exit 2) when ``--json`` was given."""
+    """Reports usage errors as ``{"error": ...}`` (exit 2) when ``--json`` was given, and any
+    gateway error a command lets through (e.g. a bad setting) as the CLI reports errors (exit 1)."""
+
+    as_json = False
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from ..errors import ImagegateError
+
+        try:
+            return super().invoke(ctx)
+        except ImagegateError as exc:
+            fail(exc.to_dict(), self.as_json)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         argv = list(args[0]) if args and args[0] is not None else sys.argv[1:]
-        if "--json" not in argv:
+        self.as_json = "--json" in argv
+        if not self.as_json:
             return super().main(*args, **kwargs)
         try:
             return super().main(*args, standalone_mode=False, **kwargs)

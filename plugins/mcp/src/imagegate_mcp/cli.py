@@ -1,26 +1,34 @@
-"""Running ``imagegate serve mcp``: logging to stderr, then the chosen transport."""
+"""Running ``imagegate serve mcp``: logging to stderr, then the chosen transport.
+
+On stdio the wire is taken first (:class:`~imagegate_mcp.early.EarlyStdio`), so ``initialize`` is
+answered while the settings, the MCP SDK and the plugins load.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import sys
 
 
 def run(transport: str, host: str, port: int) -> None:
     """Serve until the client disconnects (stdio) or the process is interrupted (HTTP)."""
+    from .early import EarlyStdio
+
+    early = EarlyStdio.start() if transport == "stdio" else None
+
+    import asyncio
+
     import click
     from imagegate.errors import ImagegateError
+    from imagegate.logsetup import configure_logging
     from imagegate.settings import Settings
 
     from .transport import serve_http, serve_stdio
 
     try:
         settings = Settings()
-        logging.basicConfig(stream=sys.stderr, level=settings.logging.level.upper(),
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        configure_logging(settings)
         if transport == "stdio":
-            asyncio.run(serve_stdio(settings))
+            asyncio.run(serve_stdio(settings, early))
         else:
             asyncio.run(serve_http(host, port, settings))
     except ImagegateError as exc:

@@ -3,7 +3,8 @@
 The low-level server is used because the tools' schemas come from the catalog, not from Python
 signatures, and results are built here (structured content, resource links, ``isError``).
 Stored images are resources at ``imagegate://images/{id}``. The gateway may still be opening
-(a future): stdio then answers ``initialize`` at once and handlers wait for the catalog.
+(a future): the handshake is answered at once and handlers wait for the catalog. The server's
+name, version and instructions are in :mod:`imagegate_mcp.identity`.
 """
 
 from __future__ import annotations
@@ -23,24 +24,6 @@ __all__ = ["IMAGE_URI_PREFIX", "build_server"]
 
 IMAGE_URI_PREFIX = "imagegate://images/"
 RESOURCE_NOT_FOUND = -32002
-
-INSTRUCTIONS = (
-    "imagegate generates and edits images with many models. Call list_available_models to choose a model, "
-    "then generate_image (or a per-model tool such as generate-openai), edit_image or create_variation. "
-    "Each result lists stored image ids and imagegate://images/{id} URIs (readable with resources/read); "
-    "pass deliver=preview to see a small version or deliver=full for the image itself. Errors are JSON "
-    '{"error": {"code", "message", "retryable", "provider", "param", "retry_after"}}: fix param, wait '
-    "retry_after seconds, or switch model."
-)
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("imagegate-mcp")
-    except PackageNotFoundError:
-        return "0"
 
 
 def _progress_token(ctx: ServerRequestContext[Any]) -> Any:
@@ -101,6 +84,7 @@ def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool
     from mcp.server import Server
 
     from .errors import error_result
+    from .identity import INSTRUCTIONS, SERVER_NAME, SERVER_TITLE, server_version
     from .tools import call_tool
 
     served = _Served(gateway)
@@ -161,6 +145,6 @@ def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool
             uri=uri, mime_type=metadata["mime_type"], blob=pybase64.b64encode(data).decode("ascii"))])
 
     return Server(
-        "imagegate", version=_version(), title="imagegate", instructions=INSTRUCTIONS,
+        SERVER_NAME, version=server_version(), title=SERVER_TITLE, instructions=INSTRUCTIONS,
         on_list_tools=list_tools, on_call_tool=on_call_tool, on_list_resources=list_resources,
         on_list_resource_templates=list_templates, on_read_resource=read_resource)

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from imagegate.gateway import Gateway
     from imagegate.settings import Settings
 
+    from .early import EarlyStdio
+
     Scope = MutableMapping[str, Any]
     ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
@@ -82,11 +84,13 @@ async def _open_gateway(settings: Settings | None) -> Gateway:
     return gateway
 
 
-async def serve_stdio(settings: Settings | None = None) -> None:
+async def serve_stdio(settings: Settings | None = None, early: EarlyStdio | None = None) -> None:
     """Serve one client over stdin/stdout until it closes them.
 
     The gateway opens while the handshake is answered; tool calls wait for it, and a gateway that
-    cannot open (bad configuration) is reported as the error of every call.
+    cannot open (bad configuration) is reported as the error of every call. ``early`` is the wire
+    already taken by :class:`~imagegate_mcp.early.EarlyStdio` (which may have answered
+    ``initialize`` before the SDK loaded); without it the SDK takes stdin/stdout itself.
     """
     from mcp.server.stdio import stdio_server
 
@@ -95,9 +99,12 @@ async def serve_stdio(settings: Settings | None = None) -> None:
     opening = asyncio.ensure_future(_open_gateway(settings))
     try:
         server = build_server(opening, with_paths=True)
-        async with stdio_server() as (read_stream, write_stream):
+        streams = early.streams() if early is not None else (None, None)
+        async with stdio_server(*streams) as (read_stream, write_stream):
             await server.run(read_stream, write_stream, server.create_initialization_options())
     finally:
+        if early is not None:
+            early.restore()
         try:
             gateway = await opening
         except Exception as exc:
