@@ -32,7 +32,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from bench import procstat
+from bench import mcp_startup, procstat
 from bench.load import run_load
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -258,7 +258,7 @@ async def soak(procs: Processes, total: int, chunk: int = 250) -> dict[str, Any]
 
 
 def startup(procs: Processes, repeat: int) -> dict[str, Any]:
-    """CLI start-up: ``imagegate --help``, one placeholder ``generate``, MCP stdio ``initialize``."""
+    """CLI start-up: ``imagegate --help``, one placeholder ``generate``, MCP stdio ``initialize`` and ``tools/list``."""
     env = procs.gateway_env()
     exe = str(BIN / "imagegate")
 
@@ -274,22 +274,14 @@ def startup(procs: Processes, repeat: int) -> dict[str, Any]:
     result["generate_placeholder_ms"] = wall([exe, "generate", "a benchmark image", "-m", "placeholder",
                                               "--size", "1024x1024", "--json"], repeat)
     procs.clean_storage()
-    init = orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}}) + b"\n"
-    times = []
+    result["mcp_stdio_initialize_ms"], result["mcp_stdio_tools_list_ms"] = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        proc = subprocess.Popen([exe, "serve", "mcp"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL)
         try:
-            proc.stdin.write(init)
-            proc.stdin.flush()
-            line = proc.stdout.readline()
-            times.append(round((time.perf_counter() - t0) * 1000, 1) if b'"result"' in line else None)
-        finally:
-            proc.kill()
-            proc.wait()
-    result["mcp_stdio_initialize_ms"] = times
+            run = mcp_startup.spawn_once([exe, "serve", "mcp"], env)
+        except RuntimeError:
+            run = {"initialize_ms": None, "tools_list_ms": None}
+        result["mcp_stdio_initialize_ms"].append(run["initialize_ms"])
+        result["mcp_stdio_tools_list_ms"].append(run["tools_list_ms"])
     for key in list(result):
         vals = [v for v in result[key] if v is not None]
         result[key.replace("_ms", "_median_ms")] = statistics.median(vals) if vals else None
@@ -377,7 +369,8 @@ async def main_async(args: argparse.Namespace) -> Path:
     if "startup" in doc:
         st = doc["startup"]
         print(f"start-up (median ms): imagegate --help {st['help_median_ms']}, generate (placeholder, 1024x1024) "
-              f"{st['generate_placeholder_median_ms']}, serve mcp stdio initialize {st['mcp_stdio_initialize_median_ms']}; "
+              f"{st['generate_placeholder_median_ms']}, serve mcp stdio initialize {st['mcp_stdio_initialize_median_ms']} "
+              f"(tools/list {st['mcp_stdio_tools_list_median_ms']}); "
               f"serve http ready in {doc['ready_s'] * 1000:.0f}")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}{'-quick' if args.quick else ''}.json"

@@ -579,3 +579,19 @@ async def test_a_paid_output_is_downloaded_again_not_paid_again(tmp_path: Path, 
     assert state["hits"] == 3 + 3
     assert not caught.value.retryable
     assert "HTTP 503 (3 attempts)" in caught.value.message and "paid for" in caught.value.message
+
+
+async def test_no_configured_secret_leaves_in_an_error(tmp_path: Path, sleep: FakeSleep) -> None:
+    """Whatever a provider puts in an error (an upstream echoing the key), the caller never sees it."""
+    key = "sk-fake-SECRET-0123456789"
+    provider = Scripted([InvalidRequest(f"bad request made with key {key}", param="prompt")])
+    gateway, plugin = await make(tmp_path, provider, sleep, providers={"fake": {"api_key": key, "max_retries": 0}})
+    try:
+        with pytest.raises(InvalidRequest) as caught:
+            await gateway.run("generate", REQUEST)
+    finally:
+        await gateway.aclose()
+    assert caught.value.message == "bad request made with key [redacted]"
+    assert key not in str(caught.value) and key not in repr(caught.value)
+    failed = plugin.events[-1]
+    assert isinstance(failed, RequestFailed) and key not in failed.message

@@ -1,16 +1,19 @@
 """Images on a local disk: ``ROOT/YYYY/MM/DD/<id>.<ext>`` with ``<id>.json`` beside it.
 
 Used by the local storage plugin and by the spool that keeps paid-for images when a backend
-fails. Writes are atomic (temporary file in the same folder, fsync, rename, fsync of the folder),
-the image lands before its metadata so a visible ``.json`` always has its image, nothing is ever
-overwritten, and paths are built only from ids that match the strict id pattern. All disk work
-runs in a thread so the event loop never blocks on a large write.
+fails. Writes are atomic (temporary file in the same folder, fsync, link into place, fsync of the
+folder), the image is linked before its metadata so a visible ``.json`` always has its image (both
+temporary files are synced first; one folder fsync then makes both names durable, and a journaling
+file system never keeps the second link without the first), nothing is ever overwritten, and paths
+are built only from ids that match the strict id pattern. All disk work runs in a thread so the
+event loop never blocks on a large write.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -27,22 +30,36 @@ __all__ = ["FileStore", "atomic_write"]
 def atomic_write(path: Path, data: bytes | bytearray | memoryview, *, overwrite: bool = False) -> None:
     """Write ``data`` to ``path`` so that readers see all of it or nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _synced_temp(path, data)
+    _put_in_place(tmp, path, overwrite=overwrite)
+    _fsync_dir(path.parent)
+
+
+def _synced_temp(path: Path, data: bytes | bytearray | memoryview) -> str:
+    """A temporary file beside ``path`` holding ``data``, on disk (fsync); removed on failure."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)  # fails if path exists: never overwrite
-            os.unlink(tmp)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    return tmp
+
+
+def _put_in_place(tmp: str, path: Path, *, overwrite: bool = False) -> None:
+    """Give the temporary file its name (never over an existing file unless ``overwrite``)."""
+    try:
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # fails if path exists: never overwrite
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -86,18 +103,35 @@ class FileStore:
 
     def save_sync(self, image_id: str, extension: str, data: bytes | bytearray | memoryview,
                   metadata: dict[str, Any]) -> Path:
+        """Write the image, then its metadata; a missing ``metadata["sha256"]`` is filled in first."""
+        if not metadata.get("sha256"):
+            metadata["sha256"] = hashlib.sha256(data).hexdigest()
         image_path = self.image_path(image_id, extension)
+        meta_path = self.meta_path(image_id)
+        temps: list[str] = []
+        image_alone = False  # the image is in place and its metadata not yet
         try:
-            atomic_write(image_path, data)
-            atomic_write(self.meta_path(image_id), orjson.dumps(metadata, option=orjson.OPT_INDENT_2))
+            image_path.parent.mkdir(parents=True, exist_ok=True)
+            temps.append(_synced_temp(image_path, data))
+            temps.append(_synced_temp(meta_path, orjson.dumps(metadata, option=orjson.OPT_INDENT_2)))
+            _put_in_place(temps[0], image_path)
+            image_alone = True
+            _put_in_place(temps[1], meta_path)
+            image_alone = False
+            _fsync_dir(image_path.parent)
         except FileExistsError:
             msg = f"image {image_id} exists already; images are never overwritten"
             raise StorageError(msg, retryable=False) from None
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                image_path.unlink()
+            if image_alone:
+                with contextlib.suppress(OSError):
+                    image_path.unlink()
             msg = f"could not write {image_path.name} under {self.root}: {exc.strerror or exc}"
             raise StorageError(msg) from None
+        finally:
+            for tmp in temps:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
         return image_path
 
     def metadata_sync(self, image_id: str) -> dict[str, Any]:

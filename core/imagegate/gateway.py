@@ -17,7 +17,7 @@ import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -42,6 +42,7 @@ from .middleware import Middleware, Step, run_wrapped
 from .models import Cost, ImageOut, ImageRequest, ImageResult
 from .pricing import actual_cost, estimate_cost
 from .provider import InputImage, Progress, Provider, ProviderCall, ProviderImage, ProviderResult
+from .redact import Redactor
 from .registry import ProviderRegistry, StorageRegistry
 from .settings import ProviderSettings, Settings
 from .signing import UrlSigner, load_or_create_key
@@ -83,6 +84,7 @@ class _Job:
     estimated_usd: float | None
     parameters: dict[str, Any]
     stream: bool = False
+    keep_base64: bool = False
     retries: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     paid: Cost | None = None
@@ -117,6 +119,7 @@ class Gateway:
             raise InvalidRequest(msg, param="STORAGE__BACKEND")
         self.storage: Storage = storages.factories[backend](settings)
         self.spool = FileStore(settings.storage.resolved_spool_dir())
+        self.redactor = Redactor.from_settings(settings)
         self.middlewares: list[Middleware] = [m for m in pm.hook.provider_call_wrapper(gateway=self) if m]
         self._sleep = asyncio.sleep if sleep is None else sleep
         self._session: aiohttp.ClientSession | None = None
@@ -233,32 +236,40 @@ class Gateway:
 
     async def run(self, operation: Operation, request: ImageRequest, *, frontend: str = "api",
                   progress: Progress | None = None, trusted_paths: bool = False,
-                  carrier: dict[str, str] | None = None) -> ImageResult:
+                  carrier: dict[str, str] | None = None, keep_base64: bool = False) -> ImageResult:
         """Serve one request end to end; raise :class:`~imagegate.errors.ImagegateError`.
 
         ``frontend`` names the caller (cli, http, mcp) for metrics; ``progress`` receives status
         changes; ``trusted_paths`` lets the CLI read any path its user names; ``carrier`` is the
-        inbound request's headers (trace context).
+        inbound request's headers (trace context). With ``keep_base64`` (a front-end answering
+        base64), images keep the provider's own canonical base64 as ``ImageOut.b64``; without it,
+        that text is let go before storing, so it does not hold memory.
         """
         request_id = new_request_id()
         attributes = {"frontend": frontend, "operation": operation, "request_id": request_id,
                       "model": request.model or self.settings.gateway.default_model}
         step = Step("request", attributes, carrier=dict(carrier or {}))
         return await self.wrapped(step, lambda: self._run(
-            operation, request, request_id, frontend, progress or _no_progress, trusted_paths, attributes))
+            operation, request, request_id, frontend, progress or _no_progress, trusted_paths, attributes,
+            keep_base64))
 
     async def _run(self, operation: Operation, request: ImageRequest, request_id: str, frontend: str,
-                   progress: Progress, trusted_paths: bool, attributes: dict[str, Any]) -> ImageResult:
+                   progress: Progress, trusted_paths: bool, attributes: dict[str, Any],
+                   keep_base64: bool) -> ImageResult:
         loop = asyncio.get_running_loop()
         started = loop.time()
         job: _Job | None = None
         try:
             job = await self._prepare(operation, request, request_id, frontend, progress, trusted_paths)
+            job.keep_base64 = keep_base64
             attributes.update(provider=job.spec.provider, model=job.spec.id, n=job.valid.n, size=job.valid.size)
             self.emit(RequestStarted(**job.event_fields(), parameters=job.valid.params, prompt=job.valid.prompt))
             work = asyncio.ensure_future(self._call_and_store(job))
             result = await (work if job.provider.cancellable else self._finish_anyway(work))
         except ImagegateError as exc:
+            # an upstream may echo a key in its error text: no configured secret leaves the gateway
+            exc.message = self.redactor.text(exc.message)
+            exc.args = (exc.message,)
             self._emit_failure(job, exc, started, frontend, operation, request, request_id)
             raise
         except asyncio.CancelledError:
@@ -445,6 +456,10 @@ class Gateway:
         outs: list[ImageOut] = []
         spooled: list[str] = []
         first_error: StorageError | None = None
+        if not job.keep_base64:
+            for result in results:
+                result.images = [replace(image, b64=None) if image.b64 is not None else image
+                                 for image in result.images]
         for result in results:
             for image in result.images:
                 info = self._verify(job, image, expected_format)
@@ -479,7 +494,9 @@ class Gateway:
     async def _store_one(self, job: _Job, result: ProviderResult, image: ProviderImage, info: Any,
                          actual: float | None) -> tuple[ImageOut, str | None, StorageError | None]:
         image_id = new_image_id()
-        digest = (await asyncio.to_thread(hashlib.sha256, info.data)).hexdigest()  # releases the GIL
+        # a backend that hashes while it writes saves a thread hop; otherwise hash now
+        hashes_itself = getattr(self.storage, "computes_sha256", False)
+        digest = None if hashes_itself else await _sha256(info.data)
         metadata = {
             "id": image_id, "extension": info.extension, "mime_type": info.mime_type, "bytes": len(info.data),
             "sha256": digest, "width": info.width, "height": info.height,
@@ -508,9 +525,11 @@ class Gateway:
         else:
             self.emit(ImageStored(**job.event_fields(), image_id=image_id, bytes=len(info.data),
                                   mime_type=info.mime_type))
+        digest = metadata["sha256"] or await _sha256(info.data)
         out = ImageOut(id=image_id, mime_type=info.mime_type, bytes=len(info.data), sha256=digest,
                        width=info.width, height=info.height, path=path, url=url,
-                       revised_prompt=image.revised_prompt, data=info.data)
+                       revised_prompt=image.revised_prompt, data=info.data,
+                       b64=image.b64 if info.data is image.data else None)
         return out, spool_path, error
 
     async def _spool(self, image_id: str, info: Any, metadata: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
@@ -616,6 +635,16 @@ class Gateway:
             await self.spool.delete(image_id)
             moved.append(image_id)
         return moved
+
+
+_INLINE_HASH_BYTES = 256 * 1024
+
+
+async def _sha256(data: bytes | bytearray | memoryview) -> str:
+    """The hex digest; a big image is hashed in a thread (hashlib releases the GIL)."""
+    if len(data) <= _INLINE_HASH_BYTES:
+        return hashlib.sha256(data).hexdigest()
+    return (await asyncio.to_thread(hashlib.sha256, data)).hexdigest()
 
 
 async def _holds(store: Storage | FileStore, image_id: str) -> bool:

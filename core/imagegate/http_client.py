@@ -18,7 +18,7 @@ from .errors import InvalidRequest, UpstreamError
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["download", "is_public_host", "new_session"]
+__all__ = ["download", "is_public_host", "new_session", "read_body"]
 
 _CHUNK = 1 << 16
 
@@ -60,6 +60,18 @@ async def download(session: aiohttp.ClientSession, url: str, *, max_bytes: int, 
     except aiohttp.ClientError as exc:
         msg = f"downloading the output from {host} failed: {type(exc).__name__}"
         raise UpstreamError(msg, provider=provider) from None
+
+
+async def read_body(response: aiohttp.ClientResponse) -> bytearray:
+    """The whole body of ``response``, as ``response.read()`` gives it but in one growing buffer.
+
+    ``read()`` keeps every chunk until the end and then joins them (twice the body's memory for a
+    moment); appending to one buffer costs the same copy, and glibc grows a large one in place.
+    """
+    buffer = bytearray()
+    async for chunk, _ in response.content.iter_chunks():
+        buffer += chunk
+    return buffer
 
 
 async def is_public_host(host: str) -> bool:

@@ -71,7 +71,11 @@ class Cost:
 
 @dataclass(slots=True)
 class ImageOut:
-    """One stored image as every front-end presents it; ``data`` saves a read-back."""
+    """One stored image as every front-end presents it; ``data`` saves a read-back.
+
+    ``b64``, when set, is the canonical base64 of ``data`` as the provider sent it (front-ends
+    answering base64 send it instead of encoding ``data`` again).
+    """
 
     id: str
     mime_type: str
@@ -83,6 +87,7 @@ class ImageOut:
     url: str | None
     revised_prompt: str | None = None
     data: bytes | bytearray | memoryview | None = field(default=None, repr=False)
+    b64: bytes | bytearray | memoryview | None = field(default=None, repr=False)
 
     @property
     def uri(self) -> str:

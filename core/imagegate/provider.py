@@ -44,12 +44,18 @@ class InputImage:
 
 @dataclass(frozen=True, slots=True)
 class ProviderImage:
-    """One output image: its bytes, or the bytes already downloaded from an upstream URL."""
+    """One output image: its bytes, or the bytes already downloaded from an upstream URL.
+
+    ``b64`` is optional: the canonical base64 of ``data`` exactly as the upstream sent it, so a
+    front-end answering base64 can send it without encoding again (set it only when
+    ``base64(data) == b64``).
+    """
 
     data: bytes | bytearray | memoryview
     mime_type: str | None = None
     revised_prompt: str | None = None
     seed: int | None = None
+    b64: bytes | bytearray | memoryview | None = field(default=None, repr=False)
 
 
 @dataclass(slots=True)

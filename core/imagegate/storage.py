@@ -15,7 +15,11 @@ __all__ = ["Storage", "StorageFactory"]
 
 @runtime_checkable
 class Storage(Protocol):
-    """A storage backend, created by the factory registered with ``register.add_storage``."""
+    """A storage backend, created by the factory registered with ``register.add_storage``.
+
+    Optional: a class attribute ``computes_sha256 = True`` promises that :meth:`save` fills a
+    missing ``metadata["sha256"]`` while it writes (saving the gateway a thread hop to hash).
+    """
 
     name: str
 

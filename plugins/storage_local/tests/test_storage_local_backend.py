@@ -111,3 +111,25 @@ async def test_layout_is_date_sharded_with_metadata_beside(tmp_path: Path) -> No
     day = image_id.split("_")[1]
     assert path == tmp_path / day[:4] / day[4:6] / day[6:] / f"{image_id}.png"
     assert path.with_suffix(".json").is_file()
+
+
+def test_a_save_syncs_both_files_and_the_folder_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+    import stat
+
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording(fd: int) -> None:
+        synced.append("dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording)
+    image_id = new_image_id()
+    metadata: dict[str, object] = {"id": image_id, "extension": "png", "sha256": None}
+    path = FileStore(tmp_path).save_sync(image_id, "png", b"\x89PNG-bytes", metadata)
+    assert sorted(synced) == ["dir", "file", "file"]
+    assert path.read_bytes() == b"\x89PNG-bytes"
+    assert metadata["sha256"] == hashlib.sha256(b"\x89PNG-bytes").hexdigest()
+    assert FileStore(tmp_path).metadata_sync(image_id)["sha256"] == metadata["sha256"]
+    assert [p.name for p in path.parent.iterdir() if p.name.startswith(".tmp-")] == []

@@ -1,14 +1,20 @@
 """ImageResult -> OpenAI's ``ImagesResponse`` (plus an ``imagegate`` field with ids and cost).
 
-``b64_json`` encodes the bytes the gateway already holds (no read-back from storage); ``url`` is
-the stored image's URL (a signed gateway URL for local storage, presigned for S3).
+``b64_json`` is the provider's own base64 when it sent canonical base64 (``ImageOut.b64``), else
+the bytes the gateway already holds, encoded once (no read-back from storage); ``url`` is the
+stored image's URL (a signed gateway URL for local storage, presigned for S3).
+
+:func:`images_answer` gives the JSON in pieces: orjson writes everything but the base64, which is
+sent as it is, never copied into one big string nor scanned by a JSON encoder.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import pybase64
 
 if TYPE_CHECKING:
@@ -16,19 +22,28 @@ if TYPE_CHECKING:
 
     from .translate import ResponseFormat
 
-__all__ = ["image_item", "images_response", "openai_usage"]
+__all__ = ["b64", "b64_bytes", "images_answer", "openai_usage"]
 
 _FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp", "image/gif": "gif",
             "image/svg+xml": "svg"}
 
 
+_MARK = f"\x00imagegate-b64-{secrets.token_hex(8)}-"
+
+
+def b64_bytes(image: ImageOut) -> bytes | bytearray | memoryview:
+    """The image's base64: the provider's own when kept, else ``data`` encoded."""
+    if image.b64 is not None:
+        return image.b64
+    return pybase64.b64encode(image.data if image.data is not None else b"")
+
+
 def b64(image: ImageOut) -> str:
-    data = image.data if image.data is not None else b""
-    return pybase64.b64encode(bytes(data) if isinstance(data, memoryview) else data).decode("ascii")
+    return str(b64_bytes(image), "ascii")
 
 
-def image_item(image: ImageOut, response_format: ResponseFormat) -> dict[str, Any]:
-    item: dict[str, Any] = {"b64_json": b64(image)} if response_format == "b64_json" else {"url": image.url}
+def _item(image: ImageOut, response_format: ResponseFormat, index: int) -> dict[str, Any]:
+    item: dict[str, Any] = {"b64_json": f"{_MARK}{index}"} if response_format == "b64_json" else {"url": image.url}
     if image.revised_prompt:
         item["revised_prompt"] = image.revised_prompt
     return item
@@ -51,10 +66,11 @@ def openai_usage(usage: dict[str, int] | None) -> dict[str, Any] | None:
     }
 
 
-def images_response(result: ImageResult, response_format: ResponseFormat) -> dict[str, Any]:
+def _response(result: ImageResult, response_format: ResponseFormat) -> dict[str, Any]:
+    """The ImagesResponse with a placeholder for each ``b64_json`` value."""
     out: dict[str, Any] = {
         "created": int(time.time()),
-        "data": [image_item(image, response_format) for image in result.images],
+        "data": [_item(image, response_format, index) for index, image in enumerate(result.images)],
     }
     if result.images:
         out["output_format"] = _FORMATS.get(result.images[0].mime_type)
@@ -69,3 +85,21 @@ def images_response(result: ImageResult, response_format: ResponseFormat) -> dic
         out["usage"] = usage
     out["imagegate"] = result.contract(with_paths=False)
     return out
+
+
+def images_answer(result: ImageResult, response_format: ResponseFormat) -> list[bytes | bytearray | memoryview]:
+    """The ImagesResponse as JSON in pieces, to be sent in order."""
+    text = orjson.dumps(_response(result, response_format))
+    if response_format != "b64_json":
+        return [text]
+    view = memoryview(text)
+    pieces: list[bytes | bytearray | memoryview] = []
+    pos = 0
+    for index, image in enumerate(result.images):
+        mark = orjson.dumps(f"{_MARK}{index}")[1:-1]
+        at = text.index(mark, pos)
+        pieces += (view[pos:at], b64_bytes(image))
+        pos = at + len(mark)
+    pieces.append(view[pos:])
+    return pieces
+

@@ -19,7 +19,7 @@ from imagegate.errors import ImagegateError, InternalError, InvalidRequest, NotF
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler
 
-__all__ = ["error_envelope", "error_middleware", "error_response", "json_response"]
+__all__ = ["error_envelope", "error_middleware", "error_response", "json_response", "pieces_response"]
 
 log = logging.getLogger("imagegate.http")
 
@@ -28,6 +28,20 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     """A JSON answer serialised with orjson."""
     return web.Response(body=orjson.dumps(body), status=status, content_type="application/json",
                         headers=headers)
+
+
+async def pieces_response(request: web.Request, pieces: list[bytes | bytearray | memoryview]) -> web.StreamResponse:
+    """A 200 JSON answer sent as ``pieces`` in order (big ones are never joined into one copy)."""
+    if len(pieces) == 1:
+        return web.Response(body=pieces[0], content_type="application/json")
+    response = web.StreamResponse()
+    response.content_type = "application/json"
+    response.content_length = sum(len(piece) for piece in pieces)
+    await response.prepare(request)
+    for piece in pieces:
+        await response.write(piece)
+    await response.write_eof()
+    return response
 
 
 def error_envelope(exc: ImagegateError) -> dict[str, Any]:

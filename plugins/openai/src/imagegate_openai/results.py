@@ -19,23 +19,50 @@ from imagegate.errors import UpstreamError
 from imagegate.provider import ProviderImage, Usage
 
 from .catalog import PROVIDER
+from .inline_images import RawBase64
 
 if TYPE_CHECKING:
     from imagegate.catalog import ModelSpec
 
-__all__ = ["decode_b64", "images_from_data", "per_image_cost", "usage_from"]
+__all__ = ["decode_b64", "image_from_b64", "images_from_data", "is_canonical", "per_image_cost", "usage_from"]
 
 
 def decode_b64(text: Any, what: str) -> bytes:
-    """Strictly decoded base64; an UpstreamError (not retried) naming ``what`` otherwise."""
-    if not isinstance(text, str) or not text:
+    """Strictly decoded base64 (a string, or a :class:`RawBase64` that may hold ``\\/``); an
+    UpstreamError (not retried) naming ``what`` otherwise."""
+    raw = text.data if isinstance(text, RawBase64) else text
+    if not isinstance(raw, str | bytes | bytearray | memoryview) or not len(raw):
         msg = f"OpenAI answered {what} without image data"
         raise UpstreamError(msg, provider=PROVIDER, retryable=False)
     try:
-        return pybase64.b64decode(text, validate=True)
+        return pybase64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):
-        msg = f"OpenAI answered {what} with base64 that does not decode ({len(text)} characters)"
+        escaped = bytes(text.data) if isinstance(text, RawBase64) else b""
+        if b"\\/" in escaped:  # JSON's optional escaped slash
+            return decode_b64(escaped.replace(b"\\/", b"/"), what)
+        msg = f"OpenAI answered {what} with base64 that does not decode ({len(raw)} characters)"
         raise UpstreamError(msg, provider=PROVIDER, retryable=False) from None
+
+
+def is_canonical(encoded: bytes | bytearray | memoryview, decoded: bytes) -> bool:
+    """Whether ``encoded`` is exactly ``base64(decoded)``, given that it strictly decodes to it.
+
+    A strict decode already rules out other characters and wrong padding; what is left is the
+    unused low bits of the last group, so only the last four characters are encoded again.
+    """
+    if len(encoded) != 4 * ((len(decoded) + 2) // 3):
+        return False
+    tail = len(decoded) % 3 or 3
+    return len(decoded) == 0 or pybase64.b64encode(decoded[-tail:]) == bytes(encoded[-4:])
+
+
+def image_from_b64(value: Any, what: str, *, mime_type: str | None, revised_prompt: str | None = None,
+                   ) -> ProviderImage:
+    """One image from base64; an unparsed :class:`RawBase64` in canonical form is kept as ``b64``."""
+    data = decode_b64(value, what)
+    keep = isinstance(value, RawBase64) and is_canonical(value.data, data)
+    return ProviderImage(data=data, mime_type=mime_type, revised_prompt=revised_prompt,
+                         b64=value.data if keep else None)
 
 
 def mime_for(output_format: Any) -> str | None:
@@ -56,13 +83,14 @@ async def images_from_data(payload: dict[str, Any], *, what: str, mime_type: str
             raise UpstreamError(msg, provider=PROVIDER, retryable=False)
         revised = item.get("revised_prompt") if isinstance(item.get("revised_prompt"), str) else None
         if item.get("b64_json"):
-            data = decode_b64(item["b64_json"], f"{what} (image {index + 1})")
+            images.append(image_from_b64(item["b64_json"], f"{what} (image {index + 1})", mime_type=mime_type,
+                                         revised_prompt=revised))
         elif isinstance(item.get("url"), str) and item["url"]:
             data = await download(item["url"])
+            images.append(ProviderImage(data=data, mime_type=mime_type, revised_prompt=revised))
         else:
             msg = f"OpenAI answered {what} with image {index + 1} that has neither b64_json nor url"
             raise UpstreamError(msg, provider=PROVIDER, retryable=False)
-        images.append(ProviderImage(data=data, mime_type=mime_type, revised_prompt=revised))
     return images
 
 

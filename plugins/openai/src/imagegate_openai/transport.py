@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from imagegate.errors import UpstreamError
+from imagegate.http_client import read_body
 
 from .catalog import PROVIDER
+from .inline_images import cut_images
 from .upstream_errors import error_from_body, error_from_response
 
 if TYPE_CHECKING:
@@ -30,7 +32,11 @@ __all__ = ["Answer", "parse_json", "post", "read_events", "read_json"]
 
 
 class Answer:
-    """A 2xx answer: its parsed JSON and the request id OpenAI assigned (``x-request-id``)."""
+    """A 2xx answer: its parsed JSON and the request id OpenAI assigned (``x-request-id``).
+
+    In an ImagesResponse read with ``images=True``, ``data[i].b64_json`` may be a
+    :class:`~imagegate_openai.inline_images.RawBase64` rather than a string.
+    """
 
     def __init__(self, payload: dict[str, Any], request_id: str | None) -> None:
         self.payload = payload
@@ -76,9 +82,11 @@ async def post(call: ProviderCall, settings: OpenAISettings, path: str, *,
         yield response
 
 
-async def read_json(response: aiohttp.ClientResponse, what: str) -> Answer:
-    """The JSON object of a 2xx response."""
-    return Answer(parse_json(await response.read(), what), response.headers.get("x-request-id"))
+async def read_json(response: aiohttp.ClientResponse, what: str, *, images: bool = False) -> Answer:
+    """The JSON object of a 2xx response; with ``images``, base64 images are cut out unparsed."""
+    body = await read_body(response)
+    payload = cut_images(body) if images else None
+    return Answer(payload if payload is not None else parse_json(body, what), response.headers.get("x-request-id"))
 
 
 async def read_events(response: aiohttp.ClientResponse, settings: OpenAISettings,

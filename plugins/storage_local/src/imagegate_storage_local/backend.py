@@ -26,9 +26,14 @@ class LocalSettings(BaseModel):
 
 
 class LocalStorage:
-    """Images on this machine's disk."""
+    """Images on this machine's disk.
+
+    ``computes_sha256``: :meth:`save` fills in a missing ``metadata["sha256"]`` in the same thread
+    as the write, so the gateway need not hash in a thread hop of its own.
+    """
 
     name = "local"
+    computes_sha256 = True
 
     def __init__(self, root: Path, *, public_url: str | None = None, signing_key: bytes | None = None) -> None:
         self.files = FileStore(root)

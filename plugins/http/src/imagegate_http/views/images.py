@@ -8,8 +8,8 @@ from aiohttp import web
 
 from imagegate.errors import InvalidRequest
 
-from ..answers import images_response
-from ..envelope import json_response
+from ..answers import images_answer
+from ..envelope import json_response, pieces_response
 from ..keys import GATEWAY, OPTIONS
 from ..multipart import read_upload
 from ..sse import stream_images
@@ -36,8 +36,9 @@ async def _answer(request: web.Request, operation: Operation, image_request: Ima
     gateway, _ = _app_objects(request)
     if delivery.stream:
         return await stream_images(request, gateway, operation, image_request)
-    result = await gateway.run(operation, image_request, frontend="http", carrier=dict(request.headers))
-    return json_response(images_response(result, delivery.response_format))
+    result = await gateway.run(operation, image_request, frontend="http", carrier=dict(request.headers),
+                               keep_base64=delivery.response_format == "b64_json")
+    return await pieces_response(request, images_answer(result, delivery.response_format))
 
 
 async def generations(request: web.Request) -> web.StreamResponse:
