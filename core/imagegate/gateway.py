@@ -42,6 +42,7 @@ from .middleware import Middleware, Step, run_wrapped
 from .models import Cost, ImageOut, ImageRequest, ImageResult
 from .pricing import actual_cost, estimate_cost
 from .provider import InputImage, Progress, Provider, ProviderCall, ProviderImage, ProviderResult
+from .public_fetch import new_public_session
 from .redact import Redactor
 from .registry import ProviderRegistry, StorageRegistry
 from .settings import ProviderSettings, Settings
@@ -123,6 +124,7 @@ class Gateway:
         self.middlewares: list[Middleware] = [m for m in pm.hook.provider_call_wrapper(gateway=self) if m]
         self._sleep = asyncio.sleep if sleep is None else sleep
         self._session: aiohttp.ClientSession | None = None
+        self._input_session: aiohttp.ClientSession | None = None
         self._limiters: dict[str, ProviderLimiter] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._spool_signer: UrlSigner | None = None
@@ -144,8 +146,9 @@ class Gateway:
         for provider in self.registry.providers.values():
             await provider.aclose()
         await self.storage.aclose()
-        if self._session is not None:
-            await self._session.close()
+        for session in (self._session, self._input_session):
+            if session is not None:
+                await session.close()
 
     async def _shutdown_plugins(self) -> None:
         """Run every ``shutdown`` implementation; a failing one is logged, the others still run."""
@@ -168,6 +171,13 @@ class Gateway:
         if self._session is None or self._session.closed:
             self._session = new_session()
         return self._session
+
+    @property
+    def input_session(self) -> aiohttp.ClientSession:
+        """The session that fetches URLs users name: public addresses only, no redirects, no proxy."""
+        if self._input_session is None or self._input_session.closed:
+            self._input_session = new_public_session()
+        return self._input_session
 
     # catalog -----------------------------------------------------------------------------------
 

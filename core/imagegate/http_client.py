@@ -7,18 +7,15 @@ the connect timeout is short, reads have no fixed limit and are bounded by each 
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .errors import InvalidRequest, UpstreamError
+from .errors import UpstreamError
 
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["download", "is_public_host", "new_session", "read_body"]
+__all__ = ["download", "new_session", "read_body"]
 
 _CHUNK = 1 << 16
 
@@ -36,13 +33,17 @@ def new_session(connect_timeout_s: float = 30.0) -> aiohttp.ClientSession:
 
 
 async def download(session: aiohttp.ClientSession, url: str, *, max_bytes: int, provider: str | None = None,
-                   headers: dict[str, str] | None = None) -> bytearray:
-    """Fetch ``url`` in chunks into one buffer, refusing more than ``max_bytes``."""
+                   headers: dict[str, str] | None = None, follow_redirects: bool = True) -> bytearray:
+    """Fetch ``url`` in chunks into one buffer, refusing more than ``max_bytes`` (and any redirect
+    unless ``follow_redirects``)."""
     import aiohttp
 
     host = urlsplit(url).hostname or "?"
     try:
-        async with session.get(url, headers=headers) as response:
+        async with session.get(url, headers=headers, allow_redirects=follow_redirects) as response:
+            if 300 <= response.status < 400 and not follow_redirects:
+                msg = f"{host} answered with a redirect (HTTP {response.status}); redirects are not followed"
+                raise UpstreamError(msg, provider=provider, retryable=False)
             if response.status >= 400:
                 msg = f"downloading the output from {host} failed with HTTP {response.status}"
                 raise UpstreamError(msg, provider=provider, retryable=response.status >= 500)
@@ -72,18 +73,3 @@ async def read_body(response: aiohttp.ClientResponse) -> bytearray:
     async for chunk, _ in response.content.iter_chunks():
         buffer += chunk
     return buffer
-
-
-async def is_public_host(host: str) -> bool:
-    """True when every address ``host`` resolves to is public (no private, loopback, link-local)."""
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, 443, type=socket.SOCK_STREAM)
-    except OSError:
-        msg = f"cannot resolve {host}"
-        raise InvalidRequest(msg, param="image") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global or address.is_multicast:
-            return False
-    return bool(infos)

@@ -16,9 +16,10 @@ from urllib.parse import urlsplit
 
 from .catalog import FORMAT_MIME
 from .errors import ImagegateError, InvalidRequest, NotFound, PermissionDenied
-from .http_client import download, is_public_host
+from .http_client import download
 from .imagetype import NotAnImage, inspect_image
 from .provider import InputImage
+from .public_fetch import is_public_host
 
 if TYPE_CHECKING:
     from .catalog import ModelSpec
@@ -121,7 +122,7 @@ async def _fetch(gateway: Gateway, url: str, param: str, max_bytes: int) -> byte
         msg = f"{param}: {host} resolves to a private or loopback address"
         raise PermissionDenied(msg, param=param)
     try:
-        return bytes(await download(gateway.session, url, max_bytes=max_bytes))
+        return bytes(await download(gateway.input_session, url, max_bytes=max_bytes, follow_redirects=False))
     except ImagegateError as exc:
         msg = f"{param}: {exc.message}"
         raise InvalidRequest(msg, param=param) from None

@@ -1,0 +1,82 @@
+"""URLs users name are fetched from public addresses only, checked by the connection's own resolver,
+and redirects are refused."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from imagegate.errors import UpstreamError
+from imagegate.http_client import download, new_session
+from imagegate.public_fetch import PublicOnlyResolver, is_public_address, new_public_session
+
+
+@pytest.mark.parametrize(("address", "public"), [
+    ("8.8.8.8", True), ("2001:4860:4860::8888", True),
+    ("127.0.0.1", False), ("10.1.2.3", False), ("192.168.0.9", False), ("169.254.169.254", False),
+    ("100.64.0.1", False), ("::1", False), ("fe80::1%eth0", False), ("fd00::1", False), ("224.0.0.1", False),
+    ("0.0.0.0", False),
+])
+def test_public_addresses(address: str, public: bool) -> None:
+    assert is_public_address(address) is public
+
+
+class FixedResolver:
+    """Answers every lookup with the given addresses (what a rebinding DNS server would do)."""
+
+    def __init__(self, *addresses: str) -> None:
+        self.addresses = addresses
+
+    async def resolve(self, host: str, port: int = 0, family: int = 0) -> list[dict[str, Any]]:
+        return [{"hostname": host, "host": a, "port": port, "family": family, "proto": 0, "flags": 0}
+                for a in self.addresses]
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_the_resolver_refuses_a_host_with_any_private_address() -> None:
+    assert [r["host"] for r in await PublicOnlyResolver(FixedResolver("8.8.8.8")).resolve("x.example")] == ["8.8.8.8"]
+    for answer in [("8.8.8.8", "10.0.0.7"), ("127.0.0.1",), ()]:
+        with pytest.raises(OSError, match="x.example resolves to a private"):
+            await PublicOnlyResolver(FixedResolver(*answer)).resolve("x.example")
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[str]:
+    async def image(request: web.Request) -> web.Response:
+        return web.Response(body=b"\x89PNG fake", content_type="image/png")
+
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/image.png")
+
+    app = web.Application()
+    app.router.add_get("/image.png", image)
+    app.router.add_get("/moved", moved)
+    test_server = TestServer(app, host="127.0.0.1")
+    await test_server.start_server()
+    try:
+        yield f"127.0.0.1:{test_server.port}"
+    finally:
+        await test_server.close()
+
+
+async def test_a_name_for_a_loopback_address_is_never_connected_to(server: str) -> None:
+    port = server.split(":")[1]
+    async with new_session() as ordinary:
+        assert await download(ordinary, f"http://localhost:{port}/image.png", max_bytes=100) == b"\x89PNG fake"
+    async with new_public_session() as public:
+        with pytest.raises(UpstreamError, match="ClientConnector"):
+            await download(public, f"http://localhost:{port}/image.png", max_bytes=100)
+
+
+async def test_redirects_are_refused_when_asked(server: str) -> None:
+    async with new_session() as session:
+        assert await download(session, f"http://{server}/moved", max_bytes=100) == b"\x89PNG fake"
+        with pytest.raises(UpstreamError) as caught:
+            await download(session, f"http://{server}/moved", max_bytes=100, follow_redirects=False)
+    assert "redirect (HTTP 302)" in caught.value.message and not caught.value.retryable
