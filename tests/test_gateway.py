@@ -340,6 +340,7 @@ async def test_storage_failure_keeps_the_paid_image_in_the_spool_and_drains(tmp_
         assert spooled.exists() and spooled.read_bytes() == provider.data
         assert caught.value.to_dict()["spool_path"] == str(spooled)
         image_id = spooled.stem
+        assert caught.value.to_dict()["image_ids"] == [image_id] and image_id in caught.value.message
         assert await gateway.read(image_id) == provider.data  # served from the spool meanwhile
         assert (await gateway.describe(image_id)).url.startswith("file://")
         assert storage_plugin.instance is not None

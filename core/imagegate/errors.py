@@ -146,12 +146,23 @@ class UpstreamError(ImagegateError):
 
 
 class StorageError(ImagegateError):
-    """The storage backend failed; after a paid call ``spool_path`` says where the image waits."""
+    """The storage backend failed. After a paid call ``spool_path`` says where the image waits and
+    ``image_ids`` lists every image of the request (stored or spooled): each stays readable by id."""
 
     code = "storage_error"
     default_retryable = True
     http_status = 500
     openai_type = "storage_error"
+
+    def __init__(self, message: str, *, image_ids: list[str] | None = None, **fields: Any) -> None:
+        super().__init__(message, **fields)
+        self.image_ids = image_ids
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.image_ids is not None:
+            out["image_ids"] = list(self.image_ids)
+        return out
 
 
 class InternalError(ImagegateError):

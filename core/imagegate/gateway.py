@@ -465,6 +465,7 @@ class Gateway:
         job.paid = Cost(job.estimated_usd, actual)
         outs: list[ImageOut] = []
         spooled: list[str] = []
+        held: list[str] = []  # ids readable afterwards, from storage or from the spool
         first_error: StorageError | None = None
         if not job.keep_base64:
             for result in results:
@@ -477,13 +478,15 @@ class Gateway:
                 outs.append(out)
                 if spool_path:
                     spooled.append(spool_path)
+                if error is None or spool_path:
+                    held.append(out.id)
                 first_error = first_error or error
         job.timings["store_ms"] = round((loop.time() - started) * 1000, 3)
         if first_error is not None:
             where = spooled[0] if spooled else None
-            kept = f"; the image is kept at {where} and stays reachable by its id" if where else ""
+            kept = f"; kept at {where}, reachable by id: {', '.join(held)}" if where else ""
             msg = f"storing the image failed: {first_error.message}{kept}"
-            raise StorageError(msg, spool_path=where, provider=job.spec.provider)
+            raise StorageError(msg, spool_path=where, provider=job.spec.provider, image_ids=held if where else None)
         revised = next((image.revised_prompt for r in results for image in r.images if image.revised_prompt), None)
         notes = []
         if len(results) > 1:
@@ -530,7 +533,8 @@ class Gateway:
             url = await self.storage.url(image_id, self.settings.gateway.url_ttl_s)
         except Exception as exc:
             error = exc if isinstance(exc, StorageError) else StorageError(f"{type(exc).__name__}: {exc}")
-            log.error("storage %s failed for %s: %s; spooling", self.storage.name, image_id, error.message)
+            log.error("storage %s failed for %s: %s; spooling", self.storage.name, image_id,
+                      self.redactor.text(error.message))
             path, url, spool_path = await self._spool(image_id, info, metadata)
         else:
             self.emit(ImageStored(**job.event_fields(), image_id=image_id, bytes=len(info.data),

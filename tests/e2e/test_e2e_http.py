@@ -407,6 +407,7 @@ async def test_s3_failure_spools_and_the_drain_moves_it(serve_env: ServeEnv, s3_
     _assert_clean(caught.value)
     assert len(fake_replicate.creates) == 1  # paid for once; the storage failure was not retried upstream
     image_id = spool_path.stem
+    assert body["image_ids"] == [image_id]
     spooled = spool_path.read_bytes()
     assert picture(spooled) == ("PNG", (64, 48))
 
