@@ -131,9 +131,11 @@ class Gateway:
 
     # lifecycle ---------------------------------------------------------------------------------
 
-    async def open(self) -> Gateway:
-        """Check storage is writable and run the plugins' start-up hooks."""
-        await self.storage.check_writable()
+    async def open(self, *, check_storage: bool = True) -> Gateway:
+        """Check storage is writable (unless told not to: reading works from the spool while the
+        backend is down) and run the plugins' start-up hooks."""
+        if check_storage:
+            await self.storage.check_writable()
         for result in self.pm.hook.startup(gateway=self):
             if inspect.isawaitable(result):
                 await result
@@ -274,8 +276,10 @@ class Gateway:
             job.keep_base64 = keep_base64
             attributes.update(provider=job.spec.provider, model=job.spec.id, n=job.valid.n, size=job.valid.size)
             self.emit(RequestStarted(**job.event_fields(), parameters=job.valid.params, prompt=job.valid.prompt))
-            work = asyncio.ensure_future(self._call_and_store(job))
-            result = await (work if job.provider.cancellable else self._finish_anyway(work))
+            if job.provider.cancellable:  # the caller going away cancels the upstream call
+                result = await self._call_and_store(job)
+            else:  # paid for: one task, finished in the background if the caller goes away
+                result = await self._finish_anyway(asyncio.ensure_future(self._call_and_store(job)))
         except ImagegateError as exc:
             # an upstream may echo a key in its error text: no configured secret leaves the gateway
             exc.message = self.redactor.text(exc.message)
@@ -350,7 +354,9 @@ class Gateway:
         started = loop.time()
         results = await self._call_provider_fanned_out(job)
         job.timings["upstream_ms"] = round((loop.time() - started) * 1000, 3)
-        store = asyncio.ensure_future(self._store_all(job, results))
+        if not job.provider.cancellable:  # this whole call already runs shielded (see _run)
+            return await self._store_all(job, results)
+        store = asyncio.ensure_future(self._store_all(job, results))  # the upstream was paid: store anyway
         return await self._finish_anyway(store)
 
     async def _call_provider_fanned_out(self, job: _Job) -> list[ProviderResult]:
@@ -693,14 +699,14 @@ def _sum_actual(spec: ModelSpec, results: list[ProviderResult], usage: dict[str,
 
 
 @asynccontextmanager
-async def open_gateway(settings: Settings | None = None, pm: pluggy.PluginManager | None = None,
-                       ) -> AsyncIterator[Gateway]:
+async def open_gateway(settings: Settings | None = None, pm: pluggy.PluginManager | None = None, *,
+                       check_storage: bool = True) -> AsyncIterator[Gateway]:
     """Build a gateway from the environment and installed plugins, opened, and close it after."""
     from .plugins import make_plugin_manager
 
     gateway = Gateway(settings or Settings(), pm or make_plugin_manager())
     try:
-        await gateway.open()
+        await gateway.open(check_storage=check_storage)
         yield gateway
     finally:
         await gateway.aclose()

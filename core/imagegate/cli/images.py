@@ -156,7 +156,7 @@ async def _get(gateway: Gateway, image_id: str) -> dict[str, Any]:
 def get(image_id: str, as_json: bool) -> None:
     """Show a stored image: its path, a fresh URL and its metadata."""
     async def go() -> None:
-        async with cli_gateway() as gateway:
+        async with cli_gateway(writes=False) as gateway:
             found = await _get(gateway, image_id)
             if as_json:
                 emit_json(found)
@@ -176,7 +176,7 @@ def get(image_id: str, as_json: bool) -> None:
 def list_images(limit: int, as_json: bool) -> None:
     """List stored images, newest first."""
     async def go() -> None:
-        async with cli_gateway() as gateway:
+        async with cli_gateway(writes=False) as gateway:
             items = await gateway.list(limit=limit)
             if as_json:
                 emit_json(items)
@@ -195,7 +195,7 @@ def list_images(limit: int, as_json: bool) -> None:
 def delete(image_id: str, as_json: bool) -> None:
     """Delete a stored image and its metadata."""
     async def go() -> None:
-        async with cli_gateway() as gateway:
+        async with cli_gateway(writes=False) as gateway:
             await gateway.delete(image_id)
             if as_json:
                 emit_json({"id": image_id, "deleted": True})

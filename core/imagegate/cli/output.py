@@ -37,16 +37,17 @@ def fail(error: dict[str, Any], as_json: bool, status: int = 1) -> NoReturn:
 
 
 @asynccontextmanager
-async def cli_gateway() -> AsyncIterator[Gateway]:
+async def cli_gateway(*, writes: bool = True) -> AsyncIterator[Gateway]:
     """The gateway a command works with: configured from the environment, with scrubbed warnings
-    (and errors) on stderr."""
+    (and errors) on stderr. Commands that only read or delete (``writes=False``) do not need a
+    writable backend: images paid for while it is down are read from the spool."""
     from ..gateway import open_gateway
     from ..logsetup import configure_logging
     from ..settings import Settings
 
     settings = Settings()
     configure_logging(settings, quiet_by_default=True)
-    async with open_gateway(settings) as gateway:
+    async with open_gateway(settings, check_storage=writes) as gateway:
         yield gateway
 
 
