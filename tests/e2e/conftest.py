@@ -18,7 +18,6 @@ environment, plugins from their installed entry points.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -54,50 +53,38 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 async def fake_openai() -> AsyncIterator[Any]:
     from imagegate_openai.testing import SPEC_FILE, FakeOpenAI
 
-    server = FakeOpenAI(spec_path=SPECS / SPEC_FILE, api_key=OPENAI_KEY)
-    await server.start()
-    try:
+    async with FakeOpenAI(spec_path=SPECS / SPEC_FILE, api_key=OPENAI_KEY) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
 async def fake_replicate() -> AsyncIterator[Any]:
     from imagegate_replicate.testing import FakeReplicate
 
-    server = FakeReplicate(token=REPLICATE_TOKEN, spec_path=SPECS / "replicate.predictions.openapi.json")
-    await server.start()
-    try:
+    async with FakeReplicate(token=REPLICATE_TOKEN, spec_path=SPECS / "replicate.predictions.openapi.json") as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[Any]:
     from imagegate_storage_s3.testing import MotoServer
 
-    server = MotoServer().start()
-    try:
+    with MotoServer() as server:
         yield server
-    finally:
-        server.stop()
 
 
 def s3_client(endpoint: str) -> Any:
     """A plain boto3 client, to look into the bucket behind the gateway's back."""
-    import boto3
+    from imagegate_storage_s3.testing import bucket_client
 
-    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return bucket_client(endpoint)
 
 
 @pytest.fixture
 def bucket(moto_server: Any) -> str:
-    name = f"e2e-{uuid.uuid4().hex[:16]}"
-    s3_client(moto_server.url).create_bucket(Bucket=name)
-    return name
+    from imagegate_storage_s3.testing import new_bucket
+
+    return new_bucket(moto_server.url, "e2e")
 
 
 @pytest.fixture

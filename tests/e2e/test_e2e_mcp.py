@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +21,7 @@ from typing import Any
 
 import pybase64
 import pytest
+from imagegate_mcp.testing import serve_streamable_http
 
 from .conftest import OPENAI_KEY, REPLICATE_TOKEN, SECRETS, s3_client
 
@@ -31,38 +31,6 @@ SVG_MIME = "image/svg+xml"
 
 
 # serving and connecting ------------------------------------------------------------------------
-
-
-@asynccontextmanager
-async def serve_http(gateway: Any) -> AsyncIterator[str]:
-    """The streamable-HTTP app on a free 127.0.0.1 port; yields ``http://…/mcp``; always stopped."""
-    import uvicorn
-    from imagegate_mcp.transport import http_app
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(http_app(gateway), host="127.0.0.1", port=port, log_config=None,
-                            access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(20):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        server.should_exit = True
-        try:
-            async with asyncio.timeout(10):
-                await task
-        except TimeoutError:
-            task.cancel()
-        sock.close()
 
 
 @asynccontextmanager
@@ -95,7 +63,7 @@ async def stdio_session(env: dict[str, str]) -> AsyncIterator[Any]:
 async def mcp_url(env_gateway: Any, upstream_env: dict[str, str]) -> AsyncIterator[str]:
     """The MCP server over a gateway configured only by ``upstream_env`` (local storage)."""
     gateway = await env_gateway(upstream_env)
-    async with serve_http(gateway) as url:
+    async with serve_streamable_http(gateway) as url:
         yield url
 
 
@@ -485,7 +453,7 @@ async def test_s3_stores_to_and_serves_from_the_bucket(env_gateway: Any, s3_env:
     import aiohttp
 
     gateway = await env_gateway(s3_env)
-    async with serve_http(gateway) as url, http_session(url) as session:
+    async with serve_streamable_http(gateway) as url, http_session(url) as session:
         result = await session.call_tool("generate-openai", {"prompt": "a bucket", "size": "1024x1024"})
         data = success(result)
         image = data["images"][0]
@@ -511,7 +479,7 @@ async def test_a_failing_bucket_loses_no_image(env_gateway: Any, s3_env: dict[st
     try:
         env = {**s3_env, "STORAGE__S3__ENDPOINT_URL": front.url, "STORAGE__S3__READ_TIMEOUT_S": "1"}
         gateway = await env_gateway(env)
-        async with serve_http(gateway) as url, http_session(url) as session:
+        async with serve_streamable_http(gateway) as url, http_session(url) as session:
             if failure == "errors":
                 front.fail_with(500, "<Error><Code>InternalError</Code></Error>", times=1000)
             elif failure == "down":

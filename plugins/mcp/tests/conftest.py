@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,30 +149,7 @@ class RunningServer:
 @pytest_asyncio.fixture
 async def http_server(mcp_gateway: Gateway) -> AsyncIterator[RunningServer]:
     """The streamable-HTTP app on a free 127.0.0.1 port, stopped at teardown even on failure."""
-    import uvicorn
-    from imagegate_mcp.transport import http_app
+    from imagegate_mcp.testing import serve_streamable_http
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(http_app(mcp_gateway), host="127.0.0.1", port=port, log_config=None,
-                            access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(20):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
-        yield RunningServer(f"http://127.0.0.1:{port}/mcp", mcp_gateway)
-    finally:
-        server.should_exit = True
-        try:
-            async with asyncio.timeout(10):
-                await task
-        except TimeoutError:
-            task.cancel()
-        sock.close()
+    async with serve_streamable_http(mcp_gateway) as url:
+        yield RunningServer(url, mcp_gateway)

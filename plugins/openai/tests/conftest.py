@@ -77,12 +77,8 @@ async def make_gateway(tmp_path: Path, fake_sleep: Sleeps) -> AsyncIterator[Gate
 
 @pytest.fixture
 async def fake(spec_path: Path) -> AsyncIterator[FakeOpenAI]:
-    server = FakeOpenAI(spec_path=spec_path, api_key=API_KEY)
-    await server.start()
-    try:
+    async with FakeOpenAI(spec_path=spec_path, api_key=API_KEY) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 def b64_image(width: int = 64, height: int = 64, fmt: str = "png", seed: int = 0) -> str:

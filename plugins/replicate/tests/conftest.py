@@ -34,12 +34,8 @@ def fake_sleep(sleeps: list[float]) -> Callable[[float], Awaitable[None]]:
 async def fake() -> AsyncIterator[Any]:
     from imagegate_replicate.testing import FakeReplicate
 
-    server = FakeReplicate(spec_path=SPEC_PATH)
-    await server.start()
-    try:
+    async with FakeReplicate(spec_path=SPEC_PATH) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture

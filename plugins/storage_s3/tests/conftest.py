@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -13,7 +12,7 @@ from imagegate.gateway import Gateway
 from imagegate.plugins import make_plugin_manager
 from imagegate_storage_s3.backend import S3Storage
 from imagegate_storage_s3.settings import S3Settings
-from imagegate_storage_s3.testing import FAKE_AWS_ENV, MotoServer, S3Front
+from imagegate_storage_s3.testing import FAKE_AWS_ENV, MotoServer, S3Front, bucket_client, new_bucket
 
 
 @pytest.fixture(autouse=True)
@@ -27,31 +26,18 @@ def _fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
-    server = MotoServer().start()
-    try:
+    with MotoServer() as server:
         yield server
-    finally:
-        server.stop()
-
-
-def raw_client(endpoint: str, **credentials: str) -> Any:
-    """A plain boto3 client to look at the bucket behind the backend's back."""
-    import boto3
-
-    creds = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", **credentials}
-    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **creds)
 
 
 @pytest.fixture
 def bucket(moto_server: MotoServer) -> str:
-    name = f"imagegate-{uuid.uuid4().hex[:16]}"
-    raw_client(moto_server.url).create_bucket(Bucket=name)
-    return name
+    return new_bucket(moto_server.url)
 
 
 @pytest.fixture
 def s3(moto_server: MotoServer) -> Any:
-    return raw_client(moto_server.url)
+    return bucket_client(moto_server.url)
 
 
 @pytest.fixture

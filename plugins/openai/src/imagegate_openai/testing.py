@@ -235,6 +235,13 @@ class FakeOpenAI:
             await self._runner.cleanup()
             self._runner = None
 
+    async def __aenter__(self) -> FakeOpenAI:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
     # plumbing ----------------------------------------------------------------------------------
 
     async def _receive(self, request: Any) -> ReceivedCall:

@@ -186,6 +186,12 @@ class FakeReplicate:
             await self._runner.cleanup()
             self._runner = None
 
+    async def __aenter__(self) -> FakeReplicate:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
     # plumbing ----------------------------------------------------------------------------------
 
     @staticmethod

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from imagegate.settings import Settings
 
-__all__ = ["FAKE_AWS_ENV", "MotoServer", "Received", "S3Front", "free_port", "gateway_settings"]
+__all__ = ["FAKE_AWS_ENV", "MotoServer", "Received", "S3Front", "bucket_client", "free_port", "gateway_settings",
+           "new_bucket"]
 
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -47,6 +48,23 @@ def gateway_settings(endpoint: str, bucket: str, spool_dir: Path, **s3: Any) -> 
     s3.setdefault("max_attempts", 2)
     return Settings(storage={"backend": "s3", "s3": {"bucket": bucket, "endpoint_url": endpoint, **s3},
                              "spool_dir": str(spool_dir)})
+
+
+def bucket_client(endpoint: str, **credentials: str) -> Any:
+    """A plain boto3 client (fake credentials unless given), to look at a bucket behind the gateway's back."""
+    import boto3
+
+    creds = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", **credentials}
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **creds)
+
+
+def new_bucket(endpoint: str, prefix: str = "imagegate") -> str:
+    """Create a bucket with a fresh name; return the name."""
+    import uuid
+
+    name = f"{prefix}-{uuid.uuid4().hex[:16]}"
+    bucket_client(endpoint).create_bucket(Bucket=name)
+    return name
 
 
 def free_port() -> int:
