@@ -57,6 +57,8 @@ class FakeUpstream:
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
     seen: list[ProviderCall] = field(default_factory=list)
+    carriers: list[dict[str, str]] = field(default_factory=list)
+    """The inbound trace context of each request, as the gateway's middleware saw it."""
 
 
 class FakeProvider(BaseProvider):
@@ -107,6 +109,15 @@ class FakeProvidersPlugin:
 
     def __init__(self, upstream: FakeUpstream) -> None:
         self.upstream = upstream
+
+    @hookimpl
+    def provider_call_wrapper(self, gateway: Any) -> Any:
+        async def record(step: Any, call_next: Any) -> Any:
+            if step.kind == "request":
+                self.upstream.carriers.append(dict(step.carrier))
+            return await call_next()
+
+        return record
 
     @hookimpl
     def register_providers(self, register: Any, settings: Any) -> None:

@@ -201,3 +201,21 @@ async def test_bearer_key_is_required(http_server: RunningServer) -> None:
         async with Client(streamable_http_client(http_server.url, http_client=http)) as client:
             tools = await client.list_tools()
     assert "generate_image" in {tool.name for tool in tools.tools}
+
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+async def test_trace_context_comes_from_meta_or_the_http_headers(http_server: RunningServer,
+                                                                 upstream: FakeUpstream) -> None:
+    """W3C trace context reaches the gateway (and so the spans and upstream calls) from the call's
+    ``_meta`` and from the HTTP request; ``_meta``'s context wins, whole, when both are given."""
+    other = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    async with create_mcp_http_client(headers={"traceparent": other, "tracestate": "vendor=1"}) as http:
+        async with Client(streamable_http_client(http_server.url, http_client=http)) as client:
+            from_headers = await client.call_tool("generate-fluxdev", {"prompt": "a fox", "deliver": "link"})
+            from_meta = await client.call_tool("generate-fluxdev", {"prompt": "a fox", "deliver": "link"},
+                                               meta={"traceparent": TRACEPARENT})
+    assert from_headers.is_error is False and from_meta.is_error is False
+    assert upstream.carriers == [{"traceparent": other, "tracestate": "vendor=1"},
+                                 {"traceparent": TRACEPARENT}]

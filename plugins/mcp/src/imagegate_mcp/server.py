@@ -26,9 +26,26 @@ IMAGE_URI_PREFIX = "imagegate://images/"
 RESOURCE_NOT_FOUND = -32002
 
 
-def _progress_token(ctx: ServerRequestContext[Any]) -> Any:
+TRACE_KEYS = ("traceparent", "tracestate")
+
+
+def _meta(ctx: ServerRequestContext[Any]) -> dict[str, Any]:
     meta = (ctx.params or {}).get("_meta") or {}
-    return meta.get("progressToken") if isinstance(meta, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def _progress_token(ctx: ServerRequestContext[Any]) -> Any:
+    return _meta(ctx).get("progressToken")
+
+
+def _trace_carrier(ctx: ServerRequestContext[Any]) -> dict[str, str]:
+    """The call's W3C trace context: from ``params._meta`` (MCP's own convention, which works over
+    stdio too), else from the HTTP request's headers (streamable HTTP)."""
+    headers = getattr(getattr(ctx, "request", None), "headers", None)
+    for source in (_meta(ctx), headers or {}):
+        if isinstance(source.get("traceparent"), str):
+            return {key: value for key in TRACE_KEYS if isinstance(value := source.get(key), str)}
+    return {}
 
 
 def _resource_error(exc: BaseException, uri: str) -> Exception:
@@ -108,7 +125,7 @@ def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool
             return error_result(NotFound(msg, param="name"))
         send = ctx.session.report_progress if _progress_token(ctx) is not None else None
         return await call_tool(gateway, tool, params.arguments or {}, settings=settings, with_paths=with_paths,
-                               send_progress=send)
+                               send_progress=send, carrier=_trace_carrier(ctx))
 
     async def list_resources(ctx: ServerRequestContext[Any], params: Any) -> types.ListResourcesResult:
         try:

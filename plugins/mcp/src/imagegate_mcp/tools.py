@@ -225,8 +225,10 @@ def _list_models(gateway: Gateway) -> CallToolResult:
 
 
 async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any], *, settings: MCPSettings,
-                    with_paths: bool, send_progress: Send | None) -> CallToolResult:
-    """Run one tool call; every failure is returned as an ``isError`` result, never raised."""
+                    with_paths: bool, send_progress: Send | None,
+                    carrier: dict[str, str] | None = None) -> CallToolResult:
+    """Run one tool call; every failure is returned as an ``isError`` result, never raised.
+    ``carrier`` is the call's trace context (``traceparent``, ``tracestate``)."""
     from mcp_types import CallToolResult
 
     from .delivery import deliver_content
@@ -239,7 +241,7 @@ async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any],
         request, deliver = build_request(tool, arguments, settings)
         async with progress_reporter(send_progress, settings.progress_interval_s) as progress:
             result = await gateway.run(tool.operation, request, frontend="mcp", progress=progress,
-                                       trusted_paths=False)
+                                       trusted_paths=False, carrier=carrier)
         contract = result.contract(with_paths=with_paths)
         if not with_paths:
             for image in contract["images"]:
