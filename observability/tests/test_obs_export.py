@@ -78,8 +78,10 @@ async def test_console_exporter_prints_the_request_span(make_gateway: Any, monke
     gateway = await make_gateway(plugin=imagegate_observability)
     result = await gateway.run("generate", ImageRequest(prompt="x", model="flaky-model"))
     telemetry_for(gateway).tracer_provider.force_flush()
-    out = capsys.readouterr().out
-    documents = json.loads("[" + out.replace("}\n{", "},\n{") + "]")
+    captured = capsys.readouterr()
+    assert captured.out == ""  # stdout belongs to the CLI's answer and MCP's stdio protocol
+    spans_text = "\n".join(line for line in captured.err.splitlines() if not line.startswith('{"ts"'))
+    documents = json.loads("[" + spans_text.replace("}\n{", "},\n{") + "]")
     request = next(d for d in documents if d["name"] == "imagegate.request")
     assert request["attributes"]["imagegate.request_id"] == result.request_id
     assert {d["name"] for d in documents} == {

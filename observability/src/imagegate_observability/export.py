@@ -41,7 +41,8 @@ def _exporter(name: str, environ: Mapping[str, str]) -> SpanExporter | None:
 
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-        return ConsoleSpanExporter(out=sys.stdout)  # the stdout of now, not of import time
+        # stderr, like the logs: stdout carries the CLI's --json answer and MCP's stdio protocol
+        return ConsoleSpanExporter(out=sys.stderr)  # the stderr of now, not of import time
     if name == "otlp":
         protocol = (environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
                     or environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") or "http/protobuf").strip().lower()

@@ -6,7 +6,7 @@ process-wide default, so two gateways in one process (or two tests) never share 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -58,6 +58,15 @@ class Metrics:
             ["provider", "model", "operation"], registry=reg)
         self.in_flight = Gauge(
             "imagegate_requests_in_flight", "Requests being served now.", ["frontend"], registry=reg)
+        self._children: dict[tuple[int, tuple[Any, ...]], Any] = {}
+
+    def child(self, metric: Any, *labels: Any) -> Any:
+        """``metric.labels(*labels)``, looked up once per label set (the lookup costs every request)."""
+        key = (id(metric), labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
 
 
 def exposition(registry: CollectorRegistry, accept: str | None) -> tuple[bytes, str]:

@@ -123,7 +123,7 @@ class Telemetry:
         attributes = step.attributes
         frontend = str(attributes.get("frontend") or "api")
         parent = propagate.extract({str(key).lower(): value for key, value in step.carrier.items()})
-        in_flight = self.metrics.in_flight.labels(frontend)
+        in_flight = self.metrics.child(self.metrics.in_flight, frontend)
         in_flight.inc()
         with self.tracer.start_as_current_span(
                 "imagegate.request", context=parent, kind=SpanKind.SERVER,
@@ -166,8 +166,9 @@ class Telemetry:
                 return result
             finally:
                 if step.kind == "provider_attempt":
-                    self.metrics.upstream_duration.labels(
-                        str(step.attributes.get("provider")), str(step.attributes.get("model")),
+                    self.metrics.child(
+                        self.metrics.upstream_duration, str(step.attributes.get("provider")),
+                        str(step.attributes.get("model")),
                     ).observe(time.perf_counter() - started)
 
     # events --------------------------------------------------------------------------------------
@@ -180,15 +181,15 @@ class Telemetry:
         if record is not None:
             record.provider, record.model = event.provider, event.model
         if isinstance(event, RetryScheduled):
-            self.metrics.retries.labels(event.provider, event.model, event.reason).inc()
+            self.metrics.child(self.metrics.retries, event.provider, event.model, event.reason).inc()
             if record is not None:
                 record.retries += 1
                 record.span.add_event("imagegate.retry_scheduled", {
                     "imagegate.attempt": event.attempt, "imagegate.reason": event.reason,
                     "imagegate.delay_s": event.delay_s})
         elif isinstance(event, ImageStored):
-            self.metrics.images.labels(event.provider, event.model).inc()
-            self.metrics.image_bytes.labels(event.provider, event.model).inc(event.bytes)
+            self.metrics.child(self.metrics.images, event.provider, event.model).inc()
+            self.metrics.child(self.metrics.image_bytes, event.provider, event.model).inc(event.bytes)
             if record is not None:
                 record.images += 1
                 record.bytes += event.bytes
@@ -209,7 +210,7 @@ class Telemetry:
 
     def _count_cost(self, event: RequestFinished | RequestFailed, record: RequestRecord | None) -> None:
         cost = event.actual_usd if event.actual_usd is not None else event.estimated_usd
-        self.metrics.cost.labels(event.provider, event.model, event.operation).inc(max(cost or 0.0, 0.0))
+        self.metrics.child(self.metrics.cost, event.provider, event.model, event.operation).inc(max(cost or 0.0, 0.0))
         if record is not None:
             record.cost_usd = cost
 
@@ -230,8 +231,8 @@ class Telemetry:
                             "retryable": bool(getattr(failure, "retryable", False))}
         duration = time.perf_counter() - record.started
         labels = (record.frontend, provider, model, operation)
-        self.metrics.requests.labels(*labels, outcome).inc()
-        self.metrics.request_duration.labels(*labels).observe(duration)
+        self.metrics.child(self.metrics.requests, *labels, outcome).inc()
+        self.metrics.child(self.metrics.request_duration, *labels).observe(duration)
         span = record.span
         span.set_attributes(self._span_attributes({
             **attributes, "provider": provider, "model": model, "outcome": outcome, "retries": record.retries,
@@ -258,20 +259,22 @@ class Telemetry:
         if self.logger is None:
             return
         context = record.span.get_span_context()
+        text, value = self.redactor.text, self.redactor.value
+        # parameters and prompt were scrubbed when recorded; the rest is scrubbed here
         event: dict[str, Any] = {
             "event": "request",
             "trace_id": format(context.trace_id, "032x") if context.trace_id else None,
             "span_id": format(context.span_id, "016x") if context.span_id else None,
-            "request_id": record.request_id,
-            "frontend": record.frontend,
-            "provider": provider,
-            "model": model,
-            "operation": operation,
-            "size": attributes.get("size"),
-            "n": attributes.get("n"),
+            "request_id": text(record.request_id),
+            "frontend": text(record.frontend),
+            "provider": text(provider),
+            "model": text(model),
+            "operation": text(operation),
+            "size": value(attributes.get("size")),
+            "n": value(attributes.get("n")),
             "parameters": record.parameters,
-            "outcome": outcome,
-            "error": record.error,
+            "outcome": text(outcome),
+            "error": None if record.error is None else value(record.error),
             "retries": record.retries,
             "images": record.images,
             "bytes": record.bytes,
@@ -284,7 +287,7 @@ class Telemetry:
 
         level = logging.INFO if outcome == "success" else logging.WARNING
         message = "request served" if outcome == "success" else f"request failed: {outcome}"
-        emit(self.logger, level, message, self.redactor.value(event))
+        emit(self.logger, level, message, event)
 
     # span helpers --------------------------------------------------------------------------------
 
