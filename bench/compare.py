@@ -7,7 +7,8 @@ two or more cores the gateway is pinned to core 0 and this process and the fake 
 "images/s" is the gateway's throughput on one core. The gateway's CPU per request is its process
 CPU time (utime+stime from /proc, every thread) over a run divided by the answered requests; its
 peak memory is VmHWM, reset before each run through /proc/<pid>/clear_refs. Stored images are
-deleted after every run. See bench/README.md.
+deleted after every run. MCP over streamable HTTP (``imagegate serve mcp --transport streamable-http``,
+``tools/call generate_image`` to result via bench.mcp_load) is measured the same way. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import orjson
 
 from bench import mcp_startup, procstat
 from bench.load import run_load
+from bench.mcp_load import run_mcp_load
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BIN = Path(sys.executable).parent
@@ -64,16 +66,20 @@ class Plan:
     identity_concurrency: tuple[int, ...]
     soak: int
     warmup: int
+    mcp_images: tuple[str, ...] = ()
+    mcp_concurrency: tuple[int, ...] = ()
 
 
 FULL = Plan(delays_ms=(0, 200), images=("big", "small"), concurrency=(1, 8, 32),
-            counts={1: 80, 8: 200, 32: 320}, time_limit_s=4.0, identity_concurrency=(1, 8), soak=1000, warmup=30)
+            counts={1: 80, 8: 200, 32: 320}, time_limit_s=4.0, identity_concurrency=(1, 8), soak=1000, warmup=30,
+            mcp_images=("big", "small"), mcp_concurrency=(1, 8))
 QUICK = Plan(delays_ms=(0,), images=("big",), concurrency=(1, 8), counts={1: 8, 8: 16, 32: 32},
-             time_limit_s=1.5, identity_concurrency=(1,), soak=0, warmup=4)
+             time_limit_s=1.5, identity_concurrency=(1,), soak=0, warmup=4, mcp_images=("big",),
+             mcp_concurrency=(1, 8))
 
 
 class Processes:
-    """The fake upstream and the gateway, each a subprocess; ``stop()`` ends both."""
+    """The fake upstream, the gateway and the MCP server, each a subprocess; ``stop()`` ends them."""
 
     def __init__(self, workdir: Path, pin: bool, disable: str | None) -> None:
         self.workdir = workdir
@@ -81,8 +87,10 @@ class Processes:
         self.disable = disable
         self.upstream: subprocess.Popen | None = None
         self.gateway: subprocess.Popen | None = None
+        self.mcp: subprocess.Popen | None = None
         self.upstream_port = 0
         self.gateway_port = 0
+        self.mcp_port = 0
         self.storage = workdir / "store"
 
     def start_upstream(self) -> None:
@@ -134,6 +142,31 @@ class Processes:
                     raise RuntimeError("gateway not ready within 60 s")
                 await asyncio.sleep(0.05)
 
+    async def start_mcp(self) -> float:
+        """Start ``imagegate serve mcp --transport streamable-http``; return seconds until ``/mcp`` answered."""
+        self.mcp_port = _free_port()
+        cmd = [str(BIN / "imagegate"), "serve", "mcp", "--transport", "streamable-http", "--host", "127.0.0.1",
+               "--port", str(self.mcp_port)]
+        log = (self.workdir / "mcp.log").open("ab")
+        t0 = time.perf_counter()
+        self.mcp = subprocess.Popen(cmd, env=self.gateway_env(), stdout=log, stderr=subprocess.STDOUT,
+                                    cwd=Path(__file__).resolve().parents[1], preexec_fn=_pin(0 if self.pin else None))
+        async with aiohttp.ClientSession() as s:
+            while True:
+                if self.mcp.poll() is not None:
+                    raise RuntimeError(f"MCP server exited with {self.mcp.returncode}; see {self.workdir}/mcp.log")
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with s.get(self.mcp_url) as r:  # any HTTP answer (400/405/406 without a session)
+                        await r.read()
+                        return time.perf_counter() - t0
+                if time.perf_counter() - t0 > 60:
+                    raise RuntimeError("MCP server not ready within 60 s")
+                await asyncio.sleep(0.05)
+
+    @property
+    def mcp_url(self) -> str:
+        return f"http://127.0.0.1:{self.mcp_port}/mcp"
+
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
@@ -163,7 +196,7 @@ class Processes:
         return removed
 
     def stop(self) -> None:
-        for proc in (self.gateway, self.upstream):
+        for proc in (self.gateway, self.mcp, self.upstream):
             if proc is not None and proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 try:
@@ -207,6 +240,56 @@ async def measure(procs: Processes, *, target: str, fmt: str, image: str, delay_
         "peak_reset": peak_reset, "stored_files_removed": removed,
     })
     return report
+
+
+async def measure_mcp(procs: Processes, *, image: str, concurrency: int, count: int,
+                      time_limit_s: float) -> dict[str, Any]:
+    """One run of MCP ``tools/call generate_image`` (deliver=link) with the MCP server's CPU and memory."""
+    pid = procs.mcp.pid
+    peak_reset = procstat.reset_peak(pid)
+    cpu0 = procstat.cpu_seconds(pid)
+    wait0 = procstat.runqueue_wait_seconds(pid)
+    report = await run_mcp_load(procs.mcp_url, arguments={"model": MODEL, "prompt": "a benchmark image",
+                                                          "deliver": "link"},
+                                count=count, concurrency=concurrency, time_limit_s=time_limit_s)
+    cpu = procstat.cpu_seconds(pid) - cpu0
+    wait = procstat.runqueue_wait_seconds(pid) - wait0
+    mem = procstat.memory_kb(pid)
+    removed = procs.clean_storage()
+    ok = report["ok"]
+    report.update({
+        "target": "mcp", "response_format": "link", "image": image, "delay_ms": 0, "headers": "default",
+        "gateway_cpu_s": round(cpu, 3),
+        "gateway_cpu_ms_per_request": round(cpu * 1000 / ok, 2) if ok else None,
+        "gateway_runqueue_wait_ms_per_request": round(wait * 1000 / ok, 2) if ok else None,
+        "gateway_rss_mb": round(mem.get("VmRSS", 0) / 1024, 1),
+        "gateway_peak_rss_mb": round(mem.get("VmHWM", 0) / 1024, 1),
+        "peak_reset": peak_reset, "stored_files_removed": removed,
+    })
+    return report
+
+
+async def mcp_matrix(procs: Processes, plan: Plan, log) -> list[dict[str, Any]]:
+    """MCP over streamable HTTP: ``tools/call generate_image`` to result, delay 0, per image and concurrency.
+
+    Each cell also runs direct-to-upstream first, so ``+p50`` is what the MCP front-end adds.
+    """
+    runs: list[dict[str, Any]] = []
+    await procs.control(delay_ms=0, image="big")
+    await measure_mcp(procs, image="big", concurrency=2, count=plan.warmup, time_limit_s=10)  # warm-up
+    for image in plan.mcp_images:
+        await procs.control(delay_ms=0, image=image)
+        for conc in plan.mcp_concurrency:
+            direct = await measure(procs, target="direct", fmt="b64_json", image=image, delay_ms=0,
+                                   concurrency=conc, count=plan.counts[conc], time_limit_s=plan.time_limit_s,
+                                   identity=False)
+            direct["pair"] = "mcp"
+            mcp = await measure_mcp(procs, image=image, concurrency=conc, count=plan.counts[conc],
+                                    time_limit_s=plan.time_limit_s)
+            for r in (direct, mcp):
+                runs.append(r)
+                log(row(r))
+    return runs
 
 
 async def matrix(procs: Processes, plan: Plan, log) -> list[dict[str, Any]]:
@@ -308,11 +391,11 @@ def row(r: dict[str, Any], added: float | None = None) -> str:
 
 def table(runs: list[dict[str, Any]]) -> str:
     """One line per run; ``+p50`` is the gateway's added p50 over the direct run of the same cell."""
-    direct = {(r["image"], r["delay_ms"], r["concurrency"], r["headers"]): r["latency_ms"]["p50"]
-              for r in runs if r["target"] == "direct"}
+    direct = {(r.get("pair") == "mcp", r["image"], r["delay_ms"], r["concurrency"], r["headers"]):
+              r["latency_ms"]["p50"] for r in runs if r["target"] == "direct"}
     lines = [HEAD]
     for r in runs:
-        d = direct.get((r["image"], r["delay_ms"], r["concurrency"], r["headers"]))
+        d = direct.get((r["target"] == "mcp", r["image"], r["delay_ms"], r["concurrency"], r["headers"]))
         added = None if r["target"] == "direct" or d is None or r["latency_ms"]["p50"] is None \
             else r["latency_ms"]["p50"] - d
         r["added_p50_ms"] = None if added is None else round(added, 2)
@@ -349,6 +432,9 @@ async def main_async(args: argparse.Namespace) -> Path:
         if args.verbose:
             print(HEAD)
         doc["runs"] = await matrix(procs, plan, log)
+        if plan.mcp_images and not args.no_mcp:
+            doc["mcp_ready_s"] = round(await procs.start_mcp(), 3)
+            doc["runs"] += await mcp_matrix(procs, plan, log)
         if plan.soak:
             doc["soak"] = await soak(procs, plan.soak)
         if not args.no_startup:
@@ -386,6 +472,7 @@ def main() -> None:
     p.add_argument("--soak", type=int, default=None, help="requests in the memory soak (0: none)")
     p.add_argument("--no-pin", action="store_true", help="do not pin the gateway to core 0")
     p.add_argument("--no-startup", action="store_true", help="skip the CLI/MCP start-up measurements")
+    p.add_argument("--no-mcp", action="store_true", help="skip MCP over streamable HTTP")
     p.add_argument("--disable-plugins", default=None, help="IMAGEGATE_DISABLE_PLUGINS for the gateway")
     p.add_argument("--profile", action="store_true", help="run the gateway under cProfile (bench/results/gateway.prof)")
     p.add_argument("-v", "--verbose", action="store_true", help="print each run as it finishes")

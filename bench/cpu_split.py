@@ -1,6 +1,7 @@
 """Where a gateway request's CPU goes: user vs system time, event-loop thread vs worker threads.
 
-``python -m bench.cpu_split [--disable-plugins observability] [--count 300] [-c 4] [big:url small:url ...]``
+``python -m bench.cpu_split [--disable-plugins observability] [--count 300] [-c 4] [--profile OUT.prof]
+[big:url small:url ...]``
 starts the fake upstream and ``imagegate serve http`` as compare does (pinned to core 0), warms up,
 then for each ``image:response_format`` cell prints per answered request: user and system CPU of
 the whole process, CPU of the event-loop thread and of all other threads (the executor doing
@@ -40,14 +41,14 @@ def _main_thread_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
-async def run(cells: list[str], count: int, concurrency: int, disable: str | None) -> None:
+async def run(cells: list[str], count: int, concurrency: int, disable: str | None, profile: Path | None = None) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="imagegate-cpu-split-"))
     procs = Processes(workdir, pin=True, disable=disable)
     if procs.pin:
         os.sched_setaffinity(0, {1})
     try:
         procs.start_upstream()
-        await procs.start_gateway()
+        await procs.start_gateway(workdir / "gateway.prof" if profile else None)
         pid = procs.gateway.pid
         url = f"{procs.gateway_url}/v1/images/generations"
         await procs.control(delay_ms=0, image="big")
@@ -75,6 +76,8 @@ async def run(cells: list[str], count: int, concurrency: int, disable: str | Non
             procs.clean_storage()
     finally:
         procs.stop()
+        if profile is not None and (workdir / "gateway.prof").exists():
+            shutil.copy(workdir / "gateway.prof", profile)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -86,8 +89,10 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("-c", "--concurrency", type=int, default=4)
     parser.add_argument("--disable-plugins", default=None, help="IMAGEGATE_DISABLE_PLUGINS for the gateway")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="run the gateway under cProfile (event-loop thread CPU) and write the stats here")
     args = parser.parse_args()
-    asyncio.run(run(args.cells, args.count, args.concurrency, args.disable_plugins))
+    asyncio.run(run(args.cells, args.count, args.concurrency, args.disable_plugins, args.profile))
 
 
 if __name__ == "__main__":

@@ -109,3 +109,59 @@ def test_percentile_nearest_rank() -> None:
     assert percentile(values, 99) == 99.0
     assert percentile(values, 100) == 100.0
     assert percentile([], 50) is None
+
+
+def test_mcp_answer_is_found_in_json_and_sse_bodies() -> None:
+    from bench.mcp_load import McpError, answer_of
+
+    message = {"jsonrpc": "2.0", "id": 3, "result": {"isError": False}}
+    assert answer_of(orjson.dumps(message), "application/json", 3) == message
+    sse = (b"event: message\r\ndata: " + orjson.dumps({"jsonrpc": "2.0", "method": "notifications/progress"})
+           + b"\r\n\r\nevent: message\r\ndata: " + orjson.dumps(message) + b"\r\n\r\n")
+    assert answer_of(sse, "text/event-stream", 3) == message
+    with pytest.raises(McpError) as caught:
+        answer_of(sse, "text/event-stream", 4)
+    assert caught.value.kind == "no_answer"
+
+
+@pytest.fixture
+async def mcp_processes(tmp_path: Path):
+    """The fake upstream and ``imagegate serve mcp --transport streamable-http`` as compare starts them."""
+    from bench.compare import Processes
+
+    procs = Processes(tmp_path, pin=False, disable=None)
+    try:
+        procs.start_upstream()
+        await procs.start_mcp()
+        yield procs
+    finally:
+        procs.stop()
+
+
+async def test_mcp_cell_calls_generate_image_over_streamable_http(mcp_processes) -> None:
+    from bench.compare import MODEL, Plan, mcp_matrix, table
+
+    plan = Plan(delays_ms=(0,), images=("small",), concurrency=(1,), counts={1: 3, 2: 4}, time_limit_s=60,
+                identity_concurrency=(), soak=0, warmup=2, mcp_images=("small",), mcp_concurrency=(2,))
+    await mcp_processes.control(image="small")
+    mcp_processes.gateway = mcp_processes.mcp  # measure() reads a gateway pid even for direct runs
+    lines: list[str] = []
+    runs = await mcp_matrix(mcp_processes, plan, lines.append)
+    assert [(r["target"], r["concurrency"]) for r in runs] == [("direct", 2), ("mcp", 2)]
+    mcp = runs[1]
+    assert (mcp["ok"], mcp["error_count"], mcp["requests"]) == (4, 0, 4)
+    assert mcp["content_blocks"] >= 2 * 4  # the JSON text block and a resource_link per call
+    assert mcp["arguments"] == {"model": MODEL, "prompt": "a benchmark image", "deliver": "link"}
+    assert mcp["gateway_cpu_ms_per_request"] is not None and mcp["gateway_peak_rss_mb"] > 0
+    assert mcp["stored_files_removed"] >= 4  # each call stored its image (and metadata)
+    assert runs[0]["ok"] == 4
+    text = table(runs)
+    assert "mcp      link" in text
+    assert runs[1]["added_p50_ms"] is not None
+    orjson.dumps(runs)  # JSON-ready
+
+    from bench.mcp_load import run_mcp_load
+
+    failing = await run_mcp_load(mcp_processes.mcp_url, arguments={"model": "no-such-model", "prompt": "x"},
+                                 count=2, concurrency=1, time_limit_s=60)
+    assert (failing["ok"], failing["errors"]) == (0, {"tool_error": 2})

@@ -1,5 +1,6 @@
-"""URLs users name are fetched from public addresses only, checked by the connection's own resolver,
-and redirects are refused."""
+"""Outbound HTTP: URLs users name are fetched from public addresses only, checked by the
+connection's own resolver, with redirects refused; the upstream session reads the environment only
+for a proxy."""
 
 from __future__ import annotations
 
@@ -80,3 +81,18 @@ async def test_redirects_are_refused_when_asked(server: str) -> None:
         with pytest.raises(UpstreamError) as caught:
             await download(session, f"http://{server}/moved", max_bytes=100, follow_redirects=False)
     assert "redirect (HTTP 302)" in caught.value.message and not caught.value.retryable
+
+
+@pytest.mark.parametrize(("variables", "trusted"), [
+    ({}, False), ({"HTTPS_PROXY": "http://proxy.example:3128"}, True), ({"ALL_PROXY": "http://p.example:1"}, True),
+])
+async def test_the_outbound_session_uses_the_environment_only_for_a_proxy(
+        monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], trusted: bool) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    async with new_session() as session:
+        assert session.trust_env is trusted
+    async with new_public_session() as session:
+        assert session.trust_env is False
