@@ -1,27 +1,11 @@
-"""aiohttp's access line goes to ``imagegate.http.access`` at DEBUG only."""
+"""aiohttp's access line goes to ``imagegate.http.access``, and only with LOGGING__LEVEL=DEBUG."""
 
 from __future__ import annotations
 
-import logging
-
-import pytest
-from aiohttp import web
-from aiohttp.test_utils import make_mocked_request
-from aiohttp.web_log import AccessLogger
-from imagegate_http.server import DebugAccessLogger
-
-NAME = "imagegate.http.access"
+from imagegate_http.server import access_logger
 
 
-def test_access_line_is_logged_at_debug_only(caplog: pytest.LogCaptureFixture) -> None:
-    access = DebugAccessLogger(logging.getLogger(NAME), AccessLogger.LOG_FORMAT)
-    with caplog.at_level(logging.INFO, logger=NAME):
-        assert access.enabled is False
-    with caplog.at_level(logging.DEBUG, logger=NAME):
-        assert access.enabled is True
-        access.log(make_mocked_request("GET", "/healthz", headers={"User-Agent": "bench"}),
-                   web.Response(status=204), 0.01)
-    assert [(r.name, r.levelno) for r in caplog.records] == [(NAME, logging.DEBUG)]
-    line = caplog.records[0].getMessage()
-    assert '"GET /healthz HTTP/1.1" 204' in line and '"bench"' in line
-    assert caplog.records[0].request_header == {"Referer": "-", "User-Agent": "bench"}  # extras as aiohttp sets them
+def test_access_line_only_when_debugging() -> None:
+    assert access_logger("INFO") is None and access_logger("WARNING") is None
+    logger = access_logger("DEBUG")
+    assert logger is not None and logger.name == "imagegate.http.access"

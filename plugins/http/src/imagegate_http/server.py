@@ -6,8 +6,9 @@ The socket is bound first so the real port is known (``--port 0`` works) and, wh
 stops accepting, lets requests in flight finish (up to ``GATEWAY__SHUTDOWN_TIMEOUT_S``), then the
 app's ``cleanup_ctx`` closes the gateway (which finishes paid-for work) and the process exits 0.
 
-aiohttp's access line (logger ``imagegate.http.access``) is logged at DEBUG: the observability
-plugin already logs one JSON event per request, and formatting the line cost every request.
+aiohttp's access line (logger ``imagegate.http.access``) is written only with
+``LOGGING__LEVEL=DEBUG``: the observability plugin already logs one JSON event per request, and
+formatting the line cost every request.
 """
 
 from __future__ import annotations
@@ -17,33 +18,15 @@ import socket
 import sys
 
 from aiohttp import web
-from aiohttp.web_log import AccessLogger
 
 from imagegate.errors import ImagegateError
 
-__all__ = ["DebugAccessLogger", "bind", "public_url_for", "serve_http"]
+__all__ = ["access_logger", "bind", "public_url_for", "serve_http"]
 
 
-class DebugAccessLogger(AccessLogger):
-    """aiohttp's access line at DEBUG instead of INFO (not even formatted unless DEBUG is on)."""
-
-    @property
-    def enabled(self) -> bool:
-        return self.logger.isEnabledFor(logging.DEBUG)
-
-    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        try:
-            values = []
-            extra: dict[str, object] = {}
-            for key, value in self._format_line(request, response, time):
-                values.append(value)
-                if isinstance(key, str):
-                    extra[key] = value
-                else:
-                    extra.setdefault(key[0], {})[key[1]] = value  # type: ignore[index]
-            self.logger.debug(self._log_format % tuple(values), extra=extra)
-        except Exception:
-            self.logger.exception("Error in logging")
+def access_logger(level: str) -> logging.Logger | None:
+    """aiohttp's access logger: only when debugging (None turns the access line off)."""
+    return logging.getLogger("imagegate.http.access") if level == "DEBUG" else None
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -86,4 +69,4 @@ def serve_http(host: str, port: int) -> None:
     print(f"imagegate HTTP on {public_url_for(host, actual_port)} (OpenAI base_url: "
           f"{public_url_for(host, actual_port)}/v1)", flush=True)
     web.run_app(app, sock=sock, shutdown_timeout=options.shutdown_timeout_s, print=None,
-                access_log=logging.getLogger("imagegate.http.access"), access_log_class=DebugAccessLogger)
+                access_log=access_logger(settings.logging.level))
