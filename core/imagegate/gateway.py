@@ -434,7 +434,8 @@ class Gateway(StoredImages):
             operation=job.operation, model=job.spec, prompt=job.valid.prompt, size=job.valid.size, n=n,
             params=job.valid.params, images=job.images, mask=job.mask, request_id=job.request_id,
             attempt=attempt, deadline=job.deadline, session=self.session, download=fetch,
-            progress=job.progress, settings=self.settings, stream=job.stream, headers=headers)
+            progress=job.progress, settings=self.settings, stream=job.stream, headers=headers,
+            keep_base64=job.keep_base64)
 
     async def _attempt(self, provider: Provider, call: ProviderCall) -> ProviderResult:
         import aiohttp

@@ -81,6 +81,8 @@ class ProviderCall:
     Send ``headers`` with every upstream request of this attempt (trace context). With
     ``stream`` set (only for models whose spec says ``streaming``), report partial images as
     ``progress("partial_image", {"index": i, "b64_json": ..., "mime_type": ...})``.
+    With ``keep_base64`` the caller answers base64, so the upstream's canonical base64 is worth
+    passing on as :attr:`ProviderImage.b64`; without it, a provider should not hold that text.
     """
 
     operation: Operation
@@ -100,6 +102,7 @@ class ProviderCall:
     settings: Any = None
     stream: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    keep_base64: bool = False
 
     def remaining(self) -> float:
         """Seconds until the request's deadline (event-loop clock)."""

@@ -139,7 +139,7 @@ async def run_images(call: ProviderCall, settings: OpenAISettings) -> ProviderRe
     async with post(call, settings, _PATHS[call.operation], json=json_body, form=form) as response:
         if response.content_type == "text/event-stream":
             return await _read_stream(call, settings, response, what, requested_mime)
-        answer = await read_json(response, what, images=True)
+        answer = await read_json(response, what, images=True, decode=not call.keep_base64)
     payload = answer.payload
     mime = mime_for(payload.get("output_format")) or requested_mime
     images = await images_from_data(payload, what=what, mime_type=mime, download=call.download)

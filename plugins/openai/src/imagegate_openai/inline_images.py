@@ -19,13 +19,13 @@ from typing import Any
 
 import orjson
 
-__all__ = ["RawBase64", "cut_images"]
+__all__ = ["COLON_QUOTE", "KEY", "MARK", "MIN_CUT", "RawBase64", "cut_images", "put_back"]
 
-_KEY = b'"b64_json"'
-_COLON_QUOTE = re.compile(rb'\s*:\s*"')
+KEY = b'"b64_json"'
+COLON_QUOTE = re.compile(rb'\s*:\s*"')
 MIN_CUT = 256
 """Shorter values are left to the JSON parser: cutting them saves nothing."""
-_MARK = f"\x00imagegate-b64-{secrets.token_hex(8)}-"
+MARK = f"\x00imagegate-b64-{secrets.token_hex(8)}-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +45,10 @@ def cut_images(body: bytes | bytearray) -> dict[str, Any] | None:
     cut: dict[str, RawBase64] = {}
     pos = 0
     search = 0
-    while (key := body.find(_KEY, search)) >= 0:
-        after = _COLON_QUOTE.match(body, key + len(_KEY))
+    while (key := body.find(KEY, search)) >= 0:
+        after = COLON_QUOTE.match(body, key + len(KEY))
         if after is None:
-            search = key + len(_KEY)
+            search = key + len(KEY)
             continue
         start = after.end()
         end = body.find(b'"', start)  # base64 has no quote; stopping at an escaped one fails decoding
@@ -57,7 +57,7 @@ def cut_images(body: bytes | bytearray) -> dict[str, Any] | None:
         search = end + 1
         if end - start < MIN_CUT:
             continue
-        mark = f"{_MARK}{len(cut)}"
+        mark = f"{MARK}{len(cut)}"
         cut[mark] = RawBase64(view[start:end])
         pieces += (view[pos:start], orjson.dumps(mark)[1:-1])
         pos = end
@@ -68,10 +68,10 @@ def cut_images(body: bytes | bytearray) -> dict[str, Any] | None:
         payload = orjson.loads(b"".join(pieces))
     except orjson.JSONDecodeError:
         return None
-    return payload if _put_back(payload, cut) else None
+    return payload if put_back(payload, cut) else None
 
 
-def _put_back(payload: Any, cut: dict[str, RawBase64]) -> bool:
+def put_back(payload: Any, cut: dict[str, Any]) -> bool:
     """Replace each placeholder at ``data[i].b64_json`` by its value; False unless all were there."""
     items = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(items, list):

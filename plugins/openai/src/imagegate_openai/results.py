@@ -20,6 +20,7 @@ from imagegate.provider import ProviderImage, Usage
 
 from .catalog import PROVIDER
 from .inline_images import RawBase64
+from .streamed_images import DecodedBase64
 
 if TYPE_CHECKING:
     from imagegate.catalog import ModelSpec
@@ -59,6 +60,8 @@ def is_canonical(encoded: bytes | bytearray | memoryview, decoded: bytes) -> boo
 def image_from_b64(value: Any, what: str, *, mime_type: str | None, revised_prompt: str | None = None,
                    ) -> ProviderImage:
     """One image from base64; an unparsed :class:`RawBase64` in canonical form is kept as ``b64``."""
+    if isinstance(value, DecodedBase64):
+        return ProviderImage(data=value.data, mime_type=mime_type, revised_prompt=revised_prompt)
     data = decode_b64(value, what)
     keep = isinstance(value, RawBase64) and is_canonical(value.data, data)
     return ProviderImage(data=data, mime_type=mime_type, revised_prompt=revised_prompt,

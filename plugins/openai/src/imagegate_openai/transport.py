@@ -19,6 +19,7 @@ from imagegate.http_client import read_body
 
 from .catalog import PROVIDER
 from .inline_images import cut_images
+from .streamed_images import ImagesReader
 from .upstream_errors import error_from_body, error_from_response
 
 if TYPE_CHECKING:
@@ -35,7 +36,8 @@ class Answer:
     """A 2xx answer: its parsed JSON and the request id OpenAI assigned (``x-request-id``).
 
     In an ImagesResponse read with ``images=True``, ``data[i].b64_json`` may be a
-    :class:`~imagegate_openai.inline_images.RawBase64` rather than a string.
+    :class:`~imagegate_openai.inline_images.RawBase64` rather than a string, or with ``decode=True``
+    a :class:`~imagegate_openai.streamed_images.DecodedBase64`.
     """
 
     def __init__(self, payload: dict[str, Any], request_id: str | None) -> None:
@@ -82,10 +84,21 @@ async def post(call: ProviderCall, settings: OpenAISettings, path: str, *,
         yield response
 
 
-async def read_json(response: aiohttp.ClientResponse, what: str, *, images: bool = False) -> Answer:
-    """The JSON object of a 2xx response; with ``images``, base64 images are cut out unparsed."""
-    body = await read_body(response)
-    payload = cut_images(body) if images else None
+async def read_json(response: aiohttp.ClientResponse, what: str, *, images: bool = False,
+                    decode: bool = False) -> Answer:
+    """The JSON object of a 2xx response; with ``images``, base64 images are cut out unparsed, and
+    with ``decode`` too, decoded while the body arrives (their base64 text is not kept)."""
+    payload = None
+    if images and decode:
+        reader = ImagesReader()
+        async for chunk, _ in response.content.iter_chunks():
+            reader.feed(chunk)
+        payload = reader.payload()
+        body = reader.body() if payload is None else b""
+    else:
+        body = await read_body(response)
+    if payload is None:
+        payload = cut_images(body) if images else None
     return Answer(payload if payload is not None else parse_json(body, what), response.headers.get("x-request-id"))
 
 
