@@ -18,8 +18,13 @@ environment, plugins from their installed entry points.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +132,31 @@ async def env_gateway(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[EnvGatew
             return await stack.enter_async_context(open_gateway())
 
         yield open_with
+
+
+@dataclass
+class CliRun:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+async def run_cli(env: dict[str, str], *args: str) -> CliRun:
+    """Run ``imagegate ARGS`` with ``env`` over this environment, without blocking the event loop
+    the fakes answer on; killed if it outlives two minutes. No secret may appear in its output."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from imagegate.cli import main; main()", *args, env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        async with asyncio.timeout(120):
+            out, err = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    done = CliRun(process.returncode or 0, out.decode(), err.decode())
+    assert not any(secret in done.stdout + done.stderr for secret in SECRETS)
+    return done

@@ -5,43 +5,14 @@ for while the bucket is down waits in the spool, readable by id, until ``imagega
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from .conftest import SECRETS, s3_client
+from .conftest import CliRun, run_cli, s3_client
 
 
-@dataclass
-class Done:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        return orjson.loads(self.stdout)
-
-
-async def imagegate(env: dict[str, str], *args: str) -> Done:
-    """Run ``imagegate ARGS`` without blocking the event loop the fakes answer on."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from imagegate.cli import main; main()", *args,
-        env={**os.environ, **env, "IMAGEGATE_DISABLE_PLUGINS": "observability"},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    try:
-        async with asyncio.timeout(120):
-            out, err = await process.communicate()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    done = Done(process.returncode or 0, out.decode(), err.decode())
-    assert not any(secret in done.stdout + done.stderr for secret in SECRETS)
-    return done
+async def imagegate(env: dict[str, str], *args: str) -> CliRun:
+    return await run_cli({**env, "IMAGEGATE_DISABLE_PLUGINS": "observability"}, *args)
 
 
 def bucket_keys(endpoint: str, bucket: str) -> list[str]:

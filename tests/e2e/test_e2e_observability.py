@@ -4,16 +4,14 @@ observability code, against the faked OpenAI upstream."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 
-from .conftest import SECRETS
+from .conftest import run_cli
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
@@ -126,24 +124,13 @@ async def test_mcp(observed_gateway: Any, fake_openai: Any, capsys: pytest.Captu
 
 async def test_cli(upstream_env: dict[str, str], fake_openai: Any) -> None:
     """The CLI starts its own trace: the console exporter (on stderr) shows it, the upstream got it."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from imagegate.cli import main; main()",
-        "generate", "a fox", "-m", "gpt-image-1", "--json",
-        env={**os.environ, **upstream_env, "OTEL_TRACES_EXPORTER": "console"},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    try:
-        async with asyncio.timeout(120):
-            out, err = await process.communicate()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 0, err.decode()
-    result = json.loads(out)  # stdout holds the answer alone
-    stderr = err.decode()
+    done = await run_cli({**upstream_env, "OTEL_TRACES_EXPORTER": "console"},
+                         "generate", "a fox", "-m", "gpt-image-1", "--json")
+    assert done.returncode == 0, done.stderr
+    result = done.json()  # stdout holds the answer alone
+    stderr = done.stderr
     (event,) = request_events(stderr)
     assert (event["frontend"], event["outcome"], event["request_id"]) == ("cli", "success", result["request_id"])
     trace_id = event["trace_id"]
     assert fake_openai.calls[0].headers["traceparent"].split("-")[1] == trace_id
     assert f'"trace_id": "0x{trace_id}"' in stderr and '"name": "imagegate.request"' in stderr
-    assert not any(secret in stderr for secret in SECRETS)
