@@ -96,3 +96,18 @@ async def test_the_outbound_session_uses_the_environment_only_for_a_proxy(
         assert session.trust_env is trusted
     async with new_public_session() as session:
         assert session.trust_env is False
+
+
+async def test_a_host_that_does_not_resolve_names_the_parameter(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from imagegate.errors import InvalidRequest
+    from imagegate.public_fetch import is_public_host
+
+    async def no_answer(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", no_answer)
+    with pytest.raises(InvalidRequest) as caught:
+        await is_public_host("nowhere.example", param="mask")
+    assert caught.value.param == "mask" and caught.value.message == "mask: cannot resolve nowhere.example"

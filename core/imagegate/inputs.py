@@ -118,7 +118,7 @@ async def _fetch(gateway: Gateway, url: str, param: str, max_bytes: int) -> byte
         where = ", ".join(allowed) or "none configured (INPUT__ALLOWED_HOSTS)"
         msg = f"{param}: only https URLs on allowed hosts are fetched ({where})"
         raise PermissionDenied(msg, param=param)
-    if not await is_public_host(host):
+    if not await is_public_host(host, param=param):
         msg = f"{param}: {host} resolves to a private or loopback address"
         raise PermissionDenied(msg, param=param)
     try:

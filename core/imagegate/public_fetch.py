@@ -28,14 +28,15 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-async def is_public_host(host: str) -> bool:
-    """True when every address ``host`` resolves to is public."""
+async def is_public_host(host: str, *, param: str = "image") -> bool:
+    """True when every address ``host`` resolves to is public; a host that does not resolve is an
+    ``InvalidRequest`` naming ``param``."""
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(host, 443, type=socket.SOCK_STREAM)
     except OSError:
-        msg = f"cannot resolve {host}"
-        raise InvalidRequest(msg, param="image") from None
+        msg = f"{param}: cannot resolve {host}"
+        raise InvalidRequest(msg, param=param) from None
     return bool(infos) and all(is_public_address(info[4][0]) for info in infos)
 
 

@@ -117,6 +117,10 @@ class GatewaySettings(BaseModel):
     cors_origins: CommaList = Field(default_factory=list, description="Browser origins allowed; '*' any.")
     shutdown_timeout_s: float = Field(60.0, gt=0, description="How long a server drains on SIGTERM.")
 
+    def signing_key(self) -> bytes | None:
+        """``url_signing_key`` as the signer takes it (None: use the key kept on disk)."""
+        return self.url_signing_key.get_secret_value().encode() if self.url_signing_key else None
+
 
 class InputSettings(BaseModel):
     """Where MCP and HTTP may read input images from."""

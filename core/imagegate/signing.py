@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-__all__ = ["UrlSigner", "load_or_create_key"]
+__all__ = ["UrlSigner", "load_or_create_key", "signer_for"]
 
 KEY_FILE = ".url-signing-key"
 
@@ -65,3 +65,11 @@ class UrlSigner:
         if expiry < (now or time.time()):
             return False
         return hmac.compare_digest(self.signature(image_id, expiry), sig)
+
+
+def signer_for(public_url: str | None, key: bytes | None, key_root: Path) -> UrlSigner | None:
+    """The signer of ``public_url``'s file links (None without a public URL): with ``key`` when one
+    is configured, else with the key kept under ``key_root`` (created on first use)."""
+    if public_url is None:
+        return None
+    return UrlSigner(key or load_or_create_key(key_root), public_url)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import NotFound, StorageError
 from .models import ImageOut
-from .signing import UrlSigner, load_or_create_key
+from .signing import UrlSigner, signer_for
 
 if TYPE_CHECKING:
     from .filestore import FileStore
@@ -78,13 +78,9 @@ class StoredImages:
         signer_of = getattr(self.storage, "signer", None)
         if callable(signer_of):
             return signer_of()  # type: ignore[no-any-return]
-        public_url = self.settings.gateway.public_url
-        if public_url is None:
-            return None
         if self._spool_signer is None:
-            configured = self.settings.gateway.url_signing_key
-            key = configured.get_secret_value().encode() if configured else load_or_create_key(self.spool.root)
-            self._spool_signer = UrlSigner(key, public_url)
+            gateway = self.settings.gateway
+            self._spool_signer = signer_for(gateway.public_url, gateway.signing_key(), self.spool.root)
         return self._spool_signer
 
     def local_path(self, image_id: str, metadata: dict[str, Any]) -> str | None:

@@ -154,15 +154,20 @@ async def test_progress_notifications_while_waiting(http_server: RunningServer, 
     assert any(message.startswith("starting") for message in messages)
 
 
-async def test_cancel_stops_cancellable_upstream_work(http_server: RunningServer, upstream: FakeUpstream) -> None:
+async def cancel_once_started(client: Client, upstream: FakeUpstream, tool: str) -> None:
+    """Call ``tool`` on a hanging upstream and cancel the call once the provider has it."""
     upstream.hang = True
+    call = asyncio.create_task(client.call_tool(tool, {"prompt": "slow"}))
+    async with asyncio.timeout(20):
+        await upstream.started.wait()
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+
+
+async def test_cancel_stops_cancellable_upstream_work(http_server: RunningServer, upstream: FakeUpstream) -> None:
     async with Client(http_server.url) as client:
-        call = asyncio.create_task(client.call_tool("generate-fluxdev", {"prompt": "slow"}))
-        async with asyncio.timeout(20):
-            await upstream.started.wait()
-        call.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await call
+        await cancel_once_started(client, upstream, "generate-fluxdev")
         async with asyncio.timeout(20):
             await upstream.cancelled.wait()
     assert not upstream.finished.is_set()
@@ -170,14 +175,8 @@ async def test_cancel_stops_cancellable_upstream_work(http_server: RunningServer
 
 
 async def test_cancel_finishes_and_stores_paid_work(http_server: RunningServer, upstream: FakeUpstream) -> None:
-    upstream.hang = True
     async with Client(http_server.url) as client:
-        call = asyncio.create_task(client.call_tool("generate-openai", {"prompt": "paid"}))
-        async with asyncio.timeout(20):
-            await upstream.started.wait()
-        call.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await call
+        await cancel_once_started(client, upstream, "generate-openai")
     upstream.release.set()
     async with asyncio.timeout(20):
         while not await http_server.gateway.list():

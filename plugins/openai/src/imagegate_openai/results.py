@@ -101,22 +101,21 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
+def _split(usage: dict[str, Any], side: str, main: str, other: str) -> tuple[int, int]:
+    """``(main, other)`` tokens of one side (``input``/``output``) from its details; without
+    details every token counts as ``main``."""
+    details = usage.get(f"{side}_tokens_details")
+    if isinstance(details, dict):
+        return _int(details.get(main)), _int(details.get(other))
+    return _int(usage.get(f"{side}_tokens")), 0
+
+
 def usage_from(usage: Any) -> Usage | None:
     """Token usage of a GPT image model's answer, or None when it reports none (dall-e)."""
     if not isinstance(usage, dict):
         return None
-    input_total = _int(usage.get("input_tokens"))
-    details = usage.get("input_tokens_details")
-    if isinstance(details, dict):
-        text_in, image_in = _int(details.get("text_tokens")), _int(details.get("image_tokens"))
-    else:
-        text_in, image_in = input_total, 0
-    output_total = _int(usage.get("output_tokens"))
-    out_details = usage.get("output_tokens_details")
-    if isinstance(out_details, dict):
-        image_out, text_out = _int(out_details.get("image_tokens")), _int(out_details.get("text_tokens"))
-    else:
-        image_out, text_out = output_total, 0
+    text_in, image_in = _split(usage, "input", "text_tokens", "image_tokens")
+    image_out, text_out = _split(usage, "output", "image_tokens", "text_tokens")
     return Usage(input_text_tokens=text_in, input_image_tokens=image_in,
                  output_image_tokens=image_out, output_text_tokens=text_out)
 

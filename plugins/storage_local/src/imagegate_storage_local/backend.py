@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from imagegate.filestore import FileStore
 from imagegate.settings import Settings, default_data_dir, section
-from imagegate.signing import UrlSigner, load_or_create_key
+from imagegate.signing import UrlSigner, signer_for
 
 __all__ = ["LocalSettings", "LocalStorage"]
 
@@ -44,9 +44,8 @@ class LocalStorage:
     @classmethod
     def from_settings(cls, settings: Settings) -> LocalStorage:
         local = section(settings.storage.local, LocalSettings, "storage.local")
-        key = settings.gateway.url_signing_key
         return cls(local.resolved_root(), public_url=settings.gateway.public_url,
-                   signing_key=key.get_secret_value().encode() if key else None)
+                   signing_key=settings.gateway.signing_key())
 
     @property
     def root(self) -> Path:
@@ -54,11 +53,8 @@ class LocalStorage:
 
     def signer(self) -> UrlSigner | None:
         """The URL signer when a public URL is configured (the key is created on first use)."""
-        if self._public_url is None:
-            return None
         if self._signer is None:
-            key = self._signing_key or load_or_create_key(self.files.root)
-            self._signer = UrlSigner(key, self._public_url)
+            self._signer = signer_for(self._public_url, self._signing_key, self.files.root)
         return self._signer
 
     async def check_writable(self) -> None:
