@@ -13,6 +13,8 @@ TABLE = {
     "content_filtered": (False, 400, "invalid_request_error"),
     "rate_limited": (True, 429, "rate_limit_error"),
     "quota_exceeded": (False, 429, "insufficient_quota"),
+    "model_retired": (False, 410, "invalid_request_error"),
+    "unavailable": (True, 503, "server_error"),
     "timeout": (True, 504, "timeout_error"),
     "upstream_error": (True, 502, "upstream_error"),
     "storage_error": (True, 500, "storage_error"),
@@ -46,3 +48,8 @@ def test_retryable_can_be_overridden() -> None:
 
 def test_unknown_code_is_internal() -> None:
     assert errors.error_for_code("nope") is errors.InternalError
+
+
+def test_model_retired_names_the_replacement_and_the_model_param() -> None:
+    body = errors.ModelRetired("dall-e-3 was retired", replacement="gpt-image-2").to_dict()
+    assert (body["code"], body["replacement"], body["param"]) == ("model_retired", "gpt-image-2", "model")

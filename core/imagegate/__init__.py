@@ -15,19 +15,21 @@ hookimpl = pluggy.HookimplMarker("imagegate")
 """Marker for hook implementations: ``@hookimpl def register_providers(register, settings): ...``"""
 
 if TYPE_CHECKING:
-    from .catalog import ModelSpec, ParamSpec, Pricing, PriceRule, Requirement, SizeSpec
+    from .catalog import ModelSpec, ParamSpec, Pricing, PriceRule, Requirement, SizeSpec, Status, ToolHint
     from .errors import (
         AuthenticationError,
         ContentFiltered,
         ImagegateError,
         InternalError,
         InvalidRequest,
+        ModelRetired,
         NotFound,
         PermissionDenied,
         QuotaExceeded,
         RateLimited,
         StorageError,
         Timeout,
+        Unavailable,
         UpstreamError,
     )
     from .gateway import Gateway, open_gateway
@@ -37,12 +39,14 @@ if TYPE_CHECKING:
     from .settings import CommaList, ProviderSettings, Settings
 
 _LAZY: dict[str, str] = {
-    **dict.fromkeys(["ModelSpec", "ParamSpec", "Pricing", "PriceRule", "Requirement", "SizeSpec"], "catalog"),
+    **dict.fromkeys(
+        ["ModelSpec", "ParamSpec", "Pricing", "PriceRule", "Requirement", "SizeSpec", "Status", "ToolHint"],
+        "catalog"),
     **dict.fromkeys(
         [
             "AuthenticationError", "ContentFiltered", "ImagegateError", "InternalError", "InvalidRequest",
-            "NotFound", "PermissionDenied", "QuotaExceeded", "RateLimited", "StorageError", "Timeout",
-            "UpstreamError",
+            "ModelRetired", "NotFound", "PermissionDenied", "QuotaExceeded", "RateLimited", "StorageError",
+            "Timeout", "Unavailable", "UpstreamError",
         ],
         "errors",
     ),

@@ -11,6 +11,7 @@ model would refuse.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -27,11 +28,15 @@ __all__ = [
     "PriceRule",
     "Requirement",
     "SizeSpec",
+    "Status",
+    "ToolHint",
     "ValidRequest",
     "validate_request",
 ]
 
 Operation = Literal["generate", "edit", "variation"]
+Status = Literal["active", "deprecated", "retired"]
+"""A model's lifecycle: ``deprecated`` still works (with a warning), ``retired`` is refused."""
 OPERATIONS: tuple[Operation, ...] = ("generate", "edit", "variation")
 
 FORMAT_MIME: dict[str, str] = {
@@ -231,6 +236,21 @@ class Pricing(BaseModel):
     input_tokens_per_image: int | None = Field(None, description="Typical tokens of an input image.")
 
 
+class ToolHint(BaseModel):
+    """An MCP per-model tool a provider declares for a model (e.g. ``generate-openai``).
+
+    Models of one provider may share a tool name: the tool then takes a ``model`` argument
+    choosing among them, defaulting to the one marked ``default`` (else the provider's
+    recommended model, else the first)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Tool name, e.g. generate-openai.")
+    title: str = Field(description="Short human title, e.g. 'Generate with OpenAI'.")
+    description: str = Field(description="What the tool is good at: when an assistant should pick it.")
+    default: bool = Field(False, description="The model this tool uses when none is named.")
+
+
 class ModelSpec(BaseModel):
     """Everything the gateway knows about one model before it calls it."""
 
@@ -265,6 +285,12 @@ class ModelSpec(BaseModel):
     streaming: bool = Field(False, description="Can report partial images while generating.")
     pricing: Pricing = Field(default_factory=Pricing)
     options: dict[str, Any] = Field(default_factory=dict, description="Provider-specific extras.")
+    status: Status = Field("active", description="active, deprecated (works, warns) or retired (refused).")
+    shutdown_date: date | None = Field(None, description="When the upstream stops (or stopped) serving it.")
+    replacement: str | None = Field(None, description="The model to use instead (a catalog id).")
+    recommended: bool = Field(
+        False, description="The provider's recommended current model: the default model when its key is set.")
+    tool: ToolHint | None = Field(None, description="The MCP per-model tool this model appears in, if any.")
 
     @model_validator(mode="after")
     def _check(self) -> ModelSpec:
@@ -305,6 +331,9 @@ class ModelSpec(BaseModel):
             "output_formats": self.output_formats,
             "streaming": self.streaming,
             "parameters": {name: p.json_schema() for name, p in self.params.items()},
+            "status": self.status,
+            "shutdown_date": self.shutdown_date.isoformat() if self.shutdown_date else None,
+            "replacement": self.replacement,
         }
 
     def params_for(self, operation: Operation) -> dict[str, ParamSpec]:

@@ -15,12 +15,14 @@ __all__ = [
     "ImagegateError",
     "InternalError",
     "InvalidRequest",
+    "ModelRetired",
     "NotFound",
     "PermissionDenied",
     "QuotaExceeded",
     "RateLimited",
     "StorageError",
     "Timeout",
+    "Unavailable",
     "UpstreamError",
     "error_for_code",
 ]
@@ -110,6 +112,24 @@ class ContentFiltered(ImagegateError):
     openai_type = "invalid_request_error"
 
 
+class ModelRetired(ImagegateError):
+    """The model no longer exists upstream; ``replacement`` names the one to use instead."""
+
+    code = "model_retired"
+    http_status = 410
+    openai_type = "invalid_request_error"
+
+    def __init__(self, message: str, *, replacement: str | None = None, **fields: Any) -> None:
+        fields.setdefault("param", "model")
+        super().__init__(message, **fields)
+        self.replacement = replacement
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["replacement"] = self.replacement
+        return out
+
+
 class RateLimited(ImagegateError):
     """Too many requests; ``retry_after`` says how long to wait when known."""
 
@@ -143,6 +163,15 @@ class UpstreamError(ImagegateError):
     default_retryable = True
     http_status = 502
     openai_type = "upstream_error"
+
+
+class Unavailable(ImagegateError):
+    """A shared dependency (e.g. Redis) is down; the request did not run. Retry later."""
+
+    code = "unavailable"
+    default_retryable = True
+    http_status = 503
+    openai_type = "server_error"
 
 
 class StorageError(ImagegateError):
@@ -179,8 +208,10 @@ _BY_CODE: dict[str, type[ImagegateError]] = {
         PermissionDenied,
         NotFound,
         ContentFiltered,
+        ModelRetired,
         RateLimited,
         QuotaExceeded,
+        Unavailable,
         Timeout,
         UpstreamError,
         StorageError,
