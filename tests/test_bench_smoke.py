@@ -19,7 +19,7 @@ if str(REPO) not in sys.path:  # bench/ is a top-level folder of the repo, not a
 from bench.fake_upstream import FakeUpstream  # noqa: E402
 from bench.load import percentile, run_load  # noqa: E402
 
-SPECS = REPO / ".." / "shared" / "specs"
+SPECS = REPO / "specs"
 
 
 @pytest.fixture

@@ -14,6 +14,12 @@ from imagegate.models import ImageInput, ImageRequest
 from imagegate.testing import FakeSleep, ProviderConformance, ProviderTarget, build_gateway, temp_settings
 
 
+@pytest.fixture
+def gateway(imagegate_gateway):  # type: ignore[no-untyped-def]
+    """The test kit's opened placeholder gateway, under a short name for this module."""
+    return imagegate_gateway
+
+
 class TestPlaceholderConformance(ProviderConformance):
     @pytest_asyncio.fixture
     async def provider_target(self, tmp_path: Path) -> AsyncIterator[ProviderTarget]:

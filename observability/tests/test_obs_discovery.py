@@ -6,14 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from imagegate.plugins import make_plugin_manager, plugin_infos
+from imagegate.testing import assert_discovered
 
 
 def test_entry_point_is_discovered_with_its_hooks() -> None:
-    pm = make_plugin_manager()
-    info = {i.name: i for i in plugin_infos(pm)}["observability"]
-    assert info.error is None
-    assert info.distribution == "imagegate-observability"
+    info = assert_discovered("observability", "imagegate-observability")
     assert info.hooks == ["provider_call_wrapper", "register_routes", "shutdown", "startup", "track_event"]
 
 

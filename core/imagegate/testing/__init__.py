@@ -1,26 +1,53 @@
-"""A kit for plugin authors: pytest fixtures and a conformance suite.
+"""The test kit for imagegate and its plugins.
 
-Installed as a pytest plugin (entry point ``pytest11``), so any project that installs imagegate
-gets the fixtures: ``imagegate_settings`` (temporary storage and spool), ``imagegate_pm`` (the
-placeholder provider and local storage, no entry points), ``gateway`` (an opened gateway over
-both) and ``fake_sleep`` (records back-off delays instead of sleeping). Subclass
-:class:`~imagegate.testing.conformance.ProviderConformance` or
-:class:`~imagegate.testing.conformance.StorageConformance` in your tests to hold your plugin to
-the same rules as the bundled ones. ``imagegate.testing.mock_http.mock_upstream`` is aioresponses
-made to work with the installed aiohttp, for unit tests that fake an upstream.
+Installed as a pytest plugin (entry point ``pytest11``, :mod:`imagegate.testing.plugin`), so any
+project that installs imagegate gets the ``imagegate_*`` fixtures. Besides them:
+
+* :class:`FakeUpstream`: the base of a fake provider API on loopback (recorded calls, scripted
+  failures, hangs, schema checks of what it receives);
+* :class:`ScriptedProvider` and :func:`scripted_model`: a provider whose attempts are scripted;
+* :func:`image_bytes`: real image files of any size and format;
+* :func:`assert_discovered`: the plugin's entry point is found and loads cleanly;
+* :class:`ProviderConformance` and :class:`StorageConformance`: subclass them to hold your plugin
+  to the rules the bundled ones follow;
+* :func:`build_gateway`, :func:`temp_settings`, :class:`FakeSleep`: gateways without entry points,
+  environment or real sleeping; ``imagegate.testing.mock_http.mock_upstream`` is aioresponses made
+  to work with the installed aiohttp, for unit tests.
+
+Names load on first use, so the pytest plugin costs nothing at start-up.
 """
 
 from __future__ import annotations
 
-from .conformance import REQUIRED_METADATA, ProviderConformance, ProviderTarget, StorageConformance
-from .factories import FakeSleep, build_gateway, temp_settings
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "REQUIRED_METADATA",
-    "FakeSleep",
-    "ProviderConformance",
-    "ProviderTarget",
-    "StorageConformance",
-    "build_gateway",
-    "temp_settings",
-]
+if TYPE_CHECKING:
+    from .conformance import REQUIRED_METADATA, ProviderConformance, ProviderTarget, StorageConformance
+    from .discovery import assert_discovered, assert_modules_import
+    from .factories import FakeSleep, build_gateway, temp_settings
+    from .fake_upstream import FakeUpstream, FormPart, ReceivedCall
+    from .images import image_bytes
+    from .scripted import ScriptedProvider, scripted_model
+
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(["REQUIRED_METADATA", "ProviderConformance", "ProviderTarget", "StorageConformance"],
+                    "conformance"),
+    **dict.fromkeys(["assert_discovered", "assert_modules_import"], "discovery"),
+    **dict.fromkeys(["FakeSleep", "build_gateway", "temp_settings"], "factories"),
+    **dict.fromkeys(["FakeUpstream", "FormPart", "ReceivedCall"], "fake_upstream"),
+    "image_bytes": "images",
+    **dict.fromkeys(["ScriptedProvider", "scripted_model"], "scripted"),
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'imagegate.testing' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import click
 
-from imagegate.plugins import make_plugin_manager, plugin_infos
+from imagegate.testing import assert_discovered, assert_modules_import
 
 
 def test_entry_point_is_discovered() -> None:
-    infos = {info.name: info for info in plugin_infos(make_plugin_manager())}
-    assert "http" in infos
-    assert infos["http"].distribution == "imagegate-http"
-    assert infos["http"].error is None
-    assert "serve_subcommand" in infos["http"].hooks
+    assert_discovered("http", "imagegate-http", {"serve_subcommand"})
 
 
 def test_serve_subcommand_adds_http_with_host_and_port() -> None:
@@ -26,12 +22,4 @@ def test_serve_subcommand_adds_http_with_host_and_port() -> None:
 
 
 def test_modules_import_cleanly() -> None:
-    import importlib
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for name in ("app", "auth", "answers", "cors", "envelope", "keys", "multipart", "openapi", "options",
-                     "routes", "server", "sse", "testing", "translate", "views.files", "views.health",
-                     "views.images", "views.models"):
-            assert importlib.import_module(f"imagegate_http.{name}")
+    assert "imagegate_http.views.images" in assert_modules_import("imagegate_http")

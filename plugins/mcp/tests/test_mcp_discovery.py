@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import click
-from imagegate.plugins import make_plugin_manager, plugin_infos
+from imagegate.testing import assert_discovered
 
 
 def test_entry_point_is_discovered() -> None:
-    infos = {info.name: info for info in plugin_infos(make_plugin_manager())}
-    assert "mcp" in infos
-    assert infos["mcp"].distribution == "imagegate-mcp"
-    assert infos["mcp"].error is None
-    assert "serve_subcommand" in infos["mcp"].hooks
+    assert_discovered("mcp", "imagegate-mcp", {"serve_subcommand"})
 
 
 def test_serve_mcp_command_is_added() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from imagegate_openai.testing import SPEC_FILE, FakeOpenAI, SpecValidator
 
-SPECS = Path(__file__).resolve().parents[3] / ".." / "shared" / "specs"
+SPECS = Path(__file__).resolve().parents[3] / "specs"
 API_KEY = "sk-test-SECRET-0123456789abcdef"
 BASE_URL = "http://api.test/v1"
 

@@ -16,15 +16,12 @@ import pytest_asyncio
 from imagegate.errors import StorageError
 from imagegate.filestore import FileStore, atomic_write
 from imagegate.ids import new_image_id
-from imagegate.plugins import make_plugin_manager, plugin_infos
-from imagegate.testing import StorageConformance
+from imagegate.testing import StorageConformance, assert_discovered
 from imagegate_storage_local.backend import LocalStorage
 
 
 def test_entry_point_is_discovered() -> None:
-    infos = {info.name: info for info in plugin_infos(make_plugin_manager())}
-    assert infos["storage-local"].distribution == "imagegate-storage-local"
-    assert infos["storage-local"].hooks == ["register_storage"]
+    assert assert_discovered("storage-local", "imagegate-storage-local").hooks == ["register_storage"]
 
 
 class TestLocalConformance(StorageConformance):

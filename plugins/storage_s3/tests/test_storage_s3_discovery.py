@@ -7,22 +7,17 @@ import pytest
 import imagegate_storage_s3
 from imagegate.errors import InvalidRequest, NotFound, StorageError
 from imagegate.ids import new_image_id
-from imagegate.plugins import make_plugin_manager, plugin_infos
+from imagegate.plugins import make_plugin_manager
 from imagegate.registry import StorageRegistry
 from imagegate.settings import Settings
+from imagegate.testing import assert_discovered
 from imagegate_storage_s3.backend import S3Storage
 from imagegate_storage_s3.keys import KeyLayout
 from imagegate_storage_s3.settings import S3Settings
 
 
 def test_entry_point_is_discovered() -> None:
-    pm = make_plugin_manager()
-    infos = {info.name: info for info in plugin_infos(pm)}
-    assert "storage-s3" in infos
-    info = infos["storage-s3"]
-    assert info.error is None
-    assert info.distribution == "imagegate-storage-s3"
-    assert {"register_storage", "startup", "register_commands"} <= set(info.hooks)
+    assert_discovered("storage-s3", "imagegate-storage-s3", {"register_storage", "startup", "register_commands"})
 
 
 def test_registers_backend_s3() -> None:

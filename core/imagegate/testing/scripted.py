@@ -1,0 +1,85 @@
+"""``ScriptedProvider``: a provider whose every attempt is scripted, for testing the pipeline and
+front-ends without any upstream (failures, slow answers, usage and cost included)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..provider import BaseProvider, ProviderImage, ProviderResult
+from .images import image_bytes
+
+if TYPE_CHECKING:
+    from ..catalog import ModelSpec
+    from ..errors import ImagegateError
+    from ..provider import ProviderCall
+
+__all__ = ["ScriptedProvider", "scripted_model"]
+
+Outcome = ProviderResult | Exception | Callable[["ProviderCall"], Any]
+
+
+def scripted_model(model_id: str = "scripted-1", provider: str = "scripted", **fields: Any) -> ModelSpec:
+    """A model of the scripted provider: generate and edit, any multiple-of-16 size, n 1-4."""
+    from ..catalog import ModelSpec, SizeSpec
+
+    values: dict[str, Any] = {
+        "id": model_id, "provider": provider, "upstream": model_id, "operations": ["generate", "edit"],
+        "sizes": SizeSpec(multiple_of=16, min_side=16, max_side=2048), "default_size": "64x64",
+        "n_min": 1, "n_max": 4, "max_input_images": 4, "mask": True,
+    }
+    values.update(fields)
+    return ModelSpec(**values)
+
+
+class ScriptedProvider(BaseProvider):
+    """Answers each attempt with the next scripted outcome, then with real PNGs of the asked size.
+
+    ``script(outcome, ...)`` queues outcomes: a :class:`ProviderResult`, an exception to raise
+    (e.g. ``RateLimited("slow", retry_after=3)``) or a callable taking the call (may be async).
+    ``calls`` records every :class:`ProviderCall`; ``hold()`` / ``release()`` keep attempts
+    waiting, like a slow upstream.
+    """
+
+    def __init__(self, name: str = "scripted", *, cancellable: bool = True, key_error: ImagegateError | None = None) -> None:
+        self.name = name
+        self.cancellable = cancellable
+        self.calls: list[ProviderCall] = []
+        self.key_error = key_error
+        self._script: list[Outcome] = []
+        self._go = asyncio.Event()
+        self._go.set()
+
+    def script(self, *outcomes: Outcome) -> ScriptedProvider:
+        self._script.extend(outcomes)
+        return self
+
+    def hold(self) -> None:
+        self._go.clear()
+
+    def release(self) -> None:
+        self._go.set()
+
+    def check_ready(self, model: ModelSpec) -> None:
+        if self.key_error is not None:
+            raise self.key_error
+
+    async def run(self, call: ProviderCall) -> ProviderResult:
+        self.calls.append(call)
+        await self._go.wait()
+        if not self._script:
+            return self.default_result(call)
+        outcome = self._script.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        if callable(outcome):
+            value = outcome(call)
+            return await value if asyncio.iscoroutine(value) else value
+        return outcome
+
+    @staticmethod
+    def default_result(call: ProviderCall) -> ProviderResult:
+        width, height = (int(side) for side in (call.size or "64x64").split("x"))
+        return ProviderResult(images=[ProviderImage(image_bytes(width, height, seed=i), "image/png")
+                                      for i in range(call.n)])
