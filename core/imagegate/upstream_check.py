@@ -87,7 +87,7 @@ async def _check_provider(gateway: Gateway, name: str) -> tuple[ProviderReport, 
         async with asyncio.timeout(gateway.provider_settings(name).timeout_s):
             listed = await provider.list_upstream_models(gateway.session)  # type: ignore[union-attr]
     except ImagegateError as exc:
-        report.error = f"listing failed: {exc.code}: {exc.message}"
+        report.error = f"listing failed: {exc.code}: {gateway.redactor.text(exc.message)}"
         return report, None
     except (ClientError, OSError, TimeoutError) as exc:
         report.error = f"listing failed: {type(exc).__name__}"
