@@ -35,6 +35,7 @@ __all__ = [
     "apply_lifecycle",
     "choose_default_model",
     "nearest_size",
+    "translate_request",
 ]
 
 log = logging.getLogger("imagegate.lifecycle")

@@ -119,7 +119,8 @@ class Provider(Protocol):
 
     ``cancellable`` says whether abandoning a call stops upstream spending (a Replicate prediction
     can be cancelled; an OpenAI request, once sent, is paid for, so the gateway finishes and stores
-    it even when the caller goes away).
+    it even when the caller goes away). A provider may also implement
+    :class:`ListsUpstreamModels` (``imagegate models --check`` uses it).
     """
 
     name: str
