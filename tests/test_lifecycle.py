@@ -179,6 +179,8 @@ async def test_a_deprecated_model_runs_warns_once_and_emits_an_event_per_request
     deprecation = {"shutdown_date": DEPRECATED_SHUTDOWN.isoformat(), "replacement": "lc-new"}
     assert first.deprecation == second.deprecation == deprecation
     assert first.contract()["deprecation"] == deprecation and "resolved_model" not in first.contract()
+    assert first.notes == [f"the model is deprecated and shuts down on {DEPRECATED_SHUTDOWN.isoformat()}; "
+                           "use lc-new instead"]
     warnings = [r.getMessage() for r in caplog.records if r.name == "imagegate.lifecycle"]
     assert warnings == [f"model lc-deprecated (lc): the model is deprecated and shuts down on "
                         f"{DEPRECATED_SHUTDOWN.isoformat()}; use lc-new instead"]

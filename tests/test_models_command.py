@@ -221,3 +221,27 @@ async def test_check_reports_a_provider_it_cannot_ask(env: dict[str, str], upstr
     assert code == 0, err
     assert out.splitlines()[0].startswith("lc: listing failed: upstream_error: Incorrect API key provided")
     assert len(upstream.requests) == 1
+
+
+# generate with a retired model ---------------------------------------------------------------------
+
+
+async def test_generate_refuses_a_retired_model_or_translates_it_with_json_output(env: dict[str, str]) -> None:
+    keyed = {**env, "PROVIDERS__LC__API_KEY": KEY}
+    args = ("generate", "a fox", "-m", "lc-old", "--size", "1792x1024", "--param", "quality=hd", "--json")
+    code, out, _ = await run(keyed, *args)
+    assert code == 1
+    error = json.loads(out)["error"]
+    assert (error["code"], error["replacement"]) == ("model_retired", "lc-new")
+
+    code, out, err = await run({**keyed, "GATEWAY__RETIRED_MODELS": "translate"}, *args)
+    assert code == 0, err
+    result = json.loads(out)
+    assert (result["model"], result["resolved_model"]) == ("lc-new", "lc-new")
+    assert result["substitutions"] == [{"param": "model", "from": "lc-old", "to": "lc-new"},
+                                       {"param": "size", "from": "1792x1024", "to": "1536x1024"},
+                                       {"param": "quality", "from": "hd", "to": "high"}]
+    code, out, err = await run({**keyed, "GATEWAY__RETIRED_MODELS": "translate"}, *args[:-1])
+    assert code == 0, err
+    assert ("note: the requested model is retired; ran lc-new instead (model 'lc-old' -> 'lc-new', "
+            "size '1792x1024' -> '1536x1024', quality 'hd' -> 'high')") in err.splitlines()
