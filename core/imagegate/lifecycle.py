@@ -10,6 +10,9 @@ Translation is generic, driven by the replacement's spec and the data below: a s
 replacement's allowed size (or aspect ratio) nearest in shape, then in pixels; an enum value
 becomes its first equivalent the replacement allows (:data:`EQUIVALENT_VALUES`); a number is
 clamped to the allowed range; anything else the replacement does not take is dropped.
+
+The default model is chosen here too (:func:`choose_default_model`): lifecycle decides which
+recommended model is current.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import ModelRetired
+from .errors import ImagegateError, InvalidRequest, ModelRetired
 
 if TYPE_CHECKING:
     from .catalog import ModelSpec, Operation, ParamSpec, SizeSpec
@@ -222,8 +225,6 @@ def _translate_size(size: str, new: ModelSpec, params: dict[str, Any], changes: 
 
 def _translate_value(name: str, value: Any, param: ParamSpec | None, model_id: str) -> Any:
     """``value`` if ``param`` allows it, else its nearest allowed equivalent, else None (dropped)."""
-    from .errors import InvalidRequest
-
     if param is None:
         return None
     try:
@@ -307,8 +308,6 @@ def _fitted(shape: tuple[float, float], sizes: SizeSpec) -> list[str]:
 def choose_default_model(configured: str | None, registry: ProviderRegistry) -> str:
     """``configured`` when set; else the recommended, not retired model of the first provider
     (in registration order) whose readiness check passes (it has a key); else ``placeholder``."""
-    from .errors import ImagegateError
-
     if configured:
         return configured
     for name, provider in registry.providers.items():

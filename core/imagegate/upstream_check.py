@@ -13,6 +13,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from aiohttp import ClientError
+
+from .errors import ImagegateError
 from .model_status import ALARM_DAYS, readiness
 from .provider import ListsUpstreamModels
 
@@ -72,10 +75,6 @@ def _catalog(gateway: Gateway, provider: str) -> list[ModelSpec]:
 
 
 async def _check_provider(gateway: Gateway, name: str) -> tuple[ProviderReport, dict[str, UpstreamModel] | None]:
-    from aiohttp import ClientError
-
-    from .errors import ImagegateError
-
     report = ProviderReport(name)
     specs = _catalog(gateway, name)
     setup = readiness(gateway, specs[0]) if specs else None
@@ -111,8 +110,6 @@ async def _check_provider(gateway: Gateway, name: str) -> tuple[ProviderReport, 
 
 async def _check_default(gateway: Gateway, listings: dict[str, dict[str, UpstreamModel]],
                          today: date) -> DefaultReport:
-    from .errors import ImagegateError
-
     report = DefaultReport(gateway.default_model)
     try:
         spec = await gateway.resolve_model(report.model)
