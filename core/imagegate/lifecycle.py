@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import ImagegateError, InvalidRequest, ModelRetired
+from .events import DeprecatedModelRequested
 
 if TYPE_CHECKING:
     from .catalog import ModelSpec, Operation, ParamSpec, SizeSpec
@@ -126,8 +127,6 @@ def apply_lifecycle(gateway: Gateway, spec: ModelSpec, operation: Operation, req
         deprecation = {"shutdown_date": _iso(spec), "replacement": spec.replacement}
         _warn_once(spec, deprecation)
         if request_id is not None:
-            from .events import DeprecatedModelRequested
-
             gateway.emit(DeprecatedModelRequested(
                 request_id=request_id, frontend=frontend, provider=spec.provider, model=spec.id,
                 operation=operation, shutdown_date=deprecation["shutdown_date"],
