@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "DeprecatedModelRequested",
     "Event",
     "ImageStored",
     "RequestFailed",
@@ -30,6 +31,14 @@ class Event:
 class RequestStarted(Event):
     parameters: dict[str, Any] = field(default_factory=dict)
     prompt: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeprecatedModelRequested(Event):
+    """A request named a deprecated model (it still runs); ``shutdown_date`` is ISO or None."""
+
+    shutdown_date: str | None
+    replacement: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -37,6 +37,7 @@ from .http_client import download, new_session
 from .ids import new_image_id, new_request_id
 from .imagetype import NotAnImage, inspect_image
 from .inputs import resolve_input
+from .lifecycle import Lifecycle, apply_lifecycle, choose_default_model
 from .limits import ProviderLimiter, backoff_delay
 from .middleware import Middleware, Step, run_wrapped
 from .models import Cost, ImageOut, ImageRequest, ImageResult
@@ -90,6 +91,7 @@ class _Job:
     timings: dict[str, float] = field(default_factory=dict)
     paid: Cost | None = None
     """Set once the provider has answered: what was spent, whatever happens next."""
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
 
     def event_fields(self) -> dict[str, str]:
         return {
@@ -185,9 +187,14 @@ class Gateway(StoredImages):
     def models(self) -> list[ModelSpec]:
         return sorted(self.registry.models.values(), key=lambda spec: (spec.provider, spec.id))
 
+    @property
+    def default_model(self) -> str:
+        """The model a request without one gets (``GATEWAY__DEFAULT_MODEL`` or the chosen default)."""
+        return choose_default_model(self.settings.gateway.default_model, self.registry)
+
     async def resolve_model(self, name: str | None) -> ModelSpec:
         """The spec for a short id, qualified id or alias; providers may resolve others."""
-        name = name or self.settings.gateway.default_model
+        name = name or self.default_model
         found = self.registry.find(name)
         if found is not None:
             return found
@@ -235,6 +242,7 @@ class Gateway(StoredImages):
     async def estimate(self, operation: Operation, request: ImageRequest) -> dict[str, Any]:
         """Price a request without making it (``--dry-run``); validation still applies."""
         spec = await self.resolve_model(request.model)
+        spec, request, lifecycle = apply_lifecycle(self, spec, operation, request)
         valid = self._validate(spec, operation, request)
         return {
             "model": spec.id,
@@ -243,6 +251,7 @@ class Gateway(StoredImages):
             "parameters": valid.effective(spec),
             "cost": Cost(estimate_cost(spec, valid, len(request.images))).as_dict(),
             "dry_run": True,
+            **{k: v for k, v in lifecycle.result_fields().items() if v},
         }
 
     async def run(self, operation: Operation, request: ImageRequest, *, frontend: str = "api",
@@ -258,7 +267,7 @@ class Gateway(StoredImages):
         """
         request_id = new_request_id()
         attributes = {"frontend": frontend, "operation": operation, "request_id": request_id,
-                      "model": request.model or self.settings.gateway.default_model}
+                      "model": request.model or self.default_model}
         step = Step("request", attributes, carrier=dict(carrier or {}))
         return await self.wrapped(step, lambda: self._run(
             operation, request, request_id, frontend, progress or _no_progress, trusted_paths, attributes,
@@ -300,7 +309,7 @@ class Gateway(StoredImages):
                       operation: Operation, request: ImageRequest, request_id: str) -> None:
         fields = job.event_fields() if job else {
             "request_id": request_id, "frontend": frontend, "provider": exc.provider or "unknown",
-            "model": request.model or self.settings.gateway.default_model, "operation": operation}
+            "model": request.model or self.default_model, "operation": operation}
         paid = job.paid if job else None
         self.emit(RequestFailed(
             **fields, duration_s=asyncio.get_running_loop().time() - started, code=exc.code,
@@ -315,6 +324,8 @@ class Gateway(StoredImages):
     async def _prepare(self, operation: Operation, request: ImageRequest, request_id: str, frontend: str,
                        progress: Progress, trusted_paths: bool) -> _Job:
         spec = await self.resolve_model(request.model)
+        spec, request, lifecycle = apply_lifecycle(self, spec, operation, request, request_id=request_id,
+                                                   frontend=frontend)
         valid = self._validate(spec, operation, request)
         provider = self.registry.providers.get(spec.provider)
         if provider is None:
@@ -334,7 +345,7 @@ class Gateway(StoredImages):
             request_id=request_id, frontend=frontend, operation=operation, spec=spec, provider=provider,
             valid=valid, images=images, mask=mask, deadline=asyncio.get_running_loop().time() + timeout_s,
             progress=progress, estimated_usd=estimate_cost(spec, valid, len(images)),
-            parameters=valid.effective(spec), stream=request.stream)
+            parameters=valid.effective(spec), stream=request.stream, lifecycle=lifecycle)
 
     async def _finish_anyway(self, work: asyncio.Future[T]) -> T:
         """Await paid-for work; if the caller is cancelled, let it finish in the background."""
@@ -494,13 +505,14 @@ class Gateway(StoredImages):
             msg = f"storing the image failed: {first_error.message}{kept}"
             raise StorageError(msg, spool_path=where, provider=job.spec.provider, image_ids=held if where else None)
         revised = next((image.revised_prompt for r in results for image in r.images if image.revised_prompt), None)
-        notes = []
+        notes = job.lifecycle.notes()
         if len(results) > 1:
             notes.append(f"{job.spec.id} makes one image per call; the gateway made {len(results)} calls")
         return ImageResult(
             images=outs, model=job.spec.id, provider=job.spec.provider, request_id=job.request_id,
             cost=Cost(job.estimated_usd, actual), revised_prompt=revised,
-            parameters=job.parameters, usage=usage, timings=job.timings, notes=notes)
+            parameters=job.parameters, usage=usage, timings=job.timings, notes=notes,
+            **job.lifecycle.result_fields())
 
     def _verify(self, job: _Job, image: ProviderImage, expected_format: str) -> Any:
         declared = image.mime_type or FORMAT_MIME.get(expected_format)

@@ -121,6 +121,12 @@ class ImageResult:
     usage: dict[str, int] | None = None
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    resolved_model: str | None = None
+    """Set when a retired model was asked for and this replacement ran (``model`` is the same)."""
+    substitutions: list[dict[str, Any]] = field(default_factory=list)
+    """What changed to run on ``resolved_model``: ``{"param", "from", "to"}``, the model first."""
+    deprecation: dict[str, Any] | None = None
+    """Set when the model is deprecated: ``{"shutdown_date", "replacement"}``."""
 
     def contract(self, *, with_paths: bool = True) -> dict[str, Any]:
         """The structured result of CONTRACT.md (``path`` nulled where it means nothing)."""
@@ -128,7 +134,7 @@ class ImageResult:
         if not with_paths:
             for image in images:
                 image["path"] = None
-        return {
+        out: dict[str, Any] = {
             "images": images,
             "model": self.model,
             "provider": self.provider,
@@ -136,3 +142,8 @@ class ImageResult:
             "cost": self.cost.as_dict(),
             "request_id": self.request_id,
         }
+        if self.resolved_model is not None:
+            out.update(resolved_model=self.resolved_model, substitutions=self.substitutions)
+        if self.deprecation is not None:
+            out["deprecation"] = self.deprecation
+        return out

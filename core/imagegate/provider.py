@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict, runtime_checkable
 
 from .pricing import Usage
 
@@ -22,11 +22,13 @@ if TYPE_CHECKING:
 __all__ = [
     "BaseProvider",
     "InputImage",
+    "ListsUpstreamModels",
     "Progress",
     "Provider",
     "ProviderCall",
     "ProviderImage",
     "ProviderResult",
+    "UpstreamModel",
     "Usage",
 ]
 
@@ -117,7 +119,8 @@ class Provider(Protocol):
 
     ``cancellable`` says whether abandoning a call stops upstream spending (a Replicate prediction
     can be cancelled; an OpenAI request, once sent, is paid for, so the gateway finishes and stores
-    it even when the caller goes away).
+    it even when the caller goes away). A provider may also implement
+    :class:`ListsUpstreamModels` (``imagegate models --check`` uses it).
     """
 
     name: str
@@ -135,6 +138,26 @@ class Provider(Protocol):
 
     async def aclose(self) -> None:
         """Release what the provider opened (caches, sessions of its own)."""
+
+
+class UpstreamModel(TypedDict):
+    """One model an upstream says it serves (``imagegate models --check`` compares them)."""
+
+    id: str
+    """The upstream's model id (compared with :attr:`ModelSpec.upstream`)."""
+    shutdown_date: str | None
+    """``YYYY-MM-DD`` when the upstream announced one."""
+    image: NotRequired[bool]
+    """False for a model that makes no images; leave it out when the list holds image models only."""
+
+
+@runtime_checkable
+class ListsUpstreamModels(Protocol):
+    """The optional part of :class:`Provider` that ``imagegate models --check`` uses: the models
+    the upstream serves today (one listing call; raise :mod:`imagegate.errors` on failure)."""
+
+    async def list_upstream_models(self, session: aiohttp.ClientSession) -> list[UpstreamModel]:
+        """Ask the upstream which models it serves."""
 
 
 class BaseProvider:

@@ -106,7 +106,10 @@ class GatewaySettings(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    default_model: str = "placeholder"
+    default_model: str | None = Field(None, description=(
+        "Unset: the recommended model of the first provider with a key, else placeholder."))
+    retired_models: Literal["refuse", "translate"] = Field("refuse", description=(
+        "refuse: a retired model fails model_retired; translate: the replacement runs instead."))
     api_keys: CommaList = Field(default_factory=list)
     public_url: str | None = None
     url_signing_key: SecretStr | None = None

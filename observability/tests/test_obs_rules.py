@@ -83,7 +83,8 @@ async def test_every_queried_metric_is_exported(make_gateway: Any) -> None:
     registry = telemetry_for(gateway).metrics.registry
     exported = {sample.name for family in registry.collect() for sample in family.samples}
     assert {name for name in exported if not name.endswith("_created")} >= set(METRIC_NAMES) - {
-        "imagegate_request_duration_seconds", "imagegate_upstream_duration_seconds"}
+        "imagegate_request_duration_seconds", "imagegate_upstream_duration_seconds",
+        "imagegate_deprecated_requests_total"}
     dashboard = {m for q in dashboard_queries() for m in METRIC.findall(q)}
     rules = {m for q in rule_queries() for m in METRIC.findall(q)}
     assert dashboard and rules

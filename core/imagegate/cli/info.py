@@ -2,40 +2,94 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
 
+from ..model_status import ALARM_DAYS, lifecycle_text, model_entry
 from ..redact import is_secret_name
 from .output import JSON_OPTION, emit_json, run_async
 
 
 @click.command()
+@click.option("--check", is_flag=True, help=(
+    "Ask each configured provider what it serves and compare with the catalog; exit status 1 when "
+    f"the default model is retired or shuts down within {ALARM_DAYS} days."))
 @JSON_OPTION
-def models(as_json: bool) -> None:
-    """Every model of every installed provider, with what it supports."""
+def models(check: bool, as_json: bool) -> None:
+    """Every model of every installed provider: what it supports, its lifecycle, whether it is ready."""
     from ..gateway import Gateway
     from ..plugins import make_plugin_manager
     from ..settings import Settings
 
-    async def go() -> None:
+    async def go() -> bool:
         gateway = Gateway(Settings(), make_plugin_manager())
-        summaries = [spec.summary() for spec in gateway.models()]
-        await gateway.aclose()
-        if as_json:
-            emit_json(summaries)
-            return
-        for item in summaries:
-            sizes = item["sizes"] or (f"aspect {', '.join(item['aspect_ratios'])}" if item["aspect_ratios"] else "-")
-            click.echo(f"{item['id']:<18} {item['provider']:<12} {','.join(item['operations']):<25} "
-                       f"n {item['n']['min']}-{item['n']['max']:<3} {'/'.join(item['output_formats']):<20} {sizes}")
-            params = ", ".join(
-                f"{name}={'|'.join(map(str, p['enum']))}" if "enum" in p else f"{name}:{p['type']}"
-                for name, p in item["parameters"].items())
-            if params:
-                click.echo(f"{'':<18} {params}")
+        try:
+            if check:
+                from datetime import UTC, datetime
 
-    run_async(go, as_json)
+                from ..upstream_check import check_upstreams
+
+                report = await check_upstreams(gateway, datetime.now(UTC).date())
+                if as_json:
+                    emit_json(report)
+                else:
+                    _print_check(report)
+                return bool(report["ok"])
+            default = gateway.default_model
+            entries = [model_entry(gateway, spec, default) for spec in gateway.models()]
+        finally:
+            await gateway.aclose()
+        if as_json:
+            emit_json(entries)
+        else:
+            _print_models(entries)
+        return True
+
+    if not run_async(go, as_json):
+        sys.exit(1)
+
+
+def _print_models(entries: list[dict[str, Any]]) -> None:
+    for item in entries:
+        sizes = item["sizes"] or (f"aspect {', '.join(item['aspect_ratios'])}" if item["aspect_ratios"] else "-")
+        click.echo(f"{item['id']:<18} {item['provider']:<12} {','.join(item['operations']):<25} "
+                   f"n {item['n']['min']}-{item['n']['max']:<3} {'/'.join(item['output_formats']):<20} {sizes}")
+        state = [lifecycle_text(item), "ready" if item["ready"] else f"not ready: {item['setup']}"]
+        if item["default"]:
+            state.append("default")
+        if item["aliases"]:
+            state.append(f"aliases: {', '.join(item['aliases'])}")
+        click.echo(f"{'':<18} {'; '.join(state)}")
+        params = ", ".join(
+            f"{name}={'|'.join(map(str, p['enum']))}" if "enum" in p else f"{name}:{p['type']}"
+            for name, p in item["parameters"].items())
+        if params:
+            click.echo(f"{'':<18} {params}")
+
+
+def _print_check(report: dict[str, Any]) -> None:
+    for item in report["providers"]:
+        if item["error"]:
+            click.echo(f"{item['provider']}: {item['error']}")
+            continue
+        click.echo(f"{item['provider']}: {item['listed']} upstream model(s) listed")
+        for model_id in item["missing_upstream"]:
+            click.echo(f"  no longer listed upstream: {model_id}")
+        for upstream_id in item["not_in_catalog"]:
+            click.echo(f"  upstream image model not in the catalog: {upstream_id}")
+        for change in item["shutdown_changes"]:
+            click.echo(f"  shutdown date of {change['model']}: catalog {change['catalog'] or 'none'}, "
+                       f"upstream {change['upstream'] or 'none'}")
+    default = report["default_model"]
+    when = (f", shuts down {default['shutdown_date']} ({default['days_left']} days left)"
+            if default["shutdown_date"] else ", no shutdown date announced")
+    status = f"{default['status']}{when}" if default["status"] else "unknown"
+    click.echo(f"default model {default['model']}: {status}")
+    if default["alarm"]:
+        instead = f"; use {default['replacement']} instead" if default["replacement"] else ""
+        click.echo(f"ALARM: {default['alarm']}{instead}")
 
 
 @click.command()

@@ -25,6 +25,7 @@ METRIC_NAMES: tuple[str, ...] = (
     "imagegate_image_bytes_total",
     "imagegate_cost_usd_total",
     "imagegate_requests_in_flight",
+    "imagegate_deprecated_requests_total",
 )
 
 
@@ -58,6 +59,9 @@ class Metrics:
             ["provider", "model", "operation"], registry=reg)
         self.in_flight = Gauge(
             "imagegate_requests_in_flight", "Requests being served now.", ["frontend"], registry=reg)
+        self.deprecated = Counter(
+            "imagegate_deprecated_requests", "Requests naming a deprecated model (they still run).",
+            ["provider", "model"], registry=reg)
         self._children: dict[tuple[int, tuple[Any, ...]], Any] = {}
 
     def child(self, metric: Any, *labels: Any) -> Any:

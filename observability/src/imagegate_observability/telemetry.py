@@ -175,7 +175,14 @@ class Telemetry:
 
     def on_event(self, event: Event) -> None:
         """Count what events report and remember it for the request's span and log line."""
-        from imagegate.events import ImageStored, RequestFailed, RequestFinished, RequestStarted, RetryScheduled
+        from imagegate.events import (
+            DeprecatedModelRequested,
+            ImageStored,
+            RequestFailed,
+            RequestFinished,
+            RequestStarted,
+            RetryScheduled,
+        )
 
         record = self._live.get(event.request_id)
         if record is not None:
@@ -204,6 +211,8 @@ class Telemetry:
                 record.retries = event.retries
                 record.error = {"code": event.code, "message": self.redactor.text(event.message),
                                 "retryable": event.retryable}
+        elif isinstance(event, DeprecatedModelRequested):
+            self.metrics.child(self.metrics.deprecated, event.provider, event.model).inc()
         elif isinstance(event, RequestStarted) and record is not None:
             record.parameters = self.redactor.value(event.parameters)
             record.prompt = self.redactor.text(event.prompt) if self.log_prompts and event.prompt else None

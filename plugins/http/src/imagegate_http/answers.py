@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from .translate import ResponseFormat
 
-__all__ = ["b64", "b64_bytes", "images_answer", "openai_usage"]
+__all__ = ["b64", "b64_bytes", "images_answer", "lifecycle_headers", "openai_usage"]
 
 _FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp", "image/gif": "gif",
             "image/svg+xml": "svg"}
@@ -85,6 +85,21 @@ def _response(result: ImageResult, response_format: ResponseFormat) -> dict[str,
         out["usage"] = usage
     out["imagegate"] = result.contract(with_paths=False)
     return out
+
+
+def lifecycle_headers(result: ImageResult) -> dict[str, str]:
+    """For a deprecated model: ``Deprecation`` (RFC 9745: it is deprecated as of this answer) and,
+    when its shutdown date is known, ``Sunset`` (RFC 8594: midnight UTC of that date)."""
+    if result.deprecation is None:
+        return {}
+    headers = {"Deprecation": f"@{int(time.time())}"}
+    if result.deprecation.get("shutdown_date"):
+        from datetime import UTC, datetime
+        from email.utils import format_datetime
+
+        day = datetime.fromisoformat(result.deprecation["shutdown_date"]).replace(tzinfo=UTC)
+        headers["Sunset"] = format_datetime(day, usegmt=True)
+    return headers
 
 
 def images_answer(result: ImageResult, response_format: ResponseFormat) -> list[bytes | bytearray | memoryview]:

@@ -30,11 +30,12 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
                         headers=headers)
 
 
-async def pieces_response(request: web.Request, pieces: list[bytes | bytearray | memoryview]) -> web.StreamResponse:
+async def pieces_response(request: web.Request, pieces: list[bytes | bytearray | memoryview],
+                          headers: dict[str, str] | None = None) -> web.StreamResponse:
     """A 200 JSON answer sent as ``pieces`` in order (big ones are never joined into one copy)."""
     if len(pieces) == 1:
-        return web.Response(body=pieces[0], content_type="application/json")
-    response = web.StreamResponse()
+        return web.Response(body=pieces[0], content_type="application/json", headers=headers)
+    response = web.StreamResponse(headers=headers)
     response.content_type = "application/json"
     response.content_length = sum(len(piece) for piece in pieces)
     await response.prepare(request)

@@ -60,6 +60,12 @@ RESULT_SCHEMA: dict[str, Any] = {
             "properties": {"estimated_usd": _NULLABLE_NUM, "actual_usd": _NULLABLE_NUM},
         },
         "request_id": {"type": "string"},
+        "resolved_model": {"type": "string", "description": "The replacement that ran for a retired model."},
+        "substitutions": {"type": "array", "description": "What changed to run on resolved_model.", "items": {
+            "type": "object", "required": ["param", "from", "to"],
+            "properties": {"param": {"type": "string"}, "from": {}, "to": {}}}},
+        "deprecation": {"type": "object", "description": "Set when the model is deprecated.", "properties": {
+            "shutdown_date": _NULLABLE_STR, "replacement": _NULLABLE_STR}},
     },
 }
 """The result object of CONTRACT.md (``ImageResult.contract()``)."""

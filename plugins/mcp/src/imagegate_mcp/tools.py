@@ -85,7 +85,7 @@ def build_tools(gateway: Gateway, settings: MCPSettings) -> list[ToolSpec]:
     catalog = gateway.models()
     inputs = gateway.settings.input
     image_help = image_input_description(inputs.allowed_roots, inputs.allowed_hosts)
-    configured = gateway.settings.gateway.default_model
+    configured = gateway.default_model
     found = gateway.registry.find(configured)
     preferred = found.id if found else configured
     tools = [ToolSpec("list_available_models", "List image models", (
@@ -220,7 +220,7 @@ def _list_models(gateway: Gateway) -> CallToolResult:
     for spec in gateway.models():
         summary = spec.summary()
         models.append({**summary, "ready": _ready(gateway, spec)})
-    body = {"default_model": gateway.settings.gateway.default_model, "models": models}
+    body = {"default_model": gateway.default_model, "models": models}
     return CallToolResult(content=[TextContent(text=_json(body))], structured_content=body)
 
 

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from imagegate.errors import InvalidRequest
 
-from ..answers import images_answer
+from ..answers import images_answer, lifecycle_headers
 from ..envelope import json_response, pieces_response
 from ..keys import GATEWAY, OPTIONS
 from ..multipart import read_upload
@@ -38,7 +38,8 @@ async def _answer(request: web.Request, operation: Operation, image_request: Ima
         return await stream_images(request, gateway, operation, image_request)
     result = await gateway.run(operation, image_request, frontend="http", carrier=dict(request.headers),
                                keep_base64=delivery.response_format == "b64_json")
-    return await pieces_response(request, images_answer(result, delivery.response_format))
+    return await pieces_response(request, images_answer(result, delivery.response_format),
+                                 lifecycle_headers(result))
 
 
 async def generations(request: web.Request) -> web.StreamResponse:
