@@ -4,7 +4,7 @@ A user points imagegate at a provider with environment variables; these fixtures
 Each fake runs on a free 127.0.0.1 port and is stopped at teardown, even when a test fails:
 
 - ``fake_openai`` — :class:`imagegate_openai.testing.FakeOpenAI`, checking the key and validating
-  every request and answer against ``../shared/specs``;
+  every request and answer against the vendored ``specs/``;
 - ``fake_replicate`` — :class:`imagegate_replicate.testing.FakeReplicate`, the same for Replicate,
   serving the prediction outputs itself;
 - ``moto_server`` / ``bucket`` — moto's S3 server (one per session) and a fresh bucket per test.
@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-SPECS = Path(__file__).resolve().parents[2] / ".." / "shared" / "specs"
+SPECS = Path(__file__).resolve().parents[2] / "specs"
 OPENAI_KEY = "sk-e2e-SECRET-0123456789abcdef"
 REPLICATE_TOKEN = "r8_e2e_SECRET_0123456789"
 SIGNING_KEY = "e2e-signing-key-0123456789abcdef"

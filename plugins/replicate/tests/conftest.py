@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-SPECS = Path(__file__).resolve().parents[3] / ".." / "shared" / "specs"
+SPECS = Path(__file__).resolve().parents[3] / "specs"
 SPEC_PATH = SPECS / "replicate.predictions.openapi.json"
 
 

@@ -33,6 +33,7 @@ def register_providers(register: ProviderRegistry, settings: Settings) -> None:
     config: Any = settings.provider("replicate", ReplicateSettings)
     if not config.enabled:
         return
-    register.add_provider(ReplicateProvider(config))
-    for spec in builtin_models():
+    catalog = builtin_models()
+    register.add_provider(ReplicateProvider(config, catalog))
+    for spec in catalog:
         register.add_model(spec)
