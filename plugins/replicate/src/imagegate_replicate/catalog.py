@@ -169,25 +169,33 @@ _PRO_PER_RESOLUTION = [  # third-party per-megapixel table ($0.02 per output MP)
     PriceRule(usd=0.02),
 ]
 
+_BFL = "black-forest-labs/"
 FLUX2_MODELS: dict[str, tuple[str, str, list[PriceRule]]] = {
-    "flux-2-pro": ("black-forest-labs/flux-2-pro",
-                   "FLUX.2 [pro] on Replicate: high-quality generation, and edits with up to 8 reference images.",
-                   _PRO_PER_RESOLUTION),
-    "flux-2-max": ("black-forest-labs/flux-2-max",
-                   "FLUX.2 [max] on Replicate: the highest fidelity FLUX.2, edits with up to 8 reference images.",
-                   [PriceRule(usd=0.07)]),  # "from $0.07 per image" at BFL (third-party)
-    "flux-2-flex": ("black-forest-labs/flux-2-flex",
-                    "FLUX.2 [flex] on Replicate: adjustable steps and guidance, up to 10 reference images.",
-                    [PriceRule(usd=0.05)]),  # "from $0.05" at BFL (third-party)
-    "flux-2-dev": ("black-forest-labs/flux-2-dev",
-                   "FLUX.2 [dev] on Replicate: open-weights FLUX.2 with reference images (schema from a "
-                   "third-party source).", []),
-    "flux-2-klein-4b": ("black-forest-labs/flux-2-klein-4b",
-                        "FLUX.2 [klein] 4B on Replicate: fast and cheap, up to 5 reference images.",
-                        [PriceRule(usd=0.001)]),  # "per-image pricing starting at $0.001" (third-party)
-    "flux-2-klein-9b-base": ("black-forest-labs/flux-2-klein-9b-base",
-                             "FLUX.2 [klein] 9B base on Replicate: undistilled, with guidance; up to 5 reference "
-                             "images.", []),
+    # short id: (upstream, description, third-party prices of 2026-12-04)
+    "flux-2-pro": (
+        _BFL + "flux-2-pro",
+        "FLUX.2 [pro] on Replicate: high-quality generation, and edits with up to 8 reference images.",
+        _PRO_PER_RESOLUTION),
+    "flux-2-max": (
+        _BFL + "flux-2-max",
+        "FLUX.2 [max] on Replicate: the highest fidelity FLUX.2, edits with up to 8 reference images.",
+        [PriceRule(usd=0.07)]),  # "from $0.07 per image" at BFL
+    "flux-2-flex": (
+        _BFL + "flux-2-flex",
+        "FLUX.2 [flex] on Replicate: adjustable steps and guidance, up to 10 reference images.",
+        [PriceRule(usd=0.05)]),  # "from $0.05" at BFL
+    "flux-2-dev": (
+        _BFL + "flux-2-dev",
+        "FLUX.2 [dev] on Replicate: open-weights FLUX.2 with reference images (schema from a third party).",
+        []),
+    "flux-2-klein-4b": (
+        _BFL + "flux-2-klein-4b",
+        "FLUX.2 [klein] 4B on Replicate: fast and cheap, up to 5 reference images.",
+        [PriceRule(usd=0.001)]),  # "per-image pricing starting at $0.001 through Replicate"
+    "flux-2-klein-9b-base": (
+        _BFL + "flux-2-klein-9b-base",
+        "FLUX.2 [klein] 9B base on Replicate: undistilled, with guidance; up to 5 reference images.",
+        []),
 }
 
 

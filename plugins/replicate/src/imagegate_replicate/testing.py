@@ -48,13 +48,15 @@ _TERMINAL = {"succeeded", "failed", "canceled", "aborted"}
 _PIL_FORMATS = {"png": "PNG", "webp": "WEBP", "jpg": "JPEG", "jpeg": "JPEG"}
 _FILE_MIMES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 REPLICATE_ERRORS: dict[int, dict[str, Any]] = {
-    401: {"title": "Unauthenticated", "detail": "You did not pass a valid authentication token", "status": 401},
+    401: {"title": "Unauthenticated", "status": 401,
+          "detail": "You did not pass a valid authentication token"},
     402: {"title": "Insufficient credit", "status": 402,
-          "detail": "You have insufficient credit to run this model. Go to https://replicate.com/account/billing "
-                    "to purchase credit. Once you purchase credit, please wait a few minutes before you try again."},
-    404: {"title": "Not found", "detail": "The requested resource could not be found.", "status": 404},
-    429: {"title": "Request was throttled.", "detail": "Request was throttled. Your rate limit resets in ~{s}s.",
-          "status": 429},
+          "detail": "You have insufficient credit to run this model. Go to "
+                    "https://replicate.com/account/billing to purchase credit. Once you purchase credit, "
+                    "please wait a few minutes before you try again."},
+    404: {"title": "Not found", "status": 404, "detail": "The requested resource could not be found."},
+    429: {"title": "Request was throttled.", "status": 429,
+          "detail": "Request was throttled. Your rate limit resets in ~{s}s."},
 }
 """Replicate's problem JSON for these statuses (``{s}``: the ``Retry-After`` seconds)."""
 _CONTENT_TYPES = {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg", "jpeg": "image/jpeg",
