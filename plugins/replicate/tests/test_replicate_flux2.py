@@ -149,3 +149,58 @@ async def test_replicate_error_answers(fake, make_gateway, status, code, retry_a
         await gateway.run("generate", ImageRequest(prompt="a cat", model="flux-2-max"))
     assert (info.value.code, info.value.retry_after, info.value.provider) == (code, retry_after, "replicate")
     assert fake.predictions == {}
+
+
+def _noise_png(side: int = 700) -> bytes:
+    import os
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (side, side), os.urandom(3 * side * side)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("outcome", ["succeeded", "failed"])
+async def test_large_reference_images_are_uploaded_then_deleted(fake, make_gateway, outcome) -> None:
+    from imagegate_replicate.input_files import DATA_URI_MAX_BYTES
+
+    large, small = _noise_png(), _image("JPEG", (1, 2, 3))
+    assert len(large) > DATA_URI_MAX_BYTES > len(small)
+    if outcome == "failed":
+        fake.finish_as("failed", "CUDA out of memory")
+    gateway = await make_gateway(fake.base_url, max_retries=0)
+    request = ImageRequest(prompt="blend", model="flux-2-max",
+                           images=[ImageInput(kind="bytes", value=large), ImageInput(kind="bytes", value=small)])
+    if outcome == "failed":
+        with pytest.raises(ImagegateError):
+            await gateway.run("edit", request)
+    else:
+        await gateway.run("edit", request)
+    (upload,) = fake.calls("POST", "/v1/files")
+    assert upload.headers["Authorization"] == "Bearer r8_test"
+    uploaded_url, inline = fake.creates[0].body["input"]["input_images"]
+    file_id = uploaded_url.rpartition("/")[2]
+    assert uploaded_url == f"{fake.base_url}/files/{file_id}"
+    assert decode_file_input(inline) == ("image/jpeg", small)
+    assert [call.path for call in fake.calls("DELETE", "/v1/files/")] == [f"/v1/files/{file_id}"]
+    assert fake.files == {} and fake.spec_errors == []
+
+
+async def test_the_fake_refuses_a_deleted_upload_as_input(fake) -> None:
+    import aiohttp
+
+    headers = {"Authorization": "Bearer r8_test"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        form = aiohttp.FormData()
+        form.add_field("content", _image("PNG", (3, 3, 3)), filename="a.png", content_type="image/png")
+        async with session.post(f"{fake.base_url}/files", data=form) as response:
+            file = await response.json()
+        assert response.status == 201 and file["size"] == len(_image("PNG", (3, 3, 3)))
+        async with session.delete(f"{fake.base_url}/files/{file['id']}") as response:
+            assert response.status == 204
+        body = {"input": {"prompt": "x", "images": [file["urls"]["get"]]}}
+        async with session.post(f"{fake.base_url}/models/black-forest-labs/flux-2-klein-4b/predictions",
+                                json=body) as response:
+            problem = await response.json()
+    assert response.status == 422 and problem["invalid_fields"][0]["field"] == "input.images.0"

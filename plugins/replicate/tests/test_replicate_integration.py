@@ -184,6 +184,8 @@ async def _cli(fake: Any, tmp_path: Path, *args: str) -> tuple[int, dict[str, An
     (["-m", "flux-dev", "-n", "2", "--param", "num_inference_steps=20"], "image/webp", 2),
     (["-m", "flux-1.1-pro", "--param", "output_format=png"], "image/png", 1),
     (["-m", "recraft-v3-svg", "--size", "1024x1024", "--param", "style=engraving"], "image/svg+xml", 1),
+    (["-m", "flux-2-flex", "-n", "2", "--param", "steps=20", "--param", "prompt_upsampling=false"], "image/webp", 2),
+    (["-m", "flux-2-klein-4b", "--param", "output_format=png"], "image/png", 1),
     (["-m", f"replicate/{COMMUNITY_MODEL}:{COMMUNITY_VERSION}", "--param", "width=256"], "image/png", 1),
 ])
 async def test_cli_generate(fake, tmp_path, args, mime, count) -> None:

@@ -16,7 +16,7 @@ from imagegate.errors import ImagegateError, InvalidRequest, NotFound, Timeout, 
 from imagegate.provider import BaseProvider, ProviderResult
 
 from .api import ReplicateAPI
-from .input_files import check_operation_values, file_inputs
+from .input_files import FileInputs, check_operation_values
 from .outputs import fetch_images
 from .predictions import PredictionRun
 from .schema import spec_from_schema
@@ -37,8 +37,8 @@ _REF = re.compile(r"^([A-Za-z0-9][\w.-]*)/([A-Za-z0-9][\w.-]*)(?::([A-Za-z0-9]+)
 
 
 def model_input(call: ProviderCall) -> dict[str, Any]:
-    """The prediction's ``input``: prompt, the model's own parameters, size, count and input
-    images mapped; :class:`InvalidRequest` for values that need images the call lacks."""
+    """The prediction's ``input`` but for the files: prompt, the model's own parameters, size and
+    count mapped; :class:`InvalidRequest` for values that need images the call lacks."""
     check_operation_values(call)
     spec = call.model
     values: dict[str, Any] = {} if call.prompt is None else {"prompt": call.prompt}
@@ -47,7 +47,6 @@ def model_input(call: ProviderCall) -> dict[str, Any]:
         values[spec.size_param] = call.size
     if spec.n_param:
         values[spec.n_param] = call.n
-    values.update(file_inputs(call))
     return values
 
 
@@ -121,7 +120,13 @@ class ReplicateProvider(BaseProvider):
 
     async def run(self, call: ProviderCall) -> ProviderResult:
         api = ReplicateAPI(call.session, self.config, call.headers, renames=_renames(call.model))
-        prediction = await PredictionRun(api, call, self._background).run(model_input(call))
+        values = model_input(call)
+        files = FileInputs(api)
+        try:
+            values.update(await files.values(call))
+            prediction = await PredictionRun(api, call, self._background).run(values)
+        finally:
+            await files.aclose()
         images = await fetch_images(call, prediction)
         version = prediction.get("version")
         return ProviderResult(

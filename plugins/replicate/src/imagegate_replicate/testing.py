@@ -20,6 +20,7 @@ prediction it answers is validated against the spec; problems are collected in `
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import json
 import secrets
@@ -46,6 +47,7 @@ ATTACK_SVG = (
 )
 _TERMINAL = {"succeeded", "failed", "canceled", "aborted"}
 _PIL_FORMATS = {"png": "PNG", "webp": "WEBP", "jpg": "JPEG", "jpeg": "JPEG"}
+_MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # Replicate's limit for an uploaded file
 _FILE_MIMES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 REPLICATE_ERRORS: dict[int, dict[str, Any]] = {
     401: {"title": "Unauthenticated", "status": 401,
@@ -95,22 +97,10 @@ def decode_file_input(value: str) -> tuple[str, bytes]:
         raise ValueError(msg) from None
 
 
-def _file_uri(value: object) -> bool:
-    """A file input Replicate can fetch: an http(s) URL, or a data URI of a real image."""
-    from urllib.parse import urlsplit
-
+def _image_of_its_type(mime: str, data: bytes) -> bool:
     from imagegate.imagetype import sniff_mime
 
-    if not isinstance(value, str):
-        return True  # the type keyword reports it
-    if value.startswith("data:"):
-        try:
-            mime, data = decode_file_input(value)
-        except ValueError:
-            return False
-        return mime in _FILE_MIMES and sniff_mime(data) == mime
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+    return mime in _FILE_MIMES and sniff_mime(data) == mime
 
 
 def load_spec_schemas(spec_path: str | Path) -> dict[str, dict[str, Any]]:
@@ -171,6 +161,8 @@ class FakeReplicate:
         self.received: list[Received] = []
         self.spec_errors: list[str] = []
         self.predictions: dict[str, _Prediction] = {}
+        self.files: dict[str, tuple[dict[str, Any], bytes]] = {}
+        """Uploaded files (``POST /v1/files``) not yet deleted: id -> (file object, bytes)."""
         self.models: dict[str, _Model] = {}
         self._failures: list[_Failure] = []
         self._schemas = load_spec_schemas(spec_path) if spec_path else None
@@ -224,11 +216,14 @@ class FakeReplicate:
         return self.calls("POST", "/cancel")
 
     async def start(self) -> FakeReplicate:
-        app = web.Application()
+        app = web.Application(client_max_size=_MAX_UPLOAD_BYTES)
         app.router.add_get("/v1/models/{owner}/{name}", self._get_model)
         app.router.add_get("/v1/models/{owner}/{name}/versions/{version}", self._get_version)
         app.router.add_post("/v1/models/{owner}/{name}/predictions", self._create_official)
         app.router.add_post("/v1/predictions", self._create_by_version)
+        app.router.add_post("/v1/files", self._upload)
+        app.router.add_get("/v1/files/{file_id}", self._get_file)
+        app.router.add_delete("/v1/files/{file_id}", self._delete_file)
         app.router.add_get("/v1/predictions/{pid}", self._get_prediction)
         app.router.add_post("/v1/predictions/{pid}/cancel", self._cancel)
         app.router.add_get("/files/{pid}/{index}.{ext}", self._file)
@@ -271,16 +266,22 @@ class FakeReplicate:
         except ValueError:
             body = raw.decode(errors="replace")
         self.received.append(Received(request.method, request.path, dict(request.headers), body))
+        return body, self._failed(request) or self._unauthenticated(request)
+
+    def _failed(self, request: web.Request) -> web.Response | None:
         for failure in self._failures:
             if failure.times > 0 and (failure.path is None or failure.path in request.path):
                 failure.times -= 1
                 payload = failure.body if failure.body is not None else {"detail": "fake failure"}
-                return body, web.json_response(payload, status=failure.status, headers=failure.headers,
-                                               content_type="application/problem+json")
+                return web.json_response(payload, status=failure.status, headers=failure.headers,
+                                         content_type="application/problem+json")
+        return None
+
+    def _unauthenticated(self, request: web.Request) -> web.Response | None:
         if self.token is not None and request.headers.get("Authorization") != f"Bearer {self.token}":
             problem = REPLICATE_ERRORS[401]
-            return body, self._problem(401, problem["title"], problem["detail"])
-        return body, None
+            return self._problem(401, problem["title"], problem["detail"])
+        return None
 
     def _check(self, schema_name: str, value: Any, where: str) -> None:
         if self._schemas is None:
@@ -348,12 +349,29 @@ class FakeReplicate:
                                                   "description": "Invalid version or not permitted"}])
         return await self._create(request, model, body)
 
+    def _file_uri(self, value: object) -> bool:
+        """A file input Replicate can fetch: a data URI of a real image, a file uploaded here and
+        not deleted, or another http(s) URL."""
+        from urllib.parse import urlsplit
+
+        if not isinstance(value, str):
+            return True  # the type keyword reports it
+        if value.startswith("data:"):
+            try:
+                return _image_of_its_type(*decode_file_input(value))
+            except ValueError:
+                return False
+        if value.startswith(f"{self.base_url}/files/"):
+            return value.rpartition("/")[2] in self.files
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.netloc)
+
     def _input_errors(self, model: _Model, model_input: Any) -> list[tuple[str, str]]:
         from jsonschema import Draft202012Validator, FormatChecker
 
         components = model.schema["components"]["schemas"]
         formats = FormatChecker([])
-        formats.checks("uri")(_file_uri)
+        formats.checks("uri")(self._file_uri)
         validator = Draft202012Validator(inline_refs(components["Input"], components), format_checker=formats)
         return [(".".join(str(p) for p in error.path) or "input", error.message)
                 for error in validator.iter_errors(model_input if isinstance(model_input, dict) else None)]
@@ -436,7 +454,46 @@ class FakeReplicate:
             prediction.done.set()
         return self._answer(prediction)
 
-    # files -------------------------------------------------------------------------------------
+    # input files (the Files API) -----------------------------------------------------------------
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        failed = self._failed(request) or self._unauthenticated(request)
+        if failed is not None:
+            self.received.append(Received(request.method, request.path, dict(request.headers), None))
+            return failed
+        form = await request.post()
+        content = form.get("content")
+        self.received.append(Received(request.method, request.path, dict(request.headers),
+                                      {name: str(value) for name, value in form.items() if name != "content"}))
+        if not isinstance(content, web.FileField):
+            return self._problem(400, "Bad request", "content: a file is required")
+        data = content.file.read()
+        if not _image_of_its_type(content.content_type, data):
+            self.spec_errors.append(f"upload {content.filename!r}: {content.content_type} does not match its bytes")
+        file_id = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(26))
+        file = {"id": file_id, "name": content.filename, "content_type": content.content_type, "size": len(data),
+                "etag": hashlib.md5(data, usedforsecurity=False).hexdigest(),
+                "checksums": {"sha256": hashlib.sha256(data).hexdigest()}, "metadata": {},
+                "created_at": _now(), "expires_at": None, "urls": {"get": f"{self.base_url}/files/{file_id}"}}
+        self.files[file_id] = (file, data)
+        return web.json_response(file, status=201)
+
+    async def _get_file(self, request: web.Request) -> web.Response:
+        _, failed = await self._enter(request)
+        if failed is not None:
+            return failed
+        found = self.files.get(request.match_info["file_id"])
+        return web.json_response(found[0]) if found else self._not_found()
+
+    async def _delete_file(self, request: web.Request) -> web.Response:
+        _, failed = await self._enter(request)
+        if failed is not None:
+            return failed
+        if self.files.pop(request.match_info["file_id"], None) is None:
+            return self._not_found()
+        return web.Response(status=204)
+
+    # output files --------------------------------------------------------------------------------
 
     async def _file(self, request: web.Request) -> web.Response:
         self.received.append(Received(request.method, request.path, dict(request.headers), None))
