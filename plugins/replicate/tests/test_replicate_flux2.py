@@ -204,3 +204,13 @@ async def test_the_fake_refuses_a_deleted_upload_as_input(fake) -> None:
                                 json=body) as response:
             problem = await response.json()
     assert response.status == 422 and problem["invalid_fields"][0]["field"] == "input.images.0"
+
+
+async def test_a_failed_upload_creates_no_prediction_and_leaves_no_file(fake, make_gateway) -> None:
+    gateway = await make_gateway(fake.base_url, max_retries=0)
+    fake.fail_like_replicate(402, path="/v1/files")
+    images = [ImageInput(kind="bytes", value=_noise_png(600)), ImageInput(kind="bytes", value=_noise_png(600))]
+    with pytest.raises(ImagegateError) as info:
+        await gateway.run("edit", ImageRequest(prompt="blend", model="flux-2-pro", images=images))
+    assert info.value.code == "quota_exceeded"
+    assert len(fake.calls("POST", "/v1/files")) == 1 and fake.creates == [] and fake.files == {}

@@ -156,3 +156,42 @@ def test_lifecycle_and_tool_data() -> None:
         assert spec.options["price_source"] == ("unofficial" if priced else None)
         assert ("unofficial estimate" if priced else "Price: unknown") in spec.description
     assert specs["flux-dev"].pricing.per_image[0].usd == 0.025 and "price_source" not in specs["flux-dev"].options
+
+
+INPAINT = "acme/inpaint"
+
+
+def _inpaint_schema():
+    from imagegate_replicate.fake_schemas import cog_schema
+
+    uri = {"type": "string", "format": "uri"}
+    return cog_schema({"prompt": {"type": "string"}, "input_image": {**uri, "description": "Image to edit"},
+                       "mask": {**uri, "description": "White where to paint"},
+                       "strength": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.8}},
+                      {}, ["prompt", "input_image"], {"type": "string", "format": "uri"})
+
+
+def test_a_required_single_image_input_makes_an_edit_only_model_with_a_mask() -> None:
+    spec = spec_from_schema(INPAINT, _inpaint_schema(), version=None)
+    assert spec.operations == ["edit"] and spec.mask is True and spec.max_input_images == 1
+    assert (spec.options["image_param"], spec.options["image_list"], spec.options["mask_param"]) == (
+        "input_image", False, "mask")
+    assert set(spec.params) == {"strength"}
+
+
+async def test_an_edit_with_a_mask_on_a_model_by_name(fake, make_gateway) -> None:
+    from imagegate_replicate.testing import decode_file_input
+
+    fake.add_model(INPAINT, _inpaint_schema(), version="1" * 64, official=True, output_list=False)
+    gateway = await make_gateway(fake.base_url)
+    image, mask = _png(), _png()
+    with pytest.raises(ImagegateError) as info:
+        await gateway.run("generate", ImageRequest(prompt="a cat", model=f"replicate/{INPAINT}"))
+    assert (info.value.code, info.value.param) == ("invalid_request", "model")
+    await gateway.run("edit", ImageRequest(prompt="a hat", model=f"replicate/{INPAINT}", params={"strength": 0.5},
+                                           images=[ImageInput(kind="bytes", value=image)],
+                                           mask=ImageInput(kind="bytes", value=mask)))
+    sent = fake.creates[0].body["input"]
+    assert decode_file_input(sent["input_image"]) == ("image/png", image)
+    assert decode_file_input(sent["mask"]) == ("image/png", mask)
+    assert sent["strength"] == 0.5 and fake.spec_errors == []

@@ -43,12 +43,13 @@ class FileInputs:
         self.uploaded: list[dict[str, Any]] = []
 
     async def values(self, call: ProviderCall) -> dict[str, Any]:
-        """The image and mask inputs of the prediction (empty for a generation)."""
+        """The image and mask inputs of the prediction (empty for a generation). Uploads run one
+        after another, so when one fails every earlier one is already known to :meth:`aclose`."""
         options = call.model.options
         values: dict[str, Any] = {}
         image_param = options.get("image_param")
         if image_param and call.images:
-            uris = await asyncio.gather(*(self._uri(image) for image in call.images))
+            uris = [await self._uri(image) for image in call.images]
             values[image_param] = uris if options.get("image_list") else uris[0]
         mask_param = options.get("mask_param")
         if mask_param and call.mask is not None:
