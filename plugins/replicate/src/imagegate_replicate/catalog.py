@@ -214,8 +214,10 @@ def flux2_model(model_id: str) -> ModelSpec:
     if spec.format_param is None and "output_format" in params:  # values unpublished: the usual three
         first = params["output_format"].default or RASTER_FORMATS[0]
         formats = [first, *(f for f in RASTER_FORMATS if f != first)]
+        params = {**params, "output_format": params["output_format"].model_copy(update={"enum": formats})}
     return spec.model_copy(update={
         "id": model_id,
+        "params": params,
         "output_formats": formats,
         "format_param": "output_format" if "output_format" in params else None,
         "description": description + (_UNOFFICIAL if prices else _NO_PRICE),
