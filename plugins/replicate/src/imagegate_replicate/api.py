@@ -75,9 +75,9 @@ class ReplicateAPI:
 
     async def delete_file(self, file: dict[str, Any]) -> None:
         """Delete an uploaded input file; failures are logged (Replicate expires files itself)."""
-        import aiohttp
-
         from urllib.parse import quote
+
+        import aiohttp
 
         file_id = file.get("id")
         if not isinstance(file_id, str) or not file_id:

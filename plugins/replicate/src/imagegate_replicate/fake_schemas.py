@@ -138,6 +138,7 @@ COMMUNITY = cog_schema(
     _URI_LIST,
 )
 
+
 def cog_from_json_schema(input_schema: dict[str, Any]) -> dict[str, Any]:
     """A plain input schema (with ``x-output-schema``) as Cog publishes it: each enum moved to
     ``components.schemas`` behind ``allOf``/``$ref``, ``x-order`` added, the output as ``Output``."""
