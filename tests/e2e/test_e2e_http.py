@@ -207,6 +207,25 @@ async def test_recraft_svg_is_stored_and_served_clean(served: Served, fake_repli
     assert fake_replicate.spec_errors == []
 
 
+async def test_flux_2_pro_generates_and_edits_with_reference_images(served: Served, fake_replicate: Any) -> None:
+    from imagegate_replicate.testing import decode_file_input
+
+    client = served.client()
+    made = await client.images.generate(model="flux-2-pro", prompt="a kite", size="1792x1024",
+                                        extra_body={"resolution": "2 MP", "seed": 3})
+    first, second = image_bytes(64, 64, seed=1), image_bytes(64, 64, "jpeg", seed=2)
+    edited = await client.images.edit(model="replicate/black-forest-labs/flux-2-pro", prompt="both kites",
+                                      image=[("a.png", first, "image/png"), ("b.jpg", second, "image/jpeg")],
+                                      extra_body={"output_format": "png"})
+    generated, edit = (create.body["input"] for create in fake_replicate.creates)
+    assert fake_replicate.creates[1].path == "/v1/models/black-forest-labs/flux-2-pro/predictions"
+    assert generated == {"prompt": "a kite", "resolution": "2 MP", "seed": 3, "aspect_ratio": "16:9"}
+    assert [decode_file_input(uri) for uri in edit["input_images"]] == [("image/png", first), ("image/jpeg", second)]
+    assert picture(_decoded(made)[0])[0] == "WEBP" and picture(_decoded(edited)[0])[0] == "PNG"
+    assert made.model_extra["imagegate"]["cost"]["estimated_usd"] == pytest.approx(0.04)
+    assert fake_replicate.spec_errors == []
+
+
 async def test_community_model_by_version(served: Served, fake_replicate: Any) -> None:
     model = f"replicate/{COMMUNITY_MODEL}:{COMMUNITY_VERSION}"
     answer = await served.client().images.generate(model=model, prompt="a cat",

@@ -184,6 +184,8 @@ async def _cli(fake: Any, tmp_path: Path, *args: str) -> tuple[int, dict[str, An
     (["-m", "flux-dev", "-n", "2", "--param", "num_inference_steps=20"], "image/webp", 2),
     (["-m", "flux-1.1-pro", "--param", "output_format=png"], "image/png", 1),
     (["-m", "recraft-v3-svg", "--size", "1024x1024", "--param", "style=engraving"], "image/svg+xml", 1),
+    (["-m", "flux-2-flex", "-n", "2", "--param", "steps=20", "--param", "prompt_upsampling=false"], "image/webp", 2),
+    (["-m", "flux-2-klein-4b", "--param", "output_format=png"], "image/png", 1),
     (["-m", f"replicate/{COMMUNITY_MODEL}:{COMMUNITY_VERSION}", "--param", "width=256"], "image/png", 1),
 ])
 async def test_cli_generate(fake, tmp_path, args, mime, count) -> None:
@@ -202,3 +204,21 @@ async def test_cli_reports_upstream_errors_as_json(fake, tmp_path) -> None:
     assert status == 1
     assert document["error"]["code"] == "quota_exceeded" and document["error"]["provider"] == "replicate"
     assert "r8_test" not in json.dumps(document)
+
+
+async def test_cli_edit_sends_every_reference_image(fake, tmp_path) -> None:
+    from PIL import Image
+
+    from imagegate_replicate.testing import decode_file_input
+
+    paths = [tmp_path / "a.png", tmp_path / "b.jpg"]
+    Image.new("RGB", (32, 32), (200, 0, 0)).save(paths[0])
+    Image.new("RGB", (32, 32), (0, 0, 200)).save(paths[1])
+    status, document = await _cli(fake, tmp_path, "edit", *map(str, paths), "--prompt", "both, side by side",
+                                  "-m", "flux-2-klein-4b", "--param", "aspect_ratio=match_input_image", "--json")
+    assert status == 0, document
+    sent = fake.creates[0].body["input"]
+    assert [decode_file_input(uri) for uri in sent["images"]] == [
+        ("image/png", paths[0].read_bytes()), ("image/jpeg", paths[1].read_bytes())]
+    assert sent["aspect_ratio"] == "match_input_image" and document["images"][0]["mime_type"] == "image/jpeg"
+    assert fake.spec_errors == []

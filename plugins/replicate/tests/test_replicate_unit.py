@@ -121,6 +121,7 @@ ERROR_ROWS = [
      {}, "quota_exceeded", None, None),
     (403, {"title": "Forbidden", "detail": "You do not have permission.", "status": 403}, {}, "permission", None, None),
     (404, {"detail": "Not found."}, {}, "not_found", "model", None),
+    (413, {"detail": "Request Entity Too Large"}, {}, "invalid_request", "image", None),
     (422, {"title": "Input validation failed", "status": 422,
            "detail": "- input.aspect_ratio: aspect_ratio must be one of the following: \"1:1\"...",
            "invalid_fields": [{"type": "enum", "field": "input.aspect_ratio", "description": "must be one of"}]},

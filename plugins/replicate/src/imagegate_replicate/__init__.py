@@ -1,7 +1,10 @@
-"""Replicate for imagegate: ``flux-dev``, ``flux-1.1-pro``, ``recraft-v3-svg`` and any Replicate model.
+"""Replicate for imagegate: FLUX.2 (``flux-2-pro``, ...), ``flux-dev``, ``flux-1.1-pro``,
+``recraft-v3-svg`` and any Replicate model.
 
 Set ``PROVIDERS__REPLICATE__API_TOKEN`` (or ``REPLICATE_API_TOKEN``), then::
 
+    imagegate generate "a lighthouse at dusk" -m flux-2-pro --param resolution="2 MP"
+    imagegate edit kite.png field.jpg --prompt "the kite over the field" -m flux-2-pro
     imagegate generate "a lighthouse at dusk" -m flux-dev -n 2 --param aspect_ratio=16:9
     imagegate generate "a fox logo" -m recraft-v3-svg --size 1024x1024 --param style=line_art
     imagegate generate "a cat" -m replicate/owner/name:VERSION --param num_inference_steps=20
@@ -33,6 +36,7 @@ def register_providers(register: ProviderRegistry, settings: Settings) -> None:
     config: Any = settings.provider("replicate", ReplicateSettings)
     if not config.enabled:
         return
-    register.add_provider(ReplicateProvider(config))
-    for spec in builtin_models():
+    catalog = builtin_models()
+    register.add_provider(ReplicateProvider(config, catalog))
+    for spec in catalog:
         register.add_model(spec)

@@ -1,4 +1,4 @@
-"""The Replicate HTTP calls one attempt needs: models, versions, create, poll and cancel.
+"""The Replicate HTTP calls one attempt needs: models, versions, files, create, poll and cancel.
 
 Every request carries the bearer token and the gateway's trace headers. ``urls.get`` and
 ``urls.cancel`` of a prediction are followed only when they point at the configured API root, so
@@ -19,6 +19,8 @@ from .errors import error_from_response
 if TYPE_CHECKING:
     import aiohttp
 
+    from imagegate.provider import InputImage
+
     from .settings import ReplicateSettings
 
 __all__ = ["ReplicateAPI"]
@@ -37,15 +39,17 @@ class ReplicateAPI:
         self._headers = {**(headers or {}), "Authorization": f"Bearer {config.token()}"}
         self._renames = dict(renames or {})
 
-    async def _request(self, method: str, url: str, *, json: Any = None,
+    async def _request(self, method: str, url: str, *, json: Any = None, data: Any = None,
                        headers: Mapping[str, str] | None = None) -> dict[str, Any]:
         import orjson
 
         merged = {**self._headers, **(headers or {})}
-        async with self.session.request(method, url, json=json, headers=merged) as response:
+        async with self.session.request(method, url, json=json, data=data, headers=merged) as response:
             body = await response.read()
             if response.status >= 400:
                 raise error_from_response(response.status, body, response.headers, renames=self._renames)
+        if method == "DELETE":
+            return {}
         try:
             parsed = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -60,6 +64,29 @@ class ReplicateAPI:
 
     async def version(self, owner: str, name: str, version: str) -> dict[str, Any]:
         return await self._request("GET", f"{self.root}/models/{owner}/{name}/versions/{version}")
+
+    async def upload(self, image: InputImage) -> dict[str, Any]:
+        """``POST /files``: the file object, whose ``urls.get`` a prediction can take as input."""
+        import aiohttp
+
+        form = aiohttp.FormData()
+        form.add_field("content", image.data, filename=image.filename, content_type=image.mime_type)
+        return await self._request("POST", f"{self.root}/files", data=form)
+
+    async def delete_file(self, file: dict[str, Any]) -> None:
+        """Delete an uploaded input file; failures are logged (Replicate expires files itself)."""
+        from urllib.parse import quote
+
+        import aiohttp
+
+        file_id = file.get("id")
+        if not isinstance(file_id, str) or not file_id:
+            return
+        try:
+            async with asyncio.timeout(self.config.cancel_timeout_s):
+                await self._request("DELETE", f"{self.root}/files/{quote(file_id, safe='')}")
+        except (aiohttp.ClientError, TimeoutError, ImagegateError) as exc:
+            log.warning("deleting Replicate file %s failed: %s", file.get("id"), type(exc).__name__)
 
     async def create(self, upstream: str, version: str | None, model_input: dict[str, Any], *,
                      prefer_wait: int | None, cancel_after: str | None) -> dict[str, Any]:

@@ -97,6 +97,8 @@ def error_from_response(status: int, body: bytes, headers: Mapping[str, str], *,
         return QuotaExceeded(f"the Replicate account is out of credit. {said}")
     if status == 404:
         return NotFound(f"Replicate has no such model or version. {said}", param="model")
+    if status == 413:
+        return InvalidRequest(f"Replicate refused an input file as too large. {said}", param="image")
     if status in (400, 422):
         param = _field(problem, detail, renames or {})
         return InvalidRequest(f"Replicate rejected the input. {said}", param=param)

@@ -2,15 +2,21 @@
 
 They have the shape Replicate serves from ``GET /models/{owner}/{name}`` (``latest_version``) and
 ``GET /models/{owner}/{name}/versions/{id}``: inputs under ``components.schemas.Input``, enums
-behind ``allOf: [{"$ref": ...}]``, ``x-order`` on each property. Used by
+behind ``allOf: [{"$ref": ...}]``, ``x-order`` on each property. The FLUX.2 models' schemas are
+the shipped ones (:mod:`imagegate_replicate.flux2_schemas`) put in that shape. Used by
 :mod:`imagegate_replicate.testing`, never by the provider itself.
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
 from typing import Any
 
-__all__ = ["COMMUNITY_MODEL", "COMMUNITY_VERSION", "OFFICIAL_MODELS", "cog_schema"]
+from .flux2_schemas import flux2_input_schemas
+
+__all__ = ["COMMUNITY_MODEL", "COMMUNITY_VERSION", "FLUX2", "OFFICIAL_MODELS", "cog_from_json_schema",
+           "cog_schema"]
 
 COMMUNITY_MODEL = "acme/tiny-diffusion"
 COMMUNITY_VERSION = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa"
@@ -132,6 +138,35 @@ COMMUNITY = cog_schema(
     _URI_LIST,
 )
 
+
+def cog_from_json_schema(input_schema: dict[str, Any]) -> dict[str, Any]:
+    """A plain input schema (with ``x-output-schema``) as Cog publishes it: each enum moved to
+    ``components.schemas`` behind ``allOf``/``$ref``, ``x-order`` added, the output as ``Output``."""
+    schema = copy.deepcopy(input_schema)
+    output = schema.pop("x-output-schema", _URI)
+    enums: dict[str, dict[str, Any]] = {}
+    for order, (name, prop) in enumerate(schema["properties"].items()):
+        prop["x-order"] = order
+        if "enum" in prop:
+            enums[name] = _enum(name, prop.pop("enum"), prop.pop("type"))
+            prop["allOf"] = [{"$ref": f"#/components/schemas/{name}"}]
+    openapi = cog_schema(schema.pop("properties"), enums, schema.pop("required", []), output)
+    openapi["components"]["schemas"]["Input"].update(schema)
+    return openapi
+
+
+def _flux2_models() -> dict[str, dict[str, Any]]:
+    found = {}
+    for name, input_schema in flux2_input_schemas().items():
+        output = input_schema.get("x-output-schema", _URI)
+        default_format = input_schema["properties"].get("output_format", {}).get("default", "webp")
+        found[name] = {"schema": cog_from_json_schema(input_schema), "output_list": output.get("type") == "array",
+                       "default_format": default_format, "version": hashlib.sha256(name.encode()).hexdigest()}
+    return found
+
+
+FLUX2 = _flux2_models()
+
 OFFICIAL_MODELS: dict[str, dict[str, Any]] = {
     "black-forest-labs/flux-dev": {"schema": FLUX_DEV, "output_list": True, "default_format": "webp",
                                    "version": "6e4a938f85952bdabcc15aa329178c4d681c52bf25a0342403287dc26944661d"},
@@ -139,4 +174,5 @@ OFFICIAL_MODELS: dict[str, dict[str, Any]] = {
                                        "version": "80a09d66baa990429c2f5ae8a4306bf778a1b3775afd01cc2cc8bdbe9033769c"},
     "recraft-ai/recraft-v3-svg": {"schema": RECRAFT_SVG, "output_list": False, "default_format": "svg",
                                   "version": "4a0b4d4f1f1c4e6b9b1bb2c2f8c3bd5c2e3f00e0c2f9f2b1d0a6d5e0b7c3a2f1"},
+    **FLUX2,
 }

@@ -1,4 +1,10 @@
-"""The ``replicate`` provider: the three catalog models and any ``replicate/owner/name[:version]``."""
+"""The ``replicate`` provider: the catalog models and any ``replicate/owner/name[:version]``.
+
+A model the catalog does not list is resolved from its schema on Replicate (``GET
+/models/{owner}/{name}``: ``latest_version.openapi_schema``, or a version's own), once per process
+(:class:`~imagegate_replicate.spec_cache.SpecCache`); the core then validates every request
+against it before a prediction is created.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,15 @@ import asyncio
 import re
 from typing import TYPE_CHECKING, Any
 
-from imagegate.errors import ImagegateError, InvalidRequest, NotFound, UpstreamError
+from imagegate.errors import ImagegateError, InvalidRequest, NotFound, Timeout, UpstreamError
 from imagegate.provider import BaseProvider, ProviderResult
 
 from .api import ReplicateAPI
+from .input_files import FileInputs, check_operation_values
 from .outputs import fetch_images
 from .predictions import PredictionRun
 from .schema import spec_from_schema
+from .spec_cache import SpecCache
 
 if TYPE_CHECKING:
     import aiohttp
@@ -29,7 +37,9 @@ _REF = re.compile(r"^([A-Za-z0-9][\w.-]*)/([A-Za-z0-9][\w.-]*)(?::([A-Za-z0-9]+)
 
 
 def model_input(call: ProviderCall) -> dict[str, Any]:
-    """The prediction's ``input``: prompt, the model's own parameters, size and count mapped."""
+    """The prediction's ``input`` but for the files: prompt, the model's own parameters, size and
+    count mapped; :class:`InvalidRequest` for values that need images the call lacks."""
+    check_operation_values(call)
     spec = call.model
     values: dict[str, Any] = {} if call.prompt is None else {"prompt": call.prompt}
     values.update(call.params)
@@ -52,9 +62,10 @@ class ReplicateProvider(BaseProvider):
     name = "replicate"
     cancellable = True
 
-    def __init__(self, config: ReplicateSettings) -> None:
+    def __init__(self, config: ReplicateSettings, catalog: list[ModelSpec] | None = None) -> None:
         self.config = config
-        self._resolved: dict[str, ModelSpec] = {}
+        self.catalog = list(catalog or [])
+        self.resolved = SpecCache()
         self._background: set[asyncio.Task[Any]] = set()
 
     def check_ready(self, model: ModelSpec) -> None:
@@ -65,33 +76,42 @@ class ReplicateProvider(BaseProvider):
         if not model_id.startswith(PREFIX):
             return None
         ref = model_id.removeprefix(PREFIX)
-        if ref in self._resolved:
-            return self._resolved[ref]
         match = _REF.match(ref)
         if match is None:
             msg = f"{model_id!r} is not a Replicate model id: write replicate/owner/name[:version]"
             raise InvalidRequest(msg, param="model", provider=self.name)
         owner, name, version = match.groups()
+        return await self.resolved.get(ref, lambda: self._fetch_spec(session, ref, owner, name, version))
+
+    async def _fetch_spec(self, session: aiohttp.ClientSession, ref: str, owner: str, name: str,
+                          version: str | None) -> ModelSpec:
         try:
-            spec = await self._fetch_spec(ReplicateAPI(session, self.config), ref, owner, name, version)
+            async with asyncio.timeout(self.config.timeout_s):
+                return await self._read_spec(ReplicateAPI(session, self.config), ref, owner, name, version)
         except ImagegateError as exc:
             exc.provider = self.name
             raise
+        except TimeoutError:
+            msg = f"Replicate did not send the schema of model {ref} within {self.config.timeout_s:g} s"
+            raise Timeout(msg, provider=self.name) from None
         except OSError as exc:  # aiohttp.ClientError and socket errors alike
             msg = f"fetching the schema of Replicate model {ref} failed: {type(exc).__name__}"
             raise UpstreamError(msg, provider=self.name) from None
-        self._resolved[ref] = spec
-        return spec
 
-    async def _fetch_spec(self, api: ReplicateAPI, ref: str, owner: str, name: str,
-                          version: str | None) -> ModelSpec:
+    async def _read_spec(self, api: ReplicateAPI, ref: str, owner: str, name: str,
+                         version: str | None) -> ModelSpec:
         description = ""
-        if version:
-            found = await api.version(owner, name, version)
-        else:
-            model = await api.model(owner, name)
-            description = str(model.get("description") or "")
-            found = model.get("latest_version") or {}
+        try:
+            if version:
+                found = await api.version(owner, name, version)
+            else:
+                model = await api.model(owner, name)
+                description = str(model.get("description") or "")
+                found = model.get("latest_version") or {}
+        except NotFound:
+            what = f"version {version} of model {owner}/{name}" if version else f"model {owner}/{name}"
+            msg = f"Replicate has no {what}; check the name (and version) on replicate.com"
+            raise NotFound(msg, param="model") from None
         schema = found.get("openapi_schema") if isinstance(found, dict) else None
         if not isinstance(schema, dict):
             msg = f"Replicate model {ref} has no published version to run"
@@ -100,7 +120,13 @@ class ReplicateProvider(BaseProvider):
 
     async def run(self, call: ProviderCall) -> ProviderResult:
         api = ReplicateAPI(call.session, self.config, call.headers, renames=_renames(call.model))
-        prediction = await PredictionRun(api, call, self._background).run(model_input(call))
+        values = model_input(call)
+        files = FileInputs(api)
+        try:
+            values.update(await files.values(call))
+            prediction = await PredictionRun(api, call, self._background).run(values)
+        finally:
+            await files.aclose()
         images = await fetch_images(call, prediction)
         version = prediction.get("version")
         return ProviderResult(
@@ -109,6 +135,23 @@ class ReplicateProvider(BaseProvider):
             model_version=version if isinstance(version, str) and version != "hidden" else None,
             extra={"metrics": prediction.get("metrics") or {}},
         )
+
+    async def list_upstream_models(self, session: aiohttp.ClientSession) -> list[dict[str, Any]]:
+        """The catalog models Replicate still serves (``GET /models/{owner}/{name}``; a 404 is
+        a model it no longer serves), for ``imagegate models --check``."""
+        api = ReplicateAPI(session, self.config)
+        upstreams = sorted({spec.upstream.partition(":")[0] for spec in self.catalog})
+        served = await asyncio.gather(*(self._serves(api, upstream) for upstream in upstreams))
+        return [{"id": upstream, "shutdown_date": None}
+                for upstream, found in zip(upstreams, served, strict=True) if found]
+
+    async def _serves(self, api: ReplicateAPI, upstream: str) -> bool:
+        owner, _, name = upstream.partition("/")
+        try:
+            await api.model(owner, name)
+        except NotFound:
+            return False
+        return True
 
     async def aclose(self) -> None:
         """Let cancel requests still in flight finish."""

@@ -5,6 +5,10 @@ Cog publishes each version's inputs as ``components.schemas.Input``, with enums 
 gateway can take are listed as :class:`~imagegate.catalog.ParamSpec` (type, enum, bounds,
 default, description), and the whole schema minus ``prompt`` (sent separately) becomes the spec's
 ``input_schema``, which the core checks with full JSON Schema before any prediction is created.
+
+An input that takes image files (a URI string or a list of them, named for images) becomes the
+model's ``edit`` input: ``options["image_param"]`` names it, ``options["image_list"]`` says whether
+it takes a list (``maxItems`` is the image limit), and a ``mask`` URI input makes edits masked.
 """
 
 from __future__ import annotations
@@ -12,10 +16,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from imagegate.catalog import ModelSpec, ParamSpec, SizeSpec
+from imagegate.catalog import ModelSpec, Operation, ParamSpec, SizeSpec
 from imagegate.errors import InvalidRequest, UpstreamError
 
-__all__ = ["COUNT_FIELDS", "inline_refs", "spec_from_schema"]
+__all__ = ["COUNT_FIELDS", "IMAGE_FORMATS", "image_inputs", "inline_refs", "spec_from_schema"]
 
 COUNT_FIELDS = ("num_outputs", "num_images", "number_of_images")
 _GATEWAY_FIELDS = {"prompt", "model", "size", "n", "image", "images", "mask"}
@@ -24,6 +28,9 @@ _REF_PREFIX = "#/components/schemas/"
 _MAX_DEPTH = 32
 _FANOUT_MAX = 4
 _ANY_FORMAT = ["png", "jpeg", "webp", "gif", "svg"]
+IMAGE_FORMATS = ["png", "jpeg", "webp", "gif"]
+"""What Replicate's image inputs take ("jpeg, png, gif, or webp")."""
+_LIST_IMAGES_MAX = 8
 
 
 def inline_refs(node: Any, components: dict[str, Any], depth: int = 0) -> Any:
@@ -73,6 +80,26 @@ def _param(prop: dict[str, Any]) -> ParamSpec | None:
     return spec
 
 
+def _is_uri(prop: Any) -> bool:
+    return isinstance(prop, dict) and prop.get("type") == "string" and prop.get("format") == "uri"
+
+
+def image_inputs(properties: dict[str, Any]) -> tuple[str | None, bool, str | None]:
+    """``(image input, whether it is a list, mask input)`` among a model's input properties."""
+    image: str | None = None
+    is_list = False
+    mask: str | None = None
+    for name, prop in properties.items():
+        if "mask" in name and _is_uri(prop):
+            mask = mask or name
+        elif image is None and "image" in name:
+            if _is_uri(prop):
+                image = name
+            elif isinstance(prop, dict) and prop.get("type") == "array" and _is_uri(prop.get("items")):
+                image, is_list = name, True
+    return image, is_list, mask
+
+
 def spec_from_schema(model_id: str, openapi_schema: dict[str, Any], *, version: str | None,
                      description: str = "") -> ModelSpec:
     """The spec for ``owner/name[:version]`` from its version's ``openapi_schema``."""
@@ -84,9 +111,10 @@ def spec_from_schema(model_id: str, openapi_schema: dict[str, Any], *, version: 
     schema = inline_refs(copy.deepcopy(raw_input), components)
     properties: dict[str, Any] = dict(schema.get("properties") or {})
     count_field = next((name for name in COUNT_FIELDS if name in properties), None)
+    image, image_list, mask = image_inputs(properties)
     params: dict[str, ParamSpec] = {}
     for name, prop in properties.items():
-        if name in _GATEWAY_FIELDS or name == count_field or not isinstance(prop, dict):
+        if name in _GATEWAY_FIELDS or name in (count_field, image, mask) or not isinstance(prop, dict):
             continue
         param = _param(prop)
         if param is not None:
@@ -94,6 +122,12 @@ def spec_from_schema(model_id: str, openapi_schema: dict[str, Any], *, version: 
     dropped = set(properties) - set(params) - {"size"}
     kept = {name: prop for name, prop in properties.items() if name not in dropped}
     required = [name for name in schema.get("required") or [] if name in params]
+    max_images = 0
+    if image:
+        max_images = int(properties[image].get("maxItems") or _LIST_IMAGES_MAX) if image_list else 1
+    operations: list[Operation] = ["generate", "edit"] if image else ["generate"]
+    if image and image in (schema.get("required") or []):
+        operations = ["edit"]
     input_schema = {key: value for key, value in schema.items() if key not in ("properties", "required")}
     input_schema.update(type="object", properties={k: v for k, v in kept.items() if k != "size"})
     if required:
@@ -107,6 +141,7 @@ def spec_from_schema(model_id: str, openapi_schema: dict[str, Any], *, version: 
         provider="replicate",
         upstream=model_id,
         description=" ".join(description.split())[:300],
+        operations=operations,
         sizes=_sizes(size_prop),
         default_size=size_prop.get("default") if size_prop else None,
         size_param="size" if size_prop else None,
@@ -118,7 +153,11 @@ def spec_from_schema(model_id: str, openapi_schema: dict[str, Any], *, version: 
         input_schema=input_schema,
         output_formats=[str(v) for v in fmt.enum] if fmt and fmt.enum else _ANY_FORMAT,
         format_param="output_format" if fmt and fmt.enum else None,
-        options={"version": version, "prefer_wait": None},
+        input_formats=IMAGE_FORMATS,
+        max_input_images=max(1, max_images),
+        mask=mask is not None,
+        options={"version": version, "prefer_wait": None, "image_param": image, "image_list": image_list,
+                 "mask_param": mask},
     )
 
 

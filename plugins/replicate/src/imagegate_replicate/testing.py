@@ -6,8 +6,12 @@ the official-model endpoint and by version, answers ``Prefer: wait`` with the fi
 (``mode="sync"``) or, once ``max_wait_s`` has passed (default 0), with the prediction as it stands,
 moves predictions ``starting -> processing -> succeeded`` as they are polled (``mode="slow"``),
 keeps them ``processing`` for ever (``hang = True``) until cancelled, cancels them, validates
-inputs against each model's schema (422 problem JSON with ``invalid_fields``), and serves the
-output files itself: real PNG/WEBP/JPEG bytes from Pillow, and an SVG (by default one carrying a ``<script>`` and an ``onload`` handler).
+inputs against each model's schema (422 problem JSON with ``invalid_fields``; a file input must be
+an http(s) URL or a base64 ``data:`` URI of a JPEG, PNG, GIF or WEBP image), and serves the
+output files itself: real PNG/WEBP/JPEG bytes from Pillow, and an SVG (by default one carrying a
+``<script>`` and an ``onload`` handler). The FLUX.2 models answer with their shipped 2026 schemas
+(:data:`~imagegate_replicate.fake_schemas.FLUX2`). ``fail_like_replicate(status)`` answers with
+Replicate's own 401/402/404/429 bodies; unknown models are 404 problem JSON.
 
 With ``spec_path`` (Replicate's OpenAPI excerpt), every request body it receives and every
 prediction it answers is validated against the spec; problems are collected in ``spec_errors``.
@@ -16,6 +20,7 @@ prediction it answers is validated against the spec; problems are collected in `
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import json
 import secrets
@@ -29,7 +34,8 @@ from aiohttp import web
 from .fake_schemas import COMMUNITY, COMMUNITY_MODEL, COMMUNITY_VERSION, OFFICIAL_MODELS
 from .schema import inline_refs
 
-__all__ = ["ATTACK_SVG", "FakeReplicate", "Received", "load_spec_schemas"]
+__all__ = ["ATTACK_SVG", "REPLICATE_ERRORS", "FakeReplicate", "Received", "decode_file_input",
+           "load_spec_schemas"]
 
 ATTACK_SVG = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -41,6 +47,20 @@ ATTACK_SVG = (
 )
 _TERMINAL = {"succeeded", "failed", "canceled", "aborted"}
 _PIL_FORMATS = {"png": "PNG", "webp": "WEBP", "jpg": "JPEG", "jpeg": "JPEG"}
+_MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # Replicate's limit for an uploaded file
+_FILE_MIMES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
+REPLICATE_ERRORS: dict[int, dict[str, Any]] = {
+    401: {"title": "Unauthenticated", "status": 401,
+          "detail": "You did not pass a valid authentication token"},
+    402: {"title": "Insufficient credit", "status": 402,
+          "detail": "You have insufficient credit to run this model. Go to "
+                    "https://replicate.com/account/billing to purchase credit. Once you purchase credit, "
+                    "please wait a few minutes before you try again."},
+    404: {"title": "Not found", "status": 404, "detail": "The requested resource could not be found."},
+    429: {"title": "Request was throttled.", "status": 429,
+          "detail": "Request was throttled. Your rate limit resets in ~{s}s."},
+}
+"""Replicate's problem JSON for these statuses (``{s}``: the ``Retry-After`` seconds)."""
 _CONTENT_TYPES = {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg", "jpeg": "image/jpeg",
                   "svg": "image/svg+xml"}
 
@@ -59,6 +79,28 @@ def _nullable(node: Any) -> Any:
     if node.get("nullable") is True and isinstance(out.get("type"), str):
         out["type"] = [out["type"], "null"]
     return out
+
+
+def decode_file_input(value: str) -> tuple[str, bytes]:
+    """``(mime type, bytes)`` of a base64 ``data:`` URI file input; ValueError if it is not one."""
+    import base64
+    import binascii
+
+    header, sep, payload = value.partition(",")
+    if not (sep and header.startswith("data:") and header.endswith(";base64")):
+        msg = "not a base64 data URI"
+        raise ValueError(msg)
+    try:
+        return header[5:-7], base64.b64decode(payload, validate=True)
+    except binascii.Error:
+        msg = "the data URI is not valid base64"
+        raise ValueError(msg) from None
+
+
+def _image_of_its_type(mime: str, data: bytes) -> bool:
+    from imagegate.imagetype import sniff_mime
+
+    return mime in _FILE_MIMES and sniff_mime(data) == mime
 
 
 def load_spec_schemas(spec_path: str | Path) -> dict[str, dict[str, Any]]:
@@ -119,6 +161,8 @@ class FakeReplicate:
         self.received: list[Received] = []
         self.spec_errors: list[str] = []
         self.predictions: dict[str, _Prediction] = {}
+        self.files: dict[str, tuple[dict[str, Any], bytes]] = {}
+        """Uploaded files (``POST /v1/files``) not yet deleted: id -> (file object, bytes)."""
         self.models: dict[str, _Model] = {}
         self._failures: list[_Failure] = []
         self._schemas = load_spec_schemas(spec_path) if spec_path else None
@@ -152,6 +196,14 @@ class FakeReplicate:
         """End the next predictions with this status (``failed`` with ``error``, ``canceled``, ...)."""
         self.outcome = (status, error)
 
+    def fail_like_replicate(self, status: int, *, retry_after: int = 7, times: int = 1,
+                            path: str | None = None) -> None:
+        """Answer the next calls as Replicate does for 401, 402, 404 or 429 (with ``Retry-After``)."""
+        body = dict(REPLICATE_ERRORS[status])
+        body["detail"] = body["detail"].replace("{s}", str(retry_after))
+        headers = {"Retry-After": str(retry_after)} if status == 429 else {}
+        self.fail_with(status, body, headers, times=times, path=path)
+
     def calls(self, method: str, path_part: str) -> list[Received]:
         return [r for r in self.received if r.method == method and path_part in r.path]
 
@@ -164,11 +216,14 @@ class FakeReplicate:
         return self.calls("POST", "/cancel")
 
     async def start(self) -> FakeReplicate:
-        app = web.Application()
+        app = web.Application(client_max_size=_MAX_UPLOAD_BYTES)
         app.router.add_get("/v1/models/{owner}/{name}", self._get_model)
         app.router.add_get("/v1/models/{owner}/{name}/versions/{version}", self._get_version)
         app.router.add_post("/v1/models/{owner}/{name}/predictions", self._create_official)
         app.router.add_post("/v1/predictions", self._create_by_version)
+        app.router.add_post("/v1/files", self._upload)
+        app.router.add_get("/v1/files/{file_id}", self._get_file)
+        app.router.add_delete("/v1/files/{file_id}", self._delete_file)
         app.router.add_get("/v1/predictions/{pid}", self._get_prediction)
         app.router.add_post("/v1/predictions/{pid}/cancel", self._cancel)
         app.router.add_get("/files/{pid}/{index}.{ext}", self._file)
@@ -194,6 +249,10 @@ class FakeReplicate:
 
     # plumbing ----------------------------------------------------------------------------------
 
+    def _not_found(self) -> web.Response:
+        body = REPLICATE_ERRORS[404]
+        return self._problem(404, body["title"], body["detail"])
+
     @staticmethod
     def _problem(status: int, title: str, detail: str, **extra: Any) -> web.Response:
         return web.json_response({"title": title, "detail": detail, "status": status, **extra}, status=status,
@@ -207,16 +266,22 @@ class FakeReplicate:
         except ValueError:
             body = raw.decode(errors="replace")
         self.received.append(Received(request.method, request.path, dict(request.headers), body))
+        return body, self._failed(request) or self._unauthenticated(request)
+
+    def _failed(self, request: web.Request) -> web.Response | None:
         for failure in self._failures:
             if failure.times > 0 and (failure.path is None or failure.path in request.path):
                 failure.times -= 1
                 payload = failure.body if failure.body is not None else {"detail": "fake failure"}
-                return body, web.json_response(payload, status=failure.status, headers=failure.headers,
-                                               content_type="application/problem+json")
+                return web.json_response(payload, status=failure.status, headers=failure.headers,
+                                         content_type="application/problem+json")
+        return None
+
+    def _unauthenticated(self, request: web.Request) -> web.Response | None:
         if self.token is not None and request.headers.get("Authorization") != f"Bearer {self.token}":
-            detail = "You did not pass a valid authentication token"
-            return body, self._problem(401, "Unauthenticated", detail)
-        return body, None
+            problem = REPLICATE_ERRORS[401]
+            return self._problem(401, problem["title"], problem["detail"])
+        return None
 
     def _check(self, schema_name: str, value: Any, where: str) -> None:
         if self._schemas is None:
@@ -242,11 +307,12 @@ class FakeReplicate:
             return failed
         model = self.models.get(f"{request.match_info['owner']}/{request.match_info['name']}")
         if model is None:
-            return self._problem(404, "Not found", "The requested resource could not be found.")
+            return self._not_found()
         owner, _, name = model.owner_name.partition("/")
         return web.json_response({
             "url": f"https://replicate.com/{model.owner_name}", "owner": owner, "name": name,
-            "description": f"{name} (fake)", "visibility": "public", "run_count": 1,
+            "description": f"{name} (fake)", "visibility": "public", "github_url": None, "paper_url": None,
+            "license_url": None, "run_count": 1, "cover_image_url": None, "default_example": None,
             "latest_version": self._version_json(model)})
 
     async def _get_version(self, request: web.Request) -> web.Response:
@@ -255,7 +321,7 @@ class FakeReplicate:
             return failed
         model = self.models.get(f"{request.match_info['owner']}/{request.match_info['name']}")
         if model is None or model.version != request.match_info["version"]:
-            return self._problem(404, "Not found", "The requested resource could not be found.")
+            return self._not_found()
         return web.json_response(self._version_json(model))
 
     # predictions -------------------------------------------------------------------------------
@@ -267,7 +333,7 @@ class FakeReplicate:
         self._check("schemas_prediction_request", body, "request body")
         model = self.models.get(f"{request.match_info['owner']}/{request.match_info['name']}")
         if model is None or not model.official:
-            return self._problem(404, "Not found", "The requested resource could not be found.")
+            return self._not_found()
         return await self._create(request, model, body)
 
     async def _create_by_version(self, request: web.Request) -> web.Response:
@@ -283,11 +349,30 @@ class FakeReplicate:
                                                   "description": "Invalid version or not permitted"}])
         return await self._create(request, model, body)
 
+    def _file_uri(self, value: object) -> bool:
+        """A file input Replicate can fetch: a data URI of a real image, a file uploaded here and
+        not deleted, or another http(s) URL."""
+        from urllib.parse import urlsplit
+
+        if not isinstance(value, str):
+            return True  # the type keyword reports it
+        if value.startswith("data:"):
+            try:
+                return _image_of_its_type(*decode_file_input(value))
+            except ValueError:
+                return False
+        if value.startswith(f"{self.base_url}/files/"):
+            return value.rpartition("/")[2] in self.files
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.netloc)
+
     def _input_errors(self, model: _Model, model_input: Any) -> list[tuple[str, str]]:
-        from jsonschema import Draft202012Validator
+        from jsonschema import Draft202012Validator, FormatChecker
 
         components = model.schema["components"]["schemas"]
-        validator = Draft202012Validator(inline_refs(components["Input"], components))
+        formats = FormatChecker([])
+        formats.checks("uri")(self._file_uri)
+        validator = Draft202012Validator(inline_refs(components["Input"], components), format_checker=formats)
         return [(".".join(str(p) for p in error.path) or "input", error.message)
                 for error in validator.iter_errors(model_input if isinstance(model_input, dict) else None)]
 
@@ -347,7 +432,7 @@ class FakeReplicate:
             return failed
         prediction = self.predictions.get(request.match_info["pid"])
         if prediction is None:
-            return self._problem(404, "Not found", "The requested resource could not be found.")
+            return self._not_found()
         record = prediction.record
         if record["status"] not in _TERMINAL and not self.hang:
             prediction.steps_left -= 1
@@ -363,13 +448,52 @@ class FakeReplicate:
             return failed
         prediction = self.predictions.get(request.match_info["pid"])
         if prediction is None:
-            return self._problem(404, "Not found", "The requested resource could not be found.")
+            return self._not_found()
         if prediction.record["status"] not in _TERMINAL:
             prediction.record.update(status="canceled", completed_at=_now())
             prediction.done.set()
         return self._answer(prediction)
 
-    # files -------------------------------------------------------------------------------------
+    # input files (the Files API) -----------------------------------------------------------------
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        failed = self._failed(request) or self._unauthenticated(request)
+        if failed is not None:
+            self.received.append(Received(request.method, request.path, dict(request.headers), None))
+            return failed
+        form = await request.post()
+        content = form.get("content")
+        self.received.append(Received(request.method, request.path, dict(request.headers),
+                                      {name: str(value) for name, value in form.items() if name != "content"}))
+        if not isinstance(content, web.FileField):
+            return self._problem(400, "Bad request", "content: a file is required")
+        data = content.file.read()
+        if not _image_of_its_type(content.content_type, data):
+            self.spec_errors.append(f"upload {content.filename!r}: {content.content_type} does not match its bytes")
+        file_id = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(26))
+        file = {"id": file_id, "name": content.filename, "content_type": content.content_type, "size": len(data),
+                "etag": hashlib.md5(data, usedforsecurity=False).hexdigest(),
+                "checksums": {"sha256": hashlib.sha256(data).hexdigest()}, "metadata": {},
+                "created_at": _now(), "expires_at": None, "urls": {"get": f"{self.base_url}/files/{file_id}"}}
+        self.files[file_id] = (file, data)
+        return web.json_response(file, status=201)
+
+    async def _get_file(self, request: web.Request) -> web.Response:
+        _, failed = await self._enter(request)
+        if failed is not None:
+            return failed
+        found = self.files.get(request.match_info["file_id"])
+        return web.json_response(found[0]) if found else self._not_found()
+
+    async def _delete_file(self, request: web.Request) -> web.Response:
+        _, failed = await self._enter(request)
+        if failed is not None:
+            return failed
+        if self.files.pop(request.match_info["file_id"], None) is None:
+            return self._not_found()
+        return web.Response(status=204)
+
+    # output files --------------------------------------------------------------------------------
 
     async def _file(self, request: web.Request) -> web.Response:
         self.received.append(Received(request.method, request.path, dict(request.headers), None))
