@@ -58,13 +58,15 @@ async def test_per_key_rate_limit_answers_429_with_retry_after(serve) -> None:
 
 
 async def test_json_body_over_the_limit_is_413_in_the_envelope(serve) -> None:
-    served = await serve(options={"max_body_mb": 0.01})
+    served = await serve(options={"max_json_kb": 10})
     async with aiohttp.ClientSession(served.base_url) as http:
         body = b'{"prompt": "' + b"x" * 20000 + b'"}'
         async with http.post("/v1/images/generations", data=body,
                              headers={"Content-Type": "application/json"}) as response:
             assert response.status == 413
-            assert (await _json(response))["error"]["type"] == "invalid_request_error"
+            error = (await _json(response))["error"]
+            assert error["type"] == "invalid_request_error" and error["code"] == "invalid_request"
+            assert "10 KB" in error["message"] and "GATEWAY__MAX_JSON_KB" in error["message"]
 
 
 async def test_upload_over_the_limit_is_refused(serve) -> None:

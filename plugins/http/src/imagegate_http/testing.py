@@ -123,8 +123,10 @@ def loopback_socket() -> tuple[socket.socket, str]:
 
 
 async def start_app(app: web.Application, sock: socket.socket) -> web.AppRunner:
-    """Serve ``app`` on ``sock``; ``await runner.cleanup()`` stops it."""
-    runner = web.AppRunner(app, shutdown_timeout=5)
+    """Serve ``app`` on ``sock`` (with its header timeout); ``await runner.cleanup()`` stops it."""
+    from .keys import OPTIONS
+
+    runner = web.AppRunner(app, shutdown_timeout=5, keepalive_timeout=app[OPTIONS].header_timeout_s)
     await runner.setup()
     await web.SockSite(runner, sock).start()
     return runner
