@@ -127,7 +127,7 @@ async def _read_field(request: web.Request, part: BodyPartReader, name: str, opt
     limit = options.max_field_bytes
     chunks: list[bytes] = []
     size = 0
-    while chunk := await part.read_chunk(_CHUNK):
+    while chunk := await part.read_chunk(min(_CHUNK, limit + 1)):
         size += len(chunk)
         check_received(request, options.max_body_bytes, *_BODY)
         if size > limit:

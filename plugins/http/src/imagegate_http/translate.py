@@ -24,7 +24,7 @@ from imagegate.errors import InvalidRequest
 from imagegate.models import ImageInput, ImageRequest
 
 from .bodies import read_body
-from .quoting import quote
+from .quoting import QUOTE_CHARS, quote
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -95,6 +95,14 @@ def _typed(body: dict[str, Any], name: str, kind: type | tuple[type, ...], label
     return value
 
 
+def _check_names(body: dict[str, Any]) -> None:
+    """Refuse a field name longer than any parameter's (it is quoted only by a prefix)."""
+    for name in body:
+        if len(name) > QUOTE_CHARS:
+            msg = f"no parameter is named {quote(name)}: names are at most {QUOTE_CHARS} characters"
+            raise InvalidRequest(msg, param=name[:40])
+
+
 def _from_form(fields: dict[str, str], spec: ModelSpec) -> dict[str, Any]:
     """Convert multipart text fields to the types the model declares."""
     out: dict[str, Any] = {}
@@ -118,6 +126,7 @@ async def to_image_request(gateway: Gateway, body: dict[str, Any], *, form: bool
                            images: list[ImageInput] | None = None, mask: ImageInput | None = None,
                            ) -> tuple[ImageRequest, Delivery]:
     """Translate an OpenAI body (JSON, or multipart text fields with ``form``) for the gateway."""
+    _check_names(body)
     model = _typed(body, "model", str, "a string")
     spec = await gateway.resolve_model(model)
     if form:
