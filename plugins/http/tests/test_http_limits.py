@@ -122,3 +122,20 @@ async def test_query_values_are_quoted_short(served) -> None:
     async with aiohttp.ClientSession(served.base_url) as http, http.get("/v1/images", params={"limit": "9" * 5000}) as response:
         error = (await response.json())["error"]
         assert response.status == 400 and error["param"] == "limit" and len(error["message"]) < 200
+
+
+async def test_a_compressed_body_is_limited_by_its_decompressed_size(served) -> None:
+    import zlib
+
+    bomb = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip: 100 MB of JSON in about 100 KB
+    data = bomb.compress(b'{"prompt": "') + b"".join(bomb.compress(b"x" * 1024 * 1024) for _ in range(100))
+    data += bomb.flush()
+    head = (f"POST /v1/images/generations HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+            f"Content-Encoding: gzip\r\nContent-Length: {len(data)}\r\n\r\n").encode()
+
+    async def body() -> AsyncIterator[bytes]:
+        yield data
+
+    answer = await raw_exchange(served.base_url, head, body())
+    assert len(data) < 1024 * 1024 and answer.status == 413
+    assert "GATEWAY__MAX_JSON_KB" in answer.json()["error"]["message"]
