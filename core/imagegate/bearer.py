@@ -36,8 +36,9 @@ def _token(authorization: str | bytes | None) -> bytes | None:
     """The token of ``Bearer <token>`` (any case of the scheme), or None."""
     if authorization is None:
         return None
-    raw = authorization.encode("utf-8", "surrogateescape") if isinstance(authorization, str) else authorization
-    scheme, _, token = raw.partition(b" ")
+    if isinstance(authorization, str):
+        authorization = authorization.encode("utf-8", "surrogateescape")
+    scheme, _, token = authorization.partition(b" ")
     token = token.strip()
     return token if scheme.lower() == b"bearer" and token else None
 
@@ -83,7 +84,8 @@ class BearerCheck:
                 matched = digest
         if matched is None or token is None:
             self._record_failure(client, now)
-            msg = "missing or unknown API key; send Authorization: Bearer <key> with a key from GATEWAY__API_KEYS"
+            msg = ("missing or unknown API key; send Authorization: Bearer <key> with a key from "
+                   "GATEWAY__API_KEYS")
             raise AuthenticationError(msg, param="Authorization")
         return "key:" + matched.hex()[:16]
 

@@ -125,8 +125,10 @@ class GatewaySettings(BaseModel):
         "How long a connection may take to send a complete request head, and stay idle between requests."))
     # Shared with MCP streamable HTTP (imagegate.bearer): keep beside api_keys.
     auth_max_failures: int = Field(10, ge=1, description=(
-        "Failed bearer attempts from one client address before it is refused (429) without checking the key."))
-    auth_failure_window_s: float = Field(300.0, gt=0, description="Window over which failed bearer attempts count.")
+        "Failed bearer attempts from one client address before it is refused (429) without checking "
+        "the key."))
+    auth_failure_window_s: float = Field(300.0, gt=0, description=(
+        "Window over which failed bearer attempts count."))
 
     def signing_key(self) -> bytes | None:
         """``url_signing_key`` as the signer takes it (None: use the key kept on disk)."""

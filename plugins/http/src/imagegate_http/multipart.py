@@ -47,7 +47,8 @@ class UploadForm:
 async def read_upload(request: web.Request, options: HttpOptions) -> UploadForm:
     """Parse a ``multipart/form-data`` body; raise InvalidRequest (400) or 413 on bad input."""
     if request.content_type != "multipart/form-data":
-        msg = f"send multipart/form-data for this endpoint, not {request.content_type or 'no content type'}"
+        shown = quote(request.content_type) if request.content_type else "no content type"
+        msg = f"send multipart/form-data for this endpoint, not {shown}"
         raise InvalidRequest(msg)
     refuse_declared(request, options.max_body_bytes, *_BODY)
     form = UploadForm()
@@ -57,7 +58,7 @@ async def read_upload(request: web.Request, options: HttpOptions) -> UploadForm:
         while (part := await reader.next()) is not None:
             parts += 1
             if parts > options.max_parts:
-                msg = f"the upload has more than {options.max_parts} parts; GATEWAY__MAX_PARTS raises the limit"
+                msg = f"the upload has more than {options.max_parts} parts; GATEWAY__MAX_PARTS raises it"
                 raise InvalidRequest(msg)
             if not isinstance(part, BodyPartReader):
                 msg = "nested multipart bodies are not supported"
@@ -69,7 +70,8 @@ async def read_upload(request: web.Request, options: HttpOptions) -> UploadForm:
     return form
 
 
-async def _read_part(request: web.Request, part: BodyPartReader, form: UploadForm, options: HttpOptions) -> None:
+async def _read_part(request: web.Request, part: BodyPartReader, form: UploadForm,
+                     options: HttpOptions) -> None:
     name = part.name or ""
     if _IMAGE_FIELD.match(name) or name == "mask":
         param = "mask" if name == "mask" else "image"

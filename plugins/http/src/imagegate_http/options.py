@@ -29,7 +29,7 @@ class HttpOptions(BaseModel):
     max_json_kb: int = Field(1024, ge=1, description="Largest JSON body.")
     max_parts: int = Field(64, ge=1, description="Most parts in one multipart upload.")
     max_field_kb: int = Field(256, ge=1, description="Largest multipart text field.")
-    header_timeout_s: float = Field(15.0, gt=0, description="Time to send a request head; idle time between requests.")
+    header_timeout_s: float = Field(15.0, gt=0, description="Time to send a request head; idle time allowed.")
     auth_max_failures: int = Field(10, ge=1, description="Failed key attempts per address before 429.")
     auth_failure_window_s: float = Field(300.0, gt=0, description="Window of counted failed key attempts.")
 
@@ -66,4 +66,5 @@ class HttpOptions(BaseModel):
         """The key check of ``/v1`` (the same class MCP's streamable HTTP uses)."""
         from imagegate.bearer import BearerCheck
 
-        return BearerCheck(self.api_keys, max_failures=self.auth_max_failures, window_s=self.auth_failure_window_s)
+        return BearerCheck(self.api_keys, max_failures=self.auth_max_failures,
+                           window_s=self.auth_failure_window_s)

@@ -52,7 +52,8 @@ class Delivery:
 async def read_json(request: web.Request, limit: int) -> dict[str, Any]:
     """The body as a JSON object; 400 for a wrong content type or malformed JSON, 413 over ``limit`` bytes."""
     if request.content_type != "application/json":
-        msg = f"send Content-Type: application/json, not {quote(request.content_type) if request.content_type else 'nothing'}"
+        shown = quote(request.content_type) if request.content_type else "nothing"
+        msg = f"send Content-Type: application/json, not {shown}"
         raise InvalidRequest(msg)
     raw = await read_body(request, limit, "the JSON body", "GATEWAY__MAX_JSON_KB")
     try:
@@ -149,7 +150,8 @@ async def to_image_request(gateway: Gateway, body: dict[str, Any], *, form: bool
         if "aspect_ratio" not in params:
             ratio = nearest_aspect_ratio(size, spec.aspect_ratios)
             if ratio is None:
-                msg = f"size={quote(size)} is not WxH; {spec.id} takes aspect_ratio: {', '.join(spec.aspect_ratios)}"
+                ratios = ", ".join(spec.aspect_ratios)
+                msg = f"size={quote(size)} is not WxH; {spec.id} takes aspect_ratio: {ratios}"
                 raise InvalidRequest(msg, param="size")
             params["aspect_ratio"] = ratio
         size = None

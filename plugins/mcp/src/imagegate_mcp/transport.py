@@ -46,7 +46,8 @@ def bearer_auth(app: ASGIApp, check: BearerCheck) -> ASGIApp:
                 check.check(header, (scope.get("client") or ("unknown",))[0])
             except ImagegateError as exc:
                 body = orjson.dumps({"error": exc.to_dict()})
-                headers = [(b"content-type", b"application/json"), (b"www-authenticate", b'Bearer realm="imagegate"'),
+                headers = [(b"content-type", b"application/json"),
+                           (b"www-authenticate", b'Bearer realm="imagegate"'),
                            (b"content-length", str(len(body)).encode())]
                 if exc.retry_after is not None:
                     headers.append((b"retry-after", str(max(1, math.ceil(exc.retry_after))).encode()))
