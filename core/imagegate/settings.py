@@ -114,11 +114,24 @@ class GatewaySettings(BaseModel):
     public_url: str | None = None
     url_signing_key: SecretStr | None = None
     url_ttl_s: int = Field(3600, ge=1)
-    max_body_mb: float = Field(900.0, gt=0)
+    max_body_mb: float = Field(64.0, gt=0, description="Largest request body (uploads included).")
     rate_limit_rpm: int | None = Field(None, ge=1)
     max_images: int = Field(16, ge=1, description="Most input images in one request.")
     cors_origins: CommaList = Field(default_factory=list, description="Browser origins allowed; '*' any.")
     shutdown_timeout_s: float = Field(60.0, gt=0, description="How long a server drains on SIGTERM.")
+
+    # --- HTTP front-end hardening (new; to move next to the HTTP settings) ----------------------
+    max_json_kb: int = Field(1024, ge=1, description="Largest JSON request body: prompt and parameters only.")
+    max_parts: int = Field(64, ge=1, description="Most parts in one multipart upload (images and fields).")
+    max_field_kb: int = Field(256, ge=1, description="Largest multipart text field (a prompt, a parameter).")
+    header_timeout_s: float = Field(15.0, gt=0, description=(
+        "How long a connection may take to send a complete request head, and stay idle between requests."))
+    # Shared with MCP streamable HTTP (imagegate.bearer): keep beside api_keys.
+    auth_max_failures: int = Field(10, ge=1, description=(
+        "Failed bearer attempts from one client address before it is refused (429) without checking "
+        "the key."))
+    auth_failure_window_s: float = Field(300.0, gt=0, description=(
+        "Window over which failed bearer attempts count."))
 
     def signing_key(self) -> bytes | None:
         """``url_signing_key`` as the signer takes it (None: use the key kept on disk)."""

@@ -82,3 +82,23 @@ async def test_without_a_public_url_files_are_not_served(serve) -> None:
     image_id = answer.model_extra["imagegate"]["images"][0]["id"]
     status, _, _ = await _get(f"{served.base_url}/files/{image_id}?exp=9999999999&sig=00")
     assert status == 404
+
+
+async def test_every_route_serving_image_bytes_sandboxes_svg(served) -> None:
+    answer = await served.client().images.generate(prompt="an svg", size="64x64", response_format="url",
+                                                   extra_body={"output_format": "svg"})
+    image_id, signed_url = answer.model_extra["imagegate"]["images"][0]["id"], answer.data[0].url
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{served.base_url}/v1/images/{image_id}", params={"content": "1"}) as response:
+            by_id = response.headers
+            assert response.status == 200 and b"<svg" in await response.read()
+        async with http.get(signed_url) as response:
+            by_file = response.headers
+            assert response.status == 200 and b"<svg" in await response.read()
+    for headers in (by_id, by_file):
+        assert headers["Content-Type"] == "image/svg+xml"
+        assert "sandbox" in headers["Content-Security-Policy"] and "default-src 'none'" in headers["Content-Security-Policy"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Content-Disposition"] == f'inline; filename="{image_id}.svg"'
+    same = ("Content-Type", "Content-Security-Policy", "X-Content-Type-Options", "Content-Disposition")
+    assert {name: by_id[name] for name in same} == {name: by_file[name] for name in same}

@@ -57,26 +57,44 @@ async def test_per_key_rate_limit_answers_429_with_retry_after(serve) -> None:
     assert (await served.client(api_key="second-key").models.list()).data  # other keys are not limited
 
 
+async def test_an_address_failing_keys_is_throttled_without_its_key_being_checked(serve) -> None:
+    served = await serve(gateway={"api_keys": [KEY], "auth_max_failures": 3, "auth_failure_window_s": 120})
+    async with aiohttp.ClientSession(served.base_url) as http:
+        for guess in ("sk-guess-1", "sk-guess-2", "sk-guess-3"):
+            async with http.get("/v1/models", headers={"Authorization": f"Bearer {guess}"}) as response:
+                assert response.status == 401
+        async with http.get("/v1/models", headers={"Authorization": f"Bearer {KEY}"}) as response:
+            assert response.status == 429  # even the right key, until the first failure is 120 s old
+            assert 110 <= int(response.headers["Retry-After"]) <= 120
+            error = (await _json(response))["error"]
+            assert error["code"] == "rate_limited" and error["type"] == "rate_limit_error"
+            assert "GATEWAY__AUTH_MAX_FAILURES" in error["message"] and KEY not in error["message"]
+        async with http.get("/healthz") as response:
+            assert response.status == 200  # routes without a key are not throttled
+
+
 async def test_json_body_over_the_limit_is_413_in_the_envelope(serve) -> None:
-    served = await serve(options={"max_body_mb": 0.01})
+    served = await serve(options={"max_json_kb": 10})
     async with aiohttp.ClientSession(served.base_url) as http:
         body = b'{"prompt": "' + b"x" * 20000 + b'"}'
         async with http.post("/v1/images/generations", data=body,
                              headers={"Content-Type": "application/json"}) as response:
             assert response.status == 413
-            assert (await _json(response))["error"]["type"] == "invalid_request_error"
+            error = (await _json(response))["error"]
+            assert error["type"] == "invalid_request_error" and error["code"] == "invalid_request"
+            assert "10 KB" in error["message"] and "GATEWAY__MAX_JSON_KB" in error["message"]
 
 
 async def test_upload_over_the_limit_is_refused(serve) -> None:
     served = await serve(options={"max_body_mb": 0.05})
-    big = png_bytes(600, 600)  # noisy enough? pad to be sure
-    big += b"\0" * 100_000
+    big = png_bytes(600, 600) + b"\0" * 100_000
     form = aiohttp.FormData()
     form.add_field("prompt", "x")
     form.add_field("image", big, filename="a.png", content_type="image/png")
     async with aiohttp.ClientSession(served.base_url) as http, http.post("/v1/images/edits", data=form) as response:
         assert response.status == 413
-        assert (await _json(response))["error"]["code"] == "invalid_request"
+        error = (await _json(response))["error"]
+        assert error["code"] == "invalid_request" and "GATEWAY__MAX_BODY_MB" in error["message"]
 
 
 async def test_image_over_the_per_image_limit_is_400(serve) -> None:

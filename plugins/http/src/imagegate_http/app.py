@@ -42,7 +42,7 @@ def create_app(gateway: Gateway, *, options: HttpOptions | None = None,
     options = options or HttpOptions.from_settings(gateway.settings)
     app = web.Application(
         client_max_size=options.max_body_bytes,
-        middlewares=[error_middleware(), bearer_auth(options.api_keys, options.rate_limit_rpm)],
+        middlewares=[error_middleware(), bearer_auth(options.bearer_check(), options.rate_limit_rpm)],
     )
     app[GATEWAY] = gateway
     app[OPTIONS] = options

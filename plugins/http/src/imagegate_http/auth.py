@@ -1,15 +1,14 @@
 """Bearer-key authentication and per-key request rates for the ``/v1`` routes.
 
-Keys are compared in constant time (every configured key is compared, so timing does not reveal
-which prefix matched). The rate limit is a sliding 60-second window per key (per client address
-when no keys are configured) and answers 429 with ``Retry-After``. Health, metrics, the OpenAPI
+Keys are checked by :class:`imagegate.bearer.BearerCheck`, as over MCP: in constant time, and an
+address with too many failed attempts is answered 429 without its key being checked. The rate
+limit is a sliding 60-second window per key (per client address when no keys are configured) and
+answers 429 with ``Retry-After``. Health, metrics, the OpenAPI
 document and signed ``/files`` URLs need no key.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from collections import deque
 from collections.abc import Callable
@@ -17,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from imagegate.errors import AuthenticationError, RateLimited
+from imagegate.errors import RateLimited
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler
+
+    from imagegate.bearer import BearerCheck
 
 __all__ = ["bearer_auth", "is_protected"]
 
@@ -32,31 +33,15 @@ def is_protected(path: str) -> bool:
     return path == "/v1" or path.startswith("/v1/")
 
 
-def _presented_key(request: web.Request) -> bytes | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip().encode()
-
-
-def bearer_auth(keys: list[str], rpm: int | None, clock: Callable[[], float] = time.monotonic) -> Any:
-    """Middleware checking ``Authorization: Bearer <key>`` and the per-key rate."""
-    encoded = [key.encode() for key in keys if key]
+def bearer_auth(check: BearerCheck, rpm: int | None, clock: Callable[[], float] = time.monotonic) -> Any:
+    """Middleware checking ``Authorization: Bearer <key>`` (through ``check``) and the per-key rate."""
     windows: dict[str, deque[float]] = {}
 
     def identify(request: web.Request) -> str:
-        if not encoded:
-            return f"addr:{request.remote or 'unknown'}"
-        presented = _presented_key(request)
-        matched: bytes | None = None
-        for key in encoded:
-            if hmac.compare_digest(key, presented or b"") and presented is not None:
-                matched = key
-        if matched is None:
-            msg = ("missing or unknown API key; send Authorization: Bearer <key> with a key from "
-                   "GATEWAY__API_KEYS")
-            raise AuthenticationError(msg)
-        return "key:" + hashlib.sha256(matched).hexdigest()[:16]
+        client = request.remote or "unknown"
+        if not check.enabled:
+            return f"addr:{client}"
+        return check.check(request.headers.get("Authorization"), client)
 
     def check_rate(identity: str) -> None:
         if rpm is None:
@@ -75,7 +60,7 @@ def bearer_auth(keys: list[str], rpm: int | None, clock: Callable[[], float] = t
     async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.method == "OPTIONS" or not is_protected(request.path):
             return await handler(request)
-        if encoded or rpm is not None:
+        if check.enabled or rpm is not None:
             check_rate(identify(request))
         return await handler(request)
 

@@ -3,6 +3,10 @@
 Status and ``type`` come from the error class (CONTRACT.md's table); a rate limit carries
 ``Retry-After``. aiohttp's own HTTP errors (404 for an unknown route, 405, 413) are answered in the
 same envelope, and anything unexpected becomes a 500 ``server_error`` without a stack trace.
+
+A client that hangs up mid-request is not an error of the server: it is logged once, at INFO, as
+one line (``client disconnected method=... path=...``, with the same fields as a structured event)
+and no answer is attempted. The paid work the request started still completes and is stored.
 """
 
 from __future__ import annotations
@@ -85,7 +89,23 @@ def error_middleware() -> Any:
                 response.headers["Allow"] = exc.headers["Allow"]
             return response
         except Exception as exc:
+            if isinstance(exc, ConnectionError) and _client_gone(request):
+                return _hung_up(request, exc)
             log.exception("unhandled %s on %s %s", type(exc).__name__, request.method, request.path)
             return error_response(InternalError(f"the server failed unexpectedly ({type(exc).__name__})"))
 
     return errors
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+def _hung_up(request: web.Request, exc: ConnectionError) -> web.Response:
+    """Log the hang-up as one line; the answer (nginx's 499) goes nowhere and is never written."""
+    event = {"event": "client_disconnected", "method": request.method, "path": request.path,
+             "error": type(exc).__name__}
+    log.info("client disconnected method=%s path=%s error=%s", request.method, request.path,
+             type(exc).__name__, extra={"imagegate_event": event})
+    return web.Response(status=499)

@@ -1,9 +1,11 @@
 """Reading OpenAI's multipart uploads (edits, variations) part by part.
 
-Image parts (``image``, ``image[]``, ``image[0]``, ``mask``) are read in chunks straight into one
-buffer each, with the per-image and whole-body limits enforced while reading, so a 16 x 50 MB
-upload never sits in memory twice and an oversized one is refused early. A part whose first bytes
-are not an image is refused before the rest is read. Other parts are short text fields.
+Image parts (``image``, ``image[]``, ``image[0]``, ``mask``) are read in chunks, with the
+per-image and whole-body limits enforced while reading, so an oversized upload is refused as soon
+as it is known to be one (a declared ``Content-Length`` before anything is read). A part whose
+first bytes are not an image is refused before the rest is read. Other parts are text fields of
+at most ``max_field_kb``, and a body has at most ``max_parts`` parts. Field names are quoted in
+errors only by a short prefix.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from imagegate.errors import InvalidRequest
 from imagegate.imagetype import sniff_mime
 from imagegate.models import ImageInput
 
+from .bodies import check_received, refuse_declared, too_large
+from .quoting import quote
+
 if TYPE_CHECKING:
     from .options import HttpOptions
 
@@ -26,8 +31,8 @@ __all__ = ["UploadForm", "read_upload"]
 
 _IMAGE_FIELD = re.compile(r"^image(\[\d*\])?$")
 _CHUNK = 256 * 1024
-_MAX_FIELD_BYTES = 1024 * 1024
 _SNIFF_BYTES = 4096
+_BODY = ("the request body", "GATEWAY__MAX_BODY_MB")
 
 
 @dataclass(slots=True)
@@ -39,43 +44,34 @@ class UploadForm:
     mask: ImageInput | None = None
 
 
-class _Budget:
-    """Bytes left for the whole body."""
-
-    def __init__(self, limit: int) -> None:
-        self.left = limit
-        self.limit = limit
-
-    def take(self, size: int) -> None:
-        self.left -= size
-        if self.left < 0:
-            raise web.HTTPRequestEntityTooLarge(max_size=self.limit, actual_size=self.limit - self.left)
-
-
 async def read_upload(request: web.Request, options: HttpOptions) -> UploadForm:
     """Parse a ``multipart/form-data`` body; raise InvalidRequest (400) or 413 on bad input."""
     if request.content_type != "multipart/form-data":
-        msg = f"send multipart/form-data for this endpoint, not {request.content_type or 'no content type'}"
+        shown = quote(request.content_type) if request.content_type else "no content type"
+        msg = f"send multipart/form-data for this endpoint, not {shown}"
         raise InvalidRequest(msg)
-    length = request.content_length
-    if length is not None and length > options.max_body_bytes:
-        raise web.HTTPRequestEntityTooLarge(max_size=options.max_body_bytes, actual_size=length)
-    budget = _Budget(options.max_body_bytes)
+    refuse_declared(request, options.max_body_bytes, *_BODY)
     form = UploadForm()
+    parts = 0
     try:
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
+            parts += 1
+            if parts > options.max_parts:
+                msg = f"the upload has more than {options.max_parts} parts; GATEWAY__MAX_PARTS raises it"
+                raise InvalidRequest(msg)
             if not isinstance(part, BodyPartReader):
                 msg = "nested multipart bodies are not supported"
                 raise InvalidRequest(msg)
-            await _read_part(part, form, options, budget)
+            await _read_part(request, part, form, options)
     except (ValueError, AssertionError, UnicodeDecodeError, KeyError, HttpProcessingError) as exc:
         msg = f"malformed multipart body ({type(exc).__name__})"
         raise InvalidRequest(msg) from None
     return form
 
 
-async def _read_part(part: BodyPartReader, form: UploadForm, options: HttpOptions, budget: _Budget) -> None:
+async def _read_part(request: web.Request, part: BodyPartReader, form: UploadForm,
+                     options: HttpOptions) -> None:
     name = part.name or ""
     if _IMAGE_FIELD.match(name) or name == "mask":
         param = "mask" if name == "mask" else "image"
@@ -85,7 +81,7 @@ async def _read_part(part: BodyPartReader, form: UploadForm, options: HttpOption
         if param == "image" and len(form.images) >= options.max_images:
             msg = f"send at most {options.max_images} images"
             raise InvalidRequest(msg, param="image")
-        data = await _read_image(part, param, options.max_image_bytes, budget)
+        data = await _read_image(request, part, param, options)
         upload = ImageInput(kind="bytes", value=data, filename=_safe_filename(part.filename))
         if param == "mask":
             form.mask = upload
@@ -93,19 +89,20 @@ async def _read_part(part: BodyPartReader, form: UploadForm, options: HttpOption
             form.images.append(upload)
         return
     if part.filename is not None:
-        msg = f"unexpected file field {name[:40]!r}; files go in image, image[] or mask"
+        msg = f"unexpected file field {quote(name)}; files go in image, image[] or mask"
         raise InvalidRequest(msg, param=name[:40] or None)
-    raw = await _read_limited(part, _MAX_FIELD_BYTES, budget, name)
+    raw = await _read_field(request, part, name, options)
     form.fields[name] = raw.decode("utf-8")
 
 
-async def _read_image(part: BodyPartReader, param: str, limit: int, budget: _Budget) -> bytes:
+async def _read_image(request: web.Request, part: BodyPartReader, param: str, options: HttpOptions) -> bytes:
+    limit = options.max_image_bytes
     chunks: list[bytes] = []
     size = 0
     sniffed = False
     while chunk := await part.read_chunk(_CHUNK):
         size += len(chunk)
-        budget.take(len(chunk))
+        check_received(request, options.max_body_bytes, *_BODY)
         if size > limit:
             msg = f"{param} is larger than {limit // (1024 * 1024)} MB (INPUT__MAX_MB)"
             raise InvalidRequest(msg, param=param)
@@ -128,15 +125,15 @@ def _check_image(head: bytes, param: str) -> None:
         raise InvalidRequest(msg, param=param)
 
 
-async def _read_limited(part: BodyPartReader, limit: int, budget: _Budget, name: str) -> bytes:
+async def _read_field(request: web.Request, part: BodyPartReader, name: str, options: HttpOptions) -> bytes:
+    limit = options.max_field_bytes
     chunks: list[bytes] = []
     size = 0
-    while chunk := await part.read_chunk(_CHUNK):
+    while chunk := await part.read_chunk(min(_CHUNK, limit + 1)):
         size += len(chunk)
-        budget.take(len(chunk))
+        check_received(request, options.max_body_bytes, *_BODY)
         if size > limit:
-            msg = f"field {name[:40]!r} is longer than {limit} bytes"
-            raise InvalidRequest(msg, param=name[:40] or None)
+            raise too_large(f"field {quote(name)}", limit, "GATEWAY__MAX_FIELD_KB", param=name[:40] or None)
         chunks.append(chunk)
     return b"".join(chunks)
 

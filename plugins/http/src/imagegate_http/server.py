@@ -6,6 +6,12 @@ The socket is bound first so the real port is known (``--port 0`` works) and, wh
 stops accepting, lets requests in flight finish (up to ``GATEWAY__SHUTDOWN_TIMEOUT_S``), then the
 app's ``cleanup_ctx`` closes the gateway (which finishes paid-for work) and the process exits 0.
 
+A connection must send a complete request head within ``GATEWAY__HEADER_TIMEOUT_S`` (and may stay
+idle between requests that long): aiohttp arms its keep-alive timer when a connection is made and
+again after each answer, and closes the connection if the timer fires while it still waits for a
+request head, so a client trickling header bytes (slowloris) is cut off. A request whose head has
+arrived is never cut by it.
+
 aiohttp's access line (logger ``imagegate.http.access``) is written only with
 ``LOGGING__LEVEL=DEBUG``: the observability plugin already logs one JSON event per request, and
 formatting the line cost every request.
@@ -69,4 +75,4 @@ def serve_http(host: str, port: int) -> None:
     print(f"imagegate HTTP on {public_url_for(host, actual_port)} (OpenAI base_url: "
           f"{public_url_for(host, actual_port)}/v1)", flush=True)
     web.run_app(app, sock=sock, shutdown_timeout=options.shutdown_timeout_s, print=None,
-                access_log=access_logger(settings.logging.level))
+                keepalive_timeout=options.header_timeout_s, access_log=access_logger(settings.logging.level))

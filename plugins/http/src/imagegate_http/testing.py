@@ -7,6 +7,8 @@
 - :class:`StreamingProvider` (model ``test-streamer``) reports two partial images before its
   final one, and takes ``aspect_ratio`` instead of ``size`` (for the size mapping).
 - :func:`loopback_socket` and :func:`start_app` run an app on a free 127.0.0.1 port.
+- :func:`raw_exchange` sends a request head and body chunks on a raw connection, as an attacker
+  would (chunked bodies, lying ``Content-Length``), and returns the answer as soon as it arrives.
 
 Register this module as a plugin (``pm.register(imagegate_http.testing, name="http-testing")``)
 only in tests; it is not an entry point.
@@ -15,11 +17,14 @@ only in tests; it is not an entry point.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import socket
+from collections.abc import AsyncIterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pybase64
 from aiohttp import web
@@ -28,7 +33,8 @@ from imagegate import hookimpl
 from imagegate.catalog import ModelSpec, ParamSpec, Pricing, PriceRule, SizeSpec
 from imagegate.provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult
 
-__all__ = ["GatedProvider", "StreamingProvider", "image_size", "loopback_socket", "png_bytes", "start_app"]
+__all__ = ["GatedProvider", "RawAnswer", "StreamingProvider", "image_size", "loopback_socket", "png_bytes",
+           "raw_exchange", "start_app"]
 
 GATE_ENV = "IMAGEGATE_HTTP_TEST_GATE"
 
@@ -123,8 +129,54 @@ def loopback_socket() -> tuple[socket.socket, str]:
 
 
 async def start_app(app: web.Application, sock: socket.socket) -> web.AppRunner:
-    """Serve ``app`` on ``sock``; ``await runner.cleanup()`` stops it."""
-    runner = web.AppRunner(app, shutdown_timeout=5)
+    """Serve ``app`` on ``sock`` (with its header timeout); ``await runner.cleanup()`` stops it."""
+    from .keys import OPTIONS
+
+    runner = web.AppRunner(app, shutdown_timeout=5, keepalive_timeout=app[OPTIONS].header_timeout_s)
     await runner.setup()
     await web.SockSite(runner, sock).start()
     return runner
+
+
+class RawAnswer:
+    """Status, lower-cased headers and body of an answer read off a raw connection."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+    def json(self) -> Any:
+        import orjson
+
+        return orjson.loads(self.body)
+
+
+async def raw_exchange(base_url: str, head: bytes, body: AsyncIterable[bytes] | None = None,
+                       timeout: float = 60) -> RawAnswer:
+    """Send ``head`` then ``body``'s chunks until the server answers; its answer (sending stops)."""
+    address = urlsplit(base_url)
+    reader, writer = await asyncio.open_connection(address.hostname, address.port)
+
+    async def pump() -> None:
+        writer.write(head)
+        await writer.drain()
+        if body is None:
+            return
+        async for chunk in body:
+            writer.write(chunk)
+            await writer.drain()
+
+    sending = asyncio.ensure_future(pump())
+    try:
+        async with asyncio.timeout(timeout):
+            status_line = await reader.readline()
+            headers: dict[str, str] = {}
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                headers[name.strip().lower()] = value.strip()
+            data = await reader.readexactly(int(headers.get("content-length", "0")))
+    finally:
+        sending.cancel()
+        with contextlib.suppress(asyncio.CancelledError, OSError):
+            await sending
+        writer.close()
+    return RawAnswer(int(status_line.split()[1]), headers, data)

@@ -23,6 +23,9 @@ import orjson
 from imagegate.errors import InvalidRequest
 from imagegate.models import ImageInput, ImageRequest
 
+from .bodies import read_body
+from .quoting import QUOTE_CHARS, quote
+
 if TYPE_CHECKING:
     from aiohttp import web
 
@@ -46,12 +49,13 @@ class Delivery:
     stream: bool = False
 
 
-async def read_json(request: web.Request) -> dict[str, Any]:
-    """The body as a JSON object; 400 for a wrong content type or malformed JSON."""
+async def read_json(request: web.Request, limit: int) -> dict[str, Any]:
+    """The body as a JSON object; 400 for a wrong content type or malformed JSON, 413 over ``limit`` bytes."""
     if request.content_type != "application/json":
-        msg = f"send Content-Type: application/json, not {request.content_type or 'nothing'}"
+        shown = quote(request.content_type) if request.content_type else "nothing"
+        msg = f"send Content-Type: application/json, not {shown}"
         raise InvalidRequest(msg)
-    raw = await request.read()
+    raw = await read_body(request, limit, "the JSON body", "GATEWAY__MAX_JSON_KB")
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -92,6 +96,14 @@ def _typed(body: dict[str, Any], name: str, kind: type | tuple[type, ...], label
     return value
 
 
+def _check_names(body: dict[str, Any]) -> None:
+    """Refuse a field name longer than any parameter's (it is quoted only by a prefix)."""
+    for name in body:
+        if len(name) > QUOTE_CHARS:
+            msg = f"no parameter is named {quote(name)}: names are at most {QUOTE_CHARS} characters"
+            raise InvalidRequest(msg, param=name[:40])
+
+
 def _from_form(fields: dict[str, str], spec: ModelSpec) -> dict[str, Any]:
     """Convert multipart text fields to the types the model declares."""
     out: dict[str, Any] = {}
@@ -100,7 +112,7 @@ def _from_form(fields: dict[str, str], spec: ModelSpec) -> dict[str, Any]:
             try:
                 out[name] = int(text)
             except ValueError:
-                msg = f"n={text[:20]!r} is not an integer"
+                msg = f"n={quote(text, 20)} is not an integer"
                 raise InvalidRequest(msg, param="n") from None
         elif name == "stream":
             out[name] = text.strip().lower() in {"true", "1", "yes", "on"}
@@ -115,6 +127,7 @@ async def to_image_request(gateway: Gateway, body: dict[str, Any], *, form: bool
                            images: list[ImageInput] | None = None, mask: ImageInput | None = None,
                            ) -> tuple[ImageRequest, Delivery]:
     """Translate an OpenAI body (JSON, or multipart text fields with ``form``) for the gateway."""
+    _check_names(body)
     model = _typed(body, "model", str, "a string")
     spec = await gateway.resolve_model(model)
     if form:
@@ -125,7 +138,7 @@ async def to_image_request(gateway: Gateway, body: dict[str, Any], *, form: bool
     stream = bool(_typed(body, "stream", bool, "true or false"))
     response_format = body.get("response_format") or "b64_json"
     if response_format not in ("b64_json", "url"):
-        msg = f"response_format={response_format!r} is not supported; use b64_json or url"
+        msg = f"response_format={quote(response_format)} is not supported; use b64_json or url"
         raise InvalidRequest(msg, param="response_format")
     params = {k: v for k, v in body.items() if k not in _COMMON and v is not None}
     for name in _SOFT:
@@ -137,7 +150,8 @@ async def to_image_request(gateway: Gateway, body: dict[str, Any], *, form: bool
         if "aspect_ratio" not in params:
             ratio = nearest_aspect_ratio(size, spec.aspect_ratios)
             if ratio is None:
-                msg = f"size={size!r} is not WxH; {spec.id} takes aspect_ratio: {', '.join(spec.aspect_ratios)}"
+                ratios = ", ".join(spec.aspect_ratios)
+                msg = f"size={quote(size)} is not WxH; {spec.id} takes aspect_ratio: {ratios}"
                 raise InvalidRequest(msg, param="size")
             params["aspect_ratio"] = ratio
         size = None

@@ -1,20 +1,22 @@
 """Serving the MCP server: stdio (nothing but protocol on stdout) or streamable HTTP at ``/mcp``.
 
 Over streamable HTTP, when ``GATEWAY__API_KEYS`` is set every request needs
-``Authorization: Bearer <key>``, the same keys as the HTTP front-end.
+``Authorization: Bearer <key>``, checked by the HTTP front-end's :class:`~imagegate.bearer.BearerCheck`
+(constant time; too many failed attempts from one address answer 429).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
+import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import socket
     from collections.abc import Awaitable, Callable, MutableMapping
 
+    from imagegate.bearer import BearerCheck
     from imagegate.gateway import Gateway
     from imagegate.settings import Settings
 
@@ -30,24 +32,26 @@ log = logging.getLogger("imagegate.mcp")
 MCP_PATH = "/mcp"
 
 
-def bearer_auth(app: ASGIApp, keys: list[str]) -> ASGIApp:
-    """An ASGI wrapper answering 401 (an imagegate error object) unless a known bearer key is sent."""
+def bearer_auth(app: ASGIApp, check: BearerCheck) -> ASGIApp:
+    """An ASGI wrapper answering 401 (an imagegate error object) unless a known bearer key is sent,
+    and 429 to an address with too many failed attempts (the HTTP front-end's check)."""
     import orjson
 
-    encoded = [key.encode() for key in keys]
-    body = orjson.dumps({"error": {
-        "code": "authentication", "message": "send Authorization: Bearer <key> (one of GATEWAY__API_KEYS)",
-        "retryable": False, "provider": None, "param": "Authorization", "retry_after": None}})
+    from imagegate.errors import ImagegateError
 
     async def guarded(scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
-            header = dict(scope.get("headers") or []).get(b"authorization", b"")
-            scheme, _, token = header.partition(b" ")
-            known = any(hmac.compare_digest(token.strip(), key) for key in encoded)
-            if scheme.lower() != b"bearer" or not known:
-                await send({"type": "http.response.start", "status": 401, "headers": [
-                    (b"content-type", b"application/json"), (b"www-authenticate", b'Bearer realm="imagegate"'),
-                    (b"content-length", str(len(body)).encode())]})
+            header = dict(scope.get("headers") or []).get(b"authorization")
+            try:
+                check.check(header, (scope.get("client") or ("unknown",))[0])
+            except ImagegateError as exc:
+                body = orjson.dumps({"error": exc.to_dict()})
+                headers = [(b"content-type", b"application/json"),
+                           (b"www-authenticate", b'Bearer realm="imagegate"'),
+                           (b"content-length", str(len(body)).encode())]
+                if exc.retry_after is not None:
+                    headers.append((b"retry-after", str(max(1, math.ceil(exc.retry_after))).encode()))
+                await send({"type": "http.response.start", "status": exc.http_status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
         await app(scope, receive, send)
@@ -61,8 +65,10 @@ def http_app(gateway: Gateway, *, host: str = "127.0.0.1") -> ASGIApp:
 
     server = build_server(gateway, with_paths=False)
     app: ASGIApp = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host)
-    keys = gateway.settings.gateway.api_keys
-    return bearer_auth(app, keys) if keys else app
+    from imagegate.bearer import BearerCheck
+
+    check = BearerCheck.from_settings(gateway.settings.gateway)
+    return bearer_auth(app, check) if check.enabled else app
 
 
 def _new_gateway(settings: Settings | None) -> Gateway:

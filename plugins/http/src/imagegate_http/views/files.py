@@ -8,12 +8,16 @@ the request, so ``../``, ``%2e%2e`` or encoded separators cannot reach outside s
 
 from __future__ import annotations
 
-from aiohttp import web
+from typing import TYPE_CHECKING
 
 from imagegate.errors import NotFound, PermissionDenied
 from imagegate.ids import is_image_id
 
+from ..image_bytes import image_response
 from ..keys import GATEWAY
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 __all__ = ["signed_file"]
 
@@ -35,6 +39,4 @@ async def signed_file(request: web.Request) -> web.Response:
         raise PermissionDenied(msg, param="sig")
     metadata = await gateway.metadata(image_id)  # from storage, or the spool while it waits there
     data = await gateway.read(image_id)
-    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=300",
-               "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"}
-    return web.Response(body=data, content_type=metadata["mime_type"], headers=headers)
+    return image_response(data, metadata["mime_type"], image_id, "private, max-age=300")

@@ -10,8 +10,10 @@ from imagegate.errors import InvalidRequest
 
 from ..answers import images_answer, lifecycle_headers
 from ..envelope import json_response, pieces_response
+from ..image_bytes import image_response
 from ..keys import GATEWAY, OPTIONS
 from ..multipart import read_upload
+from ..quoting import quote
 from ..sse import stream_images
 from ..translate import read_json, to_image_request
 
@@ -44,8 +46,8 @@ async def _answer(request: web.Request, operation: Operation, image_request: Ima
 
 async def generations(request: web.Request) -> web.StreamResponse:
     """POST /v1/images/generations (JSON)."""
-    gateway, _ = _app_objects(request)
-    body = await read_json(request)
+    gateway, options = _app_objects(request)
+    body = await read_json(request, options.max_json_bytes)
     image_request, delivery = await to_image_request(gateway, body)
     return await _answer(request, "generate", image_request, delivery)
 
@@ -75,7 +77,7 @@ def _limit(request: web.Request) -> int:
     except ValueError:
         limit = 0
     if not 1 <= limit <= 100:
-        msg = f"limit={text[:20]!r} must be an integer from 1 to 100"
+        msg = f"limit={quote(text, 20)} must be an integer from 1 to 100"
         raise InvalidRequest(msg, param="limit")
     return limit
 
@@ -96,8 +98,7 @@ async def get_image(request: web.Request) -> web.StreamResponse:
     metadata = await gateway.metadata(image_id)
     if request.query.get("content", "").lower() in {"1", "true", "yes"}:
         data = await gateway.read(image_id)
-        return web.Response(body=data, content_type=metadata["mime_type"],
-                            headers={"X-Content-Type-Options": "nosniff"})
+        return image_response(data, metadata["mime_type"], image_id, "private, no-cache")
     url = await gateway.url(image_id)
     return json_response({"object": "image", **metadata, "id": image_id, "url": url})
 
