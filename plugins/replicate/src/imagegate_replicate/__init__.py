@@ -22,6 +22,7 @@ from imagegate import hookimpl
 if TYPE_CHECKING:
     from imagegate.registry import ProviderRegistry
     from imagegate.settings import Settings
+    from imagegate.settings_registry import SettingsRegistry
 
 
 @hookimpl
@@ -36,3 +37,10 @@ def register_providers(register: ProviderRegistry, settings: Settings) -> None:
     register.add_provider(ReplicateProvider(config))
     for spec in builtin_models():
         register.add_model(spec)
+
+
+@hookimpl
+def register_settings(register: SettingsRegistry) -> None:
+    from .settings import ReplicateSettings
+
+    register.add_section("providers.replicate", ReplicateSettings)

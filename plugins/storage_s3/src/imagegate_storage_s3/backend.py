@@ -18,7 +18,7 @@ import orjson
 
 from imagegate.errors import InvalidRequest, NotFound, StorageError
 from imagegate.ids import is_image_id
-from imagegate.settings import Settings, section
+from imagegate.settings import Settings
 
 from .failures import Where, error_code, map_error
 from .keys import KeyLayout
@@ -51,7 +51,7 @@ class S3Storage:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> S3Storage:
-        return cls(section(settings.storage.s3, S3Settings, "storage.s3"))
+        return cls(settings.section("storage.s3", S3Settings))
 
     # client ------------------------------------------------------------------------------------
 
