@@ -37,6 +37,7 @@ from .http_client import download, new_session
 from .ids import new_image_id, new_request_id
 from .imagetype import NotAnImage, inspect_image
 from .inputs import resolve_input
+from .install_hints import STORAGE_BACKENDS, install_hint
 from .limits import ProviderLimiter, backoff_delay
 from .middleware import Middleware, Step, run_wrapped
 from .models import Cost, ImageOut, ImageRequest, ImageResult
@@ -116,7 +117,8 @@ class Gateway(StoredImages):
         backend = settings.storage.backend
         if backend not in storages.factories:
             allowed = ", ".join(sorted(storages.factories)) or "none installed"
-            msg = f"STORAGE__BACKEND={backend!r} is not available; installed backends: {allowed}"
+            msg = (f"STORAGE__BACKEND={backend!r} is not available; installed backends: {allowed}"
+                   f"{install_hint(STORAGE_BACKENDS.get(backend))}")
             raise InvalidRequest(msg, param="STORAGE__BACKEND")
         self.storage: Storage = storages.factories[backend](settings)
         self.spool = FileStore(settings.storage.resolved_spool_dir())

@@ -155,5 +155,5 @@ def _registry_for(disabled: str) -> SettingsRegistry:
 
     register = SettingsRegistry()
     core_sections(register)
-    make_plugin_manager().hook.register_settings(register=register)
+    make_plugin_manager(report=False).hook.register_settings(register=register)  # loading is reported later
     return register

@@ -24,7 +24,7 @@ from imagegate_storage_local.backend import LocalStorage
 def test_entry_point_is_discovered() -> None:
     infos = {info.name: info for info in plugin_infos(make_plugin_manager())}
     assert infos["storage-local"].distribution == "imagegate-storage-local"
-    assert infos["storage-local"].hooks == ["register_storage"]
+    assert infos["storage-local"].hooks == ["register_settings", "register_storage"]
 
 
 class TestLocalConformance(StorageConformance):

@@ -51,6 +51,11 @@ class LocalStorage:
     def root(self) -> Path:
         return self.files.root
 
+    @property
+    def location(self) -> str:
+        """Where images are stored (``imagegate config`` shows it)."""
+        return str(self.files.root)
+
     def signer(self) -> UrlSigner | None:
         """The URL signer when a public URL is configured (the key is created on first use)."""
         if self._signer is None:

@@ -53,6 +53,11 @@ class S3Storage:
     def from_settings(cls, settings: Settings) -> S3Storage:
         return cls(settings.section("storage.s3", S3Settings))
 
+    @property
+    def location(self) -> str:
+        """Where images are stored (``imagegate config`` shows it)."""
+        return f"s3://{self.config.bucket}/{self.config.prefix}".rstrip("/")
+
     # client ------------------------------------------------------------------------------------
 
     async def client(self) -> Any:
