@@ -20,6 +20,7 @@ __all__ = ["RedactingFilter", "configure_logging", "use_formatter"]
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 HANDLER_NAME = "imagegate.stderr"
+REQUEST_LOGGER = "imagegate.requests"
 
 
 class RedactingFilter(logging.Filter):
@@ -42,8 +43,9 @@ def configure_logging(settings: Settings, *, quiet_by_default: bool = False) -> 
     """Send log lines at ``LOGGING__LEVEL`` to stderr through a :class:`RedactingFilter`.
 
     ``quiet_by_default`` (the CLI) logs only warnings unless ``LOGGING__LEVEL`` is set, the
-    ``imagegate`` loggers of plugins included (so a command that succeeds prints no log line).
-    Python warnings are logged too, so every line on stderr has the handler's format.
+    ``imagegate`` loggers of plugins included, and no per-request event (logger
+    ``imagegate.requests``): a command reports its own result, so one that succeeds prints no log
+    line. Python warnings are logged too, so every line on stderr has the handler's format.
     """
     handler = logging.StreamHandler(sys.stderr)
     handler.set_name(HANDLER_NAME)
@@ -54,6 +56,7 @@ def configure_logging(settings: Settings, *, quiet_by_default: bool = False) -> 
     logging.basicConfig(level=level, handlers=[handler])
     if not chosen:
         logging.getLogger("imagegate").setLevel(level)
+        logging.getLogger(REQUEST_LOGGER).setLevel(logging.CRITICAL)
     logging.captureWarnings(True)
     return handler
 

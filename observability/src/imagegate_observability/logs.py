@@ -65,14 +65,14 @@ def install_handler() -> logging.Logger:
     The logger stops propagating so a front-end's own log configuration does not print each
     event a second time in another format; that configuration's other lines (the libraries'
     warnings among them) become JSON too, so stderr is one JSON stream. Events are written at
-    INFO unless the front-end chose a level for the ``imagegate`` loggers (the CLI: warnings only).
+    INFO unless the front-end chose a level for this logger (the CLI turns it off).
     """
     from imagegate.logsetup import use_formatter
 
     logger = request_logger()
     if not any(isinstance(handler, StderrJsonHandler) for handler in logger.handlers):
         logger.addHandler(StderrJsonHandler())
-    if logging.getLogger("imagegate").level == logging.NOTSET:
+    if logger.level == logging.NOTSET:
         logger.setLevel(logging.INFO)
     logger.propagate = False
     use_formatter(JsonFormatter())
