@@ -37,7 +37,6 @@ from .http_client import download, new_session
 from .ids import new_image_id, new_request_id
 from .imagetype import NotAnImage, inspect_image
 from .inputs import resolve_input
-from .install_hints import STORAGE_BACKENDS, install_hint
 from .limits import ProviderLimiter, backoff_delay
 from .middleware import Middleware, Step, run_wrapped
 from .models import Cost, ImageOut, ImageRequest, ImageResult
@@ -116,6 +115,8 @@ class Gateway(StoredImages):
         pm.hook.register_storage(register=storages)
         backend = settings.storage.backend
         if backend not in storages.factories:
+            from .install_hints import STORAGE_BACKENDS, install_hint
+
             allowed = ", ".join(sorted(storages.factories)) or "none installed"
             msg = (f"STORAGE__BACKEND={backend!r} is not available; installed backends: {allowed}"
                    f"{install_hint(STORAGE_BACKENDS.get(backend))}")
