@@ -65,7 +65,8 @@ def install_handler() -> logging.Logger:
     The logger stops propagating so a front-end's own log configuration does not print each
     event a second time in another format; that configuration's other lines (the libraries'
     warnings among them) become JSON too, so stderr is one JSON stream. Events are written at
-    INFO unless the front-end chose a level for this logger (the CLI turns it off).
+    INFO unless the front-end chose a level for this logger (the CLI turns it off, and then keeps
+    its plain-text warnings for the person reading them).
     """
     from imagegate.logsetup import use_formatter
 
@@ -75,7 +76,8 @@ def install_handler() -> logging.Logger:
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.INFO)
     logger.propagate = False
-    use_formatter(JsonFormatter())
+    if logger.isEnabledFor(logging.INFO):  # the request log is on: stderr is one JSON stream
+        use_formatter(JsonFormatter())
     return logger
 
 
