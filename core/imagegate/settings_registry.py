@@ -12,9 +12,7 @@ import difflib
 import os
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -52,6 +50,7 @@ class SettingsRegistry:
     # what exists -----------------------------------------------------------------------------
 
     def fields(self, path: str) -> set[str]:
+        """The keys the models of the section at ``path`` read."""
         return {name for model in self.sections.get(path, []) for name in model.model_fields}
 
     def children(self, path: str) -> set[str]:
@@ -65,6 +64,7 @@ class SettingsRegistry:
         return names
 
     def top_level(self) -> set[str]:
+        """The first parts of every section (``gateway``, ``providers``, ``mcp``, …)."""
         return self.children("")
 
     def defaults(self) -> dict[str, Any]:
@@ -126,6 +126,7 @@ class SettingsRegistry:
 
 
 def _first_leaf(path: tuple[str, ...], value: Any) -> tuple[str, ...]:
+    """The first whole key under ``path`` (a variable's full name rather than its section's)."""
     while isinstance(value, dict) and value:
         key, value = next(iter(value.items()))
         path = (*path, str(key).lower())
