@@ -45,7 +45,8 @@ def configure_logging(settings: Settings, *, quiet_by_default: bool = False) -> 
     ``quiet_by_default`` (the CLI) logs only warnings unless ``LOGGING__LEVEL`` is set, the
     ``imagegate`` loggers of plugins included, and no per-request event (logger
     ``imagegate.requests``): a command reports its own result, so one that succeeds prints no log
-    line. Python warnings are logged too, so every line on stderr has the handler's format.
+    line. Python warnings are logged too, so every line on stderr has the handler's format. When
+    logging is configured already (an application embedding the gateway), it is left alone.
     """
     handler = logging.StreamHandler(sys.stderr)
     handler.set_name(HANDLER_NAME)
@@ -53,6 +54,8 @@ def configure_logging(settings: Settings, *, quiet_by_default: bool = False) -> 
     handler.addFilter(RedactingFilter(Redactor.from_settings(settings)))
     chosen = "level" in settings.logging.model_fields_set or not quiet_by_default
     level = settings.logging.level.upper() if chosen else "WARNING"
+    if logging.getLogger().handlers:  # the embedding application (or a test runner) configured logging
+        return handler
     logging.basicConfig(level=level, handlers=[handler])
     if not chosen:
         logging.getLogger("imagegate").setLevel(level)

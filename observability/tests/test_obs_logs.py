@@ -127,6 +127,7 @@ def test_with_the_request_log_on_every_stderr_line_is_json(capsys: pytest.Captur
     root = logging.getLogger()
     saved, level = root.handlers[:], root.level
     root.handlers = []
+    logging.captureWarnings(False)  # as in a fresh process
     try:
         configure_logging(Settings(providers={"openai": {"api_key": SECRET}}))
         install_handler()
