@@ -59,4 +59,5 @@ def test_configure_logging_collects_the_secrets_from_settings() -> None:
     finally:
         root.handlers = saved
         root.setLevel(level)
+        logging.captureWarnings(False)
     assert buffer.getvalue().rstrip().endswith("imagegate.gateway: keys [redacted] and [redacted]")

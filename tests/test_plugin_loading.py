@@ -39,7 +39,7 @@ def test_installed_plugin_is_discovered_and_broken_one_reported(site: Path) -> N
     plugins = {p["name"]: p for p in json.loads(done.stdout)}
     good = plugins["testplugin"]
     assert (good["distribution"], good["version"], good["hooks"], good["error"]) == (
-        "imagegate-testplugin", "1.2.3", ["register_providers"], None)
+        "imagegate-testplugin", "1.2.3", ["register_providers", "register_settings"], None)
     broken = plugins["brokenplugin"]
     assert broken["distribution"] == "imagegate-brokenplugin"
     assert "ModuleNotFoundError" in broken["error"] and "imagegate_dependency_that_does_not_exist" in broken["error"]
@@ -64,3 +64,13 @@ def test_plain_listing_marks_the_failure(site: Path) -> None:
     done = imagegate(site, "plugins")
     assert "brokenplugin" in done.stdout and "FAILED" in done.stdout
     assert "placeholder" not in done.stdout  # built-ins only with --all
+
+
+def test_a_new_plugins_settings_section_is_kept_and_checked(site: Path) -> None:
+    shown = imagegate(site, "config", "--json", ECHO__GREETING="bonjour")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["echo"] == {"greeting": "bonjour"}
+    misspelt = imagegate(site, "models", "--json", ECHO__GRETING="bonjour")
+    assert misspelt.returncode == 1
+    error = json.loads(misspelt.stdout)["error"]
+    assert error["message"] == "configuration ECHO__GRETING: unknown setting; did you mean ECHO__GREETING?"

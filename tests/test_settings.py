@@ -61,17 +61,8 @@ def test_defaults_suit_slow_image_models() -> None:
     assert Settings().gateway.default_model is None  # the gateway chooses (see test_lifecycle.py)
 
 
-def test_front_end_limits_are_core_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GATEWAY__CORS_ORIGINS", "https://a.example,https://b.example")
-    monkeypatch.setenv("GATEWAY__MAX_IMAGES", "4")
-    monkeypatch.setenv("GATEWAY__SHUTDOWN_TIMEOUT_S", "5")
-    gateway = Settings().gateway
-    assert gateway.cors_origins == ["https://a.example", "https://b.example"]
-    assert (gateway.max_images, gateway.shutdown_timeout_s) == (4, 5.0)
-
-
 @pytest.mark.parametrize(("variable", "value"), [
-    ("GATEWAY__MAX_IMAGES", "abc"), ("LOGGING__LEVEL", "chatty"), ("STORAGE__LOCAL", "[1]"),
+    ("GATEWAY__URL_TTL_S", "abc"), ("LOGGING__LEVEL", "chatty"), ("STORAGE__LOCAL", "[1]"),
 ])
 def test_bad_core_values_name_the_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
     monkeypatch.setenv(variable, value)

@@ -117,8 +117,11 @@ class Gateway(StoredImages):
         pm.hook.register_storage(register=storages)
         backend = settings.storage.backend
         if backend not in storages.factories:
+            from .install_hints import STORAGE_BACKENDS, install_hint
+
             allowed = ", ".join(sorted(storages.factories)) or "none installed"
-            msg = f"STORAGE__BACKEND={backend!r} is not available; installed backends: {allowed}"
+            msg = (f"STORAGE__BACKEND={backend!r} is not available; installed backends: {allowed}"
+                   f"{install_hint(STORAGE_BACKENDS.get(backend))}")
             raise InvalidRequest(msg, param="STORAGE__BACKEND")
         self.storage: Storage = storages.factories[backend](settings)
         self.spool = FileStore(settings.storage.resolved_spool_dir())

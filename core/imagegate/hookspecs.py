@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .middleware import Middleware
     from .registry import ProviderRegistry, StorageRegistry
     from .settings import Settings
+    from .settings_registry import SettingsRegistry
 
 hookspec = pluggy.HookspecMarker("imagegate")
 
@@ -122,4 +123,19 @@ def shutdown(gateway: Gateway) -> Any:
     close, so the gateway is still fully usable. Return None, or an awaitable that the gateway
     awaits; do blocking work (joining threads, exporting) in a thread. Every implementation is
     called (not ``firstresult``); one that raises is logged and the others still run.
+    """
+
+
+@hookspec
+def register_settings(register: SettingsRegistry) -> None:
+    """Declare the configuration sections this plugin reads, with the pydantic model of each.
+
+    Called whenever settings are loaded. Call ``register.add_section(path, Model)`` with a dotted
+    lower-case ``path`` (``providers.<name>``, ``storage.<backend>``, or a top-level name such as
+    ``mcp``): the section's values are then kept in :class:`~imagegate.settings.Settings` for you
+    (read them with ``settings.section(path, Model)``, or ``settings.provider(name, Model)`` for a
+    provider), and a key that no declared model has is refused with the nearest valid name
+    (``GATEWAY__DEFALT_MODEL``: did you mean ``GATEWAY__DEFAULT_MODEL``?). Several models may
+    declare one section; a front-end adds its own ``gateway`` limits that way. Return nothing.
+    Every implementation is called (not ``firstresult``).
     """

@@ -16,9 +16,11 @@ from .redact import Redactor
 if TYPE_CHECKING:
     from .settings import Settings
 
-__all__ = ["RedactingFilter", "configure_logging"]
+__all__ = ["RedactingFilter", "configure_logging", "use_formatter"]
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+HANDLER_NAME = "imagegate.stderr"
+REQUEST_LOGGER = "imagegate.requests"
 
 
 class RedactingFilter(logging.Filter):
@@ -40,11 +42,31 @@ class RedactingFilter(logging.Filter):
 def configure_logging(settings: Settings, *, quiet_by_default: bool = False) -> logging.Handler:
     """Send log lines at ``LOGGING__LEVEL`` to stderr through a :class:`RedactingFilter`.
 
-    ``quiet_by_default`` (the CLI) logs only warnings unless ``LOGGING__LEVEL`` is set.
+    ``quiet_by_default`` (the CLI) logs only warnings unless ``LOGGING__LEVEL`` is set, the
+    ``imagegate`` loggers of plugins included, and no per-request event (logger
+    ``imagegate.requests``): a command reports its own result, so one that succeeds prints no log
+    line. Python warnings are logged too, so every line on stderr has the handler's format. When
+    logging is configured already (an application embedding the gateway), it is left alone.
     """
     handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(HANDLER_NAME)
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(RedactingFilter(Redactor.from_settings(settings)))
     chosen = "level" in settings.logging.model_fields_set or not quiet_by_default
-    logging.basicConfig(level=settings.logging.level.upper() if chosen else "WARNING", handlers=[handler])
+    level = settings.logging.level.upper() if chosen else "WARNING"
+    if logging.getLogger().handlers:  # the embedding application (or a test runner) configured logging
+        return handler
+    logging.basicConfig(level=level, handlers=[handler])
+    if not chosen:
+        logging.getLogger("imagegate").setLevel(level)
+        logging.getLogger(REQUEST_LOGGER).setLevel(logging.CRITICAL)
+    logging.captureWarnings(True)
     return handler
+
+
+def use_formatter(formatter: logging.Formatter) -> None:
+    """Format the front-end's log lines with ``formatter`` (the observability plugin's JSON lines,
+    so that a JSON log stream holds no plain-text line, the libraries' warnings included)."""
+    for handler in logging.getLogger().handlers:
+        if handler.get_name() == HANDLER_NAME:
+            handler.setFormatter(formatter)

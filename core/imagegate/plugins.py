@@ -56,8 +56,10 @@ def disabled_plugins() -> set[str]:
     return {name.strip() for name in raw.split(",") if name.strip()}
 
 
-def make_plugin_manager(*, entrypoints: bool = True, builtins: bool = True) -> pluggy.PluginManager:
-    """A manager with the hook specs, the built-in plugins and the installed entry points."""
+def make_plugin_manager(*, entrypoints: bool = True, builtins: bool = True,
+                        report: bool = True) -> pluggy.PluginManager:
+    """A manager with the hook specs, the built-in plugins and the installed entry points
+    (``report=False``: a plugin that fails to load is recorded but not logged)."""
     pm = pluggy.PluginManager("imagegate")
     pm.add_hookspecs(hookspecs)
     pm.imagegate_infos = {}  # type: ignore[attr-defined]
@@ -70,7 +72,7 @@ def make_plugin_manager(*, entrypoints: bool = True, builtins: bool = True) -> p
             pm.register(module, name=name)
             _infos(pm)[name] = PluginInfo(name, "imagegate", _version("imagegate"), builtin=True)
     if entrypoints:
-        _load_entrypoints(pm, disabled)
+        _load_entrypoints(pm, disabled, report)
     for name, info in _infos(pm).items():
         plugin = pm.get_plugin(name)
         if plugin is not None:
@@ -78,7 +80,7 @@ def make_plugin_manager(*, entrypoints: bool = True, builtins: bool = True) -> p
     return pm
 
 
-def _load_entrypoints(pm: pluggy.PluginManager, disabled: set[str]) -> None:
+def _load_entrypoints(pm: pluggy.PluginManager, disabled: set[str], report: bool) -> None:
     for ep in entry_points(group=GROUP):
         if ep.name in disabled or pm.has_plugin(ep.name):
             continue
@@ -90,7 +92,8 @@ def _load_entrypoints(pm: pluggy.PluginManager, disabled: set[str]) -> None:
             pm.register(ep.load(), name=ep.name)
         except Exception as exc:  # a broken plugin must not stop the others
             info.error = f"{type(exc).__name__}: {exc}"
-            log.warning("plugin %s (%s) failed to load: %s", ep.name, dist, info.error)
+            if report:
+                log.warning("plugin %s (%s) failed to load: %s", ep.name, dist, info.error)
 
 
 def _infos(pm: pluggy.PluginManager) -> dict[str, PluginInfo]:

@@ -1,8 +1,10 @@
 """Configuration: environment variables nested with ``__`` over an optional TOML file over defaults.
 
-The root model knows only what the core needs. Plugins own their sections (``providers.<name>``,
-``storage.<backend>``, ``mcp``, ``observability``) and validate them with their own models through
-:func:`section`, so adding a plugin never means editing this file.
+The root model knows only what the core needs and names no plugin. Plugins declare their sections
+(``providers.<name>``, ``storage.<backend>``, ``mcp``, …) through the ``register_settings`` hook,
+which keeps them (raw) in :class:`Settings` and lets a misspelt key be refused; each plugin
+validates its section with its own model through :meth:`Settings.section`, so adding a plugin never
+means editing this file.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from pydantic_settings import (
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
 from .errors import InvalidRequest
+
+_M = TypeVar("_M", bound=BaseModel)
 
 __all__ = [
     "CommaList",
@@ -30,6 +33,7 @@ __all__ = [
     "ProviderSettings",
     "Settings",
     "StorageSettings",
+    "check_values",
     "default_data_dir",
     "section",
 ]
@@ -88,23 +92,22 @@ class ProviderSettings(BaseModel):
 
 
 class StorageSettings(BaseModel):
-    """Which backend stores images, and where paid-for images wait when it fails."""
+    """Which backend stores images, and where paid-for images wait when it fails; each backend's
+    own section (``storage.local``, ``storage.s3``) is kept as its plugin declared it."""
 
     model_config = ConfigDict(extra="allow")
 
     backend: str = "local"
     spool_dir: Path | None = None
-    local: dict[str, Any] = Field(default_factory=dict)
-    s3: dict[str, Any] = Field(default_factory=dict)
 
     def resolved_spool_dir(self) -> Path:
         return self.spool_dir or default_data_dir() / "spool"
 
 
 class GatewaySettings(BaseModel):
-    """What every front-end shares."""
+    """What every front-end shares; a front-end's own ``GATEWAY__*`` limits are kept for it."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="allow")
 
     default_model: str | None = Field(None, description=(
         "Unset: the recommended model of the first provider with a key, else placeholder."))
@@ -114,18 +117,7 @@ class GatewaySettings(BaseModel):
     public_url: str | None = None
     url_signing_key: SecretStr | None = None
     url_ttl_s: int = Field(3600, ge=1)
-    max_body_mb: float = Field(64.0, gt=0, description="Largest request body (uploads included).")
-    rate_limit_rpm: int | None = Field(None, ge=1)
-    max_images: int = Field(16, ge=1, description="Most input images in one request.")
-    cors_origins: CommaList = Field(default_factory=list, description="Browser origins allowed; '*' any.")
-    shutdown_timeout_s: float = Field(60.0, gt=0, description="How long a server drains on SIGTERM.")
 
-    # --- HTTP front-end hardening (new; to move next to the HTTP settings) ----------------------
-    max_json_kb: int = Field(1024, ge=1, description="Largest JSON request body: prompt and parameters only.")
-    max_parts: int = Field(64, ge=1, description="Most parts in one multipart upload (images and fields).")
-    max_field_kb: int = Field(256, ge=1, description="Largest multipart text field (a prompt, a parameter).")
-    header_timeout_s: float = Field(15.0, gt=0, description=(
-        "How long a connection may take to send a complete request head, and stay idle between requests."))
     # Shared with MCP streamable HTTP (imagegate.bearer): keep beside api_keys.
     auth_max_failures: int = Field(10, ge=1, description=(
         "Failed bearer attempts from one client address before it is refused (429) without checking "
@@ -163,27 +155,28 @@ class LoggingSettings(BaseModel):
 class Settings(BaseSettings):
     """The effective configuration (``imagegate config`` prints it, secrets masked)."""
 
-    model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(env_nested_delimiter="__", extra="allow", case_sensitive=False)
 
     providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     input: InputSettings = Field(default_factory=InputSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
-    mcp: dict[str, Any] = Field(default_factory=dict)
-    observability: dict[str, Any] = Field(default_factory=dict)
     models: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Catalog additions and overrides, keyed by model id."
     )
     aliases: dict[str, str] = Field(default_factory=dict)
 
     def __init__(self, **values: Any) -> None:
-        """Read the environment and the config file; a bad value is an ``InvalidRequest`` naming
-        its variable, not a pydantic traceback."""
+        """Read the environment and the config file; a bad value, in the core's sections or in a
+        plugin's, is an ``InvalidRequest`` naming its variable, not a pydantic traceback."""
+        from .settings_registry import installed_settings_registry
+
         try:
             super().__init__(**values)
         except ValidationError as exc:
             raise _config_error("", exc) from None
+        installed_settings_registry().validate(self)
 
     @classmethod
     def settings_customise_sources(
@@ -194,11 +187,29 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config_file = os.environ.get("IMAGEGATE_CONFIG")
+        from .settings_registry import installed_settings_registry
+        from .settings_sources import CONFIG_VARIABLE, ConfigFileSource, PluginSectionsSource
+
+        registry = installed_settings_registry()
+        sources: list[PydanticBaseSettingsSource] = [
+            init_settings, env_settings, PluginSectionsSource(settings_cls, registry)]
+        config_file = os.environ.get(CONFIG_VARIABLE)
         if config_file:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+            sources.append(ConfigFileSource(settings_cls, registry, config_file))
+        sources.append(PluginSectionsSource(settings_cls, registry, defaults=True))
         return tuple(sources)
+
+    def section(self, path: str, model: type[_M]) -> _M:
+        """The section at dotted ``path`` (``mcp``, ``storage.s3``) validated by a plugin's model,
+        naming the variable on error."""
+        return section(self.raw_section(path), model, path)
+
+    def raw_section(self, path: str) -> dict[str, Any]:
+        """The values at dotted ``path`` as read (empty when none are set)."""
+        raw: Any = self
+        for part in path.split("."):
+            raw = raw.get(part, {}) if isinstance(raw, dict) else _raw_section(raw, part)
+        return raw if isinstance(raw, dict) else {}
 
     def provider(self, name: str, model: type[ProviderSettings] = ProviderSettings) -> ProviderSettings:
         """The validated section ``providers.<name>``."""
@@ -208,7 +219,12 @@ class Settings(BaseSettings):
             raise _config_error(f"providers.{name}", exc) from None
 
 
-_M = TypeVar("_M", bound=BaseModel)
+def _raw_section(model: BaseModel, name: str) -> Any:
+    """A field's value as a dict, or an extra section kept for a plugin."""
+    if name in type(model).model_fields:
+        value = getattr(model, name)
+        return value.model_dump() if isinstance(value, BaseModel) else value
+    return (model.model_extra or {}).get(name, {})
 
 
 def section(raw: dict[str, Any], model: type[_M], where: str) -> _M:
@@ -219,8 +235,19 @@ def section(raw: dict[str, Any], model: type[_M], where: str) -> _M:
         raise _config_error(where, exc) from None
 
 
-def _config_error(where: str, exc: ValidationError) -> InvalidRequest:
-    first = exc.errors()[0]
+def check_values(raw: dict[str, Any], model: type[BaseModel], where: str) -> None:
+    """Refuse a bad value in a section; a required key that is missing is left for the plugin
+    to report when it is used (``STORAGE__S3__BUCKET`` only matters with ``STORAGE__BACKEND=s3``)."""
+    try:
+        model.model_validate(raw)
+    except ValidationError as exc:
+        bad = [error for error in exc.errors() if error["type"] != "missing"]
+        if bad:
+            raise _config_error(where, exc, bad[0]) from None
+
+
+def _config_error(where: str, exc: ValidationError, first: Any = None) -> InvalidRequest:
+    first = first or exc.errors()[0]
     variable = "__".join([*filter(None, where.split(".")), *(str(part) for part in first["loc"])]).upper()
     msg = f"configuration {variable}: {first['msg']}"
     return InvalidRequest(msg, param=variable)

@@ -18,7 +18,8 @@ class Storage(Protocol):
     """A storage backend, created by the factory registered with ``register.add_storage``.
 
     Optional: a class attribute ``computes_sha256 = True`` promises that :meth:`save` fills a
-    missing ``metadata["sha256"]`` while it writes (saving the gateway a thread hop to hash).
+    missing ``metadata["sha256"]`` while it writes (saving the gateway a thread hop to hash); a
+    ``location`` string (a folder, ``s3://bucket/prefix``) tells ``imagegate config`` where images go.
     """
 
     name: str

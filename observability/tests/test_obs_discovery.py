@@ -11,7 +11,8 @@ from imagegate.testing import assert_discovered
 
 def test_entry_point_is_discovered_with_its_hooks() -> None:
     info = assert_discovered("observability", "imagegate-observability")
-    assert info.hooks == ["provider_call_wrapper", "register_routes", "shutdown", "startup", "track_event"]
+    assert info.hooks == ["provider_call_wrapper", "register_routes", "register_settings", "shutdown", "startup",
+                          "track_event"]
 
 
 def test_loading_the_plugin_configures_nothing() -> None:

@@ -48,9 +48,22 @@ def test_service_name_from_the_environment_wins(monkeypatch: pytest.MonkeyPatch)
 def test_a_missing_otlp_exporter_is_reported_and_skipped(monkeypatch: pytest.MonkeyPatch,
                                                          caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setitem(sys.modules, "opentelemetry.exporter.otlp.proto.http.trace_exporter", None)
+    monkeypatch.setitem(sys.modules, "opentelemetry.exporter.otlp.proto.grpc.trace_exporter", None)
     provider = build_tracer_provider({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"})
     assert processors(provider) == ()
-    assert "imagegate-observability[otlp]" in caplog.text
+    assert "reinstall imagegate-observability" in caplog.text
+    grpc = build_tracer_provider({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9",
+                                  "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"})
+    assert processors(grpc) == ()
+    assert "pip install 'imagegate-observability[otlp]'" in caplog.text
+    provider.shutdown()
+    grpc.shutdown()
+
+
+def test_the_otlp_http_exporter_comes_with_the_plugin() -> None:
+    provider = build_tracer_provider({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"})
+    (processor,) = processors(provider)
+    assert type(processor.span_exporter).__module__ == "opentelemetry.exporter.otlp.proto.http.trace_exporter"
     provider.shutdown()
 
 

@@ -113,3 +113,36 @@ def test_redactor_drops_secret_keys_base64_and_known_values() -> None:
         "n": 2,
     }
     assert redactor.text("short base64 " + "QUJD" * 10) == "short base64 " + "QUJD" * 10
+
+
+def test_with_the_request_log_on_every_stderr_line_is_json(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import logging
+    import warnings
+
+    from imagegate.logsetup import configure_logging
+    from imagegate.settings import Settings
+    from imagegate_observability.logs import install_handler
+
+    root = logging.getLogger()
+    saved, level = root.handlers[:], root.level
+    root.handlers = []
+    logging.captureWarnings(False)  # as in a fresh process
+    try:
+        configure_logging(Settings(providers={"openai": {"api_key": SECRET}}))
+        install_handler()
+        logging.getLogger("opentelemetry.sdk.trace.export").warning("exporter failed for %s", SECRET)
+        warnings.warn("a library is deprecated", DeprecationWarning, stacklevel=1)
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            logging.getLogger("imagegate.gateway").exception("storage failed")
+    finally:
+        root.handlers = saved
+        root.setLevel(level)
+        logging.captureWarnings(False)
+    lines = capsys.readouterr().err.splitlines()
+    documents = [json.loads(line) for line in lines]
+    assert [d["logger"] for d in documents] == ["opentelemetry.sdk.trace.export", "py.warnings", "imagegate.gateway"]
+    assert documents[0]["message"] == "exporter failed for [redacted]"
+    assert "RuntimeError: boom" in documents[2]["exception"]

@@ -123,8 +123,9 @@ async def test_mcp(observed_gateway: Any, fake_openai: Any, capsys: pytest.Captu
 
 
 async def test_cli(upstream_env: dict[str, str], fake_openai: Any) -> None:
-    """The CLI starts its own trace: the console exporter (on stderr) shows it, the upstream got it."""
-    done = await run_cli({**upstream_env, "OTEL_TRACES_EXPORTER": "console"},
+    """The CLI starts its own trace: the console exporter (on stderr) shows it, the upstream got it.
+    (The CLI writes its request event only when a log level is asked for.)"""
+    done = await run_cli({**upstream_env, "OTEL_TRACES_EXPORTER": "console", "LOGGING__LEVEL": "INFO"},
                          "generate", "a fox", "-m", "gpt-image-1", "--json")
     assert done.returncode == 0, done.stderr
     result = done.json()  # stdout holds the answer alone

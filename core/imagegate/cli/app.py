@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from ..install_hints import FRONTENDS
 from .output import fail
 
 
@@ -67,7 +68,25 @@ def build_cli() -> click.Group:
     pm.hook.serve_subcommand(serve=serve)
     if not serve.commands:
         serve.help = "Serve the gateway. No front-end is installed: pip install imagegate-http or imagegate-mcp."
+    for name, distribution in FRONTENDS.items():
+        if name not in serve.commands:
+            serve.add_command(_missing_frontend(name, distribution))
     return cli
+
+
+def _missing_frontend(name: str, distribution: str) -> click.Command:
+    """``imagegate serve NAME`` when its plugin is not installed: say which distribution serves it."""
+
+    @click.command(name, hidden=True, add_help_option=False,
+                   context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    def missing() -> None:
+        from ..errors import InvalidRequest
+        from ..install_hints import install_hint
+
+        msg = f"imagegate serve {name} is not available{install_hint(distribution)}"
+        fail(InvalidRequest(msg, param="serve").to_dict(), cli.as_json)
+
+    return missing
 
 
 def main() -> None:

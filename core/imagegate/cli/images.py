@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .output import JSON_OPTION, cli_gateway, emit_json, fail, progress_printer, run_async
+from .output import JSON_OPTION, cli_gateway, echo, emit_json, fail, progress_printer, run_async
 
 if TYPE_CHECKING:
     from ..catalog import Operation
@@ -60,13 +60,9 @@ async def _run(operation: Operation, *, prompt: str | None, images: tuple[str, .
             mask=ImageInput.parse(mask) if mask else None,
         )
         if dry_run:
-            estimate = await gateway.estimate(operation, request)
-            if as_json:
-                emit_json(estimate)
-            else:
-                cost = estimate["cost"]["estimated_usd"]
-                price = "unknown" if cost is None else f"${cost:.4f}"
-                click.echo(f"{estimate['model']} ({estimate['provider']}): valid; estimated cost {price}")
+            from .dry_run import dry_run as report
+
+            await report(gateway, spec, operation, request, as_json)
             return
         progress = progress_printer(sys.stderr.isatty() and not as_json)
         result = await gateway.run(operation, request, frontend="cli", progress=progress, trusted_paths=True)
@@ -99,16 +95,17 @@ def _print_result(result: ImageResult, as_json: bool) -> None:
         emit_json(result.contract())
         return
     for image in result.images:
-        click.echo(image.path or image.url)
+        echo(image.path or image.url)
         meta = _metadata_path(image)
         if meta and Path(meta).exists():
-            click.echo(meta)
-    cost = result.cost.actual_usd if result.cost.actual_usd is not None else result.cost.estimated_usd
-    price = "" if cost is None else f", ${cost:.4f}"
-    ids = " ".join(image.id for image in result.images)
-    click.echo(f"{result.model} ({result.provider}{price}): {ids}", err=True)
+            echo(meta)
+    if sys.stderr.isatty():  # a summary for a person; scripts get a clean stderr
+        cost = result.cost.actual_usd if result.cost.actual_usd is not None else result.cost.estimated_usd
+        price = "" if cost is None else f", ${cost:.4f}"
+        ids = " ".join(image.id for image in result.images)
+        echo(f"{result.model} ({result.provider}{price}): {ids}", err=True)
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+        echo(f"note: {note}", err=True)
 
 
 @click.command()
@@ -162,9 +159,9 @@ def get(image_id: str, as_json: bool) -> None:
                 emit_json(found)
                 return
             image = found["images"][0]
-            click.echo(image["path"] or image["url"])
-            click.echo(f"url: {image['url']}")
-            click.echo(f"{image['mime_type']} {image['width']}x{image['height']} {image['bytes']} bytes "
+            echo(image["path"] or image["url"])
+            echo(f"url: {image['url']}")
+            echo(f"{image['mime_type']} {image['width']}x{image['height']} {image['bytes']} bytes "
                        f"sha256 {image['sha256']} model {found['model']}")
 
     run_async(go, as_json)
@@ -183,7 +180,7 @@ def list_images(limit: int, as_json: bool) -> None:
                 return
             for item in items:
                 size = f"{item.get('width')}x{item.get('height')}"
-                click.echo(f"{item['id']}  {item.get('created', '')[:19]}  {item.get('model')}  {size}  "
+                echo(f"{item['id']}  {item.get('created', '')[:19]}  {item.get('model')}  {size}  "
                            f"{item.get('mime_type')}")
 
     run_async(go, as_json)
@@ -200,7 +197,7 @@ def delete(image_id: str, as_json: bool) -> None:
             if as_json:
                 emit_json({"id": image_id, "deleted": True})
             else:
-                click.echo(f"deleted {image_id}")
+                echo(f"deleted {image_id}")
 
     run_async(go, as_json)
 

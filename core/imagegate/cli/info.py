@@ -9,7 +9,7 @@ import click
 
 from ..model_status import ALARM_DAYS, lifecycle_text, model_entry
 from ..redact import is_secret_name
-from .output import JSON_OPTION, emit_json, run_async
+from .output import JSON_OPTION, echo, emit_json, run_async
 
 
 @click.command()
@@ -104,42 +104,39 @@ def plugins(show_all: bool, as_json: bool) -> None:
         emit_json([info.as_dict() for info in infos])
         return
     if not infos:
-        click.echo("no plugins installed (pip install 'imagegate[all]')")
+        echo("no plugins installed (pip install 'imagegate[all]')")
     for info in infos:
         state = f"FAILED: {info.error}" if info.error else ", ".join(info.hooks)
-        click.echo(f"{info.name:<15} {info.distribution or '-'} {info.version or '-'}  {state}")
-
-
-def _masked(value: Any, key: str = "") -> Any:
-    if isinstance(value, dict):
-        return {k: _masked(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked(v, key) for v in value]
-    if is_secret_name(key) and value:
-        return "********"
-    return value
+        echo(f"{info.name:<15} {info.distribution or '-'} {info.version or '-'}  {state}")
 
 
 @click.command()
 @JSON_OPTION
 def config(as_json: bool) -> None:
-    """The effective configuration, secrets masked."""
+    """The effective configuration of the core and every plugin, secrets masked; where images are
+    stored and which variable each provider's key comes from."""
     from ..settings import Settings
+    from ..settings_registry import installed_settings_registry
+    from .config_view import effective_config
 
-    settings = Settings()
-    data = _masked(settings.model_dump(mode="json"))
-    data["storage"]["spool_dir"] = str(settings.storage.resolved_spool_dir())
+    data = effective_config(Settings(), installed_settings_registry())
     if as_json:
         emit_json(data)
         return
+
     def walk(prefix: str, value: Any) -> None:
         if isinstance(value, dict) and value:
             for k, v in value.items():
                 walk(f"{prefix}__{k}" if prefix else k, v)
         else:
-            click.echo(f"{prefix.upper()}={value if value not in (None, {}, []) else ''}")
+            echo(f"{prefix.upper()}={value if value not in (None, {}, []) else ''}")
 
+    resolved = data.pop("resolved")
     walk("", data)
+    echo(f"# images are stored at {resolved['storage_location']}; "
+         f"paid-for images wait in {resolved['spool_dir']} when that fails")
+    for provider, variable in resolved["key_sources"].items():
+        echo(f"# {provider} key: {f'from {variable}' if variable else 'not set'}")
 
 
 def attach(cli: click.Group) -> None:

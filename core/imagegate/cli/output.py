@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
+from .printable import printable, printable_value
+
 if TYPE_CHECKING:
     from ..gateway import Gateway
 
@@ -17,10 +19,16 @@ T = TypeVar("T")
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 
 
+def echo(text: str, *, err: bool = False) -> None:
+    """Print a line for a person, without anything a terminal would obey (see :mod:`.printable`)."""
+    click.echo(printable(text), err=err)
+
+
 def emit_json(value: Any) -> None:
     import orjson
 
-    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode() + "\n")
+    document = orjson.dumps(printable_value(value), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+    sys.stdout.write(document.decode() + "\n")
 
 
 def fail(error: dict[str, Any], as_json: bool, status: int = 1) -> NoReturn:
@@ -30,9 +38,9 @@ def fail(error: dict[str, Any], as_json: bool, status: int = 1) -> NoReturn:
     else:
         where = f" [{error['param']}]" if error.get("param") else ""
         hint = " (retryable)" if error.get("retryable") else ""
-        click.echo(f"error: {error['code']}{where}: {error['message']}{hint}", err=True)
+        echo(f"error: {error['code']}{where}: {error['message']}{hint}", err=True)
         if error.get("spool_path"):
-            click.echo(f"the image is kept at {error['spool_path']}", err=True)
+            echo(f"the image is kept at {error['spool_path']}", err=True)
     sys.exit(status)
 
 
@@ -71,6 +79,6 @@ def progress_printer(enabled: bool) -> Callable[[str, dict[str, Any]], None]:
     def show(message: str, data: dict[str, Any]) -> None:
         if enabled:
             details = " ".join(f"{k}={v}" for k, v in data.items())
-            click.echo(f"… {message} {details}".rstrip(), err=True)
+            echo(f"… {message} {details}".rstrip(), err=True)
 
     return show

@@ -114,3 +114,10 @@ class PlaceholderProvider(BaseProvider):
 def register_providers(register: Any, settings: Any) -> None:
     register.add_provider(PlaceholderProvider())
     register.add_model(model_spec())
+
+
+@hookimpl
+def register_settings(register: Any) -> None:
+    from imagegate.settings import ProviderSettings
+
+    register.add_section(f"providers.{NAME}", ProviderSettings)

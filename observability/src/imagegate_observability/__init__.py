@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from imagegate.events import Event
     from imagegate.gateway import Gateway
     from imagegate.middleware import Middleware
+    from imagegate.settings_registry import SettingsRegistry
 
     from .telemetry import Telemetry
 
@@ -70,3 +71,10 @@ def shutdown(gateway: Gateway) -> Awaitable[None]:
     from . import hooks
 
     return hooks.shutdown(_telemetry(gateway))
+
+
+@hookimpl
+def register_settings(register: SettingsRegistry) -> None:
+    from .config import ObservabilitySettings
+
+    register.add_section("observability", ObservabilitySettings)

@@ -52,8 +52,10 @@ def _exporter(name: str, environ: Mapping[str, str]) -> SpanExporter | None:
             else:
                 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         except ImportError:
-            log.warning("OTEL_TRACES_EXPORTER asks for OTLP (%s) but its exporter is not installed; "
-                        "install imagegate-observability[otlp]. Spans are not exported.", protocol)
+            fix = ("pip install 'imagegate-observability[otlp]'" if protocol == "grpc" else
+                   "reinstall imagegate-observability (it depends on opentelemetry-exporter-otlp-proto-http)")
+            log.warning("OTLP (%s) is asked for but its exporter is not installed: %s. Spans are not exported.",
+                        protocol, fix)
             return None
         return OTLPSpanExporter()
     log.warning("unknown OTEL_TRACES_EXPORTER value %r ignored (use otlp, console or none)", name)

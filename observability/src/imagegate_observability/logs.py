@@ -32,6 +32,10 @@ class JsonFormatter(logging.Formatter):
         event = getattr(record, EVENT_ATTR, None)
         if isinstance(event, dict):
             document.update(event)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            document["exception"] = record.exc_text
         return orjson.dumps(document, default=str).decode()
 
 
@@ -59,13 +63,21 @@ def install_handler() -> logging.Logger:
     """Give the request logger its stderr JSON handler once per process; return the logger.
 
     The logger stops propagating so a front-end's own log configuration does not print each
-    event a second time in another format.
+    event a second time in another format; that configuration's other lines (the libraries'
+    warnings among them) become JSON too, so stderr is one JSON stream. Events are written at
+    INFO unless the front-end chose a level for this logger (the CLI turns it off, and then keeps
+    its plain-text warnings for the person reading them).
     """
+    from imagegate.logsetup import use_formatter
+
     logger = request_logger()
     if not any(isinstance(handler, StderrJsonHandler) for handler in logger.handlers):
         logger.addHandler(StderrJsonHandler())
-    logger.setLevel(logging.INFO)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
     logger.propagate = False
+    if logger.isEnabledFor(logging.INFO):  # the request log is on: stderr is one JSON stream
+        use_formatter(JsonFormatter())
     return logger
 
 

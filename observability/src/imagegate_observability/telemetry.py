@@ -71,12 +71,10 @@ class Telemetry:
 
     def __init__(self, gateway: Gateway, *, tracer_provider: Any = None, metrics: Metrics | None = None,
                  environ: Mapping[str, str] | None = None) -> None:
-        from imagegate.settings import section
-
         from .logs import install_handler
 
         settings = gateway.settings
-        self.config = section(settings.observability, ObservabilitySettings, "observability")
+        self.config = settings.section("observability", ObservabilitySettings)
         self.log_prompts = settings.logging.log_prompts
         self.metrics = metrics if metrics is not None else Metrics()
         self.redactor = Redactor.from_settings(settings, environ)

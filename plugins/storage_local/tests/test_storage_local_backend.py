@@ -21,7 +21,8 @@ from imagegate_storage_local.backend import LocalStorage
 
 
 def test_entry_point_is_discovered() -> None:
-    assert assert_discovered("storage-local", "imagegate-storage-local").hooks == ["register_storage"]
+    assert assert_discovered("storage-local", "imagegate-storage-local").hooks == [
+        "register_settings", "register_storage"]
 
 
 class TestLocalConformance(StorageConformance):

@@ -29,3 +29,10 @@ def serve_subcommand(serve: Any) -> None:
         from .server import serve_http
 
         serve_http(host, port)
+
+
+@hookimpl
+def register_settings(register: Any) -> None:
+    from .settings import HttpSettings
+
+    register.add_section("gateway", HttpSettings)

@@ -51,6 +51,7 @@ def public_url_for(host: str, port: int) -> str:
 
 def serve_http(host: str, port: int) -> None:
     """Serve until SIGTERM/SIGINT; exit status 1 with the error on bad configuration."""
+    from imagegate.cli.output import fail
     from imagegate.gateway import Gateway
     from imagegate.logsetup import configure_logging
     from imagegate.plugins import make_plugin_manager
@@ -69,8 +70,10 @@ def serve_http(host: str, port: int) -> None:
         gateway = Gateway(settings, make_plugin_manager())
         options = HttpOptions.from_settings(settings)
         app = create_app(gateway, options=options, open_on_startup=True)
-    except (ImagegateError, OSError) as exc:
-        print(f"imagegate serve http: {getattr(exc, 'message', exc)}", file=sys.stderr)
+    except ImagegateError as exc:
+        fail(exc.to_dict(), as_json=False)
+    except OSError as exc:
+        print(f"imagegate serve http: {exc}", file=sys.stderr)
         sys.exit(1)
     print(f"imagegate HTTP on {public_url_for(host, actual_port)} (OpenAI base_url: "
           f"{public_url_for(host, actual_port)}/v1)", flush=True)

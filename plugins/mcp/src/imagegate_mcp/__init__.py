@@ -16,6 +16,7 @@ from imagegate import hookimpl
 
 if TYPE_CHECKING:
     import click
+    from imagegate.settings_registry import SettingsRegistry
 
 
 @hookimpl
@@ -32,3 +33,10 @@ def serve_subcommand(serve: click.Group) -> None:
         from .cli import run
 
         run(transport, host, port)
+
+
+@hookimpl
+def register_settings(register: SettingsRegistry) -> None:
+    from .settings import MCPSettings
+
+    register.add_section("mcp", MCPSettings)

@@ -6,8 +6,6 @@ answered while the settings, the MCP SDK and the plugins load.
 
 from __future__ import annotations
 
-import sys
-
 
 def run(transport: str, host: str, port: int) -> None:
     """Serve until the client disconnects (stdio) or the process is interrupted (HTTP)."""
@@ -17,7 +15,7 @@ def run(transport: str, host: str, port: int) -> None:
 
     import asyncio
 
-    import click
+    from imagegate.cli.output import fail
     from imagegate.errors import ImagegateError
     from imagegate.logsetup import configure_logging
     from imagegate.settings import Settings
@@ -32,7 +30,6 @@ def run(transport: str, host: str, port: int) -> None:
         else:
             asyncio.run(serve_http(host, port, settings))
     except ImagegateError as exc:
-        click.echo(f"error: {exc.code}: {exc.message}", err=True)
-        sys.exit(1)
+        fail(exc.to_dict(), as_json=False)
     except KeyboardInterrupt:
         pass

@@ -31,6 +31,4 @@ class MCPSettings(BaseModel):
 
 def mcp_settings(settings: Settings) -> MCPSettings:
     """Validate the raw ``mcp`` section, naming the variable on error."""
-    from imagegate.settings import section
-
-    return section(settings.mcp, MCPSettings, "mcp")
+    return settings.section("mcp", MCPSettings)

@@ -24,6 +24,7 @@ from imagegate import hookimpl
 if TYPE_CHECKING:
     from imagegate.registry import ProviderRegistry
     from imagegate.settings import Settings
+    from imagegate.settings_registry import SettingsRegistry
 
 
 @hookimpl
@@ -38,3 +39,10 @@ def register_providers(register: ProviderRegistry, settings: Settings) -> None:
     register.add_provider(OpenAIProvider(section))  # type: ignore[arg-type]
     for spec in builtin_models():
         register.add_model(spec)
+
+
+@hookimpl
+def register_settings(register: SettingsRegistry) -> None:
+    from .settings import OpenAISettings
+
+    register.add_section("providers.openai", OpenAISettings)

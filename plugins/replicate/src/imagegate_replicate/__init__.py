@@ -25,6 +25,7 @@ from imagegate import hookimpl
 if TYPE_CHECKING:
     from imagegate.registry import ProviderRegistry
     from imagegate.settings import Settings
+    from imagegate.settings_registry import SettingsRegistry
 
 
 @hookimpl
@@ -40,3 +41,10 @@ def register_providers(register: ProviderRegistry, settings: Settings) -> None:
     register.add_provider(ReplicateProvider(config, catalog))
     for spec in catalog:
         register.add_model(spec)
+
+
+@hookimpl
+def register_settings(register: SettingsRegistry) -> None:
+    from .settings import ReplicateSettings
+
+    register.add_section("providers.replicate", ReplicateSettings)

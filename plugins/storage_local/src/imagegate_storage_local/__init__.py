@@ -17,3 +17,10 @@ def register_storage(register: Any) -> None:
     from .backend import LocalStorage
 
     register.add_storage("local", LocalStorage.from_settings)
+
+
+@hookimpl
+def register_settings(register: Any) -> None:
+    from .backend import LocalSettings
+
+    register.add_section("storage.local", LocalSettings)

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from imagegate.filestore import FileStore
-from imagegate.settings import Settings, default_data_dir, section
+from imagegate.settings import Settings, default_data_dir
 from imagegate.signing import UrlSigner, signer_for
 
 __all__ = ["LocalSettings", "LocalStorage"]
@@ -43,13 +43,18 @@ class LocalStorage:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LocalStorage:
-        local = section(settings.storage.local, LocalSettings, "storage.local")
+        local = settings.section("storage.local", LocalSettings)
         return cls(local.resolved_root(), public_url=settings.gateway.public_url,
                    signing_key=settings.gateway.signing_key())
 
     @property
     def root(self) -> Path:
         return self.files.root
+
+    @property
+    def location(self) -> str:
+        """Where images are stored (``imagegate config`` shows it)."""
+        return str(self.files.root)
 
     def signer(self) -> UrlSigner | None:
         """The URL signer when a public URL is configured (the key is created on first use)."""

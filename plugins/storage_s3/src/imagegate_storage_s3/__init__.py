@@ -26,6 +26,13 @@ def register_storage(register: Any) -> None:
 
 
 @hookimpl
+def register_settings(register: Any) -> None:
+    from .settings import S3Settings
+
+    register.add_section("storage.s3", S3Settings)
+
+
+@hookimpl
 def startup(gateway: Any) -> Any:
     if getattr(gateway.storage, "name", None) != "s3":
         return None

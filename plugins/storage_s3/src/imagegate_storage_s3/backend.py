@@ -18,7 +18,7 @@ import orjson
 
 from imagegate.errors import InvalidRequest, NotFound, StorageError
 from imagegate.ids import is_image_id
-from imagegate.settings import Settings, section
+from imagegate.settings import Settings
 
 from .failures import Where, error_code, map_error
 from .keys import KeyLayout
@@ -51,7 +51,12 @@ class S3Storage:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> S3Storage:
-        return cls(section(settings.storage.s3, S3Settings, "storage.s3"))
+        return cls(settings.section("storage.s3", S3Settings))
+
+    @property
+    def location(self) -> str:
+        """Where images are stored (``imagegate config`` shows it)."""
+        return f"s3://{self.config.bucket}/{self.config.prefix}".rstrip("/")
 
     # client ------------------------------------------------------------------------------------
 

@@ -13,3 +13,13 @@ def register_providers(register, settings):  # type: ignore[no-untyped-def]
 
     register.add_provider(Echo())
     register.add_model(ModelSpec(id="test-echo", provider="testplugin", upstream="echo-1"))
+
+
+@hookimpl
+def register_settings(register):  # type: ignore[no-untyped-def]
+    from pydantic import BaseModel
+
+    class EchoSettings(BaseModel):
+        greeting: str = "hello"
+
+    register.add_section("echo", EchoSettings)
