@@ -49,7 +49,7 @@ def test_config_shows_plugin_sections_storage_and_key_sources(env: dict[str, str
     assert "sk-fallback-0123456789" not in shown.stdout and "r8_secret0123456" not in shown.stdout
     config = json.loads(shown.stdout)
     assert config["mcp"]["deliver"] == "preview" and config["mcp"]["inline_max_bytes"] == 750_000  # plugin defaults
-    assert config["gateway"]["max_body_mb"] == 900.0  # the HTTP plugin's limit, in the section it reads
+    assert config["gateway"]["max_body_mb"] == 64.0  # the HTTP plugin's limit, in the section it reads
     assert config["providers"]["openai"]["api_key"] == "********"
     assert config["resolved"]["storage_location"] == str(tmp_path / "images")
     assert config["resolved"]["key_sources"] == {"openai": "OPENAI_API_KEY",
