@@ -33,7 +33,7 @@ from .errors import (
 )
 from .events import Event, ImageStored, RequestFailed, RequestFinished, RequestStarted, RetryScheduled
 from .filestore import FileStore
-from .http_client import download, new_session
+from .http_client import DEFAULT_MAX_BODY_BYTES, download, new_session
 from .ids import new_image_id, new_request_id
 from .imagetype import NotAnImage, inspect_image
 from .inputs import resolve_input
@@ -170,7 +170,8 @@ class Gateway(StoredImages):
     def session(self) -> aiohttp.ClientSession:
         """The shared outbound HTTP session (created on first use)."""
         if self._session is None or self._session.closed:
-            self._session = new_session()
+            limits = [self.provider_settings(name).max_download_mb for name in self.registry.providers]
+            self._session = new_session(max_body_bytes=int(max(limits) * 2**20) if limits else DEFAULT_MAX_BODY_BYTES)
         return self._session
 
     @property
@@ -412,6 +413,7 @@ class Gateway(StoredImages):
             because retrying the whole call would pay again."""
             from urllib.parse import urlsplit
 
+            own_base_url = self.settings.providers.get(provider_name, {}).get("base_url")
             tries = 0
             while True:
                 tries += 1
@@ -420,7 +422,7 @@ class Gateway(StoredImages):
                 try:
                     return await self.wrapped(step, lambda: download(
                         self.session, url, max_bytes=max_bytes, provider=provider_name,
-                        headers=step.outbound_headers or None))
+                        headers=step.outbound_headers or None, private_ok=own_base_url))
                 except UpstreamError as exc:
                     if not exc.retryable:
                         raise
