@@ -181,3 +181,16 @@ async def test_the_gateway_fetches_outputs_only_from_public_hosts_or_the_provide
             assert caught.value.to_dict()["code"] == "upstream_error" and not caught.value.retryable
     finally:
         await gateway.aclose()
+
+
+async def test_an_output_host_that_does_not_resolve_is_a_retryable_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    async def no_answer(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("Temporary failure in name resolution")
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", no_answer)
+    async with new_session() as session:
+        with pytest.raises(UpstreamError) as caught:
+            await download(session, "https://files.example/out.png", max_bytes=100, provider="fake")
+    assert caught.value.retryable and caught.value.message == "cannot resolve the output URL's host files.example"

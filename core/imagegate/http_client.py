@@ -99,8 +99,9 @@ async def _check_public(url: yarl.URL, private_ok: str | None, provider: str | N
             return
     try:
         public = await is_public_host(host, param="url")
-    except InvalidRequest:
-        public = False
+    except InvalidRequest:  # the name does not resolve (now): a retry may help
+        msg = f"cannot resolve the output URL's host {host}"
+        raise UpstreamError(msg, provider=provider) from None
     if not public:
         msg = (f"the output URL's host {host} is not a public address; only the provider's own "
                "BASE_URL host may be private")
