@@ -129,18 +129,66 @@ async def test_an_answer_under_the_limit_is_read_as_usual(upstream: str, reader:
     assert (body if isinstance(body, dict) else json.loads(body)) == EXPECTED
 
 
-@pytest.mark.parametrize(("limit_mb", "refused"), [(0.25, True), (1.0, False)])
-async def test_the_gateway_session_stops_at_the_largest_provider_limit(tmp_path: Any, upstream: str,
-                                                                      limit_mb: float, refused: bool) -> None:
+@pytest.mark.parametrize(("limit", "refused"), [(250_000, True), (LIMIT, False)])
+async def test_inside_body_limit_the_block_s_limit_applies(upstream: str, limit: int, refused: bool) -> None:
+    from imagegate.bounded_body import body_limit
+
+    async with new_session(max_body_bytes=100) as session:
+        with body_limit(limit):
+            async with session.get(f"{upstream}/ok") as response:
+                if refused:
+                    with pytest.raises(UpstreamError, match=f"over the {limit} byte limit"):
+                        await response.json()
+                else:
+                    assert await response.json() == EXPECTED
+        async with session.get(f"{upstream}/ok") as response:  # outside it, the session's own
+            with pytest.raises(UpstreamError, match="over the 100 byte limit"):
+                await response.read()
+
+
+@pytest.fixture
+async def openai_like(bomb: bytes) -> AsyncIterator[str]:
+    """``POST /v1/images/generations`` answering a gzip bomb (``/bomb/v1``) or an endless 500."""
+    async def generations(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        if request.match_info["kind"] == "bomb":
+            return web.Response(body=bomb, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
+        response = web.StreamResponse(status=500, headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        for _ in range(20_000):  # 200 MB, unless the client hangs up first
+            await response.write(b" " * 10_000)
+        return response
+
+    app = web.Application()
+    app.router.add_post("/{kind}/v1/images/generations", generations)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        await server.close()
+
+
+@pytest.mark.parametrize("kind", ["bomb", "error"])
+async def test_a_provider_plugin_gets_its_own_limit_without_a_change(tmp_path: Any, openai_like: str, kind: str) -> None:
+    imagegate_openai = pytest.importorskip("imagegate_openai")
+    from imagegate.models import ImageRequest
     from imagegate.testing import build_gateway, temp_settings
 
-    gateway = build_gateway(temp_settings(tmp_path, providers={"placeholder": {"max_download_mb": limit_mb}}))
+    settings = temp_settings(tmp_path, providers={"openai": {
+        "api_key": "sk-test", "base_url": f"{openai_like}/{kind}/v1", "max_download_mb": 1, "max_retries": 0}})
+    gateway = build_gateway(settings, ("openai", imagegate_openai))
+    await gateway.open()
     try:
-        async with gateway.session.get(f"{upstream}/ok") as response:
-            if refused:
-                with pytest.raises(UpstreamError, match=f"over the {int(limit_mb * 2**20)} byte limit"):
-                    await response.json()
-            else:
-                assert await response.json() == EXPECTED
+        tracemalloc.start()
+        try:
+            with pytest.raises(UpstreamError) as caught:
+                await gateway.run("generate", ImageRequest(prompt="a cat", model="gpt-image-1"))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
     finally:
         await gateway.aclose()
+    assert caught.value.provider == "openai" and not caught.value.retryable
+    assert f"over the {1 << 20} byte limit" in caught.value.message
+    assert peak < 12 * LIMIT, f"peak {peak} bytes"

@@ -5,21 +5,37 @@ the bytes it passes on (after decompression: a gzip bomb is counted as what it i
 raises a non-retryable :class:`~imagegate.errors.UpstreamError` past the limit. Every way of reading
 is covered: ``read()``, ``text()``, ``json()``, and ``response.content`` iterated by line, by chunk
 or as it arrives. Reading everything is done chunk by chunk, so aiohttp never inflates more than
-one chunk ahead of the count.
+one chunk ahead of the count. The limit is the session's, or within :func:`body_limit` (the gateway
+wraps each provider attempt in one) that block's.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
-from typing import Any
-
-import aiohttp
-from aiohttp.http_exceptions import LineTooLong
+from typing import TYPE_CHECKING, Any
 
 from .errors import UpstreamError
 
-__all__ = ["BoundedContent", "bounded_response_class"]
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = ["BoundedContent", "body_limit", "bounded_response_class"]
+
+_LIMIT: ContextVar[int | None] = ContextVar("imagegate_body_limit", default=None)
+
+
+@contextmanager
+def body_limit(max_bytes: int) -> Iterator[None]:
+    """Within this block (one provider's attempt), bodies stop at ``max_bytes`` instead of the
+    session's own limit: each provider's ``MAX_DOWNLOAD_MB`` applies to its own answers."""
+    token = _LIMIT.set(max_bytes)
+    try:
+        yield
+    finally:
+        _LIMIT.reset(token)
 
 
 class BoundedContent:
@@ -61,6 +77,8 @@ class BoundedContent:
 
     async def readuntil(self, separator: bytes = b"\n", *, max_size: int | None = None) -> bytes:
         """A line is capped by aiohttp too (twice the read buffer, 512 KiB by default)."""
+        from aiohttp.http_exceptions import LineTooLong
+
         try:
             return self._count(await self._inner.readuntil(separator, max_size=max_size))
         except LineTooLong:
@@ -102,13 +120,16 @@ async def _until_empty(read: Callable[[], Awaitable[bytes]]) -> AsyncIterator[by
 
 @lru_cache(maxsize=8)
 def bounded_response_class(limit: int) -> type[aiohttp.ClientResponse]:
-    """An ``aiohttp.ClientResponse`` whose body (``content``) is a :class:`BoundedContent`;
-    pass it to ``ClientSession(response_class=...)``."""
+    """An ``aiohttp.ClientResponse`` whose body (``content``) is a :class:`BoundedContent` of
+    ``limit`` bytes (or of :func:`body_limit`'s when the request is made inside one); pass it to
+    ``ClientSession(response_class=...)``."""
+    import aiohttp
 
     class BoundedResponse(aiohttp.ClientResponse):
         async def start(self, connection: aiohttp.connector.Connection) -> aiohttp.ClientResponse:
             await super().start(connection)
-            self.content = BoundedContent(self.content, limit, self.url.host or "?")  # type: ignore[assignment]
+            bound = _LIMIT.get() or limit
+            self.content = BoundedContent(self.content, bound, self.url.host or "?")  # type: ignore[assignment]
             return self
 
     return BoundedResponse

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .bounded_body import body_limit
 from .catalog import FORMAT_MIME, ModelSpec, Operation, ValidRequest, validate_request
 from .errors import (
     ImagegateError,
@@ -33,7 +34,7 @@ from .errors import (
 )
 from .events import Event, ImageStored, RequestFailed, RequestFinished, RequestStarted, RetryScheduled
 from .filestore import FileStore
-from .http_client import DEFAULT_MAX_BODY_BYTES, download, new_session
+from .http_client import download, new_session
 from .ids import new_image_id, new_request_id
 from .imagetype import NotAnImage, inspect_image
 from .inputs import resolve_input
@@ -170,8 +171,7 @@ class Gateway(StoredImages):
     def session(self) -> aiohttp.ClientSession:
         """The shared outbound HTTP session (created on first use)."""
         if self._session is None or self._session.closed:
-            limits = [self.provider_settings(name).max_download_mb for name in self.registry.providers]
-            self._session = new_session(max_body_bytes=int(max(limits) * 2**20) if limits else DEFAULT_MAX_BODY_BYTES)
+            self._session = new_session()
         return self._session
 
     @property
@@ -443,7 +443,8 @@ class Gateway(StoredImages):
         import aiohttp
 
         try:
-            result = await provider.run(call)
+            with body_limit(int(self.provider_settings(provider.name).max_download_mb * 2**20)):
+                result = await provider.run(call)
         except ImagegateError as exc:
             exc.provider = exc.provider or provider.name
             raise

@@ -4,7 +4,9 @@ One ``aiohttp.ClientSession`` per gateway (connection reuse matters for big imag
 the standard proxy variables when any is set (``trust_env``). Timeouts suit image models, which
 can take minutes: the connect timeout is short, reads have no fixed limit and are bounded by each
 request's deadline. Every body it reads is bounded too (:mod:`imagegate.bounded_body`), whatever
-reads it: no upstream answer, error or gzip bomb, grows past ``max_body_bytes``.
+reads it: no upstream answer, error or gzip bomb, grows past the provider's ``MAX_DOWNLOAD_MB``
+during its attempt (the gateway runs each attempt in a ``body_limit``), or ``max_body_bytes``
+outside one.
 
 Output URLs an upstream hands back are fetched from public addresses only (the rule of
 :mod:`imagegate.public_fetch`), checked at every redirect, unless they are on the provider's own
