@@ -189,7 +189,8 @@ class S3Storage:
 
         Of concurrent deletes of one id exactly one succeeds and the others are ``NotFound``: the
         metadata object is deleted only if it is still the one this call found (``If-Match`` on its
-        ETag, S3's conditional delete), so only one caller's delete of it can succeed. With
+        ETag: S3's conditional delete, which needs ``s3:GetObject`` besides ``s3:DeleteObject``), so
+        only one caller's delete of it can succeed. With
         ``conditional_writes`` off (a store without conditional requests) deletes are unconditional
         and two at once may both succeed.
         """
@@ -203,7 +204,8 @@ class S3Storage:
                 client = await self.client()
                 await client.delete_object(Bucket=self.config.bucket, Key=meta_key, IfMatch=etag)
             except Exception as exc:
-                if error_code(exc) not in ("PreconditionFailed", "412"):
+                # 412: it changed; 409: another delete of it was under way (AWS's conditional deletes)
+                if error_code(exc) not in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
                     raise map_error(exc, self.where, "DeleteObject", image_id) from None
                 msg = f"no image with id {image_id} (another request deleted it)"
                 raise NotFound(msg, param="id") from None
