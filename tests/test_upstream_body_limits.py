@@ -130,7 +130,7 @@ async def test_an_answer_under_the_limit_is_read_as_usual(upstream: str, reader:
 
 
 @pytest.mark.parametrize(("limit", "refused"), [(250_000, True), (LIMIT, False)])
-async def test_inside_body_limit_the_block_s_limit_applies(upstream: str, limit: int, refused: bool) -> None:
+async def test_inside_a_body_limit_block_its_limit_applies(upstream: str, limit: int, refused: bool) -> None:
     from imagegate.bounded_body import body_limit
 
     async with new_session(max_body_bytes=100) as session:

@@ -19,7 +19,6 @@ caught; outputs come from the provider that was paid, not from a caller.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from .errors import UpstreamError
 
