@@ -140,3 +140,16 @@ def test_summary_lists_capabilities() -> None:
     assert summary["qualified_id"] == "p/m1"
     assert summary["parameters"]["quality"]["enum"] == ["low", "high"]
     assert summary["n"] == {"min": 1, "max": 4}
+
+
+@pytest.mark.parametrize("kw", [
+    {"params": {"k" * 1_000_000: "v"}},  # a 1 MB parameter name
+    {"params": {"quality": "q" * 1_000_000}},  # a 1 MB value
+    {"params": {"compression": "9" * 1_000_000}},
+    {"size": "s" * 1_000_000},
+    {"params": {"background": "transparent", "output_format": "j" * 1_000_000}},
+])
+def test_messages_quote_at_most_a_hundred_characters_of_what_the_caller_sent(kw: dict[str, Any]) -> None:
+    exc = error(**kw)
+    assert len(exc.message) < 400
+    assert "…" in exc.message

@@ -53,3 +53,13 @@ def test_unknown_code_is_internal() -> None:
 def test_model_retired_names_the_replacement_and_the_model_param() -> None:
     body = errors.ModelRetired("dall-e-3 was retired", replacement="gpt-image-2").to_dict()
     assert (body["code"], body["replacement"], body["param"]) == ("model_retired", "gpt-image-2", "model")
+
+
+def test_an_error_never_carries_a_huge_message_or_parameter_name() -> None:
+    huge = "x" * 1_000_000
+    exc = errors.InvalidRequest(f"{huge} is wrong", param=huge)
+    assert len(exc.message) == errors.MAX_MESSAGE_CHARS and exc.message.endswith("…")
+    assert exc.param is not None and len(exc.param) == errors.MAX_PARAM_CHARS and exc.param.endswith("…")
+    assert str(exc) == exc.message and exc.to_dict()["message"] == exc.message
+    short = errors.InvalidRequest("fine", param="size")
+    assert (short.message, short.param) == ("fine", "size")

@@ -565,7 +565,8 @@ async def test_a_paid_output_is_downloaded_again_not_paid_again(tmp_path: Path, 
     state, url = flaky_file
     state["failures"] = 2
     provider = Downloading(url)
-    gateway, _ = await make(tmp_path, provider, sleep)
+    own = url.rsplit("/", 1)[0]  # the fake's BASE_URL: its loopback host may serve outputs
+    gateway, _ = await make(tmp_path, provider, sleep, providers={"fake": {"max_retries": 3, "base_url": own}})
     try:
         result = await gateway.run("generate", REQUEST)
         assert Path(result.images[0].path).read_bytes() == png

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,110 @@ def test_long_base64_is_recognised_even_with_slashes() -> None:
     assert "/" in data[:64]
     assert ImageInput.parse(data).kind == "base64"
     assert ImageInput.parse("/tmp/picture.png").kind == "path"
+
+
+def png_declaring(width: int, height: int, *, rows: int = 0) -> bytes:
+    """A 1-bit greyscale PNG whose header says ``width`` x ``height``; with ``rows``, that many rows
+    of zero pixels really follow (a decompression bomb: kilobytes that inflate to megabytes)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    packer = zlib.compressobj(9)
+    row = b"\0" * (1 + (width + 7) // 8)
+    idat = b"".join(packer.compress(row) for _ in range(rows)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+@pytest.mark.timeout(10)
+async def test_a_fifo_in_an_allowed_folder_is_refused_at_once(tmp_path: Path) -> None:
+    """Opening a FIFO for reading waits for a writer: the gateway never opens one to read."""
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    os.mkfifo(allowed / "pipe.png")
+    gateway = await open_gateway(tmp_path, allowed_roots=[str(allowed)])
+    try:
+        for _ in range(12):  # more than the default thread pool could hold if each one hung
+            with pytest.raises(InvalidRequest, match="not a regular file") as caught:
+                await gateway.run("edit", edit(ImageInput(kind="path", value=str(allowed / "pipe.png"))))
+            assert caught.value.param == "image"
+    finally:
+        await gateway.aclose()
+
+
+@pytest.mark.timeout(10)
+async def test_a_symlink_to_a_device_is_refused_not_read(tmp_path: Path) -> None:
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    (allowed / "zero.png").symlink_to("/dev/zero")
+    gateway = await open_gateway(tmp_path, allowed_roots=[str(allowed), "/dev"])
+    try:
+        for trusted in (False, True):
+            with pytest.raises(InvalidRequest, match="not a regular file") as caught:
+                await gateway.run("edit", ImageRequest(
+                    prompt="x", images=[ImageInput(kind="path", value=str(png_file(tmp_path)))],
+                    mask=ImageInput(kind="path", value=str(allowed / "zero.png"))), trusted_paths=trusted)
+            assert caught.value.param == "mask"
+    finally:
+        await gateway.aclose()
+
+
+def png_file(tmp_path: Path) -> Path:
+    path = tmp_path / "allowed" / "in.png"
+    path.write_bytes(png_bytes(64, 64))
+    return path
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux /proc")
+async def test_a_file_longer_than_its_reported_size_is_read_only_up_to_the_limit(tmp_path: Path) -> None:
+    """``/proc`` files say they are empty and then grow as they are read (like a file being appended
+    to): reading stops one byte past the limit."""
+    gateway = await open_gateway(tmp_path, max_mb=0.001)  # 1048 bytes
+    try:
+        with pytest.raises(InvalidRequest, match="over the limit of 1048 bytes") as caught:
+            await gateway.run("edit", edit(ImageInput(kind="path", value="/proc/self/maps")), trusted_paths=True)
+        assert caught.value.param == "image"
+    finally:
+        await gateway.aclose()
+
+
+async def test_a_nul_character_in_a_path_is_an_invalid_request(tmp_path: Path) -> None:
+    gateway = await open_gateway(tmp_path, allowed_roots=[str(tmp_path)])
+    try:
+        for trusted in (False, True):
+            with pytest.raises(InvalidRequest, match="NUL") as caught:
+                await gateway.run("edit", edit(ImageInput(kind="path", value=f"{tmp_path}/a\0.png")),
+                                  trusted_paths=trusted)
+            assert caught.value.param == "image"
+    finally:
+        await gateway.aclose()
+
+
+@pytest.mark.parametrize(("data", "fragment"), [
+    (png_declaring(50000, 50000), "declares more than 89478485 pixels"),  # header only
+    (png_declaring(9500, 9500), "9500x9500 pixels; at most 89478485"),  # between Pillow's warning and error
+    (png_declaring(15000, 15000, rows=15000), "declares more than 89478485 pixels"),  # a real bomb
+], ids=["header-only", "over-the-limit", "bomb"])
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+async def test_decompression_bombs_and_huge_images_are_invalid_requests(tmp_path: Path, data: bytes,
+                                                                        fragment: str) -> None:
+    assert len(data) < 100_000
+    gateway = await open_gateway(tmp_path)
+    encoded = base64.b64encode(data).decode()
+    try:
+        for request, param in [
+            (edit(ImageInput(kind="base64", value=encoded)), "image"),
+            (ImageRequest(prompt="x", images=[ImageInput(kind="bytes", value=png_bytes())],
+                          mask=ImageInput(kind="bytes", value=data)), "mask"),
+        ]:
+            with pytest.raises(InvalidRequest, match=fragment) as caught:
+                await gateway.run("edit", request)
+            assert caught.value.param == param
+        with pytest.raises(InvalidRequest, match=fragment) as caught:
+            await gateway.run("variation", ImageRequest(images=[ImageInput(kind="bytes", value=data)]))
+        assert caught.value.param == "image"
+    finally:
+        await gateway.aclose()

@@ -68,18 +68,20 @@ async def server() -> AsyncIterator[str]:
 
 async def test_a_name_for_a_loopback_address_is_never_connected_to(server: str) -> None:
     port = server.split(":")[1]
+    own = f"http://localhost:{port}"  # lets the URL past download's own check: the resolver is tested
     async with new_session() as ordinary:
-        assert await download(ordinary, f"http://localhost:{port}/image.png", max_bytes=100) == b"\x89PNG fake"
+        assert await download(ordinary, f"{own}/image.png", max_bytes=100, private_ok=own) == b"\x89PNG fake"
     async with new_public_session() as public:
         with pytest.raises(UpstreamError, match="ClientConnector"):
-            await download(public, f"http://localhost:{port}/image.png", max_bytes=100)
+            await download(public, f"{own}/image.png", max_bytes=100, private_ok=own)
 
 
 async def test_redirects_are_refused_when_asked(server: str) -> None:
+    own = f"http://{server}"
     async with new_session() as session:
-        assert await download(session, f"http://{server}/moved", max_bytes=100) == b"\x89PNG fake"
+        assert await download(session, f"{own}/moved", max_bytes=100, private_ok=own) == b"\x89PNG fake"
         with pytest.raises(UpstreamError) as caught:
-            await download(session, f"http://{server}/moved", max_bytes=100, follow_redirects=False)
+            await download(session, f"{own}/moved", max_bytes=100, follow_redirects=False, private_ok=own)
     assert "redirect (HTTP 302)" in caught.value.message and not caught.value.retryable
 
 
@@ -111,3 +113,84 @@ async def test_a_host_that_does_not_resolve_names_the_parameter(monkeypatch: pyt
     with pytest.raises(InvalidRequest) as caught:
         await is_public_host("nowhere.example", param="mask")
     assert caught.value.param == "mask" and caught.value.message == "mask: cannot resolve nowhere.example"
+
+
+
+@pytest.fixture
+async def own_host(server: str) -> AsyncIterator[str]:
+    """A provider's loopback BASE_URL host serving a real PNG; its ``/bounce`` redirects to the
+    other loopback server (another port: an internal service an output URL might point at)."""
+    from .conftest import png_bytes
+
+    async def image(request: web.Request) -> web.Response:
+        return web.Response(body=png_bytes(), content_type="image/png")
+
+    async def bounce(request: web.Request) -> web.Response:
+        raise web.HTTPFound(f"http://{server}/image.png")
+
+    app = web.Application()
+    app.router.add_get("/image.png", image)
+    app.router.add_get("/bounce", bounce)
+    test_server = TestServer(app, host="127.0.0.1")
+    await test_server.start_server()
+    try:
+        yield f"127.0.0.1:{test_server.port}"
+    finally:
+        await test_server.close()
+
+
+def private_urls(server: str, own_host: str) -> list[str]:
+    port = own_host.split(":")[1]
+    return [
+        f"http://{server}/image.png",  # loopback, another port than BASE_URL's
+        "http://169.254.169.254/latest/meta-data/",  # cloud metadata
+        f"http://localhost:{port}/image.png",  # a name resolving to loopback, even on BASE_URL's port
+        "http://[::1]/image.png",
+        f"http://{own_host}/bounce",  # BASE_URL's own host, redirecting elsewhere
+    ]
+
+
+async def test_output_urls_must_be_public_unless_on_the_providers_own_host(server: str, own_host: str) -> None:
+    own = f"http://{own_host}/v1"
+    async with new_session() as session:
+        assert (await download(session, f"http://{own_host}/image.png", max_bytes=10_000, private_ok=own)
+                ).startswith(b"\x89PNG")
+        for url in private_urls(server, own_host):
+            with pytest.raises(UpstreamError) as caught:
+                await download(session, url, max_bytes=10_000, private_ok=own, provider="fake")
+            assert "is not a public address" in caught.value.message, url
+            assert not caught.value.retryable and caught.value.provider == "fake"
+
+
+@pytest.mark.parametrize("case", range(6),
+                         ids=["own host", "other port", "metadata", "loopback name", "ipv6 loopback", "redirect"])
+async def test_the_gateway_fetches_outputs_only_from_public_hosts_or_the_providers_own(
+        tmp_path: Any, server: str, own_host: str, case: int) -> None:
+    from imagegate.testing import FakeSleep
+
+    from .test_gateway import REQUEST, Downloading, make
+
+    provider = Downloading([f"http://{own_host}/image.png", *private_urls(server, own_host)][case])
+    gateway, _ = await make(tmp_path, provider, FakeSleep(), providers={"fake": {"base_url": f"http://{own_host}/v1"}})
+    try:
+        if case == 0:
+            assert (await gateway.run("generate", REQUEST)).images[0].width == 64
+        else:
+            with pytest.raises(UpstreamError, match="not a public address") as caught:
+                await gateway.run("generate", REQUEST)
+            assert caught.value.to_dict()["code"] == "upstream_error" and not caught.value.retryable
+    finally:
+        await gateway.aclose()
+
+
+async def test_an_output_host_that_does_not_resolve_is_a_retryable_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    async def no_answer(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("Temporary failure in name resolution")
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", no_answer)
+    async with new_session() as session:
+        with pytest.raises(UpstreamError) as caught:
+            await download(session, "https://files.example/out.png", max_bytes=100, provider="fake")
+    assert caught.value.retryable and caught.value.message == "cannot resolve the output URL's host files.example"

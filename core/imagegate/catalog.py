@@ -56,6 +56,12 @@ def _fmt(values: list[Any]) -> str:
     return ", ".join(str(v) for v in values)
 
 
+def _quote(value: Any, limit: int = 100) -> str:
+    """A caller's value or name as a message quotes it: its repr, at most ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 1]}…"
+
+
 class ParamSpec(BaseModel):
     """One model-specific parameter: its JSON type and what values it allows."""
 
@@ -111,15 +117,15 @@ class ParamSpec(BaseModel):
             "boolean": isinstance(value, bool),
         }[self.type]
         if not ok_type:
-            msg = f"{name}={value!r} is not a {self.type} ({model_id} takes {self.allowed()})"
+            msg = f"{name}={_quote(value)} is not a {self.type} ({model_id} takes {self.allowed()})"
             raise InvalidRequest(msg, param=name)
         if self.enum is not None and value not in self.enum:
-            msg = f"{name}={value!r} is not supported by {model_id}; allowed: {_fmt(self.enum)}"
+            msg = f"{name}={_quote(value)} is not supported by {model_id}; allowed: {_fmt(self.enum)}"
             raise InvalidRequest(msg, param=name)
         too_low = self.minimum is not None and value < self.minimum
         too_high = self.maximum is not None and value > self.maximum
         if self.type in ("integer", "number") and (too_low or too_high):
-            msg = f"{name}={value!r} is out of range for {model_id}; allowed: {self.allowed()}"
+            msg = f"{name}={_quote(value)} is out of range for {model_id}; allowed: {self.allowed()}"
             raise InvalidRequest(msg, param=name)
         if self.max_length is not None and isinstance(value, str) and len(value) > self.max_length:
             msg = f"{name} is {len(value)} characters; {model_id} takes at most {self.max_length}"
@@ -383,11 +389,11 @@ def validate_request(
             msg = f"{model} takes no size{hint}"
             raise InvalidRequest(msg, param="size")
         if not spec.sizes.accepts(size):
-            msg = f"size={size!r} is not supported by {model}; allowed: {spec.sizes.describe()}"
+            msg = f"size={_quote(size)} is not supported by {model}; allowed: {spec.sizes.describe()}"
             raise InvalidRequest(msg, param="size")
     count = 1 if n is None else n
     if isinstance(count, bool) or not isinstance(count, int) or not spec.n_min <= count <= spec.n_max:
-        msg = f"n={count!r} is out of range for {model}; allowed: {spec.n_min} to {spec.n_max}"
+        msg = f"n={_quote(count)} is out of range for {model}; allowed: {spec.n_min} to {spec.n_max}"
         raise InvalidRequest(msg, param="n")
     _check_images(spec, operation, image_count, has_mask)
     allowed = spec.params_for(operation)
@@ -397,7 +403,7 @@ def validate_request(
             continue
         if name not in allowed:
             names = _fmt(sorted(allowed)) or "none"
-            msg = f"{model} has no parameter {name!r} for {operation}; its parameters: {names}"
+            msg = f"{model} has no parameter {_quote(name)} for {operation}; its parameters: {names}"
             raise InvalidRequest(msg, param=name)
         checked[name] = allowed[name].check(name, value, model)
     _check_requirements(spec, checked)
@@ -452,7 +458,7 @@ def _check_requirements(spec: ModelSpec, params: dict[str, Any]) -> None:
             if value is None or value not in values:
                 condition = " and ".join(f"{k}={_fmt(v)}" for k, v in rule.when.items())
                 allowed = _fmt([v for v in values if v is not None])
-                given = "unset" if value is None else repr(value)
+                given = "unset" if value is None else _quote(value)
                 if not allowed:
                     msg = f"{name} is {given}; {spec.id} takes no {name} when {condition}"
                 else:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+MAX_MESSAGE_CHARS = 2048
+"""The longest message an error carries: whatever a caller sent, the answer stays small."""
+MAX_PARAM_CHARS = 200
 __all__ = [
     "AuthenticationError",
     "ContentFiltered",
@@ -46,10 +49,11 @@ class ImagegateError(Exception):
         retryable: bool | None = None,
         spool_path: str | None = None,
     ) -> None:
+        message = _capped(message, MAX_MESSAGE_CHARS)
         super().__init__(message)
         self.message = message
         self.provider = provider
-        self.param = param
+        self.param = None if param is None else _capped(param, MAX_PARAM_CHARS)
         self.retry_after = retry_after
         self.retryable = self.default_retryable if retryable is None else retryable
         self.spool_path = spool_path
@@ -70,6 +74,11 @@ class ImagegateError(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
+
+
+def _capped(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in an ellipsis when cut."""
+    return text if len(text) <= limit else f"{text[:limit - 1]}…"
 
 
 class InvalidRequest(ImagegateError):

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -150,9 +151,21 @@ class FileStore:
             raise NotFound(msg, param="id") from None
 
     def delete_sync(self, image_id: str) -> None:
-        metadata = self.metadata_sync(image_id)
-        self.meta_path(image_id).unlink(missing_ok=True)
-        self.image_path(image_id, metadata["extension"]).unlink(missing_ok=True)
+        """Delete the metadata, then the image. The metadata is first renamed to a name only this
+        call knows: a rename is atomic, so of concurrent deletes of one id exactly one claims it
+        and succeeds, and the others are ``NotFound``."""
+        meta_path = self.meta_path(image_id)
+        claim = meta_path.with_name(f".deleting-{secrets.token_hex(8)}-{meta_path.name}")
+        try:
+            os.rename(meta_path, claim)
+        except FileNotFoundError:
+            msg = f"no image with id {image_id}"
+            raise NotFound(msg, param="id") from None
+        try:
+            metadata = orjson.loads(claim.read_bytes())
+            self.image_path(image_id, metadata["extension"]).unlink(missing_ok=True)
+        finally:
+            claim.unlink(missing_ok=True)
 
     def ids_sync(self) -> list[str]:
         """Every stored id, newest day first (ids of one day in reverse name order)."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .bounded_body import body_limit
 from .catalog import FORMAT_MIME, ModelSpec, Operation, ValidRequest, validate_request
 from .errors import (
     ImagegateError,
@@ -426,6 +427,7 @@ class Gateway(StoredImages):
             because retrying the whole call would pay again."""
             from urllib.parse import urlsplit
 
+            own_base_url = self.settings.providers.get(provider_name, {}).get("base_url")
             tries = 0
             while True:
                 tries += 1
@@ -434,7 +436,7 @@ class Gateway(StoredImages):
                 try:
                     return await self.wrapped(step, lambda: download(
                         self.session, url, max_bytes=max_bytes, provider=provider_name,
-                        headers=step.outbound_headers or None))
+                        headers=step.outbound_headers or None, private_ok=own_base_url))
                 except UpstreamError as exc:
                     if not exc.retryable:
                         raise
@@ -455,7 +457,8 @@ class Gateway(StoredImages):
         import aiohttp
 
         try:
-            result = await provider.run(call)
+            with body_limit(int(self.provider_settings(provider.name).max_download_mb * 2**20)):
+                result = await provider.run(call)
         except ImagegateError as exc:
             exc.provider = exc.provider or provider.name
             raise

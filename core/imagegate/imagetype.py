@@ -10,7 +10,11 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-__all__ = ["ImageInfo", "NotAnImage", "inspect_image", "sniff_mime"]
+__all__ = ["MAX_PIXELS", "ImageInfo", "ImageTooLarge", "NotAnImage", "inspect_image", "sniff_mime"]
+
+MAX_PIXELS = 89_478_485
+"""The most pixels an image may declare (Pillow's own bomb threshold): more could only be decoded
+with gigabytes of memory, so such a header is refused before any pixel is."""
 
 EXTENSIONS: dict[str, str] = {
     "image/png": "png",
@@ -23,6 +27,10 @@ EXTENSIONS: dict[str, str] = {
 
 class NotAnImage(ValueError):
     """The bytes are not an image of a supported type (or not the type declared)."""
+
+
+class ImageTooLarge(NotAnImage):
+    """The image declares more than :data:`MAX_PIXELS` pixels (a decompression bomb, or just huge)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +86,13 @@ def inspect_image(data: bytes | bytearray | memoryview, expected: str | None = N
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        msg = f"the {mime} image declares more than {MAX_PIXELS} pixels, the most accepted"
+        raise ImageTooLarge(msg) from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         msg = f"unreadable {mime} image: {exc}"
         raise NotAnImage(msg) from None
+    if width * height > MAX_PIXELS:
+        msg = f"the {mime} image is {width}x{height} pixels; at most {MAX_PIXELS} pixels are accepted"
+        raise ImageTooLarge(msg)
     return ImageInfo(mime, width, height, data)

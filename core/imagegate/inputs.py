@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import binascii
 import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 from .catalog import FORMAT_MIME
 from .errors import ImagegateError, InvalidRequest, NotFound, PermissionDenied
 from .http_client import download
-from .imagetype import NotAnImage, inspect_image
+from .imagetype import ImageTooLarge, NotAnImage, inspect_image
 from .provider import InputImage
 from .public_fetch import is_public_host
 
@@ -39,6 +40,9 @@ async def resolve_input(gateway: Gateway, ref: ImageInput, spec: ModelSpec, *, p
         raise InvalidRequest(msg, param=param)
     try:
         info = inspect_image(data)
+    except ImageTooLarge as exc:
+        msg = f"{param}: {exc}"
+        raise InvalidRequest(msg, param=param) from None
     except NotAnImage as exc:
         msg = f"{param} is not an image: {exc}"
         raise InvalidRequest(msg, param=param) from None
@@ -86,8 +90,15 @@ def _decode_base64(text: str, param: str) -> bytes:
 
 
 async def _read_path(gateway: Gateway, text: str, param: str, trusted: bool, max_bytes: int) -> bytes:
+    if "\0" in text:
+        msg = f"{param}: a path cannot contain a NUL character"
+        raise InvalidRequest(msg, param=param)
     path = Path(text).expanduser()
-    resolved = await asyncio.to_thread(path.resolve)
+    try:
+        resolved = await asyncio.to_thread(path.resolve)
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+        msg = f"{param}: cannot resolve {_short(text)} ({getattr(exc, 'strerror', None) or exc})"
+        raise InvalidRequest(msg, param=param) from None
     if not trusted:
         roots = [Path(root).expanduser().resolve() for root in gateway.settings.input.allowed_roots]
         inside = any(resolved == root or root in resolved.parents for root in roots)
@@ -95,19 +106,43 @@ async def _read_path(gateway: Gateway, text: str, param: str, trusted: bool, max
             where = ", ".join(str(r) for r in roots) or "none configured (INPUT__ALLOWED_ROOTS)"
             msg = f"{param}: {_short(text)} is outside the allowed input folders ({where})"
             raise PermissionDenied(msg, param=param)
-
-    def read() -> bytes:
-        size = os.stat(resolved).st_size
-        if size > max_bytes:
-            msg = f"{param} is {size} bytes; the limit is {max_bytes}"
-            raise InvalidRequest(msg, param=param)
-        return resolved.read_bytes()
-
     try:
-        return await asyncio.to_thread(read)
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        msg = f"{param}: cannot read {_short(text)} ({exc.strerror})"
+        return await asyncio.to_thread(_read_regular_file, resolved, max_bytes, param)
+    except OSError as exc:
+        msg = f"{param}: cannot read {_short(text)} ({exc.strerror or type(exc).__name__})"
         raise InvalidRequest(msg, param=param) from None
+
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def _read_regular_file(path: Path, max_bytes: int, param: str) -> bytes:
+    """At most ``max_bytes`` of a regular file. Opening never blocks (a FIFO, a device or a socket
+    is refused, not waited on; a symlink swapped in after the path was resolved is not followed),
+    and a file that grows while read, or whose reported size is wrong (``/proc``), is refused
+    after ``max_bytes + 1`` bytes, never read whole."""
+    if not stat.S_ISREG(os.stat(path).st_mode):  # no open() of a device at all, when it is seen first
+        raise _not_regular(param)
+    fd = os.open(path, _OPEN_FLAGS)
+    with os.fdopen(fd, "rb", buffering=0) as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _not_regular(param)
+        if info.st_size > max_bytes:
+            msg = f"{param} is {info.st_size} bytes; the limit is {max_bytes}"
+            raise InvalidRequest(msg, param=param)
+        buffer = bytearray()
+        while len(buffer) <= max_bytes and (chunk := file.read(max_bytes + 1 - len(buffer))):
+            buffer += chunk
+    if len(buffer) > max_bytes:
+        msg = f"{param} is over the limit of {max_bytes} bytes (more than the {info.st_size} its size said)"
+        raise InvalidRequest(msg, param=param)
+    return bytes(buffer)
+
+
+def _not_regular(param: str) -> InvalidRequest:
+    msg = f"{param} is not a regular file (a FIFO, device, socket or directory is never read)"
+    return InvalidRequest(msg, param=param)
 
 
 async def _fetch(gateway: Gateway, url: str, param: str, max_bytes: int) -> bytes:

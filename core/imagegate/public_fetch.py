@@ -31,6 +31,10 @@ def is_public_address(address: str) -> bool:
 async def is_public_host(host: str, *, param: str = "image") -> bool:
     """True when every address ``host`` resolves to is public; a host that does not resolve is an
     ``InvalidRequest`` naming ``param``."""
+    try:
+        return is_public_address(host)  # an address needs no lookup
+    except ValueError:
+        pass
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(host, 443, type=socket.SOCK_STREAM)

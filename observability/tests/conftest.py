@@ -134,12 +134,14 @@ async def make_gateway(tmp_path: Path, spans: Any) -> AsyncIterator[GatewayFacto
         pm = make_plugin_manager(entrypoints=False)
         pm.register(imagegate_storage_local, name="storage-local")
         pm.register(FailingStoragePlugin(), name="storage-failing")
-        pm.register(FlakyPlugin(provider or FlakyProvider()), name="flaky")
+        provider = provider or FlakyProvider()
+        pm.register(FlakyPlugin(provider), name="flaky")
         pm.register(plugin or ObservabilityPlugin(tracer_provider=spans.tracer_provider), name="observability")
         config = Settings(
             storage={"backend": storage, "local": {"root": str(tmp_path / "images")},
                      "spool_dir": str(tmp_path / "spool")},
-            providers={"flaky": {"max_retries": max_retries, "api_key": SECRET}},
+            providers={"flaky": {"max_retries": max_retries, "api_key": SECRET,
+                                 "base_url": provider.download_url}},  # its loopback outputs are its own
             gateway={"api_keys": [GATEWAY_KEY]}, **settings)
         gateway = Gateway(config, pm, sleep=sleep or FakeSleep())
         built.append(gateway)

@@ -3,11 +3,16 @@
 aioresponses 0.7.9 builds ``ClientResponse`` objects without the ``stream_writer`` argument that
 aiohttp 3.14 requires; this module supplies one so every plugin uses the same mock. Import it only
 in tests (it needs the ``aioresponses`` test dependency).
+
+A mocked world has no DNS: while the mock is active, a host name counts as public for the check of
+output URLs (``imagegate.http_client.download``); an IP address is still judged as it is.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
+from unittest import mock
 
 from aiohttp import ClientResponse
 from aioresponses import aioresponses
@@ -31,3 +36,22 @@ class mock_upstream(aioresponses):  # noqa: N801 - used like aioresponses
     def add(self, url: Any, method: str = "GET", *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("response_class", _CompatResponse)
         super().add(url, method, *args, **kwargs)
+
+    def start(self) -> None:
+        self._no_dns = mock.patch("imagegate.public_fetch.is_public_host", _names_are_public)
+        self._no_dns.start()
+        super().start()
+
+    def stop(self) -> None:
+        super().stop()
+        self._no_dns.stop()
+
+
+async def _names_are_public(host: str, *, param: str = "image") -> bool:
+    from imagegate.public_fetch import is_public_address
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    return is_public_address(host)

@@ -131,3 +131,19 @@ def test_a_save_syncs_both_files_and_the_folder_once(tmp_path: Path, monkeypatch
     assert metadata["sha256"] == hashlib.sha256(b"\x89PNG-bytes").hexdigest()
     assert FileStore(tmp_path).metadata_sync(image_id)["sha256"] == metadata["sha256"]
     assert [p.name for p in path.parent.iterdir() if p.name.startswith(".tmp-")] == []
+
+
+async def test_of_concurrent_deletes_of_one_id_exactly_one_succeeds(tmp_path: Path) -> None:
+    import asyncio
+
+    from imagegate.errors import NotFound
+
+    backend = LocalStorage(tmp_path / "root")
+    for _ in range(20):
+        image_id = new_image_id()
+        path = await backend.save(image_id, b"\x89PNG data", {"id": image_id, "extension": "png"})
+        results = await asyncio.gather(*(backend.delete(image_id) for _ in range(8)), return_exceptions=True)
+        assert results.count(None) == 1, results
+        assert all(isinstance(r, NotFound) for r in results if r is not None)
+        assert not Path(path).exists()
+        assert list(Path(path).parent.iterdir()) == []  # no claim left behind

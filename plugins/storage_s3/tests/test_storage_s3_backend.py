@@ -165,3 +165,20 @@ async def test_unreachable_endpoint(front: S3Front, bucket: str, storage_factory
     assert f"127.0.0.1:{front.port}" in caught.value.message
     assert "hunter2" not in caught.value.message
     assert "cannot reach" in caught.value.message
+
+
+async def test_of_concurrent_deletes_of_one_id_exactly_one_succeeds(front: S3Front, bucket: str, s3: Any,
+                                                                   storage_factory: Any) -> None:
+    """The metadata is deleted with ``If-Match`` on the ETag each call found: one call wins."""
+    import asyncio
+
+    storages = [storage_factory(front.url, bucket) for _ in range(8)]  # as if 8 gateway replicas
+    for _ in range(5):
+        image_id = new_image_id()
+        await storages[0].save(image_id, PNG, meta_for(image_id))
+        for storage in storages:  # every replica knows the image (its extension is remembered)
+            await storage.metadata(image_id)
+        results = await asyncio.gather(*(s.delete(image_id) for s in storages), return_exceptions=True)
+        assert results.count(None) == 1, results
+        assert all(isinstance(r, NotFound) for r in results if r is not None)
+        assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0

@@ -190,9 +190,30 @@ class S3Storage:
         return None
 
     async def delete(self, image_id: str) -> None:
-        """The metadata first, then the image (a visible ``.json`` always has its image)."""
+        """The metadata first, then the image (a visible ``.json`` always has its image).
+
+        Of concurrent deletes of one id exactly one succeeds and the others are ``NotFound``: the
+        metadata object is deleted only if it is still the one this call found (``If-Match`` on its
+        ETag: S3's conditional delete, which needs ``s3:GetObject`` besides ``s3:DeleteObject``), so
+        only one caller's delete of it can succeed. With
+        ``conditional_writes`` off (a store without conditional requests) deletes are unconditional
+        and two at once may both succeed.
+        """
+        meta_key = self.keys.meta_key(image_id)
+        etag = (await self._call("HeadObject", image_id, Key=meta_key))["ETag"]
         key = self.keys.image_key(image_id, await self._extension(image_id))
-        await self._call("DeleteObject", image_id, Key=self.keys.meta_key(image_id))
+        if not self.config.conditional_writes:
+            await self._call("DeleteObject", image_id, Key=meta_key)
+        else:
+            try:
+                client = await self.client()
+                await client.delete_object(Bucket=self.config.bucket, Key=meta_key, IfMatch=etag)
+            except Exception as exc:
+                # 412: it changed; 409: another delete of it was under way (AWS's conditional deletes)
+                if error_code(exc) not in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
+                    raise map_error(exc, self.where, "DeleteObject", image_id) from None
+                msg = f"no image with id {image_id} (another request deleted it)"
+                raise NotFound(msg, param="id") from None
         await self._call("DeleteObject", image_id, Key=key)
         self._extensions.pop(image_id, None)
 

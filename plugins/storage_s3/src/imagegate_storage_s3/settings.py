@@ -29,7 +29,8 @@ class S3Settings(BaseModel):
     addressing_style: Literal["auto", "path", "virtual"] | None = Field(
         None, description="Bucket in the path or in the host name; default path with an endpoint_url, else auto.")
     conditional_writes: bool = Field(
-        True, description="Refuse overwrites with `If-None-Match: *`; false checks with HEAD first instead.")
+        True, description="Refuse overwrites with `If-None-Match: *` and delete with `If-Match` (one of concurrent "
+                          "deletes wins); false checks with HEAD first instead.")
     retry_mode: Literal["standard", "adaptive"] = Field("standard", description="botocore retry mode.")
     max_attempts: int = Field(5, ge=1, le=20, description="Attempts per S3 call (throttling, 5xx, connection).")
     connect_timeout_s: float = Field(10.0, gt=0, description="TCP/TLS connect timeout.")
