@@ -32,10 +32,12 @@ async def test_tools_are_listed_with_catalog_schemas(http_server: RunningServer)
     async with Client(http_server.url) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     assert set(tools) == {"list_available_models", "generate_image", "edit_image", "create_variation",
-                          "generate-openai", "generate-fluxdev", "generate-svg"}
+                          "generate-openai", "generate-fluxdev", "generate-svg", "generate-acme"}
     openai = tools["generate-openai"].input_schema
     assert openai["properties"]["model"]["enum"] == ["dall-e-3", "gpt-image-1"]
-    assert openai["properties"]["model"]["default"] == "gpt-image-1"
+    assert openai["properties"]["model"]["default"] == "gpt-image-1"  # the hint marked default
+    assert "Default model: gpt-image-1." in tools["generate-openai"].description
+    assert tools["generate-openai"].title == "Generate with OpenAI"
     assert openai["properties"]["quality"]["enum"] == ["standard", "hd", "low", "medium", "high", "auto"]
     assert "1792x1024" in openai["properties"]["size"]["enum"]
     assert openai["additionalProperties"] is False
@@ -45,12 +47,72 @@ async def test_tools_are_listed_with_catalog_schemas(http_server: RunningServer)
     assert flux["properties"]["guidance"]["maximum"] == 10
     assert flux["properties"]["n"]["maximum"] == 4
     assert flux["properties"]["deliver"]["enum"] == ["link", "preview", "full"]
+    generic = tools["generate_image"].input_schema["properties"]
+    assert set(generic) == {"prompt", "model", "size", "n", "params", "deliver"}  # options go in params
+    assert generic["model"]["default"] == "placeholder"
+    assert "Default model: placeholder." in tools["generate_image"].description
     generate = tools["generate_image"].annotations
-    assert (generate.read_only_hint, generate.destructive_hint, generate.open_world_hint) == (False, False, True)
+    # only what differs from the spec's defaults (not read-only, destructive, open world) is sent
+    assert (generate.read_only_hint, generate.destructive_hint, generate.open_world_hint) == (None, False, None)
     listing = tools["list_available_models"].annotations
-    assert listing.read_only_hint is True
+    assert (listing.read_only_hint, listing.idempotent_hint, listing.open_world_hint) == (True, True, False)
     assert tools["generate_image"].output_schema["required"][0] == "images"
-    assert "placeholder" in tools["generate_image"].description
+
+
+async def test_a_third_party_provider_declares_its_own_tool(http_server: RunningServer,
+                                                            upstream: FakeUpstream) -> None:
+    async with Client(http_server.url) as client:
+        tool = next(t for t in (await client.list_tools()).tools if t.name == "generate-acme")
+        default = await client.call_tool("generate-acme", {"prompt": "a boat"})
+        oils = await client.call_tool("generate-acme", {"prompt": "a boat", "model": "acme-oils", "brush": "fine"})
+        wrong = error_of(await client.call_tool("generate-acme", {"prompt": "a boat", "brush": "fine"}))
+    assert (tool.title, tool.input_schema["properties"]["model"]["enum"]) == (
+        "Paint with Acme", ["acme-oils", "acme-sketch"])
+    assert tool.input_schema["properties"]["model"]["default"] == "acme-sketch"  # the recommended one
+    assert tool.description.startswith("Acme paints in oils. Default model: acme-sketch.")
+    assert default.structured_content["model"] == "acme-sketch"
+    assert oils.structured_content["model"] == "acme-oils"
+    assert (wrong["code"], wrong["param"]) == ("invalid_request", "brush")  # acme-sketch has no brush
+    assert [call.model.id for call in upstream.seen] == ["acme-sketch", "acme-oils"]
+    assert upstream.seen[1].params == {"brush": "fine"}
+
+
+async def test_unconfigured_providers_are_not_offered(http_server: RunningServer, upstream: FakeUpstream) -> None:
+    async with Client(http_server.url) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        listed = await client.call_tool("list_available_models", {})
+        locked = error_of(await client.call_tool("generate_image", {"prompt": "x", "model": "locked-1"}))
+    assert "generate-locked" not in tools
+    assert "locked-1" not in tools["generate_image"].description
+    models = {model["id"]: model for model in listed.structured_content["models"]}
+    assert models["locked-1"]["ready"] is False  # still listed, with why it cannot be used
+    assert (locked["code"], locked["provider"]) == ("authentication", "locked")
+    assert "PROVIDERS__LOCKED__API_KEY" in locked["message"]
+    assert upstream.calls == 0
+
+
+@pytest.mark.parametrize("mcp_options", [{"offer_unconfigured": True}])
+async def test_unconfigured_providers_are_offered_when_asked(http_server: RunningServer) -> None:
+    async with Client(http_server.url) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert "generate-locked" in tools and "locked-1" in tools["generate_image"].description
+
+
+async def test_generic_tools_check_params_against_the_chosen_model(http_server: RunningServer,
+                                                                   upstream: FakeUpstream) -> None:
+    async with Client(http_server.url) as client:
+        bad = error_of(await client.call_tool("generate_image", {
+            "prompt": "x", "model": "gpt-image-1", "params": {"quality": "hd"}}))
+        foreign = error_of(await client.call_tool("generate_image", {
+            "prompt": "x", "model": "flux-dev", "params": {"quality": "low"}}))
+        typed = error_of(await client.call_tool("generate_image", {"prompt": "x", "params": "quality=low"}))
+        good = await client.call_tool("generate_image", {
+            "prompt": "x", "model": "dall-e-3", "params": {"quality": "hd"}})
+    assert (bad["code"], bad["param"]) == ("invalid_request", "quality") and "low, medium" in bad["message"]
+    assert (foreign["param"], "guidance" in foreign["message"]) == ("quality", True)
+    assert typed["param"] == "params"
+    assert good.is_error is False and upstream.seen[0].params == {"quality": "hd"}
+    assert upstream.calls == 1
 
 
 async def test_generate_link_and_read_resource(http_server: RunningServer, upstream: FakeUpstream) -> None:

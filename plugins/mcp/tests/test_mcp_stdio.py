@@ -37,9 +37,10 @@ async def test_tools_and_schemas(tmp_path: Path) -> None:
 async def _tools_and_schemas(stdio_client: Client) -> None:
     assert stdio_client.server_info is not None and stdio_client.server_info.name == "imagegate"
     tools = {tool.name: tool for tool in (await stdio_client.list_tools()).tools}
-    assert {"generate_image", "edit_image", "create_variation", "list_available_models"} <= set(tools)
+    # no provider key is set: only the placeholder model is offered, so no per-model tool
+    assert set(tools) == {"generate_image", "edit_image", "create_variation", "list_available_models"}
     props = tools["generate_image"].input_schema["properties"]
-    assert {"png", "jpeg", "webp", "svg"} <= set(props["output_format"]["enum"])
+    assert props["params"]["type"] == "object" and "output_format" not in props
     assert props["deliver"]["default"] == "link"
     assert props["n"]["minimum"] == 1
     assert tools["list_available_models"].annotations.read_only_hint is True
@@ -62,7 +63,7 @@ async def _generate_in_every_delivery_mode(stdio_client: Client, tmp_path: Path)
     results: dict[str, Any] = {}
     for deliver in ("link", "preview", "full"):
         results[deliver] = await stdio_client.call_tool(
-            "generate_image", {"prompt": "a red fox", "size": "256x256", "seed": 7, "deliver": deliver},
+            "generate_image", {"prompt": "a red fox", "size": "256x256", "params": {"seed": 7}, "deliver": deliver},
             progress_callback=on_progress)
     for deliver, result in results.items():
         assert result.is_error is False, deliver

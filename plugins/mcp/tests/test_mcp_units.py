@@ -24,7 +24,7 @@ from .conftest import fake_specs, noisy_png
 def schema_for(*ids: str) -> dict[str, Any]:
     specs = [spec for spec in fake_specs() if spec.id in ids]
     return tool_input_schema(specs, "generate", models=None, default_model=specs[0].id, deliver_default="link",
-                             image_help="help", open_params=True)
+                             image_help="help", model_params=True)
 
 
 @pytest.mark.parametrize(("arguments", "param", "fragment"), [
@@ -56,8 +56,7 @@ def test_parameters_of_several_models_are_merged() -> None:
     assert "dall-e-3: standard, hd" in props["quality"]["description"]
     assert props["size"]["enum"] == ["1024x1024", "1536x1024", "auto", "1792x1024"]
     assert "flux-dev: no size" in props["size"]["description"]
-    assert props["n"] == {"type": "integer", "minimum": 1, "maximum": 10, "default": 1,
-                          "description": "Number of images."}
+    assert props["n"] == {"type": "integer", "minimum": 1, "maximum": 10, "default": 1}
 
 
 def test_preview_respects_the_cap_and_keeps_transparency() -> None:

@@ -49,9 +49,15 @@ def as_imagegate_error(exc: BaseException, where: str) -> Exception:
 
 
 def error_object(exc: BaseException, where: str = "the tool") -> dict[str, Any]:
-    """The contract's error object for ``exc``, with what it quotes clipped."""
-    body: dict[str, Any] = as_imagegate_error(exc, where).to_dict()  # type: ignore[attr-defined]
-    body["message"] = clip(body["message"])
+    """The contract's error object for ``exc``; what an error about the caller's input quotes is clipped."""
+    from imagegate.errors import InvalidRequest, NotFound, PermissionDenied
+
+    error = as_imagegate_error(exc, where)
+    body: dict[str, Any] = error.to_dict()  # type: ignore[attr-defined]
+    if isinstance(error, (InvalidRequest, NotFound, PermissionDenied)):
+        body["message"] = clip(body["message"])
+    elif len(body["message"]) > MESSAGE_MAX:
+        body["message"] = f"{body['message'][:MESSAGE_MAX]}…[cut]"
     if isinstance(body.get("param"), str) and len(body["param"]) > QUOTE_MAX:
         body["param"] = clip(body["param"])[: QUOTE_MAX + 1]
     return body

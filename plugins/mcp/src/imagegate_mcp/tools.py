@@ -1,20 +1,24 @@
 """The tools: which exist for the installed catalog, how their arguments are checked, and the calls.
 
-Generic tools (``generate_image``, ``edit_image``, ``create_variation``) serve every model;
-per-model tools (``generate-openai``, ``generate-fluxdev``, ``generate-fluxpro``, ``generate-svg``)
-appear only when their model is in the catalog and take that model's own parameter names.
-Arguments are checked against the advertised schema here and against the catalog by the gateway,
-both before any upstream call; every failure becomes an ``isError`` result (see ``errors.py``).
+Generic tools (``generate_image``, ``edit_image``, ``create_variation``) serve every model; the
+models' own options go in their ``params`` object. Per-model tools (``generate-openai``,
+``generate-fluxdev``, ...) come from the catalog's :class:`~imagegate.catalog.ToolHint` data, so a
+third-party provider declares its own; models sharing a tool name become one tool with a ``model``
+argument, and each takes its models' own parameter names. Only models whose provider can be
+called (its key is set) are offered, unless ``MCP__OFFER_UNCONFIGURED=true``. Arguments are checked
+against the advertised schema here and against the catalog by the gateway, both before any
+upstream call; every failure becomes an ``isError`` result (see ``errors.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import error_result
-from .schemas import MODELS_SCHEMA, RESULT_SCHEMA, image_input_description, model_guide, tool_input_schema
+from .schemas import MODELS_SCHEMA, RESULT_SCHEMA, image_input_description, model_list, tool_input_schema
 
 if TYPE_CHECKING:
     from imagegate.catalog import ModelSpec, Operation
@@ -27,29 +31,18 @@ if TYPE_CHECKING:
 
 __all__ = ["ToolSpec", "build_tools", "call_tool"]
 
+log = logging.getLogger("imagegate.mcp")
+
 GENERIC = {
     "generate": ("generate_image", "Generate image",
-                 "Generate images from a text prompt with any installed model. Paid models spend money and "
+                 "Generate images from a text prompt with any offered model. Paid models spend money and "
                  "every image is stored (its id can be passed to edit_image)."),
     "edit": ("edit_image", "Edit image",
-             "Edit one or more images following a prompt (optionally only inside a mask). The images are "
-             "stored ids, base64 data or allowed local paths. Paid models spend money; results are stored."),
+             "Edit one or more images following a prompt (optionally only inside a mask). Paid models "
+             "spend money; results are stored."),
     "variation": ("create_variation", "Create image variation",
                   "Make variations of an image, without a prompt. Results are stored."),
 }
-
-MODEL_TOOLS: dict[str, tuple[str, str, str]] = {
-    "generate-fluxdev": ("flux-dev", "Generate with FLUX.1 [dev]", "Generate with FLUX.1 [dev] on Replicate: fast and inexpensive, good "
-                         "photorealism and composition; a good default for everyday pictures."),
-    "generate-fluxpro": ("flux-1.1-pro", "Generate with FLUX 1.1 [pro]", "Generate with FLUX 1.1 [pro] on Replicate: better image quality "
-                         "and prompt adherence than flux-dev, at a higher price per image."),
-    "generate-svg": ("recraft-v3-svg", "Generate an SVG with Recraft V3", "Generate a scalable vector graphic (SVG) with Recraft V3 SVG: logos, "
-                     "icons and flat illustrations that must scale cleanly. Returns an image/svg+xml resource."),
-}
-OPENAI_TOOL = ("generate-openai", "Generate with OpenAI", "gpt-image-1", (
-    "Generate with OpenAI image models (default gpt-image-1): best at following detailed instructions, "
-    "legible text in images and transparent backgrounds. Paid per image."))
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +59,14 @@ class ToolSpec:
     def tool(self) -> Tool:
         from mcp_types import Tool, ToolAnnotations
 
-        generating = self.operation is not None
-        annotations = ToolAnnotations(
-            title=self.title, read_only_hint=not generating, destructive_hint=False,
-            idempotent_hint=not generating, open_world_hint=generating)
+        # only what differs from the spec's defaults (not read-only, destructive, not idempotent, open world)
+        if self.operation is None:
+            annotations = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+        else:
+            annotations = ToolAnnotations(destructive_hint=False)
         return Tool(name=self.name, title=self.title, description=self.description,
                     input_schema=self.input_schema, annotations=annotations,
-                    output_schema=RESULT_SCHEMA if generating else MODELS_SCHEMA)
+                    output_schema=RESULT_SCHEMA if self.operation is not None else MODELS_SCHEMA)
 
 
 def _default_for(specs: list[ModelSpec], preferred: str) -> str:
@@ -80,14 +74,25 @@ def _default_for(specs: list[ModelSpec], preferred: str) -> str:
                 specs[0].id)
 
 
+def _tool_default(specs: list[ModelSpec]) -> ModelSpec:
+    """A per-model tool's model when a call names none: the hint marked default, else the
+    recommended model, else the first."""
+    return (next((spec for spec in specs if spec.tool and spec.tool.default), None)
+            or next((spec for spec in specs if spec.recommended), None) or specs[0])
+
+
+def offered_models(gateway: Gateway, settings: MCPSettings) -> list[ModelSpec]:
+    """The models the tools offer: not retired, and callable unless ``offer_unconfigured``."""
+    return [spec for spec in gateway.models() if spec.status != "retired"
+            and (settings.offer_unconfigured or _ready(gateway, spec))]
+
+
 def build_tools(gateway: Gateway, settings: MCPSettings) -> list[ToolSpec]:
     """The tools for the gateway's catalog."""
-    catalog = gateway.models()
-    inputs = gateway.settings.input
-    image_help = image_input_description(inputs.allowed_roots, inputs.allowed_hosts)
-    configured = gateway.settings.gateway.default_model
-    found = gateway.registry.find(configured)
-    preferred = found.id if found else configured
+    catalog = offered_models(gateway, settings)
+    image_help = image_input_description(gateway.settings.input.allowed_roots, gateway.settings.input.allowed_hosts)
+    found = gateway.registry.find(gateway.default_model)
+    preferred = found.id if found else gateway.default_model
     tools = [ToolSpec("list_available_models", "List image models", (
         "List the installed image models: what each is for, its operations, sizes, parameters, and "
         "whether its provider is configured. Read-only; call it before choosing a model."),
@@ -98,28 +103,34 @@ def build_tools(gateway: Gateway, settings: MCPSettings) -> list[ToolSpec]:
             continue
         default = _default_for(specs, preferred)
         schema = tool_input_schema(specs, operation, models=None, default_model=default,
-                                   deliver_default=settings.deliver, image_help=image_help, open_params=True)
-        description = f"{purpose}\nModels (default {default}):\n{model_guide(specs, operation)}"
+                                   deliver_default=settings.deliver, image_help=image_help, model_params=False)
+        description = (f"{purpose} Default model: {default}. Models (list_available_models describes them):\n"
+                       f"{model_list(specs)}")
         tools.append(ToolSpec(name, title, description, schema, operation, default))
-    openai = [spec for spec in catalog if spec.provider == "openai" and "generate" in spec.operations]
-    if openai:
-        name, title, preferred_openai, purpose = OPENAI_TOOL
-        default = _default_for(openai, preferred_openai)
-        tools.append(_model_tool(name, title, purpose, openai, default, settings, image_help, choose=True))
-    for name, (model_id, title, purpose) in MODEL_TOOLS.items():
-        spec = gateway.registry.find(model_id)
-        if spec is not None and "generate" in spec.operations:
-            tools.append(_model_tool(name, title, purpose, [spec], spec.id, settings, image_help, choose=False))
+    groups: dict[str, list[ModelSpec]] = {}
+    for spec in catalog:
+        if spec.tool is not None and "generate" in spec.operations:
+            groups.setdefault(spec.tool.name, []).append(spec)
+    for name, specs in groups.items():
+        if any(tool.name == name for tool in tools):
+            log.warning("the per-model tool %s of %s clashes with another tool; not offered", name,
+                        ", ".join(spec.id for spec in specs))
+            continue
+        tools.append(_model_tool(name, specs, settings, image_help))
     return tools
 
 
-def _model_tool(name: str, title: str, purpose: str, specs: list[ModelSpec], default: str, settings: MCPSettings,
-                image_help: str, *, choose: bool) -> ToolSpec:
-    schema = tool_input_schema(specs, "generate", models=[s.id for s in specs] if choose else [],
-                               default_model=default, deliver_default=settings.deliver,
-                               image_help=image_help, open_params=False)
-    description = f"{purpose}\n{model_guide(specs, 'generate')}"
-    return ToolSpec(name, title, description, schema, "generate", default)
+def _model_tool(name: str, specs: list[ModelSpec], settings: MCPSettings, image_help: str) -> ToolSpec:
+    default = _tool_default(specs)
+    hint = default.tool
+    assert hint is not None
+    models = [spec.id for spec in specs] if len(specs) > 1 else []
+    schema = tool_input_schema(specs, "generate", models=models, default_model=default.id,
+                               deliver_default=settings.deliver, image_help=image_help, model_params=True)
+    description = f"{hint.description} Default model: {default.id}."
+    if models:
+        description += f" Models: {', '.join(models)}."
+    return ToolSpec(name, hint.title, description, schema, "generate", default.id)
 
 
 # checking arguments ---------------------------------------------------------------------------
@@ -220,7 +231,7 @@ def _list_models(gateway: Gateway) -> CallToolResult:
     for spec in gateway.models():
         summary = spec.summary()
         models.append({**summary, "ready": _ready(gateway, spec)})
-    body = {"default_model": gateway.settings.gateway.default_model, "models": models}
+    body = {"default_model": gateway.default_model, "models": models}
     return CallToolResult(content=[TextContent(text=_json(body))], structured_content=body)
 
 

@@ -7,7 +7,7 @@ the others are polled. ``options["version"]`` is set only for community models r
 
 from __future__ import annotations
 
-from imagegate.catalog import ModelSpec, ParamSpec, Pricing, PriceRule, Requirement, SizeSpec
+from imagegate.catalog import ModelSpec, ParamSpec, Pricing, PriceRule, Requirement, SizeSpec, ToolHint
 
 __all__ = ["FLUX_ASPECT_RATIOS", "RECRAFT_SIZES", "builtin_models"]
 
@@ -38,6 +38,7 @@ def _quality() -> ParamSpec:
 def flux_dev() -> ModelSpec:
     return ModelSpec(
         id="flux-dev",
+        tool=ToolHint(name="generate-fluxdev", title="Generate with FLUX.1 [dev]", description="Generate with FLUX.1 [dev] on Replicate: fast and inexpensive, good photorealism and composition; a good default for everyday pictures."),
         provider="replicate",
         upstream="black-forest-labs/flux-dev",
         description="FLUX.1 [dev] by Black Forest Labs on Replicate: up to 4 images per call.",
@@ -76,6 +77,7 @@ def flux_pro() -> ModelSpec:
     side = "{} of the image when aspect_ratio=custom: 256 to 1440, a multiple of 32."
     return ModelSpec(
         id="flux-1.1-pro",
+        tool=ToolHint(name="generate-fluxpro", title="Generate with FLUX 1.1 [pro]", description="Generate with FLUX 1.1 [pro] on Replicate: better image quality and prompt adherence than flux-dev, at a higher price per image."),
         provider="replicate",
         upstream="black-forest-labs/flux-1.1-pro",
         description="FLUX1.1 [pro] by Black Forest Labs on Replicate: one image per call.",
@@ -121,6 +123,7 @@ def flux_pro() -> ModelSpec:
 def recraft_svg() -> ModelSpec:
     return ModelSpec(
         id="recraft-v3-svg",
+        tool=ToolHint(name="generate-svg", title="Generate an SVG with Recraft V3", description="Generate a scalable vector graphic (SVG) with Recraft V3 SVG: logos, icons and flat illustrations that must scale cleanly. Returns an image/svg+xml resource."),
         provider="replicate",
         upstream="recraft-ai/recraft-v3-svg",
         description="Recraft V3 SVG on Replicate: vector logos, icons and illustrations as SVG.",
