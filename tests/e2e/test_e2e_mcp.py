@@ -214,7 +214,12 @@ async def test_generate_openai_gpt_image_and_dall_e_3(mcp_url: str, fake_openai:
     assert (data["model"], data["provider"]) == ("gpt-image-1", "openai")
     (image,) = data["images"]
     assert (image["mime_type"], image["width"], image["height"]) == ("image/webp", 1536, 1024)
-    assert image["path"] is None and image["url"] is None  # local files mean nothing over HTTP
+    assert image["path"] is None  # local files mean nothing over HTTP; a signed link of this server does
+    assert image["url"].startswith(mcp_url.removesuffix("/mcp") + f"/files/{image['id']}?")
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http, http.get(image["url"]) as response:
+        assert response.status == 200 and await response.read() == stored
     assert data["cost"]["actual_usd"] > 0
     (inline,) = blocks(gpt, "image")
     assert inline.mime_type == "image/webp"

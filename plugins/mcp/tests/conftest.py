@@ -163,16 +163,21 @@ def api_keys() -> list[str]:
 
 
 @pytest.fixture
+def public_url() -> str | None:
+    return None
+
+
+@pytest.fixture
 def mcp_options() -> dict[str, Any]:
     """Extra ``MCP__*`` settings for one test (parametrize to change)."""
     return {}
 
 
 @pytest_asyncio.fixture
-async def mcp_gateway(tmp_path: Path, upstream: FakeUpstream, api_keys: list[str],
+async def mcp_gateway(tmp_path: Path, upstream: FakeUpstream, api_keys: list[str], public_url: str | None,
                       mcp_options: dict[str, Any]) -> AsyncIterator[Gateway]:
     settings = temp_settings(
-        tmp_path, gateway={"api_keys": api_keys}, input={"allowed_roots": [str(tmp_path / "inputs")]},
+        tmp_path, gateway={"api_keys": api_keys, "public_url": public_url}, input={"allowed_roots": [str(tmp_path / "inputs")]},
         providers={"openai": {"max_retries": 0}, "replicate": {"max_retries": 0}},
         mcp={"progress_interval_s": 0.2, "preview_max_bytes": 4096, **mcp_options})
     gateway = build_gateway(settings, ("fake-providers", FakeProvidersPlugin(upstream)))

@@ -123,7 +123,7 @@ async def test_generate_link_and_read_resource(http_server: RunningServer, upstr
         data = result.structured_content
         assert data["model"] == "flux-dev" and data["provider"] == "replicate"
         image = data["images"][0]
-        assert image["path"] is None and image["url"] is None
+        assert image["path"] is None and image["url"].startswith(http_server.url.removesuffix("/mcp") + "/files/")
         assert image["uri"] == f"imagegate://images/{image['id']}"
         links = [block for block in result.content if block.type == "resource_link"]
         assert [link.uri for link in links] == [image["uri"]]
@@ -246,6 +246,52 @@ async def test_cancel_finishes_and_stores_paid_work(http_server: RunningServer, 
     stored = await http_server.gateway.list()
     assert stored[0]["model"] == "gpt-image-1"
     assert not upstream.cancelled.is_set()
+
+
+@pytest.mark.parametrize("api_keys", [["sekrit-key"]])
+async def test_results_carry_signed_links_served_by_the_same_server(http_server: RunningServer) -> None:
+    """Over streamable HTTP a remote client fetches the image at its url (no bearer key needed:
+    the signature is the permission); a tampered, prolonged or foreign link is refused."""
+    headers = {"Authorization": "Bearer sekrit-key"}
+    async with create_mcp_http_client(headers=headers) as http:
+        async with Client(streamable_http_client(http_server.url, http_client=http)) as client:
+            png = (await client.call_tool("generate-fluxdev", {"prompt": "a fox"})).structured_content["images"][0]
+            svg = (await client.call_tool("generate-svg", {"prompt": "a logo"})).structured_content["images"][0]
+    url = png["url"]
+    assert url.startswith(http_server.url.removesuffix("/mcp") + f"/files/{png['id']}?exp=")
+    tampered = url[:-1] + ("0" if url[-1] != "0" else "1")
+    prolonged = url.replace("exp=", "exp=1", 1)
+    other_id = url.replace(png["id"], svg["id"])
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url) as response:
+            assert response.status == 200 and response.content_type == "image/png"
+            assert hashlib.sha256(await response.read()).hexdigest() == png["sha256"]
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+        async with session.get(svg["url"]) as response:
+            assert response.status == 200 and response.content_type == "image/svg+xml"
+            assert "sandbox" in response.headers["Content-Security-Policy"]
+            assert hashlib.sha256(await response.read()).hexdigest() == svg["sha256"]
+        for bad in (tampered, prolonged, other_id):
+            async with session.get(bad) as response:
+                assert response.status == 403, bad
+                error = (await response.json())["error"]
+                assert (error["code"], error["param"]) == ("permission", "sig")
+        base = http_server.url.removesuffix("/mcp")
+        async with session.get(f"{base}/files/..%2f..%2fetc%2fpasswd?exp=9999999999&sig=x") as response:
+            assert response.status == 404 and (await response.json())["error"]["code"] == "not_found"
+        async with session.post(url) as response:
+            assert response.status == 405
+
+
+@pytest.mark.parametrize("public_url", ["https://images.example.test"])
+async def test_links_are_based_at_the_public_url(http_server: RunningServer) -> None:
+    async with Client(http_server.url) as client:
+        image = (await client.call_tool("generate-fluxdev", {"prompt": "a fox"})).structured_content["images"][0]
+    assert image["url"].startswith(f"https://images.example.test/files/{image['id']}?exp=")
+    here = image["url"].replace("https://images.example.test", http_server.url.removesuffix("/mcp"))
+    async with aiohttp.ClientSession() as session, session.get(here) as response:  # what a proxy forwards
+        assert response.status == 200
+        assert hashlib.sha256(await response.read()).hexdigest() == image["sha256"]
 
 
 @pytest.mark.parametrize("api_keys", [["sekrit-key"]])

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from mcp.server import Server
     from mcp.server.context import ServerRequestContext
 
+    from .links import FileLinks
     from .settings import MCPSettings
     from .tools import ToolSpec
 
@@ -89,11 +90,13 @@ def _protocol_error(exc: BaseException, where: str) -> Exception:
     return MCPError(code=INTERNAL_ERROR, message=error.message, data=error.to_dict())  # type: ignore[attr-defined]
 
 
-def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool = True) -> Server[Any]:
+def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool = True,
+                 links: FileLinks | None = None) -> Server[Any]:
     """An MCP server exposing the gateway's tools and stored images.
 
     ``gateway`` is an opened gateway or a future of one. ``with_paths`` says whether server-local
     paths mean something to the client (stdio: yes; streamable HTTP: no, so ``path`` is null).
+    ``links`` signs the result images' URLs a remote client fetches (streamable HTTP).
     """
     import mcp_types as types
     from imagegate.errors import NotFound
@@ -125,7 +128,7 @@ def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool
             return error_result(NotFound(msg, param="name"))
         send = ctx.session.report_progress if _progress_token(ctx) is not None else None
         return await call_tool(gateway, tool, params.arguments or {}, settings=settings, with_paths=with_paths,
-                               send_progress=send, carrier=_trace_carrier(ctx))
+                               send_progress=send, carrier=_trace_carrier(ctx), links=links)
 
     async def list_resources(ctx: ServerRequestContext[Any], params: Any) -> types.ListResourcesResult:
         try:

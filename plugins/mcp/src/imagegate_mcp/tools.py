@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from imagegate.models import ImageRequest
     from mcp_types import CallToolResult, Tool
 
+    from .links import FileLinks
     from .progress import Send
     from .settings import Deliver, MCPSettings
 
@@ -237,9 +238,10 @@ def _list_models(gateway: Gateway) -> CallToolResult:
 
 async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any], *, settings: MCPSettings,
                     with_paths: bool, send_progress: Send | None,
-                    carrier: dict[str, str] | None = None) -> CallToolResult:
+                    carrier: dict[str, str] | None = None, links: FileLinks | None = None) -> CallToolResult:
     """Run one tool call; every failure is returned as an ``isError`` result, never raised.
-    ``carrier`` is the call's trace context (``traceparent``, ``tracestate``)."""
+    ``carrier`` is the call's trace context (``traceparent``, ``tracestate``); ``links`` gives the
+    images URLs a remote client can fetch (streamable HTTP)."""
     from mcp_types import CallToolResult
 
     from .delivery import deliver_content
@@ -254,10 +256,8 @@ async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any],
             result = await gateway.run(tool.operation, request, frontend="mcp", progress=progress,
                                        trusted_paths=False, carrier=carrier)
         contract = result.contract(with_paths=with_paths)
-        if not with_paths:
-            for image in contract["images"]:
-                if str(image["url"] or "").startswith("file:"):
-                    image["url"] = None
+        if links is not None:
+            links.fill(contract)
         content = await deliver_content(gateway, result, deliver, settings, summary=_json(contract))
         return CallToolResult(content=content, structured_content=contract)
     except asyncio.CancelledError:

@@ -1,7 +1,8 @@
 """Serving the MCP server: stdio (nothing but protocol on stdout) or streamable HTTP at ``/mcp``.
 
-Over streamable HTTP, when ``GATEWAY__API_KEYS`` is set every request needs
-``Authorization: Bearer <key>``, the same keys as the HTTP front-end.
+Over streamable HTTP, when ``GATEWAY__API_KEYS`` is set every request to ``/mcp`` needs
+``Authorization: Bearer <key>``, the same keys as the HTTP front-end; the same server serves the
+signed file links of results at ``/files/{id}`` (see :mod:`imagegate_mcp.links`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     Scope = MutableMapping[str, Any]
     ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
-__all__ = ["bearer_auth", "http_app", "serve_http", "serve_stdio"]
+__all__ = ["bearer_auth", "http_app", "own_url", "serve_http", "serve_stdio"]
 
 log = logging.getLogger("imagegate.mcp")
 
@@ -55,14 +56,31 @@ def bearer_auth(app: ASGIApp, keys: list[str]) -> ASGIApp:
     return guarded
 
 
-def http_app(gateway: Gateway, *, host: str = "127.0.0.1") -> ASGIApp:
-    """The streamable-HTTP ASGI app (with its own lifespan) for a gateway."""
+def own_url(host: str, port: int) -> str:
+    """The base URL a client on this machine reaches ``host:port`` at."""
+    shown = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
+def http_app(gateway: Gateway, *, host: str = "127.0.0.1", base_url: str | None = None) -> ASGIApp:
+    """The streamable-HTTP ASGI app (with its own lifespan) for a gateway: ``/mcp``, and the signed
+    file links at ``/files/{id}`` based at ``GATEWAY__PUBLIC_URL``, else ``base_url`` (this server)."""
+    from .links import FILES_PREFIX, FileLinks
     from .server import build_server
 
-    server = build_server(gateway, with_paths=False)
+    links = FileLinks(gateway, gateway.settings.gateway.public_url or base_url or own_url(host, 8000))
+    server = build_server(gateway, with_paths=False, links=links)
     app: ASGIApp = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host)
     keys = gateway.settings.gateway.api_keys
-    return bearer_auth(app, keys) if keys else app
+    mcp = bearer_auth(app, keys) if keys else app
+
+    async def route(scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(FILES_PREFIX):
+            await links(scope, receive, send)  # the signature is the permission
+        else:
+            await mcp(scope, receive, send)
+
+    return route
 
 
 def _new_gateway(settings: Settings | None) -> Gateway:
@@ -119,7 +137,17 @@ async def serve_http(host: str, port: int, settings: Settings | None = None,
     import uvicorn
     from imagegate.gateway import open_gateway
 
+    if sockets is None:
+        sockets = [_bind(host, port)]
+    base_url = own_url(host, sockets[0].getsockname()[1])
     async with open_gateway(settings) as gateway:
-        config = uvicorn.Config(http_app(gateway, host=host), host=host, port=port, log_config=None,
-                                access_log=False, lifespan="on")
+        config = uvicorn.Config(http_app(gateway, host=host, base_url=base_url), host=host, port=port,
+                                log_config=None, access_log=False, lifespan="on")
         await uvicorn.Server(config).serve(sockets=sockets)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    import socket
+
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    return socket.create_server((host, port), family=family, backlog=128)
