@@ -178,12 +178,46 @@ async def test_bad_image_never_echoes_base64(http_server: RunningServer, upstrea
     assert upstream.calls == 0
 
 
-async def test_path_outside_allowed_roots_is_refused(http_server: RunningServer, tmp_path: Any) -> None:
+async def test_path_outside_allowed_roots_is_refused_without_naming_folders(http_server: RunningServer,
+                                                                           tmp_path: Any) -> None:
     outside = tmp_path / "secret.png"
     outside.write_bytes(b"x")
     async with Client(http_server.url) as client:
-        error = error_of(await client.call_tool("edit_image", {"prompt": "x", "images": [str(outside)]}))
+        tools = (await client.list_tools()).tools
+        image = await client.call_tool("edit_image", {"prompt": "x", "images": [str(outside)]})
+        mask = await client.call_tool("edit_image", {"prompt": "x", "images": [str(outside)], "mask": "/etc/passwd"})
+    error = error_of(image)
     assert (error["code"], error["param"]) == ("permission", "image")
+    assert error["message"] == "image: not under an allowed input folder"
+    for text in (image.content[0].text, mask.content[0].text, *(tool.model_dump_json() for tool in tools)):
+        assert str(tmp_path) not in text  # the allowed root is tmp_path/inputs: never shown remotely
+
+
+async def test_nul_in_an_input_path_is_an_invalid_request(http_server: RunningServer, upstream: FakeUpstream) -> None:
+    async with Client(http_server.url) as client:
+        image = error_of(await client.call_tool("edit_image", {"prompt": "x", "images": ["/tmp/a\x00.png"]}))
+        mask = error_of(await client.call_tool("edit_image", {"prompt": "x", "images": ["img"], "mask": "m\x00"}))
+        varied = error_of(await client.call_tool("create_variation", {"image": "\x00"}))
+    assert [(e["code"], e["param"]) for e in (image, mask, varied)] == [
+        ("invalid_request", "image"), ("invalid_request", "mask"), ("invalid_request", "image")]
+    assert "NUL" in image["message"] and upstream.calls == 0
+
+
+async def test_oversized_names_and_values_are_not_echoed(http_server: RunningServer) -> None:
+    """A 300 KB argument name, value or tool name gives a small error, not a 1.2 MB echo."""
+    huge = "A" * 300_000
+    async with Client(http_server.url) as client:
+        results = [
+            await client.call_tool("generate_image", {"prompt": "x", huge: 1}),
+            await client.call_tool("generate_image", {"prompt": "x", "params": {huge: 1}}),
+            await client.call_tool("generate_image", {"prompt": "x", "model": huge}),
+        ]
+    async with Client(http_server.url, mode="legacy") as client:  # modern clients send the name as a header
+        results.append(await client.call_tool(huge, {}))
+    for result in results:
+        error = error_of(result)
+        assert len(result.content[0].text) < 2500, error["message"][:200]
+        assert huge[:101] not in result.content[0].text
 
 
 async def test_upstream_failure_is_an_error_result(http_server: RunningServer, upstream: FakeUpstream) -> None:

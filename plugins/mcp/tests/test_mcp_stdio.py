@@ -153,3 +153,33 @@ async def test_stdout_carries_only_protocol(tmp_path: Path) -> None:
     assert all(line["jsonrpc"] == "2.0" for line in lines)
     assert lines[-1]["result"]["isError"] is False
     assert b"imagegate" in errors  # the logs went to stderr
+
+
+async def test_malformed_lines_are_answered_not_dropped(tmp_path: Path) -> None:
+    """A line that is not JSON gets a -32700 parse error, a JSON line that is not JSON-RPC a -32600
+    (both with id null, as JSON-RPC 2.0 says), and the session goes on."""
+    import asyncio
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("STORAGE__", "MCP__"))}
+    env.update(STORAGE__LOCAL__ROOT=str(tmp_path / "images"), STORAGE__SPOOL_DIR=str(tmp_path / "spool"))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from imagegate.cli import main; main()", "serve", "mcp", env=env,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    assert process.stdin is not None and process.stdout is not None
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+    try:
+        process.stdin.write(b'{"jsonrpc": "2.0", "id": 0, "method": \n' + json.dumps(initialize).encode()
+                            + b'\n{"hello": "world"}\n')
+        await process.stdin.drain()
+        async with asyncio.timeout(60):
+            lines = [json.loads(await process.stdout.readline()) for _ in range(3)]
+    finally:
+        process.kill()
+        await process.wait()
+    errors = [line for line in lines if "error" in line]  # the answers may come in any order
+    assert errors[0] == {"jsonrpc": "2.0", "id": None,
+                         "error": {"code": -32700, "message": "Parse error: the line is not JSON"}}
+    assert (errors[1]["id"], errors[1]["error"]["code"]) == (None, -32600)
+    (answer,) = [line for line in lines if "result" in line]
+    assert answer["id"] == 1 and answer["result"]["serverInfo"]["name"] == "imagegate"

@@ -186,15 +186,18 @@ def check_arguments(schema: dict[str, Any], arguments: dict[str, Any]) -> None:
 def build_request(tool: ToolSpec, arguments: dict[str, Any],
                   settings: MCPSettings) -> tuple[ImageRequest, Deliver]:
     """The gateway request for checked arguments, and the delivery asked for."""
+    from imagegate.errors import InvalidRequest
     from imagegate.models import ImageInput, ImageRequest
 
     args = dict(arguments)
     deliver: Deliver = args.pop("deliver", settings.deliver)
     extra = args.pop("params", None) or {}
-    images = [ImageInput.parse(ref) for ref in args.pop("images", [])]
-    if "image" in args:
-        images.append(ImageInput.parse(args.pop("image")))
+    refs = [*args.pop("images", []), *([args.pop("image")] if "image" in args else [])]
     mask = args.pop("mask", None)
+    for param, ref in [*(("image", ref) for ref in refs), ("mask", mask or "")]:
+        if "\x00" in ref:
+            raise InvalidRequest(f"{param} contains a NUL character; no file name or image has one", param=param)
+    images = [ImageInput.parse(ref) for ref in refs]
     request = ImageRequest(
         prompt=args.pop("prompt", None), model=args.pop("model", tool.default_model), size=args.pop("size", None),
         n=args.pop("n", None), params={**extra, **args}, images=images,
@@ -263,4 +266,14 @@ async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any],
     except asyncio.CancelledError:
         raise
     except Exception as exc:
-        return error_result(exc, f"tool {tool.name}")
+        return error_result(exc if with_paths else without_folders(exc), f"tool {tool.name}")
+
+
+def without_folders(exc: Exception) -> Exception:
+    """The error as a remote caller may see it: a refused input path says only that it is not under
+    an allowed input folder, never which folders the server allows (its directories)."""
+    from imagegate.errors import PermissionDenied
+
+    if isinstance(exc, PermissionDenied) and exc.param in ("image", "mask") and "folder" in exc.message:
+        return PermissionDenied(f"{exc.param}: not under an allowed input folder", param=exc.param)
+    return exc

@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import socket
-    from collections.abc import Awaitable, Callable, MutableMapping
+    from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 
     from imagegate.gateway import Gateway
     from imagegate.settings import Settings
@@ -83,6 +84,42 @@ def http_app(gateway: Gateway, *, host: str = "127.0.0.1", base_url: str | None 
     return route
 
 
+def _malformed(exc: Exception) -> Any:
+    """The JSON-RPC error answering a line that is not JSON (-32700) or not a JSON-RPC message (-32600)."""
+    from mcp.shared.message import SessionMessage
+    from mcp_types import ErrorData, JSONRPCError
+    from mcp_types.jsonrpc import INVALID_REQUEST, PARSE_ERROR
+    from pydantic import ValidationError
+
+    not_json = isinstance(exc, ValidationError) and any(e["type"] == "json_invalid" for e in exc.errors())
+    code, message = ((PARSE_ERROR, "Parse error: the line is not JSON") if not_json
+                     else (INVALID_REQUEST, "Invalid Request: the line is not a JSON-RPC 2.0 message"))
+    return SessionMessage(JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=code, message=message)))
+
+
+@asynccontextmanager
+async def answering_malformed(read_stream: Any, write_stream: Any) -> AsyncIterator[Any]:
+    """``read_stream`` without the errors the stdio transport yields for malformed lines (the SDK
+    drops them silently); each is answered on ``write_stream`` with a JSON-RPC error of id null."""
+    import anyio
+
+    send, receive = anyio.create_memory_object_stream[Any](0)
+
+    async def forward() -> None:
+        async with send, read_stream:
+            async for item in read_stream:
+                if isinstance(item, Exception):
+                    log.warning("malformed line on stdin answered with a JSON-RPC error (%s)", type(item).__name__)
+                    await write_stream.send(_malformed(item))
+                else:
+                    await send.send(item)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(forward)
+        yield receive
+        group.cancel_scope.cancel()
+
+
 def _new_gateway(settings: Settings | None) -> Gateway:
     from imagegate.gateway import Gateway
     from imagegate.plugins import make_plugin_manager
@@ -118,7 +155,8 @@ async def serve_stdio(settings: Settings | None = None, early: EarlyStdio | None
     try:
         server = build_server(opening, with_paths=True)
         streams = early.streams() if early is not None else (None, None)
-        async with stdio_server(*streams) as (read_stream, write_stream):
+        async with (stdio_server(*streams) as (wire_in, write_stream),
+                    answering_malformed(wire_in, write_stream) as read_stream):
             await server.run(read_stream, write_stream, server.create_initialization_options())
     finally:
         if early is not None:
