@@ -106,13 +106,18 @@ async def test_generic_tools_check_params_against_the_chosen_model(http_server: 
         foreign = error_of(await client.call_tool("generate_image", {
             "prompt": "x", "model": "flux-dev", "params": {"quality": "low"}}))
         typed = error_of(await client.call_tool("generate_image", {"prompt": "x", "params": "quality=low"}))
+        top = error_of(await client.call_tool("generate_image", {"prompt": "x", "model": "gpt-image-1",
+                                                                 "quality": "ultra"}))
         good = await client.call_tool("generate_image", {
             "prompt": "x", "model": "dall-e-3", "params": {"quality": "hd"}})
+        named = await client.call_tool("generate_image", {"prompt": "x", "model": "dall-e-3", "quality": "hd"})
     assert (bad["code"], bad["param"]) == ("invalid_request", "quality") and "low, medium" in bad["message"]
     assert (foreign["param"], "guidance" in foreign["message"]) == ("quality", True)
     assert typed["param"] == "params"
-    assert good.is_error is False and upstream.seen[0].params == {"quality": "hd"}
-    assert upstream.calls == 1
+    assert (top["param"], "low, medium" in top["message"]) == ("quality", True)  # CONTRACT: top-level works too
+    assert good.is_error is False and named.is_error is False
+    assert [call.params for call in upstream.seen] == [{"quality": "hd"}, {"quality": "hd"}]
+    assert upstream.calls == 2
 
 
 async def test_generate_link_and_read_resource(http_server: RunningServer, upstream: FakeUpstream) -> None:

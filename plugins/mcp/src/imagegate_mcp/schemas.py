@@ -19,7 +19,6 @@ __all__ = [
     "MODELS_SCHEMA",
     "RESULT_SCHEMA",
     "image_input_description",
-    "model_guide",
     "model_list",
     "tool_input_schema",
 ]
@@ -65,19 +64,6 @@ MODELS_SCHEMA: dict[str, Any] = {
 
 def _fmt(values: list[Any]) -> str:
     return ", ".join(str(v) for v in values)
-
-
-def model_guide(specs: list[ModelSpec], operation: Operation) -> str:
-    """One line per model: what it is for and what it takes."""
-    lines = []
-    for spec in specs:
-        sizes = spec.sizes.describe() if spec.sizes else (
-            f"aspect_ratio {_fmt(spec.aspect_ratios)}" if spec.aspect_ratios else "fixed")
-        about = spec.description.rstrip(".") or "no description"
-        lines.append(f"- {spec.id} ({spec.provider}): {about}. Sizes: {sizes}; n {spec.n_min}-{spec.n_max}; "
-                     f"formats {'/'.join(spec.output_formats)}; {operation} parameters: "
-                     f"{_fmt(sorted(spec.params_for(operation))) or 'none'}.")
-    return "\n".join(lines)
 
 
 def model_list(specs: list[ModelSpec]) -> str:
@@ -165,8 +151,9 @@ def tool_input_schema(
 
     ``models`` lists the ids the ``model`` argument may take (None: any id; empty: no ``model``
     argument). With ``model_params`` the models' own parameters are named arguments (a per-model
-    tool); without, they go in a ``params`` object that the gateway checks against the chosen
-    model's catalog entry, which keeps a tool serving every model small.
+    tool); without, they go in a ``params`` object (or unnamed top-level arguments) that the
+    gateway checks against the chosen model's catalog entry, which keeps a tool serving every
+    model small.
     """
     props: dict[str, Any] = {}
     required: list[str] = []
@@ -213,4 +200,7 @@ def tool_input_schema(
             "The model's own options (see list_available_models), e.g. {\"quality\": \"high\"}.")}
     props["deliver"] = {"type": "string", "enum": ["link", "preview", "full"], "default": deliver_default,
                         "description": "link; preview: plus a thumbnail; full: inline."}
-    return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
+    schema = {"type": "object", "properties": props, "required": required}
+    # a tool serving every model also takes the model's options as top-level arguments (CONTRACT.md);
+    # like params, the gateway checks them against the chosen model
+    return {**schema, "additionalProperties": False} if model_params else schema
