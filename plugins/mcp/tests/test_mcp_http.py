@@ -365,3 +365,41 @@ async def test_trace_context_comes_from_meta_or_the_http_headers(http_server: Ru
     assert from_headers.is_error is False and from_meta.is_error is False
     assert upstream.carriers == [{"traceparent": other, "tracestate": "vendor=1"},
                                  {"traceparent": TRACEPARENT}]
+
+
+async def test_serve_mcp_over_http_links_to_its_own_address(tmp_path: Any) -> None:
+    """``imagegate serve mcp --transport streamable-http`` without GATEWAY__PUBLIC_URL: the links
+    are based at the address it listens on, and fetching one gives the image."""
+    import os
+    import socket
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("STORAGE__", "GATEWAY__"))}
+    env.update(STORAGE__LOCAL__ROOT=str(tmp_path / "images"), STORAGE__SPOOL_DIR=str(tmp_path / "spool"))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from imagegate.cli import main; main()", "serve", "mcp", "--transport",
+        "streamable-http", "--port", str(port), env=env, stderr=asyncio.subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        async with asyncio.timeout(60):
+            while True:  # ready once it accepts a connection
+                try:
+                    _, writer = await asyncio.open_connection("127.0.0.1", port)
+                except OSError:
+                    await asyncio.sleep(0.05)
+                    continue
+                writer.close()
+                break
+        async with Client(url) as client:
+            result = await client.call_tool("generate_image", {"prompt": "a fox", "size": "64x64"})
+        image = result.structured_content["images"][0]
+        assert image["url"].startswith(f"http://127.0.0.1:{port}/files/{image['id']}?exp=")
+        async with aiohttp.ClientSession() as session, session.get(image["url"]) as response:
+            assert response.status == 200
+            assert hashlib.sha256(await response.read()).hexdigest() == image["sha256"]
+    finally:
+        process.terminate()
+        await process.wait()
