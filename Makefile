@@ -40,7 +40,7 @@ tools:
 run: install
 	$(BIN)/imagegate serve http --host $(HOST) --port $(PORT)
 
-test: install
+test: install tools
 	$(BIN)/python -m pytest
 
 bench: install
