@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 import pybase64
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import Client, MCPError, StdioServerParameters
 
 from .conftest import FakeUpstream, RunningServer
 
@@ -56,6 +56,10 @@ async def exercise(client: Client, tool: str, arguments: dict[str, Any]) -> None
     image = good.structured_content["images"][0]
     read = await client.read_resource(image["uri"])
     assert len(pybase64.b64decode(read.contents[0].blob)) == image["bytes"]
+    with pytest.raises(MCPError) as missing:
+        await client.read_resource("imagegate://images/img_20200101_aaaaaaaaaaaaaaaaaaaaaaaaaa")
+    # resource not found: -32002 for handshake-era clients, invalid params (-32602) from 2026-07-28 on
+    assert missing.value.error.code == (-32002 if client.protocol_version == LEGACY else -32602)
 
 
 @pytest.mark.parametrize(("mode", "served"), [("legacy", LEGACY), ("auto", MODERN), (MODERN, MODERN)])

@@ -403,3 +403,14 @@ async def test_serve_mcp_over_http_links_to_its_own_address(tmp_path: Any) -> No
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_an_oversized_resource_uri_is_not_echoed(http_server: RunningServer) -> None:
+    from mcp import MCPError
+
+    uri = "imagegate://images/" + "B" * 300_000
+    async with Client(http_server.url, mode="legacy") as client:
+        with pytest.raises(MCPError) as missing:
+            await client.read_resource(uri)
+    assert missing.value.error.code == -32002
+    assert len(missing.value.error.model_dump_json()) < 2500
