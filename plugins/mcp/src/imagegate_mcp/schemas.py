@@ -34,7 +34,8 @@ RESULT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["images", "model", "provider", "cost", "request_id"],
     "properties": {
-        "images": {"type": "array", "items": {"type": "object", "required": ["id", "uri", "url", "mime_type", "sha256"]}},
+        "images": {"type": "array",
+                   "items": {"type": "object", "required": ["id", "uri", "url", "mime_type", "sha256"]}},
         "model": _STR,
         "provider": _STR,
         "cost": {"type": "object"},
@@ -55,7 +56,8 @@ MODELS_SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "required": ["id", "provider", "operations", "ready"],
-                "properties": {"id": _STR, "provider": _STR, "operations": {"type": "array"}, "ready": {"type": "boolean"}},
+                "properties": {"id": _STR, "provider": _STR, "operations": {"type": "array"},
+                               "ready": {"type": "boolean"}},
             },
         },
     },

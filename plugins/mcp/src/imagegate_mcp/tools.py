@@ -91,7 +91,8 @@ def offered_models(gateway: Gateway, settings: MCPSettings) -> list[ModelSpec]:
 def build_tools(gateway: Gateway, settings: MCPSettings) -> list[ToolSpec]:
     """The tools for the gateway's catalog."""
     catalog = offered_models(gateway, settings)
-    image_help = image_input_description(gateway.settings.input.allowed_roots, gateway.settings.input.allowed_hosts)
+    inputs = gateway.settings.input
+    image_help = image_input_description(inputs.allowed_roots, inputs.allowed_hosts)
     found = gateway.registry.find(gateway.default_model)
     preferred = found.id if found else gateway.default_model
     tools = [ToolSpec("list_available_models", "List image models", (

@@ -109,7 +109,7 @@ async def answering_malformed(read_stream: Any, write_stream: Any) -> AsyncItera
         async with send, read_stream:
             async for item in read_stream:
                 if isinstance(item, Exception):
-                    log.warning("malformed line on stdin answered with a JSON-RPC error (%s)", type(item).__name__)
+                    log.warning("a malformed line on stdin was answered with an error (%s)", type(item).__name__)
                     await write_stream.send(_malformed(item))
                 else:
                     await send.send(item)
