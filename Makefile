@@ -7,6 +7,10 @@ PORT   ?= 8080
 # every bundled plugin distribution (each folder has its own pyproject.toml)
 PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml))) $(dir $(wildcard observability/pyproject.toml))
 STAMP  := $(VENV)/.installed
+# the official MCP Inspector CLI (plugins/mcp tests): v1 runs on Node 20 and is built on the TypeScript
+# SDK 1.x, like most desktop hosts; installed into the git-ignored NODE_TOOLS, no lock file
+INSPECTOR_VERSION := 1.0.3
+NODE_TOOLS := .tools/node
 
 .PHONY: install run test bench tools clean
 
@@ -19,8 +23,16 @@ $(STAMP): pyproject.toml constraints.txt $(addsuffix pyproject.toml,$(PLUGINS))
 	$(MAKE) --no-print-directory tools
 	touch $@
 
-# external tools the tests use: promtool (Debian's prometheus package) for the alert-rule tests
+# external tools the tests use: promtool (Debian's prometheus package) for the alert-rule tests, the
+# MCP Inspector CLI (npm) for the MCP client-compatibility tests; each test skips, saying why, without it
 tools:
+	@if command -v npm >/dev/null 2>&1; then \
+	  test -x $(NODE_TOOLS)/node_modules/.bin/mcp-inspector && grep -q '"version": "$(INSPECTOR_VERSION)"' \
+	    $(NODE_TOOLS)/node_modules/@modelcontextprotocol/inspector/package.json 2>/dev/null || \
+	  npm install --prefix $(NODE_TOOLS) --no-package-lock --no-save --no-audit --no-fund --loglevel=error \
+	    @modelcontextprotocol/inspector@$(INSPECTOR_VERSION) >/dev/null || \
+	  echo "warning: could not install the MCP Inspector; its tests will be skipped"; \
+	else echo "warning: npm is missing; the MCP Inspector tests will be skipped"; fi
 	@command -v promtool >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || \
 	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null) \
 	    || echo "warning: could not install promtool; the alert-rule tests will say so"; }
@@ -28,7 +40,7 @@ tools:
 run: install
 	$(BIN)/imagegate serve http --host $(HOST) --port $(PORT)
 
-test: install
+test: install tools
 	$(BIN)/python -m pytest
 
 bench: install

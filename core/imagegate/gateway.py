@@ -188,6 +188,11 @@ class Gateway(StoredImages):
 
     # catalog -----------------------------------------------------------------------------------
 
+    @property
+    def default_model(self) -> str:
+        """The model a request that names none uses."""
+        return self.settings.gateway.default_model
+
     def models(self) -> list[ModelSpec]:
         return sorted(self.registry.models.values(), key=lambda spec: (spec.provider, spec.id))
 

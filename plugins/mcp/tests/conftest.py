@@ -1,8 +1,10 @@
 """Fixtures: fake provider plugins registered in-process, and the MCP server over streamable HTTP.
 
-The fakes register models under the ids the per-model tools look for (``gpt-image-1`` by an
-``openai`` provider, ``flux-dev`` and ``recraft-v3-svg`` by a ``replicate`` provider), so tool
-discovery is tested without the real provider plugins. ``FakeUpstream`` decides what they answer.
+The fakes declare their per-model tools as catalog data (``ToolHint``), as any provider plugin
+does: ``generate-openai`` (``gpt-image-1`` and ``dall-e-3`` of an ``openai`` provider),
+``generate-fluxdev`` and ``generate-svg`` (a ``replicate`` provider), ``generate-acme`` (a
+third-party ``acme`` provider). A ``locked`` provider has no key, so its tool is not offered by
+default. ``FakeUpstream`` decides what they answer.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from imagegate import hookimpl
-from imagegate.catalog import ModelSpec, ParamSpec, SizeSpec
-from imagegate.errors import ImagegateError
+from imagegate.catalog import ModelSpec, ParamSpec, SizeSpec, ToolHint
+from imagegate.errors import AuthenticationError, ImagegateError
 from imagegate.gateway import Gateway
 from imagegate.provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult
 from imagegate.testing.factories import build_gateway, temp_settings
@@ -62,10 +64,16 @@ class FakeUpstream:
 
 
 class FakeProvider(BaseProvider):
-    def __init__(self, name: str, upstream: FakeUpstream, *, cancellable: bool) -> None:
+    def __init__(self, name: str, upstream: FakeUpstream, *, cancellable: bool, key: bool = True) -> None:
         self.name = name
         self.cancellable = cancellable
         self.upstream = upstream
+        self.key = key
+
+    def check_ready(self, model: ModelSpec) -> None:
+        if not self.key:
+            msg = f"set PROVIDERS__{self.name.upper()}__API_KEY to use {model.id}"
+            raise AuthenticationError(msg, provider=self.name)
 
     async def run(self, call: ProviderCall) -> ProviderResult:
         self.upstream.calls += 1
@@ -86,21 +94,36 @@ class FakeProvider(BaseProvider):
         return ProviderResult(images=[ProviderImage(png_bytes(), "image/png") for _ in range(call.n)])
 
 
+OPENAI_TOOL = ToolHint(name="generate-openai", title="Generate with OpenAI", description="OpenAI fake tool.")
+ACME_TOOL = ToolHint(name="generate-acme", title="Paint with Acme", description="Acme paints in oils.")
+
+
 def fake_specs() -> list[ModelSpec]:
     return [
         ModelSpec(id="gpt-image-1", provider="openai", upstream="gpt-image-1", description="OpenAI fake.",
                   sizes=SizeSpec(values=["1024x1024", "1536x1024", "auto"]), n_min=1, n_max=10,
-                  params={"quality": ParamSpec(enum=["low", "medium", "high", "auto"], description="Quality.")}),
+                  params={"quality": ParamSpec(enum=["low", "medium", "high", "auto"], description="Quality.")},
+                  tool=OPENAI_TOOL.model_copy(update={"default": True})),
         ModelSpec(id="dall-e-3", provider="openai", upstream="dall-e-3", description="OpenAI fake 2.",
                   sizes=SizeSpec(values=["1024x1024", "1792x1024"]),
-                  params={"quality": ParamSpec(enum=["standard", "hd"], description="Quality.")}),
+                  params={"quality": ParamSpec(enum=["standard", "hd"], description="Quality.")}, tool=OPENAI_TOOL),
         ModelSpec(id="flux-dev", provider="replicate", upstream="black-forest-labs/flux-dev",
                   description="Flux fake.", sizes=None, size_param=None, n_max=4, n_param="num_outputs",
                   params={"aspect_ratio": ParamSpec(enum=["1:1", "16:9"], default="1:1", description="Ratio."),
-                          "guidance": ParamSpec(type="number", minimum=0, maximum=10, description="Guidance.")}),
+                          "guidance": ParamSpec(type="number", minimum=0, maximum=10, description="Guidance.")},
+                  tool=ToolHint(name="generate-fluxdev", title="Generate with FLUX.1 [dev]", description="Flux tool.")),
         ModelSpec(id="recraft-v3-svg", provider="replicate", upstream="recraft-ai/recraft-v3-svg",
                   description="SVG fake.", sizes=SizeSpec(values=["1024x1024"]), size_param="size",
-                  output_formats=["svg"]),
+                  output_formats=["svg"],
+                  tool=ToolHint(name="generate-svg", title="Generate an SVG", description="SVG tool.")),
+        ModelSpec(id="acme-oils", provider="acme", upstream="oils-2", description="Acme oil paintings.",
+                  sizes=SizeSpec(values=["512x512"]), params={
+                      "brush": ParamSpec(enum=["fine", "broad"], description="Brush.")}, tool=ACME_TOOL),
+        ModelSpec(id="acme-sketch", provider="acme", upstream="sketch-1", description="Acme sketches.",
+                  recommended=True, sizes=SizeSpec(values=["512x512", "256x256"]), tool=ACME_TOOL),
+        ModelSpec(id="locked-1", provider="locked", upstream="locked-1", description="A provider without key.",
+                  sizes=SizeSpec(values=["512x512"]),
+                  tool=ToolHint(name="generate-locked", title="Locked", description="Needs a key.")),
     ]
 
 
@@ -123,6 +146,8 @@ class FakeProvidersPlugin:
     def register_providers(self, register: Any, settings: Any) -> None:
         register.add_provider(FakeProvider("openai", self.upstream, cancellable=False))
         register.add_provider(FakeProvider("replicate", self.upstream, cancellable=True))
+        register.add_provider(FakeProvider("acme", self.upstream, cancellable=False))
+        register.add_provider(FakeProvider("locked", self.upstream, cancellable=False, key=False))
         for spec in fake_specs():
             register.add_model(spec)
 
@@ -137,12 +162,24 @@ def api_keys() -> list[str]:
     return []
 
 
+@pytest.fixture
+def public_url() -> str | None:
+    return None
+
+
+@pytest.fixture
+def mcp_options() -> dict[str, Any]:
+    """Extra ``MCP__*`` settings for one test (parametrize to change)."""
+    return {}
+
+
 @pytest_asyncio.fixture
-async def mcp_gateway(tmp_path: Path, upstream: FakeUpstream, api_keys: list[str]) -> AsyncIterator[Gateway]:
+async def mcp_gateway(tmp_path: Path, upstream: FakeUpstream, api_keys: list[str], public_url: str | None,
+                      mcp_options: dict[str, Any]) -> AsyncIterator[Gateway]:
     settings = temp_settings(
-        tmp_path, gateway={"api_keys": api_keys}, input={"allowed_roots": [str(tmp_path / "inputs")]},
+        tmp_path, gateway={"api_keys": api_keys, "public_url": public_url}, input={"allowed_roots": [str(tmp_path / "inputs")]},
         providers={"openai": {"max_retries": 0}, "replicate": {"max_retries": 0}},
-        mcp={"progress_interval_s": 0.2, "preview_max_bytes": 4096})
+        mcp={"progress_interval_s": 0.2, "preview_max_bytes": 4096, **mcp_options})
     gateway = build_gateway(settings, ("fake-providers", FakeProvidersPlugin(upstream)))
     await gateway.open()
     try:

@@ -24,7 +24,7 @@ def error_of(result: Any) -> dict[str, Any]:
     body = json.loads(text)
     assert set(body) == {"error"}
     assert set(body["error"]) >= {"code", "message", "retryable", "provider", "param", "retry_after"}
-    assert result.structured_content == body
+    assert result.structured_content is None  # errors carry no structured content
     return body["error"]
 
 
@@ -32,10 +32,12 @@ async def test_tools_are_listed_with_catalog_schemas(http_server: RunningServer)
     async with Client(http_server.url) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     assert set(tools) == {"list_available_models", "generate_image", "edit_image", "create_variation",
-                          "generate-openai", "generate-fluxdev", "generate-svg"}
+                          "generate-openai", "generate-fluxdev", "generate-svg", "generate-acme"}
     openai = tools["generate-openai"].input_schema
     assert openai["properties"]["model"]["enum"] == ["dall-e-3", "gpt-image-1"]
-    assert openai["properties"]["model"]["default"] == "gpt-image-1"
+    assert openai["properties"]["model"]["default"] == "gpt-image-1"  # the hint marked default
+    assert "Default model: gpt-image-1." in tools["generate-openai"].description
+    assert tools["generate-openai"].title == "Generate with OpenAI"
     assert openai["properties"]["quality"]["enum"] == ["standard", "hd", "low", "medium", "high", "auto"]
     assert "1792x1024" in openai["properties"]["size"]["enum"]
     assert openai["additionalProperties"] is False
@@ -45,12 +47,77 @@ async def test_tools_are_listed_with_catalog_schemas(http_server: RunningServer)
     assert flux["properties"]["guidance"]["maximum"] == 10
     assert flux["properties"]["n"]["maximum"] == 4
     assert flux["properties"]["deliver"]["enum"] == ["link", "preview", "full"]
+    generic = tools["generate_image"].input_schema["properties"]
+    assert set(generic) == {"prompt", "model", "size", "n", "params", "deliver"}  # options go in params
+    assert generic["model"]["default"] == "placeholder"
+    assert "Default model: placeholder." in tools["generate_image"].description
     generate = tools["generate_image"].annotations
-    assert (generate.read_only_hint, generate.destructive_hint, generate.open_world_hint) == (False, False, True)
+    # only what differs from the spec's defaults (not read-only, destructive, open world) is sent
+    assert (generate.read_only_hint, generate.destructive_hint, generate.open_world_hint) == (None, False, None)
     listing = tools["list_available_models"].annotations
-    assert listing.read_only_hint is True
+    assert (listing.read_only_hint, listing.idempotent_hint, listing.open_world_hint) == (True, True, False)
     assert tools["generate_image"].output_schema["required"][0] == "images"
-    assert "placeholder" in tools["generate_image"].description
+
+
+async def test_a_third_party_provider_declares_its_own_tool(http_server: RunningServer,
+                                                            upstream: FakeUpstream) -> None:
+    async with Client(http_server.url) as client:
+        tool = next(t for t in (await client.list_tools()).tools if t.name == "generate-acme")
+        default = await client.call_tool("generate-acme", {"prompt": "a boat"})
+        oils = await client.call_tool("generate-acme", {"prompt": "a boat", "model": "acme-oils", "brush": "fine"})
+        wrong = error_of(await client.call_tool("generate-acme", {"prompt": "a boat", "brush": "fine"}))
+    assert (tool.title, tool.input_schema["properties"]["model"]["enum"]) == (
+        "Paint with Acme", ["acme-oils", "acme-sketch"])
+    assert tool.input_schema["properties"]["model"]["default"] == "acme-sketch"  # the recommended one
+    assert tool.description.startswith("Acme paints in oils. Default model: acme-sketch.")
+    assert default.structured_content["model"] == "acme-sketch"
+    assert oils.structured_content["model"] == "acme-oils"
+    assert (wrong["code"], wrong["param"]) == ("invalid_request", "brush")  # acme-sketch has no brush
+    assert [call.model.id for call in upstream.seen] == ["acme-sketch", "acme-oils"]
+    assert upstream.seen[1].params == {"brush": "fine"}
+
+
+async def test_unconfigured_providers_are_not_offered(http_server: RunningServer, upstream: FakeUpstream) -> None:
+    async with Client(http_server.url) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        listed = await client.call_tool("list_available_models", {})
+        locked = error_of(await client.call_tool("generate_image", {"prompt": "x", "model": "locked-1"}))
+    assert "generate-locked" not in tools
+    assert "locked-1" not in tools["generate_image"].description
+    models = {model["id"]: model for model in listed.structured_content["models"]}
+    assert models["locked-1"]["ready"] is False  # still listed, with why it cannot be used
+    assert (locked["code"], locked["provider"]) == ("authentication", "locked")
+    assert "PROVIDERS__LOCKED__API_KEY" in locked["message"]
+    assert upstream.calls == 0
+
+
+@pytest.mark.parametrize("mcp_options", [{"offer_unconfigured": True}])
+async def test_unconfigured_providers_are_offered_when_asked(http_server: RunningServer) -> None:
+    async with Client(http_server.url) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert "generate-locked" in tools and "locked-1" in tools["generate_image"].description
+
+
+async def test_generic_tools_check_params_against_the_chosen_model(http_server: RunningServer,
+                                                                   upstream: FakeUpstream) -> None:
+    async with Client(http_server.url) as client:
+        bad = error_of(await client.call_tool("generate_image", {
+            "prompt": "x", "model": "gpt-image-1", "params": {"quality": "hd"}}))
+        foreign = error_of(await client.call_tool("generate_image", {
+            "prompt": "x", "model": "flux-dev", "params": {"quality": "low"}}))
+        typed = error_of(await client.call_tool("generate_image", {"prompt": "x", "params": "quality=low"}))
+        top = error_of(await client.call_tool("generate_image", {"prompt": "x", "model": "gpt-image-1",
+                                                                 "quality": "ultra"}))
+        good = await client.call_tool("generate_image", {
+            "prompt": "x", "model": "dall-e-3", "params": {"quality": "hd"}})
+        named = await client.call_tool("generate_image", {"prompt": "x", "model": "dall-e-3", "quality": "hd"})
+    assert (bad["code"], bad["param"]) == ("invalid_request", "quality") and "low, medium" in bad["message"]
+    assert (foreign["param"], "guidance" in foreign["message"]) == ("quality", True)
+    assert typed["param"] == "params"
+    assert (top["param"], "low, medium" in top["message"]) == ("quality", True)  # CONTRACT: top-level works too
+    assert good.is_error is False and named.is_error is False
+    assert [call.params for call in upstream.seen] == [{"quality": "hd"}, {"quality": "hd"}]
+    assert upstream.calls == 2
 
 
 async def test_generate_link_and_read_resource(http_server: RunningServer, upstream: FakeUpstream) -> None:
@@ -61,7 +128,7 @@ async def test_generate_link_and_read_resource(http_server: RunningServer, upstr
         data = result.structured_content
         assert data["model"] == "flux-dev" and data["provider"] == "replicate"
         image = data["images"][0]
-        assert image["path"] is None and image["url"] is None
+        assert image["path"] is None and image["url"].startswith(http_server.url.removesuffix("/mcp") + "/files/")
         assert image["uri"] == f"imagegate://images/{image['id']}"
         links = [block for block in result.content if block.type == "resource_link"]
         assert [link.uri for link in links] == [image["uri"]]
@@ -116,12 +183,46 @@ async def test_bad_image_never_echoes_base64(http_server: RunningServer, upstrea
     assert upstream.calls == 0
 
 
-async def test_path_outside_allowed_roots_is_refused(http_server: RunningServer, tmp_path: Any) -> None:
+async def test_path_outside_allowed_roots_is_refused_without_naming_folders(http_server: RunningServer,
+                                                                           tmp_path: Any) -> None:
     outside = tmp_path / "secret.png"
     outside.write_bytes(b"x")
     async with Client(http_server.url) as client:
-        error = error_of(await client.call_tool("edit_image", {"prompt": "x", "images": [str(outside)]}))
+        tools = (await client.list_tools()).tools
+        image = await client.call_tool("edit_image", {"prompt": "x", "images": [str(outside)]})
+        mask = await client.call_tool("edit_image", {"prompt": "x", "images": [str(outside)], "mask": "/etc/passwd"})
+    error = error_of(image)
     assert (error["code"], error["param"]) == ("permission", "image")
+    assert error["message"] == "image: not under an allowed input folder"
+    for text in (image.content[0].text, mask.content[0].text, *(tool.model_dump_json() for tool in tools)):
+        assert str(tmp_path) not in text  # the allowed root is tmp_path/inputs: never shown remotely
+
+
+async def test_nul_in_an_input_path_is_an_invalid_request(http_server: RunningServer, upstream: FakeUpstream) -> None:
+    async with Client(http_server.url) as client:
+        image = error_of(await client.call_tool("edit_image", {"prompt": "x", "images": ["/tmp/a\x00.png"]}))
+        mask = error_of(await client.call_tool("edit_image", {"prompt": "x", "images": ["img"], "mask": "m\x00"}))
+        varied = error_of(await client.call_tool("create_variation", {"image": "\x00"}))
+    assert [(e["code"], e["param"]) for e in (image, mask, varied)] == [
+        ("invalid_request", "image"), ("invalid_request", "mask"), ("invalid_request", "image")]
+    assert "NUL" in image["message"] and upstream.calls == 0
+
+
+async def test_oversized_names_and_values_are_not_echoed(http_server: RunningServer) -> None:
+    """A 300 KB argument name, value or tool name gives a small error, not a 1.2 MB echo."""
+    huge = "A" * 300_000
+    async with Client(http_server.url) as client:
+        results = [
+            await client.call_tool("generate_image", {"prompt": "x", huge: 1}),
+            await client.call_tool("generate_image", {"prompt": "x", "params": {huge: 1}}),
+            await client.call_tool("generate_image", {"prompt": "x", "model": huge}),
+        ]
+    async with Client(http_server.url, mode="legacy") as client:  # modern clients send the name as a header
+        results.append(await client.call_tool(huge, {}))
+    for result in results:
+        error = error_of(result)
+        assert len(result.content[0].text) < 2500, error["message"][:200]
+        assert huge[:101] not in result.content[0].text
 
 
 async def test_upstream_failure_is_an_error_result(http_server: RunningServer, upstream: FakeUpstream) -> None:
@@ -187,6 +288,52 @@ async def test_cancel_finishes_and_stores_paid_work(http_server: RunningServer, 
 
 
 @pytest.mark.parametrize("api_keys", [["sekrit-key"]])
+async def test_results_carry_signed_links_served_by_the_same_server(http_server: RunningServer) -> None:
+    """Over streamable HTTP a remote client fetches the image at its url (no bearer key needed:
+    the signature is the permission); a tampered, prolonged or foreign link is refused."""
+    headers = {"Authorization": "Bearer sekrit-key"}
+    async with create_mcp_http_client(headers=headers) as http:
+        async with Client(streamable_http_client(http_server.url, http_client=http)) as client:
+            png = (await client.call_tool("generate-fluxdev", {"prompt": "a fox"})).structured_content["images"][0]
+            svg = (await client.call_tool("generate-svg", {"prompt": "a logo"})).structured_content["images"][0]
+    url = png["url"]
+    assert url.startswith(http_server.url.removesuffix("/mcp") + f"/files/{png['id']}?exp=")
+    tampered = url[:-1] + ("0" if url[-1] != "0" else "1")
+    prolonged = url.replace("exp=", "exp=1", 1)
+    other_id = url.replace(png["id"], svg["id"])
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url) as response:
+            assert response.status == 200 and response.content_type == "image/png"
+            assert hashlib.sha256(await response.read()).hexdigest() == png["sha256"]
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+        async with session.get(svg["url"]) as response:
+            assert response.status == 200 and response.content_type == "image/svg+xml"
+            assert "sandbox" in response.headers["Content-Security-Policy"]
+            assert hashlib.sha256(await response.read()).hexdigest() == svg["sha256"]
+        for bad in (tampered, prolonged, other_id):
+            async with session.get(bad) as response:
+                assert response.status == 403, bad
+                error = (await response.json())["error"]
+                assert (error["code"], error["param"]) == ("permission", "sig")
+        base = http_server.url.removesuffix("/mcp")
+        async with session.get(f"{base}/files/..%2f..%2fetc%2fpasswd?exp=9999999999&sig=x") as response:
+            assert response.status == 404 and (await response.json())["error"]["code"] == "not_found"
+        async with session.post(url) as response:
+            assert response.status == 405
+
+
+@pytest.mark.parametrize("public_url", ["https://images.example.test"])
+async def test_links_are_based_at_the_public_url(http_server: RunningServer) -> None:
+    async with Client(http_server.url) as client:
+        image = (await client.call_tool("generate-fluxdev", {"prompt": "a fox"})).structured_content["images"][0]
+    assert image["url"].startswith(f"https://images.example.test/files/{image['id']}?exp=")
+    here = image["url"].replace("https://images.example.test", http_server.url.removesuffix("/mcp"))
+    async with aiohttp.ClientSession() as session, session.get(here) as response:  # what a proxy forwards
+        assert response.status == 200
+        assert hashlib.sha256(await response.read()).hexdigest() == image["sha256"]
+
+
+@pytest.mark.parametrize("api_keys", [["sekrit-key"]])
 async def test_bearer_key_is_required(http_server: RunningServer) -> None:
     async with aiohttp.ClientSession() as session:
         async with session.post(http_server.url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"}) as response:
@@ -218,3 +365,52 @@ async def test_trace_context_comes_from_meta_or_the_http_headers(http_server: Ru
     assert from_headers.is_error is False and from_meta.is_error is False
     assert upstream.carriers == [{"traceparent": other, "tracestate": "vendor=1"},
                                  {"traceparent": TRACEPARENT}]
+
+
+async def test_serve_mcp_over_http_links_to_its_own_address(tmp_path: Any) -> None:
+    """``imagegate serve mcp --transport streamable-http`` without GATEWAY__PUBLIC_URL: the links
+    are based at the address it listens on, and fetching one gives the image."""
+    import os
+    import socket
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("STORAGE__", "GATEWAY__"))}
+    env.update(STORAGE__LOCAL__ROOT=str(tmp_path / "images"), STORAGE__SPOOL_DIR=str(tmp_path / "spool"))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from imagegate.cli import main; main()", "serve", "mcp", "--transport",
+        "streamable-http", "--port", str(port), env=env, stderr=asyncio.subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        async with asyncio.timeout(60):
+            while True:  # ready once it accepts a connection
+                try:
+                    _, writer = await asyncio.open_connection("127.0.0.1", port)
+                except OSError:
+                    await asyncio.sleep(0.05)
+                    continue
+                writer.close()
+                break
+        async with Client(url) as client:
+            result = await client.call_tool("generate_image", {"prompt": "a fox", "size": "64x64"})
+        image = result.structured_content["images"][0]
+        assert image["url"].startswith(f"http://127.0.0.1:{port}/files/{image['id']}?exp=")
+        async with aiohttp.ClientSession() as session, session.get(image["url"]) as response:
+            assert response.status == 200
+            assert hashlib.sha256(await response.read()).hexdigest() == image["sha256"]
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+async def test_an_oversized_resource_uri_is_not_echoed(http_server: RunningServer) -> None:
+    from mcp import MCPError
+
+    uri = "imagegate://images/" + "B" * 300_000
+    async with Client(http_server.url, mode="legacy") as client:
+        with pytest.raises(MCPError) as missing:
+            await client.read_resource(uri)
+    assert missing.value.error.code == -32002
+    assert len(missing.value.error.model_dump_json()) < 2500

@@ -37,9 +37,10 @@ async def test_tools_and_schemas(tmp_path: Path) -> None:
 async def _tools_and_schemas(stdio_client: Client) -> None:
     assert stdio_client.server_info is not None and stdio_client.server_info.name == "imagegate"
     tools = {tool.name: tool for tool in (await stdio_client.list_tools()).tools}
-    assert {"generate_image", "edit_image", "create_variation", "list_available_models"} <= set(tools)
+    # no provider key is set: only the placeholder model is offered, so no per-model tool
+    assert set(tools) == {"generate_image", "edit_image", "create_variation", "list_available_models"}
     props = tools["generate_image"].input_schema["properties"]
-    assert {"png", "jpeg", "webp", "svg"} <= set(props["output_format"]["enum"])
+    assert props["params"]["type"] == "object" and "output_format" not in props
     assert props["deliver"]["default"] == "link"
     assert props["n"]["minimum"] == 1
     assert tools["list_available_models"].annotations.read_only_hint is True
@@ -62,7 +63,7 @@ async def _generate_in_every_delivery_mode(stdio_client: Client, tmp_path: Path)
     results: dict[str, Any] = {}
     for deliver in ("link", "preview", "full"):
         results[deliver] = await stdio_client.call_tool(
-            "generate_image", {"prompt": "a red fox", "size": "256x256", "seed": 7, "deliver": deliver},
+            "generate_image", {"prompt": "a red fox", "size": "256x256", "params": {"seed": 7}, "deliver": deliver},
             progress_callback=on_progress)
     for deliver, result in results.items():
         assert result.is_error is False, deliver
@@ -96,7 +97,7 @@ async def _errors_and_edits(stdio_client: Client, tmp_path: Path) -> None:
     bad = await stdio_client.call_tool("generate_image", {"prompt": "x", "size": "10x10"})
     assert bad.is_error is True
     error = json.loads(bad.content[0].text)["error"]
-    assert bad.structured_content == {"error": error}
+    assert bad.structured_content is None
     assert (error["code"], error["param"], error["retryable"]) == ("invalid_request", "size", False)
     made = await stdio_client.call_tool("generate_image", {"prompt": "a cat", "size": "128x128"})
     image_id = made.structured_content["images"][0]["id"]
@@ -152,3 +153,33 @@ async def test_stdout_carries_only_protocol(tmp_path: Path) -> None:
     assert all(line["jsonrpc"] == "2.0" for line in lines)
     assert lines[-1]["result"]["isError"] is False
     assert b"imagegate" in errors  # the logs went to stderr
+
+
+async def test_malformed_lines_are_answered_not_dropped(tmp_path: Path) -> None:
+    """A line that is not JSON gets a -32700 parse error, a JSON line that is not JSON-RPC a -32600
+    (both with id null, as JSON-RPC 2.0 says), and the session goes on."""
+    import asyncio
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("STORAGE__", "MCP__"))}
+    env.update(STORAGE__LOCAL__ROOT=str(tmp_path / "images"), STORAGE__SPOOL_DIR=str(tmp_path / "spool"))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from imagegate.cli import main; main()", "serve", "mcp", env=env,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    assert process.stdin is not None and process.stdout is not None
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+    try:
+        process.stdin.write(b'{"jsonrpc": "2.0", "id": 0, "method": \n' + json.dumps(initialize).encode()
+                            + b'\n{"hello": "world"}\n')
+        await process.stdin.drain()
+        async with asyncio.timeout(60):
+            lines = [json.loads(await process.stdout.readline()) for _ in range(3)]
+    finally:
+        process.kill()
+        await process.wait()
+    errors = [line for line in lines if "error" in line]  # the answers may come in any order
+    assert errors[0] == {"jsonrpc": "2.0", "id": None,
+                         "error": {"code": -32700, "message": "Parse error: the line is not JSON"}}
+    assert (errors[1]["id"], errors[1]["error"]["code"]) == (None, -32600)
+    (answer,) = [line for line in lines if "result" in line]
+    assert answer["id"] == 1 and answer["result"]["serverInfo"]["name"] == "imagegate"

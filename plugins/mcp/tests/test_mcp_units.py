@@ -24,7 +24,7 @@ from .conftest import fake_specs, noisy_png
 def schema_for(*ids: str) -> dict[str, Any]:
     specs = [spec for spec in fake_specs() if spec.id in ids]
     return tool_input_schema(specs, "generate", models=None, default_model=specs[0].id, deliver_default="link",
-                             image_help="help", open_params=True)
+                             image_help="help", model_params=True)
 
 
 @pytest.mark.parametrize(("arguments", "param", "fragment"), [
@@ -56,8 +56,7 @@ def test_parameters_of_several_models_are_merged() -> None:
     assert "dall-e-3: standard, hd" in props["quality"]["description"]
     assert props["size"]["enum"] == ["1024x1024", "1536x1024", "auto", "1792x1024"]
     assert "flux-dev: no size" in props["size"]["description"]
-    assert props["n"] == {"type": "integer", "minimum": 1, "maximum": 10, "default": 1,
-                          "description": "Number of images."}
+    assert props["n"] == {"type": "integer", "minimum": 1, "maximum": 10, "default": 1}
 
 
 def test_preview_respects_the_cap_and_keeps_transparency() -> None:
@@ -98,10 +97,23 @@ def test_progress_texts_never_carry_image_data() -> None:
 def test_error_result_is_the_exact_error_object(caplog: pytest.LogCaptureFixture) -> None:
     stored = error_result(StorageError("disk full", spool_path="/spool/x.png"))
     body = json.loads(stored.content[0].text)
-    assert body == stored.structured_content
+    assert stored.is_error and stored.structured_content is None and len(stored.content) == 1
+    assert "structuredContent" not in stored.model_dump(by_alias=True, exclude_none=True)
     assert body["error"]["code"] == "storage_error" and body["error"]["spool_path"] == "/spool/x.png"
     crash = error_result(KeyError("sk-secret-key"), "tool generate_image")
-    error = crash.structured_content["error"]
+    error = json.loads(crash.content[0].text)["error"]
     assert crash.is_error and error["code"] == "internal"
     assert "sk-secret-key" not in crash.content[0].text
     assert "KeyError" in error["message"]
+
+
+def test_error_messages_clip_what_they_quote() -> None:
+    name = "x" * 300_000
+    result = error_result(InvalidRequest(f"unknown argument(s) {name}; this tool takes: prompt, n", param=name))
+    error = json.loads(result.content[0].text)["error"]
+    assert len(result.content[0].text) < 1000
+    assert error["message"].startswith("unknown argument(s) " + "x" * 100 + "…[300001 characters]")
+    assert error["message"].endswith("this tool takes: prompt, n")
+    assert error["param"] == "x" * 100 + "…"
+    spaced = error_result(InvalidRequest("word " * 100_000))
+    assert len(json.loads(spaced.content[0].text)["error"]["message"]) <= 2010

@@ -1,11 +1,13 @@
 """MCP front-end: ``imagegate serve mcp [--transport stdio|streamable-http] [--host] [--port]``.
 
 Tools: ``generate_image``, ``edit_image``, ``create_variation``, ``list_available_models``, and
-per installed model ``generate-openai``, ``generate-fluxdev``, ``generate-fluxpro``,
-``generate-svg``. Every generating tool takes ``deliver: link | preview | full`` (default
-``MCP__DELIVER``, caps ``MCP__PREVIEW_MAX_BYTES`` and ``MCP__INLINE_MAX_BYTES``). Stored images are
-resources at ``imagegate://images/{id}``. Streamable HTTP is served at ``/mcp`` and needs
-``Authorization: Bearer <key>`` when ``GATEWAY__API_KEYS`` is set. On stdio, logs go to stderr.
+the per-model tools the providers' catalogs declare (``ToolHint``: ``generate-openai``,
+``generate-fluxdev``, ...), for providers with a key (``MCP__OFFER_UNCONFIGURED``). Every
+generating tool takes ``deliver: link | preview | full`` (default ``MCP__DELIVER``, caps
+``MCP__PREVIEW_MAX_BYTES`` and ``MCP__INLINE_MAX_BYTES``). Stored images are resources at
+``imagegate://images/{id}``. Streamable HTTP is served at ``/mcp`` (both protocol eras; a bearer
+key when ``GATEWAY__API_KEYS`` is set) with signed file links at ``/files/{id}``. On stdio, logs go
+to stderr.
 """
 
 from __future__ import annotations

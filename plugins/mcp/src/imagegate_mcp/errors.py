@@ -1,7 +1,10 @@
 """The one place imagegate errors become MCP ``isError`` tool results.
 
-The text block is exactly ``{"error": {...}}`` (no prefix) and the structured content is the same
-object, so an assistant can fix its arguments (``param``), wait (``retry_after``) or switch model.
+The result's only content is a text block that is exactly ``{"error": {...}}`` (no prefix), so an
+assistant can fix its arguments (``param``), wait (``retry_after``) or switch model. It carries no
+structured content: a tool's output schema describes its success, and clients built on the
+TypeScript SDK 1.x validate structured content even on errors (and then throw the error away).
+What the message quotes from the caller is clipped, so a huge argument is never echoed back.
 Anything that is not an :class:`~imagegate.errors.ImagegateError` is logged here and reported as
 ``internal`` without its message or stack trace.
 """
@@ -9,14 +12,29 @@ Anything that is not an :class:`~imagegate.errors.ImagegateError` is logged here
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mcp_types import CallToolResult
 
-__all__ = ["as_imagegate_error", "error_result"]
+__all__ = ["QUOTE_MAX", "as_imagegate_error", "clip", "error_object", "error_result"]
 
 log = logging.getLogger("imagegate.mcp")
+
+QUOTE_MAX = 100
+"""Longest run of non-space characters (a name or value) an error message repeats."""
+MESSAGE_MAX = 2000
+"""Longest error message sent."""
+
+_LONG_RUN = re.compile(r"\S{%d,}" % (QUOTE_MAX + 1))
+
+
+def clip(text: str) -> str:
+    """``text`` with every long name or value cut to :data:`QUOTE_MAX` characters, at most
+    :data:`MESSAGE_MAX` in all."""
+    text = _LONG_RUN.sub(lambda m: f"{m.group()[:QUOTE_MAX]}…[{len(m.group())} characters]", text)
+    return text if len(text) <= MESSAGE_MAX else f"{text[:MESSAGE_MAX]}…[cut]"
 
 
 def as_imagegate_error(exc: BaseException, where: str) -> Exception:
@@ -30,12 +48,25 @@ def as_imagegate_error(exc: BaseException, where: str) -> Exception:
     return InternalError(msg)
 
 
+def error_object(exc: BaseException, where: str = "the tool") -> dict[str, Any]:
+    """The contract's error object for ``exc``; what an error about the caller's input quotes is clipped."""
+    from imagegate.errors import InvalidRequest, NotFound, PermissionDenied
+
+    error = as_imagegate_error(exc, where)
+    body: dict[str, Any] = error.to_dict()  # type: ignore[attr-defined]
+    if isinstance(error, (InvalidRequest, NotFound, PermissionDenied)):
+        body["message"] = clip(body["message"])
+    elif len(body["message"]) > MESSAGE_MAX:
+        body["message"] = f"{body['message'][:MESSAGE_MAX]}…[cut]"
+    if isinstance(body.get("param"), str) and len(body["param"]) > QUOTE_MAX:
+        body["param"] = clip(body["param"])[: QUOTE_MAX + 1]
+    return body
+
+
 def error_result(exc: BaseException, where: str = "the tool") -> CallToolResult:
-    """An ``isError`` result carrying the error object as text and as structured content."""
+    """An ``isError`` result whose only content is the text ``{"error": {...}}``."""
     import orjson
     from mcp_types import CallToolResult, TextContent
 
-    error = as_imagegate_error(exc, where)
-    body = {"error": error.to_dict()}  # type: ignore[attr-defined]
-    text = orjson.dumps(body).decode()
-    return CallToolResult(content=[TextContent(text=text)], structured_content=body, is_error=True)
+    text = orjson.dumps({"error": error_object(exc, where)}).decode()
+    return CallToolResult(content=[TextContent(text=text)], is_error=True)

@@ -11,7 +11,8 @@ SERVER_NAME = SERVER_TITLE = "imagegate"
 
 INSTRUCTIONS = (
     "imagegate generates and edits images with many models. Call list_available_models to choose a model, "
-    "then generate_image (or a per-model tool such as generate-openai), edit_image or create_variation. "
+    "then generate_image (a model's own options go in params) or a per-model tool, edit_image or "
+    "create_variation. "
     "Each result lists stored image ids and imagegate://images/{id} URIs (readable with resources/read); "
     "pass deliver=preview to see a small version or deliver=full for the image itself. Errors are JSON "
     '{"error": {"code", "message", "retryable", "provider", "param", "retry_after"}}: fix param, wait '

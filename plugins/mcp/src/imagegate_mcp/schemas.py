@@ -19,47 +19,27 @@ __all__ = [
     "MODELS_SCHEMA",
     "RESULT_SCHEMA",
     "image_input_description",
-    "model_guide",
+    "model_list",
     "tool_input_schema",
 ]
 
 COMMON = ("prompt", "model", "size", "n", "images", "image", "mask", "params", "deliver")
 
+_STR = {"type": "string"}
 _NULLABLE_STR = {"type": ["string", "null"]}
 _NULLABLE_INT = {"type": ["integer", "null"]}
 _NULLABLE_NUM = {"type": ["number", "null"]}
 
 RESULT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["images", "model", "provider", "revised_prompt", "cost", "request_id"],
+    "required": ["images", "model", "provider", "cost", "request_id"],
     "properties": {
-        "images": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["id", "uri", "path", "url", "mime_type", "width", "height", "bytes", "sha256"],
-                "properties": {
-                    "id": {"type": "string", "description": "Stored image id; pass it to edit_image."},
-                    "uri": {"type": "string", "description": "imagegate://images/{id}, readable with resources/read."},
-                    "path": {**_NULLABLE_STR, "description": "Server-local file (stdio only; null over HTTP)."},
-                    "url": {**_NULLABLE_STR, "description": "A URL of the stored image, when storage offers one."},
-                    "mime_type": {"type": "string"},
-                    "width": _NULLABLE_INT,
-                    "height": _NULLABLE_INT,
-                    "bytes": {"type": "integer"},
-                    "sha256": {"type": "string"},
-                },
-            },
-        },
-        "model": {"type": "string"},
-        "provider": {"type": "string"},
-        "revised_prompt": _NULLABLE_STR,
-        "cost": {
-            "type": "object",
-            "required": ["estimated_usd", "actual_usd"],
-            "properties": {"estimated_usd": _NULLABLE_NUM, "actual_usd": _NULLABLE_NUM},
-        },
-        "request_id": {"type": "string"},
+        "images": {"type": "array",
+                   "items": {"type": "object", "required": ["id", "uri", "url", "mime_type", "sha256"]}},
+        "model": _STR,
+        "provider": _STR,
+        "cost": {"type": "object"},
+        "request_id": _STR,
         "resolved_model": {"type": "string", "description": "The replacement that ran for a retired model."},
         "substitutions": {"type": "array", "description": "What changed to run on resolved_model.", "items": {
             "type": "object", "required": ["param", "from", "to"],
@@ -68,26 +48,22 @@ RESULT_SCHEMA: dict[str, Any] = {
             "shutdown_date": _NULLABLE_STR, "replacement": _NULLABLE_STR}},
     },
 }
-"""The result object of CONTRACT.md (``ImageResult.contract()``)."""
+"""The result object of CONTRACT.md (``ImageResult.contract()``: per image also ``path``, ``width``,
+``height``, ``bytes``; ``revised_prompt``), in brief: it goes with every generating tool, and the
+first text block of a result is the same JSON."""
 
 MODELS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["models", "default_model"],
     "properties": {
-        "default_model": {"type": "string"},
+        "default_model": _STR,
         "models": {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["id", "provider", "operations"],
-                "properties": {
-                    "id": {"type": "string"},
-                    "qualified_id": {"type": "string"},
-                    "provider": {"type": "string"},
-                    "description": {"type": "string"},
-                    "operations": {"type": "array", "items": {"type": "string"}},
-                    "ready": {"type": "boolean", "description": "False when the provider's key is missing."},
-                },
+                "required": ["id", "provider", "operations", "ready"],
+                "properties": {"id": _STR, "provider": _STR, "operations": {"type": "array"},
+                               "ready": {"type": "boolean"}},
             },
         },
     },
@@ -98,17 +74,12 @@ def _fmt(values: list[Any]) -> str:
     return ", ".join(str(v) for v in values)
 
 
-def model_guide(specs: list[ModelSpec], operation: Operation) -> str:
-    """One line per model: what it is for and what it takes."""
-    lines = []
+def model_list(specs: list[ModelSpec]) -> str:
+    """The models' ids by provider, on one line each: ``openai: gpt-image-1, dall-e-3``."""
+    by_provider: dict[str, list[str]] = {}
     for spec in specs:
-        sizes = spec.sizes.describe() if spec.sizes else (
-            f"aspect_ratio {_fmt(spec.aspect_ratios)}" if spec.aspect_ratios else "fixed")
-        about = spec.description.rstrip(".") or "no description"
-        lines.append(f"- {spec.id} ({spec.provider}): {about}. Sizes: {sizes}; n {spec.n_min}-{spec.n_max}; "
-                     f"formats {'/'.join(spec.output_formats)}; {operation} parameters: "
-                     f"{_fmt(sorted(spec.params_for(operation))) or 'none'}.")
-    return "\n".join(lines)
+        by_provider.setdefault(spec.provider, []).append(spec.id)
+    return "\n".join(f"{provider}: {_fmt(ids)}" for provider, ids in by_provider.items())
 
 
 def _merge_param(name: str, owners: list[tuple[ModelSpec, ParamSpec]]) -> dict[str, Any]:
@@ -168,10 +139,10 @@ def _size_property(specs: list[ModelSpec]) -> dict[str, Any] | None:
 
 
 def image_input_description(allowed_roots: list[str], allowed_hosts: list[str]) -> str:
-    roots = _fmt(allowed_roots) or "none configured"
-    hosts = f" https URLs on {_fmt(allowed_hosts)};" if allowed_hosts else ""
-    return ("An input image: a stored image id from an earlier result, base64 data (or a data: URI), "
-            f"a path under the allowed folders ({roots});{hosts} nothing else is read.")
+    """What an input image may be (never which folders: remote callers must not learn them)."""
+    where = ", a path under an allowed input folder" if allowed_roots else ""
+    hosts = f", an https URL on {_fmt(allowed_hosts)}" if allowed_hosts else ""
+    return f"Each: a stored image id, base64 (or a data: URI){where}{hosts}."
 
 
 def tool_input_schema(
@@ -182,19 +153,22 @@ def tool_input_schema(
     default_model: str | None,
     deliver_default: Deliver,
     image_help: str,
-    open_params: bool,
+    model_params: bool,
 ) -> dict[str, Any]:
     """The input schema of a tool serving ``specs`` for ``operation``.
 
     ``models`` lists the ids the ``model`` argument may take (None: any id; empty: no ``model``
-    argument). ``open_params`` adds a ``params`` object for models resolved at call time.
+    argument). With ``model_params`` the models' own parameters are named arguments (a per-model
+    tool); without, they go in a ``params`` object (or unnamed top-level arguments) that the
+    gateway checks against the chosen model's catalog entry, which keeps a tool serving every
+    model small.
     """
     props: dict[str, Any] = {}
     required: list[str] = []
     if operation != "variation":
         limits = [spec.prompt_max_length for spec in specs]
         prompt: dict[str, Any] = {"type": "string", "minLength": 1,
-                                  "description": "What to draw (generate) or what to change (edit)."}
+                                  "description": "What to change." if operation == "edit" else "What to draw."}
         if limits and all(limit is not None for limit in limits):
             prompt["maxLength"] = max(limit for limit in limits if limit is not None)
         props["prompt"] = prompt
@@ -202,7 +176,7 @@ def tool_input_schema(
     if operation == "edit":
         props["images"] = {"type": "array", "minItems": 1,
                            "maxItems": max(spec.max_input_images for spec in specs),
-                           "items": {"type": "string", "minLength": 1, "description": image_help},
+                           "items": {"type": "string", "minLength": 1},
                            "description": "Images to edit. " + image_help}
         required.append("images")
         if any(spec.mask for spec in specs):
@@ -213,24 +187,28 @@ def tool_input_schema(
         props["image"] = {"type": "string", "minLength": 1, "description": "The image to vary. " + image_help}
         required.append("image")
     if models is None or models:
-        model: dict[str, Any] = {"type": "string", "description": "Model id or alias; see the list below."}
+        model: dict[str, Any] = {"type": "string", "description": "Model id or alias."}
         if models:
             model["enum"] = models
         if default_model:
             model["default"] = default_model
         props["model"] = model
-    size = _size_property(specs)
-    if size is not None:
-        props["size"] = size
+    if model_params:
+        size = _size_property(specs)
+        if size is not None:
+            props["size"] = size
+    else:
+        props["size"] = {"type": "string", "maxLength": 32, "description": "WxH or a size name the model takes."}
     props["n"] = {"type": "integer", "minimum": min(s.n_min for s in specs),
-                  "maximum": max(s.n_max for s in specs), "default": 1, "description": "Number of images."}
-    props.update(_param_properties(specs, operation))
-    if open_params:
+                  "maximum": max(s.n_max for s in specs), "default": 1}
+    if model_params:
+        props.update(_param_properties(specs, operation))
+    else:
         props["params"] = {"type": "object", "description": (
-            "Parameters of a model the catalog does not list (e.g. replicate/owner/name); "
-            "named arguments above take precedence.")}
+            "The model's own options (see list_available_models), e.g. {\"quality\": \"high\"}.")}
     props["deliver"] = {"type": "string", "enum": ["link", "preview", "full"], "default": deliver_default,
-                        "description": ("How images come back: link = a resource link per image (read it "
-                                        "with resources/read); preview = the link plus a small preview; "
-                                        "full = the image inline, downgraded to a preview when too large.")}
-    return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
+                        "description": "link; preview: plus a thumbnail; full: inline."}
+    schema = {"type": "object", "properties": props, "required": required}
+    # a tool serving every model also takes the model's options as top-level arguments (CONTRACT.md);
+    # like params, the gateway checks them against the chosen model
+    return {**schema, "additionalProperties": False} if model_params else schema

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from mcp.server import Server
     from mcp.server.context import ServerRequestContext
 
+    from .links import FileLinks
     from .settings import MCPSettings
     from .tools import ToolSpec
 
@@ -24,6 +25,8 @@ __all__ = ["IMAGE_URI_PREFIX", "build_server"]
 
 IMAGE_URI_PREFIX = "imagegate://images/"
 RESOURCE_NOT_FOUND = -32002
+"""Resource not found before 2026-07-28; from then on it is invalid params (-32602)."""
+MODERN_RESOURCE_NOT_FOUND = -32602
 
 
 TRACE_KEYS = ("traceparent", "tracestate")
@@ -48,16 +51,17 @@ def _trace_carrier(ctx: ServerRequestContext[Any]) -> dict[str, str]:
     return {}
 
 
-def _resource_error(exc: BaseException, uri: str) -> Exception:
-    from imagegate.errors import NotFound
+def _resource_error(exc: BaseException, uri: str, protocol_version: str) -> Exception:
     from mcp.shared.exceptions import MCPError
     from mcp_types.jsonrpc import INTERNAL_ERROR
+    from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
-    from .errors import as_imagegate_error
+    from .errors import clip, error_object
 
-    error = as_imagegate_error(exc, "resources/read")
-    code = RESOURCE_NOT_FOUND if isinstance(error, NotFound) else INTERNAL_ERROR
-    return MCPError(code=code, message=error.message, data={"uri": uri, **error.to_dict()})  # type: ignore[attr-defined]
+    error = error_object(exc, "resources/read")
+    not_found = RESOURCE_NOT_FOUND if protocol_version in HANDSHAKE_PROTOCOL_VERSIONS else MODERN_RESOURCE_NOT_FOUND
+    code = not_found if error["code"] == "not_found" else INTERNAL_ERROR
+    return MCPError(code=code, message=error["message"], data={"uri": clip(uri), **error})
 
 
 class _Served:
@@ -83,17 +87,19 @@ def _protocol_error(exc: BaseException, where: str) -> Exception:
     from mcp.shared.exceptions import MCPError
     from mcp_types.jsonrpc import INTERNAL_ERROR
 
-    from .errors import as_imagegate_error
+    from .errors import error_object
 
-    error = as_imagegate_error(exc, where)
-    return MCPError(code=INTERNAL_ERROR, message=error.message, data=error.to_dict())  # type: ignore[attr-defined]
+    error = error_object(exc, where)
+    return MCPError(code=INTERNAL_ERROR, message=error["message"], data=error)
 
 
-def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool = True) -> Server[Any]:
+def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool = True,
+                 links: FileLinks | None = None) -> Server[Any]:
     """An MCP server exposing the gateway's tools and stored images.
 
     ``gateway`` is an opened gateway or a future of one. ``with_paths`` says whether server-local
     paths mean something to the client (stdio: yes; streamable HTTP: no, so ``path`` is null).
+    ``links`` signs the result images' URLs a remote client fetches (streamable HTTP).
     """
     import mcp_types as types
     from imagegate.errors import NotFound
@@ -125,7 +131,7 @@ def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool
             return error_result(NotFound(msg, param="name"))
         send = ctx.session.report_progress if _progress_token(ctx) is not None else None
         return await call_tool(gateway, tool, params.arguments or {}, settings=settings, with_paths=with_paths,
-                               send_progress=send, carrier=_trace_carrier(ctx))
+                               send_progress=send, carrier=_trace_carrier(ctx), links=links)
 
     async def list_resources(ctx: ServerRequestContext[Any], params: Any) -> types.ListResourcesResult:
         try:
@@ -157,7 +163,7 @@ def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool
             metadata = await gateway.metadata(image_id)
             data = await gateway.read(image_id)
         except Exception as exc:
-            raise _resource_error(exc, uri) from None
+            raise _resource_error(exc, uri, ctx.protocol_version) from None
         return types.ReadResourceResult(contents=[types.BlobResourceContents(
             uri=uri, mime_type=metadata["mime_type"], blob=pybase64.b64encode(data).decode("ascii"))])
 

@@ -15,7 +15,8 @@ Deliver = Literal["link", "preview", "full"]
 
 
 class MCPSettings(BaseModel):
-    """What ``MCP__DELIVER``, ``MCP__PREVIEW_MAX_BYTES`` and ``MCP__INLINE_MAX_BYTES`` configure."""
+    """What ``MCP__DELIVER``, ``MCP__PREVIEW_MAX_BYTES``, ``MCP__INLINE_MAX_BYTES``, ``MCP__PROGRESS_INTERVAL_S``
+    and ``MCP__OFFER_UNCONFIGURED`` configure."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -26,6 +27,9 @@ class MCPSettings(BaseModel):
     )
     progress_interval_s: float = Field(
         2.0, gt=0, le=30, description="Heartbeat period of progress notifications while a call runs."
+    )
+    offer_unconfigured: bool = Field(
+        False, description="Also offer tools and models of providers that cannot be called (no key)."
     )
 
 

@@ -29,8 +29,8 @@ async def serve_streamable_http(gateway: Gateway) -> AsyncIterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(http_app(gateway), host="127.0.0.1", port=port, log_config=None,
-                            access_log=False, lifespan="on")
+    app = http_app(gateway, base_url=f"http://127.0.0.1:{port}")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve(sockets=[sock]))

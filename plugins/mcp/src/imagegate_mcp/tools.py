@@ -1,20 +1,24 @@
 """The tools: which exist for the installed catalog, how their arguments are checked, and the calls.
 
-Generic tools (``generate_image``, ``edit_image``, ``create_variation``) serve every model;
-per-model tools (``generate-openai``, ``generate-fluxdev``, ``generate-fluxpro``, ``generate-svg``)
-appear only when their model is in the catalog and take that model's own parameter names.
-Arguments are checked against the advertised schema here and against the catalog by the gateway,
-both before any upstream call; every failure becomes an ``isError`` result (see ``errors.py``).
+Generic tools (``generate_image``, ``edit_image``, ``create_variation``) serve every model; the
+models' own options go in their ``params`` object. Per-model tools (``generate-openai``,
+``generate-fluxdev``, ...) come from the catalog's :class:`~imagegate.catalog.ToolHint` data, so a
+third-party provider declares its own; models sharing a tool name become one tool with a ``model``
+argument, and each takes its models' own parameter names. Only models whose provider can be
+called (its key is set) are offered, unless ``MCP__OFFER_UNCONFIGURED=true``. Arguments are checked
+against the advertised schema here and against the catalog by the gateway, both before any
+upstream call; every failure becomes an ``isError`` result (see ``errors.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import error_result
-from .schemas import MODELS_SCHEMA, RESULT_SCHEMA, image_input_description, model_guide, tool_input_schema
+from .schemas import MODELS_SCHEMA, RESULT_SCHEMA, image_input_description, model_list, tool_input_schema
 
 if TYPE_CHECKING:
     from imagegate.catalog import ModelSpec, Operation
@@ -22,34 +26,24 @@ if TYPE_CHECKING:
     from imagegate.models import ImageRequest
     from mcp_types import CallToolResult, Tool
 
+    from .links import FileLinks
     from .progress import Send
     from .settings import Deliver, MCPSettings
 
 __all__ = ["ToolSpec", "build_tools", "call_tool"]
 
+log = logging.getLogger("imagegate.mcp")
+
 GENERIC = {
     "generate": ("generate_image", "Generate image",
-                 "Generate images from a text prompt with any installed model. Paid models spend money and "
+                 "Generate images from a text prompt with any offered model. Paid models spend money and "
                  "every image is stored (its id can be passed to edit_image)."),
     "edit": ("edit_image", "Edit image",
-             "Edit one or more images following a prompt (optionally only inside a mask). The images are "
-             "stored ids, base64 data or allowed local paths. Paid models spend money; results are stored."),
+             "Edit one or more images following a prompt (optionally only inside a mask). Paid models "
+             "spend money; results are stored."),
     "variation": ("create_variation", "Create image variation",
                   "Make variations of an image, without a prompt. Results are stored."),
 }
-
-MODEL_TOOLS: dict[str, tuple[str, str, str]] = {
-    "generate-fluxdev": ("flux-dev", "Generate with FLUX.1 [dev]", "Generate with FLUX.1 [dev] on Replicate: fast and inexpensive, good "
-                         "photorealism and composition; a good default for everyday pictures."),
-    "generate-fluxpro": ("flux-1.1-pro", "Generate with FLUX 1.1 [pro]", "Generate with FLUX 1.1 [pro] on Replicate: better image quality "
-                         "and prompt adherence than flux-dev, at a higher price per image."),
-    "generate-svg": ("recraft-v3-svg", "Generate an SVG with Recraft V3", "Generate a scalable vector graphic (SVG) with Recraft V3 SVG: logos, "
-                     "icons and flat illustrations that must scale cleanly. Returns an image/svg+xml resource."),
-}
-OPENAI_TOOL = ("generate-openai", "Generate with OpenAI", "gpt-image-1", (
-    "Generate with OpenAI image models (default gpt-image-1): best at following detailed instructions, "
-    "legible text in images and transparent backgrounds. Paid per image."))
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +60,14 @@ class ToolSpec:
     def tool(self) -> Tool:
         from mcp_types import Tool, ToolAnnotations
 
-        generating = self.operation is not None
-        annotations = ToolAnnotations(
-            title=self.title, read_only_hint=not generating, destructive_hint=False,
-            idempotent_hint=not generating, open_world_hint=generating)
+        # only what differs from the spec's defaults (not read-only, destructive, not idempotent, open world)
+        if self.operation is None:
+            annotations = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+        else:
+            annotations = ToolAnnotations(destructive_hint=False)
         return Tool(name=self.name, title=self.title, description=self.description,
                     input_schema=self.input_schema, annotations=annotations,
-                    output_schema=RESULT_SCHEMA if generating else MODELS_SCHEMA)
+                    output_schema=RESULT_SCHEMA if self.operation is not None else MODELS_SCHEMA)
 
 
 def _default_for(specs: list[ModelSpec], preferred: str) -> str:
@@ -80,14 +75,26 @@ def _default_for(specs: list[ModelSpec], preferred: str) -> str:
                 specs[0].id)
 
 
+def _tool_default(specs: list[ModelSpec]) -> ModelSpec:
+    """A per-model tool's model when a call names none: the hint marked default, else the
+    recommended model, else the first."""
+    return (next((spec for spec in specs if spec.tool and spec.tool.default), None)
+            or next((spec for spec in specs if spec.recommended), None) or specs[0])
+
+
+def offered_models(gateway: Gateway, settings: MCPSettings) -> list[ModelSpec]:
+    """The models the tools offer: not retired, and callable unless ``offer_unconfigured``."""
+    return [spec for spec in gateway.models() if spec.status != "retired"
+            and (settings.offer_unconfigured or _ready(gateway, spec))]
+
+
 def build_tools(gateway: Gateway, settings: MCPSettings) -> list[ToolSpec]:
     """The tools for the gateway's catalog."""
-    catalog = gateway.models()
+    catalog = offered_models(gateway, settings)
     inputs = gateway.settings.input
     image_help = image_input_description(inputs.allowed_roots, inputs.allowed_hosts)
-    configured = gateway.default_model
-    found = gateway.registry.find(configured)
-    preferred = found.id if found else configured
+    found = gateway.registry.find(gateway.default_model)
+    preferred = found.id if found else gateway.default_model
     tools = [ToolSpec("list_available_models", "List image models", (
         "List the installed image models: what each is for, its operations, sizes, parameters, and "
         "whether its provider is configured. Read-only; call it before choosing a model."),
@@ -98,28 +105,34 @@ def build_tools(gateway: Gateway, settings: MCPSettings) -> list[ToolSpec]:
             continue
         default = _default_for(specs, preferred)
         schema = tool_input_schema(specs, operation, models=None, default_model=default,
-                                   deliver_default=settings.deliver, image_help=image_help, open_params=True)
-        description = f"{purpose}\nModels (default {default}):\n{model_guide(specs, operation)}"
+                                   deliver_default=settings.deliver, image_help=image_help, model_params=False)
+        description = (f"{purpose} Default model: {default}. Models (list_available_models describes them):\n"
+                       f"{model_list(specs)}")
         tools.append(ToolSpec(name, title, description, schema, operation, default))
-    openai = [spec for spec in catalog if spec.provider == "openai" and "generate" in spec.operations]
-    if openai:
-        name, title, preferred_openai, purpose = OPENAI_TOOL
-        default = _default_for(openai, preferred_openai)
-        tools.append(_model_tool(name, title, purpose, openai, default, settings, image_help, choose=True))
-    for name, (model_id, title, purpose) in MODEL_TOOLS.items():
-        spec = gateway.registry.find(model_id)
-        if spec is not None and "generate" in spec.operations:
-            tools.append(_model_tool(name, title, purpose, [spec], spec.id, settings, image_help, choose=False))
+    groups: dict[str, list[ModelSpec]] = {}
+    for spec in catalog:
+        if spec.tool is not None and "generate" in spec.operations:
+            groups.setdefault(spec.tool.name, []).append(spec)
+    for name, specs in groups.items():
+        if any(tool.name == name for tool in tools):
+            log.warning("the per-model tool %s of %s clashes with another tool; not offered", name,
+                        ", ".join(spec.id for spec in specs))
+            continue
+        tools.append(_model_tool(name, specs, settings, image_help))
     return tools
 
 
-def _model_tool(name: str, title: str, purpose: str, specs: list[ModelSpec], default: str, settings: MCPSettings,
-                image_help: str, *, choose: bool) -> ToolSpec:
-    schema = tool_input_schema(specs, "generate", models=[s.id for s in specs] if choose else [],
-                               default_model=default, deliver_default=settings.deliver,
-                               image_help=image_help, open_params=False)
-    description = f"{purpose}\n{model_guide(specs, 'generate')}"
-    return ToolSpec(name, title, description, schema, "generate", default)
+def _model_tool(name: str, specs: list[ModelSpec], settings: MCPSettings, image_help: str) -> ToolSpec:
+    default = _tool_default(specs)
+    hint = default.tool
+    assert hint is not None
+    models = [spec.id for spec in specs] if len(specs) > 1 else []
+    schema = tool_input_schema(specs, "generate", models=models, default_model=default.id,
+                               deliver_default=settings.deliver, image_help=image_help, model_params=True)
+    description = f"{hint.description} Default model: {default.id}."
+    if models:
+        description += f" Models: {', '.join(models)}."
+    return ToolSpec(name, hint.title, description, schema, "generate", default.id)
 
 
 # checking arguments ---------------------------------------------------------------------------
@@ -174,15 +187,18 @@ def check_arguments(schema: dict[str, Any], arguments: dict[str, Any]) -> None:
 def build_request(tool: ToolSpec, arguments: dict[str, Any],
                   settings: MCPSettings) -> tuple[ImageRequest, Deliver]:
     """The gateway request for checked arguments, and the delivery asked for."""
+    from imagegate.errors import InvalidRequest
     from imagegate.models import ImageInput, ImageRequest
 
     args = dict(arguments)
     deliver: Deliver = args.pop("deliver", settings.deliver)
     extra = args.pop("params", None) or {}
-    images = [ImageInput.parse(ref) for ref in args.pop("images", [])]
-    if "image" in args:
-        images.append(ImageInput.parse(args.pop("image")))
+    refs = [*args.pop("images", []), *([args.pop("image")] if "image" in args else [])]
     mask = args.pop("mask", None)
+    for param, ref in [*(("image", ref) for ref in refs), ("mask", mask or "")]:
+        if "\x00" in ref:
+            raise InvalidRequest(f"{param} contains a NUL character; no file name or image has one", param=param)
+    images = [ImageInput.parse(ref) for ref in refs]
     request = ImageRequest(
         prompt=args.pop("prompt", None), model=args.pop("model", tool.default_model), size=args.pop("size", None),
         n=args.pop("n", None), params={**extra, **args}, images=images,
@@ -226,9 +242,10 @@ def _list_models(gateway: Gateway) -> CallToolResult:
 
 async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any], *, settings: MCPSettings,
                     with_paths: bool, send_progress: Send | None,
-                    carrier: dict[str, str] | None = None) -> CallToolResult:
+                    carrier: dict[str, str] | None = None, links: FileLinks | None = None) -> CallToolResult:
     """Run one tool call; every failure is returned as an ``isError`` result, never raised.
-    ``carrier`` is the call's trace context (``traceparent``, ``tracestate``)."""
+    ``carrier`` is the call's trace context (``traceparent``, ``tracestate``); ``links`` gives the
+    images URLs a remote client can fetch (streamable HTTP)."""
     from mcp_types import CallToolResult
 
     from .delivery import deliver_content
@@ -243,13 +260,21 @@ async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any],
             result = await gateway.run(tool.operation, request, frontend="mcp", progress=progress,
                                        trusted_paths=False, carrier=carrier)
         contract = result.contract(with_paths=with_paths)
-        if not with_paths:
-            for image in contract["images"]:
-                if str(image["url"] or "").startswith("file:"):
-                    image["url"] = None
+        if links is not None:
+            links.fill(contract)
         content = await deliver_content(gateway, result, deliver, settings, summary=_json(contract))
         return CallToolResult(content=content, structured_content=contract)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
-        return error_result(exc, f"tool {tool.name}")
+        return error_result(exc if with_paths else without_folders(exc), f"tool {tool.name}")
+
+
+def without_folders(exc: Exception) -> Exception:
+    """The error as a remote caller may see it: a refused input path says only that it is not under
+    an allowed input folder, never which folders the server allows (its directories)."""
+    from imagegate.errors import PermissionDenied
+
+    if isinstance(exc, PermissionDenied) and exc.param in ("image", "mask") and "folder" in exc.message:
+        return PermissionDenied(f"{exc.param}: not under an allowed input folder", param=exc.param)
+    return exc

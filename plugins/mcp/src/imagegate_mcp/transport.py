@@ -1,8 +1,9 @@
 """Serving the MCP server: stdio (nothing but protocol on stdout) or streamable HTTP at ``/mcp``.
 
-Over streamable HTTP, when ``GATEWAY__API_KEYS`` is set every request needs
+Over streamable HTTP, when ``GATEWAY__API_KEYS`` is set every request to ``/mcp`` needs
 ``Authorization: Bearer <key>``, checked by the HTTP front-end's :class:`~imagegate.bearer.BearerCheck`
-(constant time; too many failed attempts from one address answer 429).
+(the same keys; constant time; too many failed attempts from one address answer 429); the same
+server serves the signed file links of results at ``/files/{id}`` (see :mod:`imagegate_mcp.links`).
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import socket
-    from collections.abc import Awaitable, Callable, MutableMapping
+    from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 
     from imagegate.bearer import BearerCheck
     from imagegate.gateway import Gateway
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     Scope = MutableMapping[str, Any]
     ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
-__all__ = ["bearer_auth", "http_app", "serve_http", "serve_stdio"]
+__all__ = ["bearer_auth", "http_app", "own_url", "serve_http", "serve_stdio"]
 
 log = logging.getLogger("imagegate.mcp")
 
@@ -59,16 +61,69 @@ def bearer_auth(app: ASGIApp, check: BearerCheck) -> ASGIApp:
     return guarded
 
 
-def http_app(gateway: Gateway, *, host: str = "127.0.0.1") -> ASGIApp:
-    """The streamable-HTTP ASGI app (with its own lifespan) for a gateway."""
-    from .server import build_server
+def own_url(host: str, port: int) -> str:
+    """The base URL a client on this machine reaches ``host:port`` at."""
+    shown = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
 
-    server = build_server(gateway, with_paths=False)
-    app: ASGIApp = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host)
+
+def http_app(gateway: Gateway, *, host: str = "127.0.0.1", base_url: str | None = None) -> ASGIApp:
+    """The streamable-HTTP ASGI app (with its own lifespan) for a gateway: ``/mcp``, and the signed
+    file links at ``/files/{id}`` based at ``GATEWAY__PUBLIC_URL``, else ``base_url`` (this server)."""
     from imagegate.bearer import BearerCheck
 
+    from .links import FILES_PREFIX, FileLinks
+    from .server import build_server
+
+    links = FileLinks(gateway, gateway.settings.gateway.public_url or base_url or own_url(host, 8000))
+    server = build_server(gateway, with_paths=False, links=links)
+    app: ASGIApp = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host)
     check = BearerCheck.from_settings(gateway.settings.gateway)
-    return bearer_auth(app, check) if check.enabled else app
+    mcp = bearer_auth(app, check) if check.enabled else app
+
+    async def route(scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(FILES_PREFIX):
+            await links(scope, receive, send)  # the signature is the permission
+        else:
+            await mcp(scope, receive, send)
+
+    return route
+
+
+def _malformed(exc: Exception) -> Any:
+    """The JSON-RPC error answering a line that is not JSON (-32700) or not a JSON-RPC message (-32600)."""
+    from mcp.shared.message import SessionMessage
+    from mcp_types import ErrorData, JSONRPCError
+    from mcp_types.jsonrpc import INVALID_REQUEST, PARSE_ERROR
+    from pydantic import ValidationError
+
+    not_json = isinstance(exc, ValidationError) and any(e["type"] == "json_invalid" for e in exc.errors())
+    code, message = ((PARSE_ERROR, "Parse error: the line is not JSON") if not_json
+                     else (INVALID_REQUEST, "Invalid Request: the line is not a JSON-RPC 2.0 message"))
+    return SessionMessage(JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=code, message=message)))
+
+
+@asynccontextmanager
+async def answering_malformed(read_stream: Any, write_stream: Any) -> AsyncIterator[Any]:
+    """``read_stream`` without the errors the stdio transport yields for malformed lines (the SDK
+    drops them silently); each is answered on ``write_stream`` with a JSON-RPC error of id null."""
+    import anyio
+
+    send, receive = anyio.create_memory_object_stream[Any](0)
+
+    async def forward() -> None:
+        async with send, read_stream:
+            async for item in read_stream:
+                if isinstance(item, Exception):
+                    log.warning("a malformed line on stdin was answered with an error (%s)", type(item).__name__)
+                    await write_stream.send(_malformed(item))
+                else:
+                    await send.send(item)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(forward)
+        yield receive
+        group.cancel_scope.cancel()
 
 
 def _new_gateway(settings: Settings | None) -> Gateway:
@@ -106,7 +161,8 @@ async def serve_stdio(settings: Settings | None = None, early: EarlyStdio | None
     try:
         server = build_server(opening, with_paths=True)
         streams = early.streams() if early is not None else (None, None)
-        async with stdio_server(*streams) as (read_stream, write_stream):
+        async with (stdio_server(*streams) as (wire_in, write_stream),
+                    answering_malformed(wire_in, write_stream) as read_stream):
             await server.run(read_stream, write_stream, server.create_initialization_options())
     finally:
         if early is not None:
@@ -125,7 +181,17 @@ async def serve_http(host: str, port: int, settings: Settings | None = None,
     import uvicorn
     from imagegate.gateway import open_gateway
 
+    if sockets is None:
+        sockets = [_bind(host, port)]
+    base_url = own_url(host, sockets[0].getsockname()[1])
     async with open_gateway(settings) as gateway:
-        config = uvicorn.Config(http_app(gateway, host=host), host=host, port=port, log_config=None,
-                                access_log=False, lifespan="on")
+        config = uvicorn.Config(http_app(gateway, host=host, base_url=base_url), host=host, port=port,
+                                log_config=None, access_log=False, lifespan="on")
         await uvicorn.Server(config).serve(sockets=sockets)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    import socket
+
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    return socket.create_server((host, port), family=family, backlog=128)

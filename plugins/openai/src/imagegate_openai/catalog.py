@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from imagegate.catalog import ModelSpec, ParamSpec, Pricing, PriceRule, Requirement, SizeSpec
+from imagegate.catalog import ModelSpec, ParamSpec, Pricing, PriceRule, Requirement, SizeSpec, ToolHint
 
 __all__ = [
     "GPT_IMAGE_SIZES",
@@ -248,7 +248,8 @@ def builtin_models() -> list[ModelSpec]:
     """The models registered at start-up (other ``responses/<model>`` ids resolve on demand)."""
     return [
         gpt_image("gpt-image-1", text_in=5.0, image_in=10.0, image_out=40.0,
-                  description="GPT Image 1: generate and edit (up to 16 images, mask), token-billed."),
+                  description="GPT Image 1: generate and edit (up to 16 images, mask), token-billed.",
+                  ).model_copy(update={"tool": ToolHint(name="generate-openai", title="Generate with OpenAI", default=True, description="Generate with OpenAI image models: best at following detailed instructions, legible text in images and transparent backgrounds. Paid per image.")}),
         gpt_image("gpt-image-1-mini", text_in=2.0, image_in=2.5, image_out=8.0, input_fidelity=False,
                   description="GPT Image 1 mini: the cheaper GPT image model; no input_fidelity."),
         dall_e_3(),
