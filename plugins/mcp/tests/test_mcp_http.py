@@ -49,8 +49,9 @@ async def test_tools_are_listed_with_catalog_schemas(http_server: RunningServer)
     assert flux["properties"]["deliver"]["enum"] == ["link", "preview", "full"]
     generic = tools["generate_image"].input_schema["properties"]
     assert set(generic) == {"prompt", "model", "size", "n", "params", "deliver"}  # options go in params
-    assert generic["model"]["default"] == "placeholder"
-    assert "Default model: placeholder." in tools["generate_image"].description
+    # GATEWAY__DEFAULT_MODEL unset: the recommended model of the first provider with a key
+    assert generic["model"]["default"] == "acme-sketch"
+    assert "Default model: acme-sketch." in tools["generate_image"].description
     generate = tools["generate_image"].annotations
     # only what differs from the spec's defaults (not read-only, destructive, open world) is sent
     assert (generate.read_only_hint, generate.destructive_hint, generate.open_world_hint) == (None, False, None)

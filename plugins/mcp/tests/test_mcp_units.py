@@ -38,7 +38,7 @@ def schema_for(*ids: str) -> dict[str, Any]:
 ])
 def test_arguments_are_checked_against_the_schema(arguments: dict[str, Any], param: str, fragment: str) -> None:
     with pytest.raises(InvalidRequest) as info:
-        check_arguments(schema_for("gpt-image-1", "flux-dev"), arguments)
+        check_arguments(schema_for("gpt-image-1"), arguments)
     assert info.value.param == param
     assert fragment in info.value.message
 
@@ -51,12 +51,28 @@ def test_argument_errors_never_repeat_long_values() -> None:
 
 
 def test_parameters_of_several_models_are_merged() -> None:
-    props = schema_for("gpt-image-1", "dall-e-3", "flux-dev")["properties"]
-    assert props["quality"]["enum"] == ["low", "medium", "high", "auto", "standard", "hd"]
-    assert "dall-e-3: standard, hd" in props["quality"]["description"]
-    assert props["size"]["enum"] == ["1024x1024", "1536x1024", "auto", "1792x1024"]
+    both = schema_for("gpt-image-1", "dall-e-3")
+    assert both["properties"]["quality"]["enum"] == ["low", "medium", "high", "auto", "standard", "hd"]
+    assert "dall-e-3: standard, hd" in both["properties"]["quality"]["description"]
+    assert both["properties"]["size"]["enum"] == ["1024x1024", "1536x1024", "auto", "1792x1024"]
+    assert both["properties"]["n"] == {"type": "integer", "minimum": 1, "maximum": 10, "default": 1}
+    mixed = schema_for("gpt-image-1", "dall-e-3", "flux-dev")
+    props = mixed["properties"]
     assert "flux-dev: no size" in props["size"]["description"]
-    assert props["n"] == {"type": "integer", "minimum": 1, "maximum": 10, "default": 1}
+    # options only some models take are not named arguments: they go in params, described by model
+    assert "quality" not in props and "guidance" not in props
+    assert "flux-dev: " in props["params"]["description"] and "guidance" in props["params"]["description"]
+    assert "additionalProperties" not in mixed  # top-level options are let through to the gateway's check
+
+
+def test_a_parameter_every_model_takes_alike_needs_no_per_model_note() -> None:
+    from imagegate.catalog import ModelSpec, ParamSpec
+
+    seed = ParamSpec(type="integer", minimum=0, description="Random seed.")
+    specs = [ModelSpec(id=name, provider="p", upstream=name, params={"seed": seed}) for name in ("a", "b")]
+    props = tool_input_schema(specs, "generate", models=["a", "b"], default_model="a", deliver_default="link",
+                              image_help="help", model_params=True)["properties"]
+    assert props["seed"] == {"type": "integer", "minimum": 0, "description": "Random seed."}
 
 
 def test_preview_respects_the_cap_and_keeps_transparency() -> None:
@@ -112,8 +128,9 @@ def test_error_messages_clip_what_they_quote() -> None:
     result = error_result(InvalidRequest(f"unknown argument(s) {name}; this tool takes: prompt, n", param=name))
     error = json.loads(result.content[0].text)["error"]
     assert len(result.content[0].text) < 1000
-    assert error["message"].startswith("unknown argument(s) " + "x" * 100 + "…[300001 characters]")
-    assert error["message"].endswith("this tool takes: prompt, n")
+    assert error["message"].startswith("unknown argument(s) " + "x" * 100 + "…")
     assert error["param"] == "x" * 100 + "…"
+    short = error_result(InvalidRequest(f"unknown argument(s) {'y' * 500}; this tool takes: prompt, n"))
+    assert json.loads(short.content[0].text)["error"]["message"].endswith("this tool takes: prompt, n")
     spaced = error_result(InvalidRequest("word " * 100_000))
     assert len(json.loads(spaced.content[0].text)["error"]["message"]) <= 2010

@@ -40,12 +40,6 @@ RESULT_SCHEMA: dict[str, Any] = {
         "provider": _STR,
         "cost": {"type": "object"},
         "request_id": _STR,
-        "resolved_model": {"type": "string", "description": "The replacement that ran for a retired model."},
-        "substitutions": {"type": "array", "description": "What changed to run on resolved_model.", "items": {
-            "type": "object", "required": ["param", "from", "to"],
-            "properties": {"param": {"type": "string"}, "from": {}, "to": {}}}},
-        "deprecation": {"type": "object", "description": "Set when the model is deprecated.", "properties": {
-            "shutdown_date": _NULLABLE_STR, "replacement": _NULLABLE_STR}},
     },
 }
 """The result object of CONTRACT.md (``ImageResult.contract()``: per image also ``path``, ``width``,
@@ -105,18 +99,43 @@ def _merge_param(name: str, owners: list[tuple[ModelSpec, ParamSpec]]) -> dict[s
     if all(p.max_length is not None for p in params):
         schema["maxLength"] = max(p.max_length for p in params if p.max_length is not None)
     first = next((p.description for p in params if p.description), "")
-    per_model = "; ".join(f"{spec.id}: {p.allowed()}" for spec, p in owners)
+    groups: dict[str, list[str]] = {}  # models allowing the same values are named together
+    for spec, param in owners:
+        groups.setdefault(param.allowed(), []).append(spec.id)
+    if len(groups) == 1:
+        schema["description"] = first
+        return schema
+    per_model = "; ".join(f"{_fmt(ids)}: {allowed}" for allowed, ids in groups.items())
     schema["description"] = f"{first} Per model: {per_model}.".strip()
     return schema
 
 
-def _param_properties(specs: list[ModelSpec], operation: Operation) -> dict[str, dict[str, Any]]:
+def _param_owners(specs: list[ModelSpec], operation: Operation) -> dict[str, list[tuple[ModelSpec, ParamSpec]]]:
     owners: dict[str, list[tuple[ModelSpec, ParamSpec]]] = {}
     for spec in specs:
         for name, param in spec.params_for(operation).items():
             if name not in COMMON:
                 owners.setdefault(name, []).append((spec, param))
-    return {name: _merge_param(name, found) for name, found in sorted(owners.items())}
+    return dict(sorted(owners.items()))
+
+
+def _param_properties(specs: list[ModelSpec], operation: Operation) -> dict[str, dict[str, Any]]:
+    """Named arguments for the models' own parameters. A tool choosing among several models names
+    only the parameters all of them take; the others go in ``params``, described by model, and the
+    gateway checks them against the chosen model (so the schema stays small)."""
+    owners = _param_owners(specs, operation)
+    shared = {name: found for name, found in owners.items() if len(found) == len(specs)}
+    props = {name: _merge_param(name, found) for name, found in shared.items()}
+    others: dict[str, list[str]] = {}
+    for name, found in owners.items():
+        if name not in shared:
+            for spec, _ in found:
+                others.setdefault(spec.id, []).append(name)
+    if others:
+        listed = "; ".join(f"{model}: {_fmt(names)}" for model, names in others.items())
+        props["params"] = {"type": "object", "description": (
+            f"Options only some models take (checked against the chosen model): {listed}.")}
+    return props
 
 
 def _size_property(specs: list[ModelSpec]) -> dict[str, Any] | None:
@@ -209,6 +228,6 @@ def tool_input_schema(
     props["deliver"] = {"type": "string", "enum": ["link", "preview", "full"], "default": deliver_default,
                         "description": "link; preview: plus a thumbnail; full: inline."}
     schema = {"type": "object", "properties": props, "required": required}
-    # a tool serving every model also takes the model's options as top-level arguments (CONTRACT.md);
+    # a tool serving several models also takes a model's options as top-level arguments (CONTRACT.md);
     # like params, the gateway checks them against the chosen model
-    return {**schema, "additionalProperties": False} if model_params else schema
+    return {**schema, "additionalProperties": False} if model_params and "params" not in props else schema
