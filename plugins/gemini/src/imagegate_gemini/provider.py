@@ -60,7 +60,7 @@ class GeminiProvider(BaseProvider):
         return await asyncio.to_thread(parse_answer, answer, what, seed=call.params.get("seed"))
 
     async def list_upstream_models(self, session: aiohttp.ClientSession) -> list[dict[str, Any]]:
-        """Every model the key may call (``GET /models``, all pages); image models by their name."""
+        """Every model the key may call (``GET /models``, all pages); image models told by their name."""
         models: list[dict[str, Any]] = []
         token = ""
         while True:
@@ -86,6 +86,7 @@ def parse_listing(body: bytes) -> dict[str, Any]:
     for item in payload.get("models", []):
         model_id = str(item.get("name", "")).removeprefix("models/")
         methods = item.get("supportedGenerationMethods") or []
-        image = "image" in model_id and "generateContent" in methods
+        named = "image" in model_id or "banana" in model_id  # the listing has no output modalities
+        image = named and "generateContent" in methods
         models.append({"id": model_id, "shutdown_date": None, "image": image})
     return {"models": models, "next": payload.get("nextPageToken") or ""}
