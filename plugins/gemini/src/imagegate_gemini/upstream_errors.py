@@ -100,8 +100,8 @@ def _quota_is_the_cause(error: Mapping[str, Any], status: int, message: str) -> 
             quota = f"{violation.get('quotaId', '')} {violation.get('quotaMetric', '')}"
             if "PerDay" in quota or str(violation.get("quotaValue", "")) == "0":
                 return True
-    lowered = message.lower()
-    return any(word in lowered for word in ("billing", "credit", "spend", "limit: 0"))
+    # every 429 says "check your plan and billing details"; only a zero limit is told by the message
+    return "limit: 0" in message
 
 
 def _error_object(body: bytes) -> dict[str, Any]:
