@@ -42,8 +42,8 @@ def _parse_json(body: bytes, what: str) -> dict[str, Any]:
 def _tokens(details: Any, modality: str) -> int | None:
     if not isinstance(details, list):
         return None
-    counts = [int(d.get("tokenCount") or 0) for d in details if isinstance(d, dict) and d.get("modality") == modality]
-    return sum(counts)
+    return sum(int(d.get("tokenCount") or 0) for d in details
+               if isinstance(d, dict) and d.get("modality") == modality)
 
 
 def usage_from(metadata: Any) -> Usage | None:

@@ -12,7 +12,8 @@ from datetime import date
 
 from imagegate import ModelSpec, ParamSpec, PriceRule, Pricing, Status, ToolHint
 
-__all__ = ["ASPECT_RATIOS", "IMAGE_SIZES", "PROVIDER", "RESPONSE_MODALITIES", "builtin_models", "gemini_model"]
+__all__ = ["ASPECT_RATIOS", "IMAGE_SIZES", "PROVIDER", "RESPONSE_MODALITIES", "WIDE_ASPECT_RATIOS",
+           "builtin_models", "gemini_model"]
 
 PROVIDER = "gemini"
 
@@ -39,13 +40,13 @@ TOOL = ToolHint(
 
 
 def _params(aspect_ratios: list[str], image_sizes: list[str] | None, verified: bool) -> dict[str, ParamSpec]:
-    passthrough = "" if verified else " (unverified for this model: values documented for any Gemini image model pass)"
+    passthrough = "" if verified else " (unverified for this model: any value documented for Gemini passes)"
     params = {
         "aspect_ratio": ParamSpec(enum=aspect_ratios, default="1:1",
                                   description=f"Width:height of the image{passthrough}."),
         "response_modalities": ParamSpec(
             enum=list(RESPONSE_MODALITIES), default="TEXT,IMAGE",
-            description="TEXT,IMAGE: the model may add a note (returned as revised_prompt); IMAGE: the image only."),
+            description="TEXT,IMAGE: the model may add a note (as revised_prompt); IMAGE: the image only."),
         "temperature": ParamSpec(type="number", minimum=0, maximum=2, description="Sampling temperature."),
         "top_p": ParamSpec(type="number", minimum=0, maximum=1, description="Nucleus sampling."),
         "seed": ParamSpec(type="integer", minimum=0, maximum=2**31 - 1,
@@ -63,7 +64,8 @@ def _pricing(*, image_out: float | None, text_in: float | None, text_out: float 
         return Pricing()
     return Pricing(text_input_per_mtok=text_in, image_input_per_mtok=text_in, text_output_per_mtok=text_out,
                    image_output_per_mtok=image_out, input_tokens_per_image=_TOKENS_PER_INPUT_IMAGE,
-                   output_tokens=[*(PriceRule(match={"image_size": s}, tokens=t) for s, t in output_tokens.items()),
+                   output_tokens=[*(PriceRule(match={"image_size": size}, tokens=tokens)
+                                    for size, tokens in output_tokens.items()),
                                   PriceRule(tokens=_FLASH_OUTPUT_TOKENS["1K"])])
 
 
@@ -88,7 +90,8 @@ def gemini_model(model_id: str, *, description: str, aspect_ratios: list[str] = 
         params=_params(aspect_ratios, image_sizes, verified),
         output_formats=["png", "jpeg", "webp"],
         input_formats=["png", "jpeg", "webp"], max_input_images=_MAX_INPUT_IMAGES, max_input_mb=_MAX_INPUT_MB,
-        pricing=_pricing(image_out=image_out, text_in=text_in, text_out=text_out, output_tokens=output_tokens),
+        pricing=_pricing(image_out=image_out, text_in=text_in, text_out=text_out,
+                         output_tokens=output_tokens),
         options={"prices": "official" if official_prices else ("unofficial" if priced else "unknown"),
                  "verified_limits": verified},
         status=status, shutdown_date=shutdown, replacement=replacement, recommended=recommended,

@@ -47,7 +47,8 @@ class GeminiProvider(BaseProvider):
             raise AuthenticationError(msg, provider=PROVIDER, param=KEY_VARIABLE)
 
     def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        return {**(extra or {}), "x-goog-api-key": self.settings.key() or "", "Content-Type": "application/json"}
+        return {**(extra or {}), "x-goog-api-key": self.settings.key() or "",
+                "Content-Type": "application/json"}
 
     async def run(self, call: ProviderCall) -> ProviderResult:
         what = f"{call.model.id} {call.operation}"
@@ -69,7 +70,8 @@ class GeminiProvider(BaseProvider):
                                    headers=self._headers()) as response:
                 answer = await response.read()
                 if response.status >= 300:
-                    raise error_from_response(response.status, answer, response.headers, key=self.settings.key())
+                    raise error_from_response(response.status, answer, response.headers,
+                                              key=self.settings.key())
             page = await asyncio.to_thread(parse_listing, answer)
             models.extend(page["models"])
             token = page["next"]

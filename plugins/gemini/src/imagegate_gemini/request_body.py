@@ -29,17 +29,23 @@ def generation_config(call: ProviderCall) -> dict[str, Any]:
     params = call.params
     modalities = params.get("response_modalities") or call.model.params["response_modalities"].default
     config: dict[str, Any] = {"responseModalities": RESPONSE_MODALITIES[modalities]}
-    image_config = {wire: params[name] for name, wire in _IMAGE_FIELDS.items() if params.get(name) is not None}
+    image_config = _present(params, _IMAGE_FIELDS)
     if image_config:
         config["imageConfig"] = image_config
-    config.update({wire: params[name] for name, wire in _GENERATION_FIELDS.items() if params.get(name) is not None})
+    config.update(_present(params, _GENERATION_FIELDS))
     if call.model.n_param and call.n > 1:
         config[call.model.n_param] = call.n
     return config
 
 
+def _present(params: dict[str, Any], fields: dict[str, str]) -> dict[str, Any]:
+    """The given parameters among ``fields``, under their wire names."""
+    return {wire: params[name] for name, wire in fields.items() if params.get(name) is not None}
+
+
 def _image_part(image: InputImage) -> dict[str, Any]:
-    return {"inlineData": {"mimeType": image.mime_type, "data": pybase64.b64encode(image.data).decode("ascii")}}
+    data = pybase64.b64encode(image.data).decode("ascii")
+    return {"inlineData": {"mimeType": image.mime_type, "data": data}}
 
 
 def request_body(call: ProviderCall) -> dict[str, Any]:

@@ -21,7 +21,8 @@ class GeminiSettings(ProviderSettings):
 
     key_env_var: ClassVar[str | None] = KEY_FALLBACKS[0]
 
-    api_key: SecretStr | None = Field(None, description="Gemini API key (fallback GEMINI_API_KEY, then GOOGLE_API_KEY).")
+    api_key: SecretStr | None = Field(
+        None, description="Gemini API key (fallback GEMINI_API_KEY, then GOOGLE_API_KEY).")
     base_url: str = Field(DEFAULT_BASE_URL, description="The Gemini API root, version included.")
 
     @classmethod

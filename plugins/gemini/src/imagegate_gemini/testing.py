@@ -29,9 +29,9 @@ from .catalog import IMAGE_SIZES, WIDE_ASPECT_RATIOS, builtin_models
 __all__ = ["FakeGemini", "google_error", "image_bytes"]
 
 _RPC = "type.googleapis.com/google.rpc."
-_STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 402: "RESOURCE_EXHAUSTED", 403: "PERMISSION_DENIED",
-                 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 499: "CANCELLED", 500: "INTERNAL",
-                 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
+_STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 402: "RESOURCE_EXHAUSTED",
+                 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 499: "CANCELLED",
+                 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
 _BODY_FIELDS = {"contents", "generationConfig", "safetySettings", "systemInstruction", "tools", "toolConfig",
                 "cachedContent"}
 _VERTEX_ONLY = {"personGeneration", "prominentPeople", "outputMimeType", "outputCompressionQuality",
@@ -44,8 +44,8 @@ _PER_INPUT_IMAGE = 1120
 def google_error(status: int, message: str, *, rpc_status: str | None = None,
                  details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A google.rpc.Status error body, as the Gemini API sends it."""
-    return {"error": {"code": status, "message": message, "status": rpc_status or _STATUS_NAMES.get(status, "UNKNOWN"),
-                      "details": details or []}}
+    name = rpc_status or _STATUS_NAMES.get(status, "UNKNOWN")
+    return {"error": {"code": status, "message": message, "status": name, "details": details or []}}
 
 
 def _side_lengths(ratio: str, size: str) -> tuple[int, int]:
@@ -68,7 +68,9 @@ class FakeGemini(FakeUpstream):
         self.key = api_key
         self.text = text
         self.image_format = image_format
-        self.served = served if served is not None else {m.upstream for m in builtin_models() if m.status != "retired"}
+        if served is None:
+            served = {m.upstream for m in builtin_models() if m.status != "retired"}
+        self.served = served
         self._ids = itertools.count(1)
 
     @property
@@ -94,13 +96,15 @@ class FakeGemini(FakeUpstream):
 
     def rate_limit(self, retry_delay: str = "7s", *, daily: bool = False, times: int = 1) -> None:
         """A 429 RESOURCE_EXHAUSTED with ``QuotaFailure`` and ``RetryInfo``, as the API sends it."""
-        quota = "GenerateRequestsPerDayPerProjectPerModel" if daily else "GenerateRequestsPerMinutePerProjectPerModel"
+        quota = f"GenerateRequestsPer{'Day' if daily else 'Minute'}PerProjectPerModel"
         details = [
             {"@type": _RPC + "QuotaFailure", "violations": [{
                 "quotaMetric": "generativelanguage.googleapis.com/generate_content_requests",
-                "quotaId": quota, "quotaDimensions": {"model": "gemini-nano-banana-2.1"}, "quotaValue": "10"}]},
-            {"@type": _RPC + "Help", "links": [{"description": "Learn more about Gemini API quotas",
-                                                 "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}]},
+                "quotaId": quota, "quotaDimensions": {"model": "gemini-nano-banana-2.1"},
+                "quotaValue": "10"}]},
+            {"@type": _RPC + "Help", "links": [{
+                "description": "Learn more about Gemini API quotas",
+                "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}]},
             {"@type": _RPC + "RetryInfo", "retryDelay": retry_delay},
         ]
         self.error(429, "You exceeded your current quota, please check your plan and billing details.",
@@ -113,7 +117,8 @@ class FakeGemini(FakeUpstream):
                                            "modelVersion": "fake", "responseId": self._response_id()}),
                        times=times)
 
-    def withhold_image(self, finish_reason: str = "IMAGE_SAFETY", text: str | None = None, times: int = 1) -> None:
+    def withhold_image(self, finish_reason: str = "IMAGE_SAFETY", text: str | None = None,
+                       times: int = 1) -> None:
         """A 200 whose candidate ended with ``finish_reason`` and no image (optionally with text)."""
         parts = [{"text": text}] if text else []
         candidate: dict[str, Any] = {"finishReason": finish_reason, "index": 0}
@@ -150,7 +155,8 @@ class FakeGemini(FakeUpstream):
         model = request.match_info["model"].removeprefix("models/")
         if model not in self.served:
             return self.json(404, google_error(404, (
-                f"models/{model} is not found for API version v1beta, or is not supported for generateContent. "
+                f"models/{model} is not found for API version v1beta, "
+                "or is not supported for generateContent. "
                 "Call ListModels to see the list of available models and their supported methods.")))
         body = orjson.loads(await request.read())  # aiohttp keeps the body the recorder read
         config = body.get("generationConfig", {}) if isinstance(body, dict) else {}
@@ -158,9 +164,9 @@ class FakeGemini(FakeUpstream):
         ratio = image_config.get("aspectRatio", "1:1")
         size = image_config.get("imageSize", "1K")
         if ratio not in WIDE_ASPECT_RATIOS:
-            return self._invalid("generation_config.image_config.aspect_ratio", f"Unsupported aspect ratio: {ratio}")
+            return self._invalid("aspect_ratio", f"Unsupported aspect ratio: {ratio}")
         if size not in IMAGE_SIZES:
-            return self._invalid("generation_config.image_config.image_size", f"Unsupported image size: {size}")
+            return self._invalid("image_size", f"Unsupported image size: {size}")
         return self.json(200, self._checked(self._answer(model, body, config, ratio, size)))
 
     async def list_models(self, request: web.Request) -> web.Response:
@@ -175,13 +181,15 @@ class FakeGemini(FakeUpstream):
     # answers ---------------------------------------------------------------------------------------
 
     def _invalid(self, field: str, message: str) -> web.Response:
-        details = [{"@type": _RPC + "BadRequest", "fieldViolations": [{"field": field, "description": message}]}]
+        violation = {"field": f"generation_config.image_config.{field}", "description": message}
+        details = [{"@type": _RPC + "BadRequest", "fieldViolations": [violation]}]
         return self.json(400, google_error(400, message, details=details))
 
     def _response_id(self) -> str:
         return f"fake-response-{next(self._ids)}"
 
-    def _answer(self, model: str, body: dict[str, Any], config: dict[str, Any], ratio: str, size: str) -> dict[str, Any]:
+    def _answer(self, model: str, body: dict[str, Any], config: dict[str, Any], ratio: str,
+                size: str) -> dict[str, Any]:
         parts_in = body["contents"][-1]["parts"]
         prompt_text = " ".join(p.get("text", "") for p in parts_in)
         input_images = sum(1 for p in parts_in if "inlineData" in p)
@@ -193,7 +201,8 @@ class FakeGemini(FakeUpstream):
             data = image_bytes(width, height, self.image_format, seed=index + input_images)
             parts.append({"inlineData": {"mimeType": f"image/{self.image_format}",
                                          "data": pybase64.b64encode(data).decode("ascii")}})
-            candidates.append({"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": index})
+            candidates.append({"content": {"role": "model", "parts": parts}, "finishReason": "STOP",
+                               "index": index})
         text_in = len(prompt_text) // 4 + 1
         image_out = _OUTPUT_TOKENS.get(size, 1120) * len(candidates)
         text_out = 12 * len(candidates) if with_text else 0
@@ -206,9 +215,10 @@ class FakeGemini(FakeUpstream):
         prompt_tokens = text_in + input_images * _PER_INPUT_IMAGE
         return {
             "candidates": candidates,
-            "usageMetadata": {"promptTokenCount": prompt_tokens, "candidatesTokenCount": image_out + text_out,
-                              "totalTokenCount": prompt_tokens + image_out + text_out,
-                              "promptTokensDetails": prompt_details, "candidatesTokensDetails": output_details},
+            "usageMetadata": {
+                "promptTokenCount": prompt_tokens, "candidatesTokenCount": image_out + text_out,
+                "totalTokenCount": prompt_tokens + image_out + text_out,
+                "promptTokensDetails": prompt_details, "candidatesTokensDetails": output_details},
             "modelVersion": model, "responseId": self._response_id(),
         }
 

@@ -115,7 +115,8 @@ def _error_object(body: bytes) -> dict[str, Any]:
     return error if isinstance(error, dict) else {}
 
 
-def error_from_response(status: int, body: bytes, headers: Mapping[str, str], *, key: str | None) -> ImagegateError:
+def error_from_response(status: int, body: bytes, headers: Mapping[str, str], *,
+                        key: str | None) -> ImagegateError:
     """The imagegate error for one non-2xx answer of the Gemini API."""
     error = _error_object(body)
     rpc_status = str(error.get("status") or "")
