@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -91,9 +92,12 @@ async def test_a_wrong_key_is_authentication_without_the_key(imagegate_make_gate
     (503, "UNAVAILABLE", "upstream_error"),
     (504, "DEADLINE_EXCEEDED", "upstream_error"),
 ])
-async def test_error_statuses_map_to_codes(gateway: Any, fake: Any, status: int, rpc: str, code: str) -> None:
+async def test_error_statuses_map_to_codes(gateway: Any, fake: Any, status: int, rpc: str, code: str,
+                                           caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     fake.error(status, f"failure with key {KEY} echoed", rpc_status=rpc)
     error = await _fails(gateway)
+    assert KEY not in caplog.text
     assert error.code == code and error.provider == "gemini"
     assert error.retryable is (status >= 500)
     assert "[redacted]" in error.message
