@@ -28,11 +28,9 @@ NOTE = "Here is your picture."
 
 
 @pytest.fixture
-async def fake_gemini(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
+async def fake_gemini() -> AsyncIterator[Any]:
     from imagegate_gemini.testing import FakeGemini
 
-    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
     async with FakeGemini(api_key=GEMINI_KEY, text=NOTE) as server:
         yield server
 

@@ -127,5 +127,4 @@ def parse_answer(body: bytes, what: str, *, seed: int | None = None) -> Provider
         usage=usage_from(payload.get("usageMetadata")),
         provider_request_id=payload.get("responseId"),
         model_version=payload.get("modelVersion"),
-        extra={"text": said} if said else {},
     )

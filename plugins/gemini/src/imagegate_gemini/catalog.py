@@ -42,8 +42,9 @@ TOOL = ToolHint(
 def _params(aspect_ratios: list[str], image_sizes: list[str] | None, verified: bool) -> dict[str, ParamSpec]:
     passthrough = "" if verified else " (unverified for this model: any value documented for Gemini passes)"
     params = {
-        "aspect_ratio": ParamSpec(enum=aspect_ratios, default="1:1",
-                                  description=f"Width:height of the image{passthrough}."),
+        "aspect_ratio": ParamSpec(
+            enum=aspect_ratios,
+            description=f"Width:height (unset: 1:1, or the input image's shape when editing){passthrough}."),
         "response_modalities": ParamSpec(
             enum=list(RESPONSE_MODALITIES), default="TEXT,IMAGE",
             description="TEXT,IMAGE: the model may add a note (as revised_prompt); IMAGE: the image only."),
