@@ -118,3 +118,17 @@ async def test_list_upstream_models(gateway: Any, fake: Any) -> None:
     assert listed[MODEL]["image"] is True
     assert listed["gemini-3-flash"]["image"] is False
     assert "gemini-2.5-flash-image" not in listed
+
+
+async def test_a_retired_model_translates_to_its_replacement(imagegate_make_gateway: Any, fake: Any) -> None:
+    import imagegate_gemini
+
+    gateway = await imagegate_make_gateway(
+        imagegate_gemini, providers={"gemini": {"api_key": KEY, "base_url": fake.base_url, "max_retries": 0}},
+        gateway={"retired_models": "translate"})
+    result = await gateway.run("generate", ImageRequest(model="gemini-2.5-flash-image", prompt="a bridge",
+                                                        params={"aspect_ratio": "4:5"}))
+    assert result.resolved_model == MODEL
+    (call,) = fake.calls
+    assert call.path == f"/v1beta/models/{MODEL}:generateContent"
+    assert call.body["generationConfig"]["imageConfig"] == {"aspectRatio": "4:5"}
