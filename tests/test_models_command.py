@@ -82,7 +82,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     config = tmp_path / "imagegate.toml"
     config.write_text('[models."lc-extra"]\nbase = "lc-new"\nrecommended = false\n')
     return {**clean, "STORAGE__LOCAL__ROOT": str(tmp_path / "images"), "STORAGE__SPOOL_DIR": str(tmp_path / "spool"),
-            "IMAGEGATE_DISABLE_PLUGINS": "openai,replicate,observability", "IMAGEGATE_CONFIG": str(config)}
+            "IMAGEGATE_DISABLE_PLUGINS": "openai,replicate,gemini,observability", "IMAGEGATE_CONFIG": str(config)}
 
 
 async def run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
