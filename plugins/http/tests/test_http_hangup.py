@@ -53,6 +53,7 @@ async def test_hang_up_while_the_image_is_made_is_one_info_line_and_the_image_is
     await writer.wait_closed()
     (gate / "release").touch()
     await _wait_for(lambda: _hangups(caplog), "the hang-up to be logged")
+    await served.gateway.settle()  # the paid work goes on in the background after the hang-up
     stored = await served.gateway.list()
     assert [item["model"] for item in stored] == ["test-gated"]
     _assert_one_quiet_line(caplog, "/v1/images/generations")

@@ -229,13 +229,17 @@ def _ready(gateway: Gateway, spec: ModelSpec) -> bool:
     return True
 
 
+_LIFECYCLE = ("status", "shutdown_date", "replacement")
+
+
 def _list_models(gateway: Gateway) -> CallToolResult:
     from mcp_types import CallToolResult, TextContent
 
     models = []
-    for spec in gateway.models():
-        summary = spec.summary()
-        models.append({**summary, "ready": _ready(gateway, spec)})
+    for spec in gateway.models():  # compact: allowed values in words, empty fields left out
+        summary = {**spec.summary(), "parameters": {name: p.allowed() for name, p in spec.params.items()}}
+        entry = {key: value for key, value in summary.items() if value not in (None, [], {}) or key in _LIFECYCLE}
+        models.append({**entry, "ready": _ready(gateway, spec)})
     body = {"default_model": gateway.default_model, "models": models}
     return CallToolResult(content=[TextContent(text=_json(body))], structured_content=body)
 
