@@ -1,7 +1,7 @@
 """The async middleware chain the gateway puts around each step of a request.
 
 pluggy's hook wrappers cannot see awaited results, so plugins (observability) contribute plain
-async middlewares through the ``provider_call_wrapper`` hook, and the gateway composes them here.
+async middlewares through the ``step_middleware`` hook, and the gateway composes them here.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import pluggy
 
 from . import hookspecs
 
-__all__ = ["BUILTIN_PLUGINS", "PluginInfo", "load_failures", "make_plugin_manager", "plugin_infos"]
+__all__ = ["BUILTIN_PLUGINS", "PluginInfo", "call_each", "load_failures", "make_plugin_manager", "plugin_infos"]
 
 log = logging.getLogger("imagegate.plugins")
 
@@ -113,3 +113,22 @@ def plugin_infos(pm: pluggy.PluginManager) -> list[PluginInfo]:
 
 def load_failures(pm: pluggy.PluginManager) -> list[PluginInfo]:
     return [info for info in _infos(pm).values() if info.error]
+
+
+def call_each(pm: pluggy.PluginManager, name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    """Call every implementation of hook ``name``, one plugin at a time; return (plugin, result)s.
+
+    Each call goes through pluggy (so implementations get only the arguments they declare and
+    hook-call monitoring sees it), but through a hook caller limited to one plugin: one that
+    raises is logged and the others still run.
+    """
+    impls = getattr(pm.hook, name).get_hookimpls()
+    plugins = [impl.plugin for impl in impls]
+    results: list[tuple[str, Any]] = []
+    for impl in impls:
+        only = pm.subset_hook_caller(name, remove_plugins=[p for p in plugins if p is not impl.plugin])
+        try:
+            results.extend((impl.plugin_name, result) for result in only(**kwargs))
+        except Exception:
+            log.exception("%s of plugin %s failed", name, impl.plugin_name)
+    return results

@@ -14,7 +14,7 @@ def test_entry_point_is_discovered_with_its_hooks() -> None:
     info = {i.name: i for i in plugin_infos(pm)}["observability"]
     assert info.error is None
     assert info.distribution == "imagegate-observability"
-    assert info.hooks == ["provider_call_wrapper", "register_routes", "shutdown", "startup", "track_event"]
+    assert info.hooks == ["register_routes", "shutdown", "startup", "step_middleware", "track_event"]
 
 
 def test_loading_the_plugin_configures_nothing() -> None:
