@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from imagegate.errors import AuthenticationError, RateLimited
+from imagegate.limits import SlidingWindow
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler
@@ -42,7 +42,7 @@ def _presented_key(request: web.Request) -> bytes | None:
 def bearer_auth(keys: list[str], rpm: int | None, clock: Callable[[], float] = time.monotonic) -> Any:
     """Middleware checking ``Authorization: Bearer <key>`` and the per-key rate."""
     encoded = [key.encode() for key in keys if key]
-    windows: dict[str, deque[float]] = {}
+    windows: dict[str, SlidingWindow] = {}
 
     def identify(request: web.Request) -> str:
         if not encoded:
@@ -61,15 +61,10 @@ def bearer_auth(keys: list[str], rpm: int | None, clock: Callable[[], float] = t
     def check_rate(identity: str) -> None:
         if rpm is None:
             return
-        now = clock()
-        window = windows.setdefault(identity, deque())
-        while window and window[0] <= now - WINDOW_S:
-            window.popleft()
-        if len(window) >= rpm:
-            wait = window[0] + WINDOW_S - now
+        wait = windows.setdefault(identity, SlidingWindow(rpm, WINDOW_S)).take(clock())
+        if wait:
             msg = f"more than {rpm} requests per minute for this key (GATEWAY__RATE_LIMIT_RPM); retry in {wait:.0f} s"
             raise RateLimited(msg, retry_after=round(wait, 3))
-        window.append(now)
 
     @web.middleware
     async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
