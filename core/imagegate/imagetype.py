@@ -10,15 +10,11 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from .formats import MIME_EXTENSION
+
 __all__ = ["ImageInfo", "NotAnImage", "inspect_image", "sniff_mime"]
 
-EXTENSIONS: dict[str, str] = {
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "image/webp": "webp",
-    "image/gif": "gif",
-    "image/svg+xml": "svg",
-}
+EXTENSIONS = MIME_EXTENSION
 
 
 class NotAnImage(ValueError):

@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .catalog import FORMAT_MIME
 from .errors import StorageError, UpstreamError
 from .events import Event, ImageStored
+from .formats import FORMAT_MIME
 from .ids import new_image_id
 from .imagetype import ImageInfo, NotAnImage, inspect_image
 from .middleware import Step
