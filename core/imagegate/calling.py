@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .errors import ImagegateError, InternalError, Timeout, UpstreamError
 from .events import Event, RetryScheduled
 from .http_client import download
 from .limits import ProviderLimiter
-from .middleware import Step
+from .middleware import RunStep, Step
 from .provider import ProviderCall, ProviderResult
 from .retry import retrying
 
@@ -34,9 +34,6 @@ log = logging.getLogger("imagegate.gateway")
 
 DOWNLOAD_ATTEMPTS = 3
 """Tries to fetch one output URL of an upstream that was already paid."""
-
-T = TypeVar("T")
-RunStep = Callable[[Step, Callable[[], Awaitable[Any]]], Awaitable[Any]]
 
 
 class ProviderCaller:

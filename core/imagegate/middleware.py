@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-__all__ = ["Middleware", "Step", "StepKind", "run_wrapped"]
+__all__ = ["Middleware", "RunStep", "Step", "StepKind", "run_wrapped"]
 
 T = TypeVar("T")
 StepKind = Literal["request", "provider_attempt", "download", "storage_write"]
@@ -32,6 +32,8 @@ class Step:
 
 
 Middleware = Callable[[Step, Callable[[], Awaitable[Any]]], Awaitable[Any]]
+RunStep = Middleware
+"""How a pipeline stage runs a step: inside every middleware (``Gateway.wrapped``)."""
 
 
 async def run_wrapped(middlewares: list[Middleware], step: Step, call: Callable[[], Awaitable[T]]) -> T:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -21,7 +21,7 @@ from .events import Event, ImageStored
 from .formats import FORMAT_MIME
 from .ids import new_image_id
 from .imagetype import ImageInfo, NotAnImage, inspect_image
-from .middleware import Step
+from .middleware import RunStep, Step
 from .models import Cost, ImageOut, ImageResult
 from .pricing import result_cost, sum_usage
 from .storage import Saved
@@ -38,8 +38,6 @@ __all__ = ["ImageStorer", "sha256_hex"]
 log = logging.getLogger("imagegate.gateway")
 
 _INLINE_HASH_BYTES = 256 * 1024
-
-RunStep = Callable[[Step, Callable[[], Awaitable[Any]]], Awaitable[Any]]
 
 
 async def sha256_hex(data: bytes | bytearray | memoryview) -> str:
