@@ -15,23 +15,23 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .calling import ProviderCaller
-from .catalog import ModelSpec, Operation, ValidRequest, validate_request
-from .errors import ImagegateError, InvalidRequest, NotFound, Timeout
-from .events import Event, RequestFailed, RequestFinished, RequestStarted
+from .catalog import ModelSpec, Operation
+from .errors import ImagegateError, Timeout
+from .events import Event
 from .filestore import FileStore
 from .http_client import new_session
 from .ids import new_request_id
-from .inputs import InputSources, resolve_input
-from .jobs import Delivery, Job
+from .inputs import InputSources
+from .jobs import Delivery, Job, build_job, failed_event, validate
 from .middleware import Middleware, Step, run_wrapped
 from .models import Cost, ImageOut, ImageRequest, ImageResult
-from .plugins import call_each
+from .paid_work import PaidWork
+from .plugins import await_each, call_each
 from .pricing import estimate_cost
 from .provider import Progress
 from .public_fetch import new_public_session
@@ -50,8 +50,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Gateway", "open_gateway"]
 
-log = logging.getLogger("imagegate.gateway")
-
 T = TypeVar("T")
 
 
@@ -65,7 +63,9 @@ class Gateway:
         self.registry = ProviderRegistry()
         pm.hook.register_providers(register=self.registry, settings=settings)
         self.registry.apply_config(settings.models, settings.aliases)
-        self.storage: Storage = _storage_backend(settings, pm)
+        storages = StorageRegistry()
+        pm.hook.register_storage(register=storages)
+        self.storage: Storage = storages.create(settings)
         self.spool = FileStore(settings.storage.resolved_spool_dir())
         self.redactor = Redactor.from_settings(settings)
         self.images = StoredImages(self.storage, self.spool, settings.gateway)
@@ -79,7 +79,7 @@ class Gateway:
         self._session: aiohttp.ClientSession | None = None
         self._input_session: aiohttp.ClientSession | None = None
         self._provider_settings: dict[str, ProviderSettings] = {}
-        self._background: set[asyncio.Task[Any]] = set()
+        self.paid_work = PaidWork()
 
     # lifecycle ---------------------------------------------------------------------------------
 
@@ -96,12 +96,7 @@ class Gateway:
     async def aclose(self) -> None:
         """Finish paid-for work still running in the background, then close everything."""
         await self.settle()
-        for plugin, result in call_each(self.pm, "shutdown", gateway=self):
-            try:
-                if inspect.isawaitable(result):
-                    await result
-            except Exception:
-                log.exception("shutdown of plugin %s failed", plugin)
+        await await_each(self.pm, "shutdown", gateway=self)
         for provider in self.registry.providers.values():
             await provider.aclose()
         await self.storage.aclose()
@@ -111,8 +106,7 @@ class Gateway:
 
     async def settle(self) -> None:
         """Wait for paid-for work that callers abandoned to be finished and stored."""
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        await self.paid_work.settle()
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -135,15 +129,7 @@ class Gateway:
 
     async def resolve_model(self, name: str | None) -> ModelSpec:
         """The spec for a short id, qualified id or alias; providers may resolve others."""
-        name = name or self.settings.gateway.default_model
-        found = self.registry.find(name)
-        if found is not None:
-            return found
-        for provider in self.registry.providers.values():
-            spec = await provider.resolve(name, self.session)
-            if spec is not None:
-                return spec
-        return self.registry.lookup(name)  # raises NotFound listing the models
+        return await self.registry.resolve(name or self.settings.gateway.default_model, self.session)
 
     def provider_settings(self, name: str) -> ProviderSettings:
         """The validated ``providers.<name>`` section (validated once, then kept)."""
@@ -174,7 +160,7 @@ class Gateway:
     async def estimate(self, operation: Operation, request: ImageRequest) -> dict[str, Any]:
         """Price a request without making it (``--dry-run``); validation still applies."""
         spec = await self.resolve_model(request.model)
-        valid = _validate(spec, operation, request)
+        valid = validate(spec, operation, request)
         return {"model": spec.id, "provider": spec.provider, "operation": operation,
                 "parameters": valid.effective(spec), "dry_run": True,
                 "cost": Cost(estimate_cost(spec, valid, len(request.images))).as_dict()}
@@ -201,67 +187,30 @@ class Gateway:
         job: Job | None = None
         try:
             job = await self._job(operation, request, request_id, delivery)
-            self.emit(RequestStarted(**job.event_fields(), parameters=job.valid.params, prompt=job.valid.prompt,
-                                     n=job.valid.n, size=job.valid.size))
+            self.emit(job.started_event())
             if job.provider.cancellable:  # the caller going away cancels the upstream call
                 result = await self._call_and_store(job)
             else:  # paid for: one task, finished in the background if the caller goes away
-                result = await self._finish_anyway(asyncio.ensure_future(self._call_and_store(job)))
+                result = await self.paid_work.finish(asyncio.ensure_future(self._call_and_store(job)))
         except (ImagegateError, asyncio.CancelledError) as exc:
             error = exc if isinstance(exc, ImagegateError) else Timeout("the caller went away")
             # an upstream may echo a key in its error text: no configured secret leaves the gateway
             error.message = self.redactor.text(error.message)
             error.args = (error.message,)
-            fields = job.event_fields() if job else {
-                "request_id": request_id, "frontend": delivery.frontend, "provider": error.provider or "unknown",
-                "model": request.model or self.settings.gateway.default_model, "operation": operation}
-            paid = job.paid if job else None
-            self.emit(RequestFailed(
-                **fields, duration_s=loop.time() - started, code=error.code, retryable=error.retryable,
-                message=error.message, retries=job.retries if job else 0,
-                estimated_usd=paid.estimated_usd if paid else None, actual_usd=paid.actual_usd if paid else None))
+            self.emit(failed_event(job, error, loop.time() - started, request_id=request_id, operation=operation,
+                                   frontend=delivery.frontend,
+                                   model=request.model or self.settings.gateway.default_model))
             raise
         result.timings["total_ms"] = round((loop.time() - started) * 1000, 3)
-        self.emit(RequestFinished(
-            **job.event_fields(), duration_s=loop.time() - started, images=len(result.images),
-            bytes=sum(image.bytes for image in result.images), estimated_usd=result.cost.estimated_usd,
-            actual_usd=result.cost.actual_usd, retries=job.retries))
+        self.emit(job.finished_event(result, loop.time() - started))
         return result
 
     async def _job(self, operation: Operation, request: ImageRequest, request_id: str, delivery: Delivery) -> Job:
-        """Resolve the model (once), validate, check the provider, and resolve the input images."""
+        """Resolve the model (once per request) and build the job on it."""
         spec = await self.resolve_model(request.model)
-        valid = _validate(spec, operation, request)
-        provider = self.registry.providers.get(spec.provider)
-        if provider is None:
-            msg = f"model {spec.id} needs the {spec.provider!r} provider plugin, which is not installed"
-            raise NotFound(msg, param="model", provider=spec.provider)
-        if request.stream and not spec.streaming:
-            msg = f"{spec.id} does not stream partial images; send stream=false"
-            raise InvalidRequest(msg, param="stream")
-        provider.check_ready(spec)
-        trusted = delivery.trusted_paths
-        images = [await resolve_input(self.inputs, ref, spec, param="image", trusted_paths=trusted)
-                  for ref in request.images]
-        mask = None if request.mask is None else await resolve_input(
-            self.inputs, request.mask, spec, param="mask", trusted_paths=trusted)
-        limits = self.provider_settings(spec.provider)
-        return Job(request_id=request_id, operation=operation, spec=spec, provider=provider, limits=limits,
-                   valid=valid, images=images, mask=mask, deadline=asyncio.get_running_loop().time() + limits.timeout_s,
-                   estimated_usd=estimate_cost(spec, valid, len(images)), parameters=valid.effective(spec),
-                   delivery=delivery, stream=request.stream)
-
-    async def _finish_anyway(self, work: asyncio.Future[T]) -> T:
-        """Await paid-for work; if the caller is cancelled, let it finish in the background."""
-        try:
-            return await asyncio.shield(work)
-        except asyncio.CancelledError:
-            if not work.done():
-                task = asyncio.ensure_future(work)
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
-                log.info("caller went away; paid-for work continues in the background")
-            raise
+        return await build_job(operation, request, request_id, delivery, spec=spec,
+                               provider=self.registry.providers.get(spec.provider),
+                               provider_settings=self.provider_settings, inputs=self.inputs)
 
     async def _call_and_store(self, job: Job) -> ImageResult:
         started = asyncio.get_running_loop().time()
@@ -270,7 +219,7 @@ class Gateway:
         if not job.provider.cancellable:  # this whole call already runs shielded (see _serve)
             return await self.storer.store_all(job, results)
         store = asyncio.ensure_future(self.storer.store_all(job, results))  # the upstream was paid: store anyway
-        return await self._finish_anyway(store)
+        return await self.paid_work.finish(store)
 
     # stored images (see stored_images.py) ------------------------------------------------------
 
@@ -300,23 +249,6 @@ class Gateway:
 
     async def drain_spool(self) -> list[str]:
         return await self.images.drain_spool()
-
-
-def _storage_backend(settings: Settings, pm: pluggy.PluginManager) -> Storage:
-    storages = StorageRegistry()
-    pm.hook.register_storage(register=storages)
-    backend = settings.storage.backend
-    if backend not in storages.factories:
-        allowed = ", ".join(sorted(storages.factories)) or "none installed"
-        msg = f"STORAGE__BACKEND={backend!r} is not available; installed backends: {allowed}"
-        raise InvalidRequest(msg, param="STORAGE__BACKEND")
-    return storages.factories[backend](settings)
-
-
-def _validate(spec: ModelSpec, operation: Operation, request: ImageRequest) -> ValidRequest:
-    return validate_request(
-        spec, operation, prompt=request.prompt, size=request.size, n=request.n, params=request.params,
-        image_count=len(request.images), has_mask=request.mask is not None)
 
 
 @asynccontextmanager

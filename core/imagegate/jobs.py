@@ -9,13 +9,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import asyncio
+from collections.abc import Callable
+
+from .catalog import validate_request
+from .errors import InvalidRequest, NotFound
+from .events import RequestFailed, RequestFinished, RequestStarted
+from .inputs import resolve_input
+from .pricing import estimate_cost
+
 if TYPE_CHECKING:
     from .catalog import ModelSpec, Operation, ValidRequest
-    from .models import Cost
+    from .errors import ImagegateError
+    from .inputs import InputSources
+    from .models import Cost, ImageRequest, ImageResult
     from .provider import InputImage, Progress, Provider
     from .settings import ProviderSettings
 
-__all__ = ["Delivery", "Job"]
+__all__ = ["Delivery", "Job", "build_job", "failed_event", "validate"]
+
+
+def validate(spec: ModelSpec, operation: Operation, request: ImageRequest) -> ValidRequest:
+    """Check a request against the model's spec (:func:`~imagegate.catalog.validate_request`)."""
+    return validate_request(
+        spec, operation, prompt=request.prompt, size=request.size, n=request.n, params=request.params,
+        image_count=len(request.images), has_mask=request.mask is not None)
 
 
 def _no_progress(message: str, data: dict[str, Any]) -> None:
@@ -73,3 +91,51 @@ class Job:
             "model": self.spec.id,
             "operation": self.operation,
         }
+
+    def started_event(self) -> RequestStarted:
+        return RequestStarted(**self.event_fields(), parameters=self.valid.params, prompt=self.valid.prompt,
+                              n=self.valid.n, size=self.valid.size)
+
+    def finished_event(self, result: ImageResult, duration_s: float) -> RequestFinished:
+        return RequestFinished(
+            **self.event_fields(), duration_s=duration_s, images=len(result.images),
+            bytes=sum(image.bytes for image in result.images), estimated_usd=result.cost.estimated_usd,
+            actual_usd=result.cost.actual_usd, retries=self.retries)
+
+
+def failed_event(job: Job | None, error: ImagegateError, duration_s: float, *, request_id: str, frontend: str,
+                 model: str, operation: Operation) -> RequestFailed:
+    """The event for a failed request; without a job (it failed before one was built) the fields
+    are what the caller asked for, and nothing was paid."""
+    fields = job.event_fields() if job else {
+        "request_id": request_id, "frontend": frontend, "provider": error.provider or "unknown",
+        "model": model, "operation": operation}
+    paid = job.paid if job else None
+    return RequestFailed(
+        **fields, duration_s=duration_s, code=error.code, retryable=error.retryable, message=error.message,
+        retries=job.retries if job else 0, estimated_usd=paid.estimated_usd if paid else None,
+        actual_usd=paid.actual_usd if paid else None)
+
+
+async def build_job(operation: Operation, request: ImageRequest, request_id: str, delivery: Delivery, *,
+                    spec: ModelSpec, provider: Provider | None,
+                    provider_settings: Callable[[str], ProviderSettings], inputs: InputSources) -> Job:
+    """Validate against the resolved model, check its provider is installed and ready, and resolve
+    the input images: everything that can fail before money is spent."""
+    valid = validate(spec, operation, request)
+    if provider is None:
+        msg = f"model {spec.id} needs the {spec.provider!r} provider plugin, which is not installed"
+        raise NotFound(msg, param="model", provider=spec.provider)
+    if request.stream and not spec.streaming:
+        msg = f"{spec.id} does not stream partial images; send stream=false"
+        raise InvalidRequest(msg, param="stream")
+    provider.check_ready(spec)
+    trusted = delivery.trusted_paths
+    images = [await resolve_input(inputs, ref, spec, param="image", trusted_paths=trusted) for ref in request.images]
+    mask = None if request.mask is None else await resolve_input(
+        inputs, request.mask, spec, param="mask", trusted_paths=trusted)
+    limits = provider_settings(spec.provider)
+    return Job(request_id=request_id, operation=operation, spec=spec, provider=provider, limits=limits,
+               valid=valid, images=images, mask=mask, deadline=asyncio.get_running_loop().time() + limits.timeout_s,
+               estimated_usd=estimate_cost(spec, valid, len(images)), parameters=valid.effective(spec),
+               delivery=delivery, stream=request.stream)

@@ -9,6 +9,7 @@ that fails to import is recorded (``imagegate plugins`` shows it) and the rest s
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import os
 from dataclasses import dataclass, field
@@ -19,7 +20,8 @@ import pluggy
 
 from . import hookspecs
 
-__all__ = ["BUILTIN_PLUGINS", "PluginInfo", "call_each", "load_failures", "make_plugin_manager", "plugin_infos"]
+__all__ = ["BUILTIN_PLUGINS", "PluginInfo", "await_each", "call_each", "load_failures", "make_plugin_manager",
+           "plugin_infos"]
 
 log = logging.getLogger("imagegate.plugins")
 
@@ -132,3 +134,14 @@ def call_each(pm: pluggy.PluginManager, name: str, **kwargs: Any) -> list[tuple[
         except Exception:
             log.exception("%s of plugin %s failed", name, impl.plugin_name)
     return results
+
+
+async def await_each(pm: pluggy.PluginManager, name: str, **kwargs: Any) -> None:
+    """:func:`call_each`, then await every awaitable an implementation returned, one by one; one
+    that raises is logged and the others are still awaited."""
+    for plugin, result in call_each(pm, name, **kwargs):
+        if inspect.isawaitable(result):
+            try:
+                await result
+            except Exception:
+                log.exception("%s of plugin %s failed", name, plugin)
