@@ -12,7 +12,7 @@ from imagegate.schema_errors import check_schema
 
 SCHEMA: dict[str, Any] = {
     "type": "object", "additionalProperties": False, "required": ["prompt"],
-    "properties": {"prompt": {"type": "string", "minLength": 1}, "steps": {"type": "integer", "maximum": 50},
+    "properties": {"prompt": {"type": "string", "minLength": 1}, "steps": {"type": "integer", "maximum": 50, "multipleOf": 2},
                    "style": {"enum": ["flat", "photo"]}, "size": {"type": "string", "pattern": "^[0-9]+x[0-9]+$"}},
 }
 
@@ -22,6 +22,8 @@ SCHEMA: dict[str, Any] = {
     ({"prompt": ""}, "prompt", "prompt is empty"),
     ({"prompt": "x", "steps": 51}, "steps", "steps=51 is out of range; maximum 50"),
     ({"prompt": "x", "steps": "9"}, "steps", "steps must be of type integer, not str"),
+    ({"prompt": "x", "steps": 7}, "steps", "steps=7 is not a multiple of 2"),
+    ({"prompt": 5}, "prompt", "prompt must be of type string, not int"),
     ({"prompt": "x", "style": "oil"}, "style", "style='oil' is not allowed; allowed: flat, photo"),
     ({"prompt": "x", "size": "big"}, "size", "size='big' does not have the expected form (^[0-9]+x[0-9]+$)"),
     ({"prompt": "x", "colour": 1}, "colour", "unknown argument(s) colour; this tool takes: prompt, steps, style, size"),
@@ -36,6 +38,16 @@ def test_each_kind_of_violation_names_the_field_and_what_it_allows(
 
 def test_a_valid_instance_passes() -> None:
     assert check_schema(SCHEMA, {"prompt": "x", "steps": 50, "style": "flat", "size": "64x64"}) is None
+
+
+def test_other_violations_keep_jsonschemas_wording_unless_the_value_is_long() -> None:
+    schema = {"type": "object", "properties": {"tags": {"type": "array", "uniqueItems": True}}}
+    with pytest.raises(InvalidRequest) as caught:
+        check_schema(schema, {"tags": ["a", "a"]})
+    assert caught.value.param == "tags" and caught.value.message == "tags: ['a', 'a'] has non-unique elements"
+    with pytest.raises(InvalidRequest) as caught:
+        check_schema(schema, {"tags": ["QUJD" * 100] * 2})
+    assert caught.value.message == "tags: invalid value (uniqueItems)"
 
 
 def test_long_values_are_never_repeated() -> None:

@@ -50,8 +50,11 @@ def check_schema(schema: dict[str, Any], instance: dict[str, Any], *, noun: str 
         msg = f"{param} is longer than {limit} characters"
     elif kind == "pattern":
         msg = f"{param}={_short(value)} does not have the expected form ({limit})"
+    elif kind == "multipleOf":
+        msg = f"{param}={_short(value)} is not a multiple of {limit:g}"
     elif kind in ("minItems", "maxItems"):
         msg = f"{param} needs {'at least' if kind == 'minItems' else 'at most'} {limit} item(s)"
-    else:
-        msg = f"{param or noun + 's'}: invalid value ({kind})"
+    else:  # jsonschema's own wording, unless it would repeat a long value
+        detail = error.message if len(repr(value)) <= 60 else f"invalid value ({kind})"
+        msg = f"{param or noun + 's'}: {detail}"
     raise InvalidRequest(msg, param=param)
