@@ -186,7 +186,10 @@ class Gateway:
         started = loop.time()
         job: Job | None = None
         try:
-            job = await self._job(operation, request, request_id, delivery)
+            spec = await self.resolve_model(request.model)  # once per request: the job carries it
+            job = await build_job(operation, request, request_id, delivery, spec=spec, inputs=self.inputs,
+                                  provider=self.registry.providers.get(spec.provider),
+                                  provider_settings=self.provider_settings)
             self.emit(job.started_event())
             if job.provider.cancellable:  # the caller going away cancels the upstream call
                 result = await self._call_and_store(job)
@@ -204,13 +207,6 @@ class Gateway:
         result.timings["total_ms"] = round((loop.time() - started) * 1000, 3)
         self.emit(job.finished_event(result, loop.time() - started))
         return result
-
-    async def _job(self, operation: Operation, request: ImageRequest, request_id: str, delivery: Delivery) -> Job:
-        """Resolve the model (once per request) and build the job on it."""
-        spec = await self.resolve_model(request.model)
-        return await build_job(operation, request, request_id, delivery, spec=spec,
-                               provider=self.registry.providers.get(spec.provider),
-                               provider_settings=self.provider_settings, inputs=self.inputs)
 
     async def _call_and_store(self, job: Job) -> ImageResult:
         started = asyncio.get_running_loop().time()
