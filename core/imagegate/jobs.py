@@ -1,16 +1,16 @@
 """One request as it moves through the pipeline, and how its caller wants it delivered.
 
-A :class:`Job` is built once per request, after the model is resolved and the request validated:
-the spec, provider, provider settings and delivery choices are fixed there and read by every stage.
+A :class:`Job` is built once per request by :func:`build_job`, after the model is resolved and the
+request validated: the spec, provider, provider settings and delivery choices are fixed there and
+read by every stage; the request's events are made from it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from .catalog import validate_request
 from .errors import InvalidRequest, NotFound
