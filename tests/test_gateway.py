@@ -445,7 +445,7 @@ async def test_middlewares_wrap_every_step_in_order(tmp_path: Path, sleep: FakeS
 
     class Tracer:
         @hookimpl
-        def provider_call_wrapper(self, gateway: Any) -> Any:
+        def step_middleware(self, gateway: Any) -> Any:
             async def middleware(step: Any, call_next: Any) -> Any:
                 seen.append(("enter", step.kind))
                 try:

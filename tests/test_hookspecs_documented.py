@@ -16,7 +16,8 @@ SPECS = [(name, fn) for name, fn in inspect.getmembers(hookspecs, inspect.isfunc
 
 def test_there_are_hooks() -> None:
     assert {name for name, _ in SPECS} >= {"register_providers", "register_storage", "register_commands",
-                                           "serve_subcommand", "provider_call_wrapper", "track_event"}
+                                           "serve_subcommand", "step_middleware", "provider_call_wrapper",
+                                           "track_event"}
 
 
 @pytest.mark.parametrize(("name", "fn"), SPECS, ids=[name for name, _ in SPECS])

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from imagegate.errors import RateLimited
-from imagegate.limits import ProviderLimiter, backoff_delay
+from imagegate.limits import ProviderLimiter, SlidingWindow
 
 
 class FakeClock:
@@ -75,8 +75,10 @@ async def _take(limiter: ProviderLimiter, deadline: float) -> str:
         return "got it"
 
 
-def test_backoff_honours_retry_after_and_grows_with_jitter() -> None:
-    assert backoff_delay(1, retry_after=7) == 7
-    assert backoff_delay(1, rng=lambda: 0.0) == 0.5
-    assert backoff_delay(3, rng=lambda: 1.0) == 4.0
-    assert backoff_delay(20, rng=lambda: 1.0, cap=30) == 30
+
+def test_sliding_window_counts_starts_in_the_last_period() -> None:
+    window = SlidingWindow(2, period_s=60)
+    assert window.take(0.0) == 0 and window.take(10.0) == 0
+    assert window.take(20.0) == pytest.approx(40.0)  # full: the first start leaves the window at 60
+    assert window.take(60.0) == 0  # the start at 0 has left; the refused one was not recorded
+    assert window.take(61.0) == pytest.approx(9.0)

@@ -17,9 +17,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import InvalidRequest
+from .formats import FORMAT_MIME
 
 __all__ = [
-    "OPERATIONS",
     "FORMAT_MIME",
     "ModelSpec",
     "Operation",
@@ -37,16 +37,7 @@ __all__ = [
 Operation = Literal["generate", "edit", "variation"]
 Status = Literal["active", "deprecated", "retired"]
 """A model's lifecycle: ``deprecated`` still works (with a warning), ``retired`` is refused."""
-OPERATIONS: tuple[Operation, ...] = ("generate", "edit", "variation")
 
-FORMAT_MIME: dict[str, str] = {
-    "png": "image/png",
-    "jpeg": "image/jpeg",
-    "jpg": "image/jpeg",
-    "webp": "image/webp",
-    "gif": "image/gif",
-    "svg": "image/svg+xml",
-}
 
 _SIZE_RE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
 _RESERVED = {"prompt", "model", "size", "n", "image", "images", "mask"}
@@ -469,12 +460,6 @@ def _check_requirements(spec: ModelSpec, params: dict[str, Any]) -> None:
 
 
 def _check_schema(spec: ModelSpec, params: dict[str, Any]) -> None:
-    from jsonschema import Draft202012Validator
+    from .schema_errors import check_schema
 
-    validator = Draft202012Validator(spec.input_schema or {})
-    error = next(iter(sorted(validator.iter_errors(params), key=lambda e: list(e.path))), None)
-    if error is None:
-        return
-    name = str(error.path[0]) if error.path else None
-    msg = f"{name or 'input'}: {error.message} ({spec.id})"
-    raise InvalidRequest(msg, param=name)
+    check_schema(spec.input_schema or {}, params, noun="parameter", owner=spec.id)

@@ -29,8 +29,12 @@ class Event:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestStarted(Event):
+    """The model is resolved and the request valid: ``provider`` and ``model`` are the spec's."""
+
     parameters: dict[str, Any] = field(default_factory=dict)
     prompt: str | None = None
+    n: int = 1
+    size: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -104,9 +104,10 @@ class FileStore:
 
     def save_sync(self, image_id: str, extension: str, data: bytes | bytearray | memoryview,
                   metadata: dict[str, Any]) -> Path:
-        """Write the image, then its metadata; a missing ``metadata["sha256"]`` is filled in first."""
+        """Write the image, then its metadata, with the sha256 hashed here when it is missing
+        (into a copy: the caller's ``metadata`` is left as it was)."""
         if not metadata.get("sha256"):
-            metadata["sha256"] = hashlib.sha256(data).hexdigest()
+            metadata = {**metadata, "sha256": hashlib.sha256(data).hexdigest()}
         image_path = self.image_path(image_id, extension)
         meta_path = self.meta_path(image_id)
         temps: list[str] = []

@@ -2,7 +2,7 @@
 
 Hooks are synchronous; the objects they hand over (providers, storage backends, middleware) are
 async. pluggy cannot wrap awaited results, so tracing and metering come through
-:func:`provider_call_wrapper` instead of pluggy wrappers. A hook may gain arguments over time; an
+:func:`step_middleware` instead of pluggy wrappers. A hook may gain arguments over time; an
 implementation asks only for the ones it needs.
 """
 
@@ -83,15 +83,26 @@ def register_routes(app: web.Application, gateway: Gateway) -> None:
 
 
 @hookspec
-def provider_call_wrapper(gateway: Gateway) -> Middleware | None:
+def step_middleware(gateway: Gateway) -> Middleware | None:
     """Contribute an async middleware put around every step of a request.
 
     Called once when a gateway is built. Return ``async def middleware(step, call_next)`` or
     None. ``step`` is a :class:`~imagegate.middleware.Step` (``kind`` is ``request``,
     ``provider_attempt``, ``download`` or ``storage_write``, with its attributes); the middleware
-    must ``return await call_next()`` and may observe the result or the exception. Middlewares of
-    several plugins nest in registration order. Used for tracing and metering, so neither
-    providers nor front-ends contain observability code.
+    must ``return await call_next()`` and learns the outcome from what that returns (for a
+    ``request``, the :class:`~imagegate.models.ImageResult`) or raises. Middlewares of several
+    plugins nest in registration order. Used for tracing and metering, so neither providers nor
+    front-ends contain observability code.
+    Every implementation is called (not ``firstresult``).
+    """
+
+
+@hookspec
+def provider_call_wrapper(gateway: Gateway) -> Middleware | None:
+    """Deprecated name of :func:`step_middleware` (it wraps every step, not only provider calls).
+
+    Called once when a gateway is built, like :func:`step_middleware`; implementations of either
+    name are used, those of ``step_middleware`` outermost. Implement ``step_middleware`` instead.
     Every implementation is called (not ``firstresult``).
     """
 

@@ -10,19 +10,15 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from .formats import MIME_EXTENSION
+
 __all__ = ["MAX_PIXELS", "ImageInfo", "ImageTooLarge", "NotAnImage", "inspect_image", "sniff_mime"]
 
 MAX_PIXELS = 89_478_485
 """The most pixels an image may declare (Pillow's own bomb threshold): more could only be decoded
 with gigabytes of memory, so such a header is refused before any pixel is."""
 
-EXTENSIONS: dict[str, str] = {
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "image/webp": "webp",
-    "image/gif": "gif",
-    "image/svg+xml": "svg",
-}
+EXTENSIONS = MIME_EXTENSION
 
 
 class NotAnImage(ValueError):

@@ -11,6 +11,8 @@ import asyncio
 import binascii
 import os
 import stat
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -23,18 +25,29 @@ from .provider import InputImage
 from .public_fetch import is_public_host
 
 if TYPE_CHECKING:
+    import aiohttp
+
     from .catalog import ModelSpec
-    from .gateway import Gateway
     from .models import ImageInput
+    from .settings import InputSettings
 
-__all__ = ["resolve_input"]
+__all__ = ["InputSources", "resolve_input"]
 
 
-async def resolve_input(gateway: Gateway, ref: ImageInput, spec: ModelSpec, *, param: str,
+@dataclass(frozen=True, slots=True)
+class InputSources:
+    """Where input images come from: the input settings, stored images, and the public-only session."""
+
+    settings: InputSettings
+    read_stored: Callable[[str], Awaitable[bytes]]
+    session: Callable[[], aiohttp.ClientSession]
+
+
+async def resolve_input(sources: InputSources, ref: ImageInput, spec: ModelSpec, *, param: str,
                         trusted_paths: bool) -> InputImage:
     """Load, size-check and type-check one input image."""
-    max_bytes = int(min(spec.max_input_mb, gateway.settings.input.max_mb) * 1024 * 1024)
-    data, filename = await _load(gateway, ref, param=param, trusted_paths=trusted_paths, max_bytes=max_bytes)
+    max_bytes = int(min(spec.max_input_mb, sources.settings.max_mb) * 1024 * 1024)
+    data, filename = await _load(sources, ref, param=param, trusted_paths=trusted_paths, max_bytes=max_bytes)
     if len(data) > max_bytes:
         msg = f"{param} is {len(data)} bytes; {spec.id} takes at most {max_bytes} bytes"
         raise InvalidRequest(msg, param=param)
@@ -54,7 +67,7 @@ async def resolve_input(gateway: Gateway, ref: ImageInput, spec: ModelSpec, *, p
     return InputImage(bytes(info.data), info.mime_type, name, info.width, info.height)
 
 
-async def _load(gateway: Gateway, ref: ImageInput, *, param: str, trusted_paths: bool,
+async def _load(sources: InputSources, ref: ImageInput, *, param: str, trusted_paths: bool,
                 max_bytes: int) -> tuple[bytes, str | None]:
     value = ref.value
     if ref.kind == "bytes":
@@ -62,15 +75,15 @@ async def _load(gateway: Gateway, ref: ImageInput, *, param: str, trusted_paths:
     text = value.decode() if isinstance(value, bytes) else value
     if ref.kind == "id":
         try:
-            return await gateway.read(text), ref.filename
+            return await sources.read_stored(text), ref.filename
         except NotFound:
             msg = f"{param}: no stored image with id {text}"
             raise InvalidRequest(msg, param=param) from None
     if ref.kind == "base64":
         return _decode_base64(text, param), ref.filename
     if ref.kind == "url":
-        return await _fetch(gateway, text, param, max_bytes), ref.filename
-    return await _read_path(gateway, text, param, trusted_paths, max_bytes), Path(text).name
+        return await _fetch(sources, text, param, max_bytes), ref.filename
+    return await _read_path(sources, text, param, trusted_paths, max_bytes), Path(text).name
 
 
 def _short(text: str) -> str:
@@ -89,7 +102,7 @@ def _decode_base64(text: str, param: str) -> bytes:
         raise InvalidRequest(msg, param=param) from None
 
 
-async def _read_path(gateway: Gateway, text: str, param: str, trusted: bool, max_bytes: int) -> bytes:
+async def _read_path(sources: InputSources, text: str, param: str, trusted: bool, max_bytes: int) -> bytes:
     if "\0" in text:
         msg = f"{param}: a path cannot contain a NUL character"
         raise InvalidRequest(msg, param=param)
@@ -100,7 +113,7 @@ async def _read_path(gateway: Gateway, text: str, param: str, trusted: bool, max
         msg = f"{param}: cannot resolve {_short(text)} ({getattr(exc, 'strerror', None) or exc})"
         raise InvalidRequest(msg, param=param) from None
     if not trusted:
-        roots = [Path(root).expanduser().resolve() for root in gateway.settings.input.allowed_roots]
+        roots = [Path(root).expanduser().resolve() for root in sources.settings.allowed_roots]
         inside = any(resolved == root or root in resolved.parents for root in roots)
         if not inside:
             where = ", ".join(str(r) for r in roots) or "none configured (INPUT__ALLOWED_ROOTS)"
@@ -145,10 +158,10 @@ def _not_regular(param: str) -> InvalidRequest:
     return InvalidRequest(msg, param=param)
 
 
-async def _fetch(gateway: Gateway, url: str, param: str, max_bytes: int) -> bytes:
+async def _fetch(sources: InputSources, url: str, param: str, max_bytes: int) -> bytes:
     parts = urlsplit(url)
     host = parts.hostname or ""
-    allowed = gateway.settings.input.allowed_hosts
+    allowed = sources.settings.allowed_hosts
     if parts.scheme != "https" or host not in allowed:
         where = ", ".join(allowed) or "none configured (INPUT__ALLOWED_HOSTS)"
         msg = f"{param}: only https URLs on allowed hosts are fetched ({where})"
@@ -157,7 +170,7 @@ async def _fetch(gateway: Gateway, url: str, param: str, max_bytes: int) -> byte
         msg = f"{param}: {host} resolves to a private or loopback address"
         raise PermissionDenied(msg, param=param)
     try:
-        return bytes(await download(gateway.input_session, url, max_bytes=max_bytes, follow_redirects=False))
+        return bytes(await download(sources.session(), url, max_bytes=max_bytes, follow_redirects=False))
     except ImagegateError as exc:
         msg = f"{param}: {exc.message}"
         raise InvalidRequest(msg, param=param) from None

@@ -6,13 +6,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["dumps", "dumps_str", "loads"]
-
-loads = orjson.loads
-
-
-def dumps(value: Any) -> bytes:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+__all__ = ["dumps_str"]
 
 
 def dumps_str(value: Any) -> str:

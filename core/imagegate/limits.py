@@ -1,34 +1,41 @@
-"""Per-provider concurrency and requests-per-minute limits, and the retry back-off.
+"""Rate limits: a sliding window of starts, and per-provider concurrency plus requests per minute.
 
-A request waits for a slot until its deadline and then fails ``rate_limited``: waiting is what a
-caller wants from a gateway in front of a rate-limited upstream, but never past the time it gave.
-Clock and sleep are injectable so tests prove "call N+1 waits" without sleeping.
+A request waits for a provider slot until its deadline and then fails ``rate_limited``: waiting is
+what a caller wants from a gateway in front of a rate-limited upstream, but never past the time it
+gave. Clock and sleep are injectable so tests prove "call N+1 waits" without sleeping.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from .errors import RateLimited
 
-__all__ = ["ProviderLimiter", "backoff_delay"]
+__all__ = ["ProviderLimiter", "SlidingWindow"]
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 
-def backoff_delay(attempt: int, *, base: float = 1.0, cap: float = 30.0, retry_after: float | None = None,
-                  rng: Callable[[], float] = random.random) -> float:
-    """Seconds to wait before retry ``attempt`` (1-based): Retry-After when the upstream gave one,
-    else exponential back-off with full jitter between half and all of ``base * 2**(attempt-1)``."""
-    if retry_after is not None and retry_after >= 0:
-        return float(retry_after)
-    ceiling = min(cap, base * 2 ** (attempt - 1))
-    return ceiling * (0.5 + rng() / 2)
+class SlidingWindow:
+    """At most ``limit`` starts in any ``period_s`` seconds (the provider RPM, the HTTP key rate)."""
+
+    def __init__(self, limit: int, period_s: float = 60.0) -> None:
+        self.limit = limit
+        self.period_s = period_s
+        self._starts: deque[float] = deque()
+
+    def take(self, now: float) -> float:
+        """Record a start at ``now`` and return 0, or return the seconds until one is free."""
+        while self._starts and self._starts[0] <= now - self.period_s:
+            self._starts.popleft()
+        if len(self._starts) < self.limit:
+            self._starts.append(now)
+            return 0.0
+        return self._starts[0] + self.period_s - now
 
 
 class ProviderLimiter:
@@ -38,9 +45,8 @@ class ProviderLimiter:
                  clock: Clock | None = None, sleep: Sleep | None = None) -> None:
         self.provider = provider
         self.rpm = rpm
-        self.period_s = period_s
+        self._window = SlidingWindow(rpm, period_s) if rpm is not None else None
         self._semaphore = asyncio.Semaphore(max_concurrency)
-        self._starts: deque[float] = deque()
         self._rpm_lock = asyncio.Lock()
         self._clock = clock
         self._sleep = sleep or asyncio.sleep
@@ -65,18 +71,11 @@ class ProviderLimiter:
             self._semaphore.release()
 
     async def _take_rpm(self, deadline: float) -> None:
-        if self.rpm is None:
+        if self._window is None:
             return
         async with self._rpm_lock:
-            while True:
-                now = self._now()
-                while self._starts and self._starts[0] <= now - self.period_s:
-                    self._starts.popleft()
-                if len(self._starts) < self.rpm:
-                    self._starts.append(now)
-                    return
-                wait = self._starts[0] + self.period_s - now
-                if now + wait > deadline:
+            while wait := self._window.take(self._now()):
+                if self._now() + wait > deadline:
                     msg = f"{self.provider}: the {self.rpm} requests/minute limit leaves no slot before the deadline"
                     raise RateLimited(msg, provider=self.provider, retry_after=round(wait, 3))
                 await self._sleep(wait)

@@ -1,7 +1,7 @@
 """The async middleware chain the gateway puts around each step of a request.
 
 pluggy's hook wrappers cannot see awaited results, so plugins (observability) contribute plain
-async middlewares through the ``provider_call_wrapper`` hook, and the gateway composes them here.
+async middlewares through the ``step_middleware`` hook, and the gateway composes them here.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-__all__ = ["Middleware", "Step", "StepKind", "run_wrapped"]
+__all__ = ["Middleware", "RunStep", "Step", "StepKind", "run_wrapped"]
 
 T = TypeVar("T")
 StepKind = Literal["request", "provider_attempt", "download", "storage_write"]
@@ -32,6 +32,8 @@ class Step:
 
 
 Middleware = Callable[[Step, Callable[[], Awaitable[Any]]], Awaitable[Any]]
+RunStep = Middleware
+"""How a pipeline stage runs a step: inside every middleware (``Gateway.wrapped``)."""
 
 
 async def run_wrapped(middlewares: list[Middleware], step: Step, call: Callable[[], Awaitable[T]]) -> T:

@@ -9,6 +9,7 @@ that fails to import is recorded (``imagegate plugins`` shows it) and the rest s
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import os
 from dataclasses import dataclass, field
@@ -19,7 +20,8 @@ import pluggy
 
 from . import hookspecs
 
-__all__ = ["BUILTIN_PLUGINS", "PluginInfo", "load_failures", "make_plugin_manager", "plugin_infos"]
+__all__ = ["BUILTIN_PLUGINS", "PluginInfo", "await_each", "call_each", "load_failures", "make_plugin_manager",
+           "plugin_infos"]
 
 log = logging.getLogger("imagegate.plugins")
 
@@ -116,3 +118,33 @@ def plugin_infos(pm: pluggy.PluginManager) -> list[PluginInfo]:
 
 def load_failures(pm: pluggy.PluginManager) -> list[PluginInfo]:
     return [info for info in _infos(pm).values() if info.error]
+
+
+def call_each(pm: pluggy.PluginManager, name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    """Call every implementation of hook ``name``, one plugin at a time; return (plugin, result)s.
+
+    Each call goes through pluggy (so implementations get only the arguments they declare and
+    hook-call monitoring sees it), but through a hook caller limited to one plugin: one that
+    raises is logged and the others still run.
+    """
+    impls = getattr(pm.hook, name).get_hookimpls()
+    plugins = [impl.plugin for impl in impls]
+    results: list[tuple[str, Any]] = []
+    for impl in impls:
+        only = pm.subset_hook_caller(name, remove_plugins=[p for p in plugins if p is not impl.plugin])
+        try:
+            results.extend((impl.plugin_name, result) for result in only(**kwargs))
+        except Exception:
+            log.exception("%s of plugin %s failed", name, impl.plugin_name)
+    return results
+
+
+async def await_each(pm: pluggy.PluginManager, name: str, **kwargs: Any) -> None:
+    """:func:`call_each`, then await every awaitable an implementation returned, one by one; one
+    that raises is logged and the others are still awaited."""
+    for plugin, result in call_each(pm, name, **kwargs):
+        if inspect.isawaitable(result):
+            try:
+                await result
+            except Exception:
+                log.exception("%s of plugin %s failed", name, plugin)

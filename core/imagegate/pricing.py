@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .catalog import ModelSpec, PriceRule, ValidRequest
+    from .provider import ProviderResult
 
-__all__ = ["Usage", "actual_cost", "estimate_cost"]
+__all__ = ["Usage", "actual_cost", "estimate_cost", "per_image_cost", "result_cost", "sum_usage"]
 
 _CHARS_PER_TOKEN = 4
 
@@ -48,9 +49,9 @@ def estimate_cost(spec: ModelSpec, request: ValidRequest, image_count: int = 0) 
     """Estimated USD for a validated request, or None when the catalog has no price."""
     pricing = spec.pricing
     values = request.effective(spec)
-    rule = _first(pricing.per_image, values)
-    if rule is not None and rule.usd is not None:
-        return round(rule.usd * request.n, 6)
+    per_image = per_image_cost(spec, values, request.n)
+    if per_image is not None:
+        return per_image
     if pricing.image_output_per_mtok is None:
         return None
     tokens_rule = _first(pricing.output_tokens, values)
@@ -65,6 +66,15 @@ def estimate_cost(spec: ModelSpec, request: ValidRequest, image_count: int = 0) 
     return actual_cost(spec, usage)
 
 
+def per_image_cost(spec: ModelSpec, values: dict[str, Any], count: int) -> float | None:
+    """USD for ``count`` images of a per-image-priced model with these effective parameters
+    (see :meth:`~imagegate.catalog.ValidRequest.effective`), or None when no price matches."""
+    rule = _first(spec.pricing.per_image, values)
+    if rule is None or rule.usd is None:
+        return None
+    return round(rule.usd * count, 6)
+
+
 def actual_cost(spec: ModelSpec, usage: Usage | None) -> float | None:
     """USD from reported usage, or None when the model is not token-billed or usage is unknown."""
     pricing = spec.pricing
@@ -77,3 +87,23 @@ def actual_cost(spec: ModelSpec, usage: Usage | None) -> float | None:
         + _per_mtok(usage.output_text_tokens, pricing.text_output_per_mtok)
     )
     return round(total, 6)
+
+
+def sum_usage(results: list[ProviderResult]) -> dict[str, int] | None:
+    """The tokens of several calls (a fanned-out request) added up, or None when none reported any."""
+    usages = [r.usage for r in results if r.usage is not None]
+    if not usages:
+        return None
+    total: dict[str, int] = {}
+    for usage in usages:
+        for key, value in usage.as_dict().items():
+            total[key] = total.get(key, 0) + value
+    return total
+
+
+def result_cost(spec: ModelSpec, results: list[ProviderResult], usage: dict[str, int] | None) -> float | None:
+    """What the calls actually cost: as the providers reported it, else priced from their usage."""
+    reported = [r.actual_cost_usd for r in results if r.actual_cost_usd is not None]
+    if reported:
+        return round(sum(reported), 6)
+    return actual_cost(spec, Usage(**usage)) if usage is not None else None

@@ -69,7 +69,6 @@ class ProviderResult:
     provider_request_id: str | None = None
     model_version: str | None = None
     actual_cost_usd: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 Progress = Callable[[str, dict[str, Any]], None]
@@ -101,7 +100,6 @@ class ProviderCall:
     session: aiohttp.ClientSession
     download: Callable[[str], Awaitable[bytes]]
     progress: Progress
-    settings: Any = None
     stream: bool = False
     headers: dict[str, str] = field(default_factory=dict)
     keep_base64: bool = False

@@ -15,7 +15,10 @@ from .catalog import ModelSpec
 from .errors import InvalidRequest, NotFound
 
 if TYPE_CHECKING:
+    import aiohttp
+
     from .provider import Provider
+    from .settings import Settings
     from .storage import Storage
 
 __all__ = ["ProviderRegistry", "StorageRegistry"]
@@ -54,6 +57,18 @@ class ProviderRegistry:
             msg = f"unknown model {name!r}; available: {known}"
             raise NotFound(msg, param="model")
         return self.models[model_id]
+
+    async def resolve(self, name: str, session: aiohttp.ClientSession) -> ModelSpec:
+        """The model ``name`` names in the catalog, else the first provider that resolves it
+        (e.g. ``replicate/owner/name``); :class:`NotFound` listing the models otherwise."""
+        found = self.find(name)
+        if found is not None:
+            return found
+        for provider in self.providers.values():
+            spec = await provider.resolve(name, session)
+            if spec is not None:
+                return spec
+        return self.lookup(name)
 
     def find(self, name: str) -> ModelSpec | None:
         model_id = self._names.get(name)
@@ -95,3 +110,15 @@ class StorageRegistry:
             msg = f"storage backend {name!r} is registered twice"
             raise ValueError(msg)
         self.factories[name] = factory
+
+    def create(self, settings: Settings) -> Storage:
+        """The backend ``STORAGE__BACKEND`` names; :class:`InvalidRequest` listing those installed."""
+        backend = settings.storage.backend
+        if backend not in self.factories:
+            from .install_hints import STORAGE_BACKENDS, install_hint
+
+            allowed = ", ".join(sorted(self.factories)) or "none installed"
+            msg = (f"STORAGE__BACKEND={backend!r} is not available; installed backends: {allowed}"
+                   f"{install_hint(STORAGE_BACKENDS.get(backend))}")
+            raise InvalidRequest(msg, param="STORAGE__BACKEND")
+        return self.factories[backend](settings)

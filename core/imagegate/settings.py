@@ -79,6 +79,8 @@ class ProviderSettings(BaseModel):
     max_concurrency: int = Field(8, ge=1, description="Upstream calls in flight at once.")
     rpm: int | None = Field(None, ge=1, description="Upstream calls per minute.")
     max_download_mb: float = Field(100.0, gt=0, description="Largest output file downloaded.")
+    base_url: str | None = Field(None, description=(
+        "The provider's API root; outputs it hands back may be fetched from its host even when private."))
 
     @classmethod
     def from_section(cls, raw: dict[str, Any]) -> ProviderSettings:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-__all__ = ["UrlSigner", "load_or_create_key", "signer_for"]
+__all__ = ["UrlSigner", "signer_for"]
 
 KEY_FILE = ".url-signing-key"
 

@@ -8,18 +8,30 @@ with any backend.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Storage", "StorageFactory"]
+__all__ = ["Saved", "Storage"]
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """What :meth:`Storage.save` wrote: the image's local path when there is one, and its sha256
+    when the backend hashed the bytes while writing."""
+
+    path: str | None = None
+    sha256: str | None = None
 
 
 @runtime_checkable
 class Storage(Protocol):
     """A storage backend, created by the factory registered with ``register.add_storage``.
 
-    Optional: a class attribute ``computes_sha256 = True`` promises that :meth:`save` fills a
-    missing ``metadata["sha256"]`` while it writes (saving the gateway a thread hop to hash); a
-    ``location`` string (a folder, ``s3://bucket/prefix``) tells ``imagegate config`` where images go.
+    Optional: a class attribute ``computes_sha256 = True`` promises that :meth:`save`, given
+    ``metadata["sha256"]`` None, hashes the bytes while it writes, stores that digest with the
+    metadata and returns it in :class:`Saved` (saving the gateway a thread hop to hash). A backend
+    never changes the caller's ``metadata`` dict. A ``location`` string
+    (a folder, ``s3://bucket/prefix``) tells ``imagegate config`` where images go.
     """
 
     name: str
@@ -27,8 +39,8 @@ class Storage(Protocol):
     async def check_writable(self) -> None:
         """Raise :class:`~imagegate.errors.StorageError` when images cannot be written."""
 
-    async def save(self, image_id: str, data: bytes | bytearray | memoryview, metadata: dict[str, Any]) -> str | None:
-        """Store the image and its metadata atomically; return a local path when there is one."""
+    async def save(self, image_id: str, data: bytes | bytearray | memoryview, metadata: dict[str, Any]) -> Saved:
+        """Store the image and its metadata atomically; return where and with which digest."""
 
     async def read(self, image_id: str) -> bytes:
         """The image bytes; :class:`~imagegate.errors.NotFound` when there is no such image."""
@@ -51,8 +63,3 @@ class Storage(Protocol):
     async def aclose(self) -> None:
         """Close clients and connections."""
 
-
-class StorageFactory(Protocol):
-    """Builds a backend from the effective settings (registered by name)."""
-
-    def __call__(self, settings: Any) -> Storage: ...

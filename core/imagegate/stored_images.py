@@ -1,8 +1,8 @@
 """Reading what the gateway stored: from the storage backend, or from the spool while a paid-for
 image waits there because the backend failed; and moving spooled images into the backend.
 
-:class:`StoredImages` is the part of :class:`~imagegate.gateway.Gateway` that front-ends use to
-get, link, list and delete images (the gateway inherits it).
+:class:`StoredImages` is what front-ends use, through :class:`~imagegate.gateway.Gateway`, to
+get, link, list and delete images (the gateway holds one and delegates to it).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from .signing import UrlSigner, signer_for
 
 if TYPE_CHECKING:
     from .filestore import FileStore
-    from .settings import Settings
+    from .settings import GatewaySettings
     from .storage import Storage
 
 __all__ = ["StoredImages"]
@@ -31,10 +31,11 @@ T = TypeVar("T")
 class StoredImages:
     """Stored images by id, whichever of the backend and the spool holds them."""
 
-    storage: Storage
-    spool: FileStore
-    settings: Settings
-    _spool_signer: UrlSigner | None = None
+    def __init__(self, storage: Storage, spool: FileStore, settings: GatewaySettings) -> None:
+        self.storage = storage
+        self.spool = spool
+        self.settings = settings
+        self._spool_signer: UrlSigner | None = None
 
     async def _from_storage_or_spool(self, image_id: str, stored: Callable[[], Awaitable[T]],
                                      spooled: Callable[[], Awaitable[T]]) -> T:
@@ -56,7 +57,7 @@ class StoredImages:
             image_id, lambda: self.storage.read(image_id), lambda: self.spool.read(image_id))
 
     async def url(self, image_id: str, ttl_s: int | None = None) -> str:
-        ttl = ttl_s or self.settings.gateway.url_ttl_s
+        ttl = ttl_s or self.settings.url_ttl_s
 
         async def spooled() -> str:
             metadata = await self.spool.metadata(image_id)
@@ -79,8 +80,8 @@ class StoredImages:
         if callable(signer_of):
             return signer_of()  # type: ignore[no-any-return]
         if self._spool_signer is None:
-            gateway = self.settings.gateway
-            self._spool_signer = signer_for(gateway.public_url, gateway.signing_key(), self.spool.root)
+            self._spool_signer = signer_for(self.settings.public_url, self.settings.signing_key(),
+                                            self.spool.root)
         return self._spool_signer
 
     def local_path(self, image_id: str, metadata: dict[str, Any]) -> str | None:

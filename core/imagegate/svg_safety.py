@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
-__all__ = ["DEFAULT_MAX_BYTES", "MAX_DEPTH", "UnsafeSVG", "sanitize_svg", "svg_dimensions"]
+__all__ = ["MAX_DEPTH", "UnsafeSVG", "sanitize_svg", "svg_dimensions"]
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"

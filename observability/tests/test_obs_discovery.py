@@ -11,7 +11,7 @@ from imagegate.testing import assert_discovered
 
 def test_entry_point_is_discovered_with_its_hooks() -> None:
     info = assert_discovered("observability", "imagegate-observability")
-    assert info.hooks == ["provider_call_wrapper", "register_routes", "register_settings", "shutdown", "startup",
+    assert info.hooks == ["register_routes", "register_settings", "shutdown", "startup", "step_middleware",
                           "track_event"]
 
 

@@ -24,15 +24,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = [
-    "BACKGROUNDS",
-    "MAX_SIZE",
-    "MIN_SIZE",
-    "OUTPUT_FORMATS",
-    "edit",
-    "render",
-    "vary",
-]
+__all__ = ["edit", "render", "vary"]
 
 MIN_SIZE = 64
 MAX_SIZE = 2048

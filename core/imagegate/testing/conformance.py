@@ -25,6 +25,7 @@ import pytest
 from ..errors import ImagegateError, InvalidRequest, NotFound
 from ..ids import new_image_id
 from ..models import ImageRequest
+from ..storage import Saved
 
 if TYPE_CHECKING:
     from ..gateway import Gateway
@@ -145,6 +146,20 @@ class StorageConformance:
         metadata = await storage.metadata(image_id)
         assert metadata["sha256"] == hashlib.sha256(self.payload).hexdigest()
         assert metadata["id"] == image_id
+
+    async def test_save_returns_saved_and_leaves_the_callers_metadata_alone(self, storage: Storage) -> None:
+        image_id = new_image_id()
+        metadata = _metadata(image_id, self.payload)
+        if getattr(storage, "computes_sha256", False):
+            metadata["sha256"] = None  # the backend promises to hash while it writes
+        given = dict(metadata)
+        saved = await storage.save(image_id, self.payload, metadata)
+        assert isinstance(saved, Saved)
+        assert metadata == given
+        digest = hashlib.sha256(self.payload).hexdigest()
+        assert saved.sha256 in (None, digest) and (await storage.metadata(image_id))["sha256"] == digest
+        if getattr(storage, "computes_sha256", False):
+            assert saved.sha256 == digest
 
     async def test_never_overwrites(self, storage: Storage) -> None:
         image_id = new_image_id()

@@ -43,7 +43,7 @@ def _telemetry(gateway: Gateway) -> Telemetry:
 
 
 @hookimpl
-def provider_call_wrapper(gateway: Gateway) -> Middleware:
+def step_middleware(gateway: Gateway) -> Middleware:
     return _telemetry(gateway).middleware
 
 

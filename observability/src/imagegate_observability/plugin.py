@@ -50,7 +50,7 @@ class ObservabilityPlugin:
             gw, tracer_provider=self.tracer_provider, metrics=self.metrics))
 
     @hookimpl
-    def provider_call_wrapper(self, gateway: Gateway) -> Middleware:
+    def step_middleware(self, gateway: Gateway) -> Middleware:
         return self.telemetry(gateway).middleware
 
     @hookimpl

@@ -64,6 +64,8 @@ class RequestRecord:
     provider: str | None = None
     model: str | None = None
     error: dict[str, Any] | None = None
+    resolved: dict[str, Any] = field(default_factory=dict)
+    """Provider, model, n and size once the gateway resolved the model (from ``RequestStarted``)."""
 
 
 class Telemetry:
@@ -212,6 +214,7 @@ class Telemetry:
         elif isinstance(event, DeprecatedModelRequested):
             self.metrics.child(self.metrics.deprecated, event.provider, event.model).inc()
         elif isinstance(event, RequestStarted) and record is not None:
+            record.resolved = {"provider": event.provider, "model": event.model, "n": event.n, "size": event.size}
             record.parameters = self.redactor.value(event.parameters)
             record.prompt = self.redactor.text(event.prompt) if self.log_prompts and event.prompt else None
 
@@ -224,7 +227,7 @@ class Telemetry:
     # finishing a request -------------------------------------------------------------------------
 
     def _finish_request(self, step: Step, record: RequestRecord, failure: BaseException | None) -> None:
-        attributes = step.attributes
+        attributes = {**step.attributes, **record.resolved}
         operation = str(attributes.get("operation"))
         provider, model = self._labels(attributes, record)
         if failure is None:
@@ -251,8 +254,8 @@ class Telemetry:
     def _labels(self, attributes: dict[str, Any], record: RequestRecord) -> tuple[str, str]:
         """Provider and model labels; a model the catalog does not know becomes ``other``.
 
-        The gateway sets the step's ``provider`` once the model is resolved; before that (e.g. a
-        request naming an unknown model) the raw name must not become a label value.
+        ``provider`` is known once the gateway resolved the model (``RequestStarted``); before that
+        (e.g. a request naming an unknown model) the raw name must not become a label value.
         """
         if "provider" in attributes:
             return str(attributes["provider"]), str(attributes.get("model"))

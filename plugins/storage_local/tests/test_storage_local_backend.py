@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -105,7 +106,10 @@ async def test_urls_are_file_paths_or_signed_gateway_links(tmp_path: Path) -> No
 async def test_layout_is_date_sharded_with_metadata_beside(tmp_path: Path) -> None:
     image_id = new_image_id()
     storage = LocalStorage(tmp_path)
-    path = Path(await storage.save(image_id, b"data", {"extension": "png", "id": image_id}))
+    metadata = {"extension": "png", "id": image_id}
+    saved = await storage.save(image_id, b"data", metadata)
+    path = Path(saved.path)
+    assert saved.sha256 == hashlib.sha256(b"data").hexdigest() and "sha256" not in metadata
     day = image_id.split("_")[1]
     assert path == tmp_path / day[:4] / day[4:6] / day[6:] / f"{image_id}.png"
     assert path.with_suffix(".json").is_file()
@@ -128,8 +132,8 @@ def test_a_save_syncs_both_files_and_the_folder_once(tmp_path: Path, monkeypatch
     path = FileStore(tmp_path).save_sync(image_id, "png", b"\x89PNG-bytes", metadata)
     assert sorted(synced) == ["dir", "file", "file"]
     assert path.read_bytes() == b"\x89PNG-bytes"
-    assert metadata["sha256"] == hashlib.sha256(b"\x89PNG-bytes").hexdigest()
-    assert FileStore(tmp_path).metadata_sync(image_id)["sha256"] == metadata["sha256"]
+    assert metadata["sha256"] is None  # the caller's dict is left alone
+    assert FileStore(tmp_path).metadata_sync(image_id)["sha256"] == hashlib.sha256(b"\x89PNG-bytes").hexdigest()
     assert [p.name for p in path.parent.iterdir() if p.name.startswith(".tmp-")] == []
 
 

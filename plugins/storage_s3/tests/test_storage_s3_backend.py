@@ -29,7 +29,8 @@ async def test_put_stores_image_and_metadata_beside_it(front: S3Front, bucket: s
     storage = storage_factory(front.url, bucket, prefix="gallery")
     await storage.check_writable()
     image_id = new_image_id()
-    assert await storage.save(image_id, memoryview(PNG), meta_for(image_id)) is None
+    saved = await storage.save(image_id, memoryview(PNG), meta_for(image_id))
+    assert saved.path is None and saved.sha256 == hashlib.sha256(PNG).hexdigest()
     folder = storage.keys.folder(image_id)
     assert folder.startswith("gallery/")
     image = s3.get_object(Bucket=bucket, Key=f"{folder}{image_id}.png")

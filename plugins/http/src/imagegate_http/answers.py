@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import pybase64
 
+from imagegate.formats import MIME_FORMAT
+
 if TYPE_CHECKING:
     from imagegate.models import ImageOut, ImageResult
 
@@ -24,8 +26,6 @@ if TYPE_CHECKING:
 
 __all__ = ["b64", "b64_bytes", "images_answer", "lifecycle_headers", "openai_usage"]
 
-_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp", "image/gif": "gif",
-            "image/svg+xml": "svg"}
 
 
 _MARK = f"\x00imagegate-b64-{secrets.token_hex(8)}-"
@@ -73,7 +73,7 @@ def _response(result: ImageResult, response_format: ResponseFormat) -> dict[str,
         "data": [_item(image, response_format, index) for index, image in enumerate(result.images)],
     }
     if result.images:
-        out["output_format"] = _FORMATS.get(result.images[0].mime_type)
+        out["output_format"] = MIME_FORMAT.get(result.images[0].mime_type)
         first = result.images[0]
         if first.width and first.height:
             out["size"] = f"{first.width}x{first.height}"

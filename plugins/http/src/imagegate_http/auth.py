@@ -10,13 +10,13 @@ document and signed ``/files`` URLs need no key.
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from imagegate.errors import RateLimited
+from imagegate.limits import SlidingWindow
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler
@@ -35,7 +35,7 @@ def is_protected(path: str) -> bool:
 
 def bearer_auth(check: BearerCheck, rpm: int | None, clock: Callable[[], float] = time.monotonic) -> Any:
     """Middleware checking ``Authorization: Bearer <key>`` (through ``check``) and the per-key rate."""
-    windows: dict[str, deque[float]] = {}
+    windows: dict[str, SlidingWindow] = {}
 
     def identify(request: web.Request) -> str:
         client = request.remote or "unknown"
@@ -46,15 +46,10 @@ def bearer_auth(check: BearerCheck, rpm: int | None, clock: Callable[[], float] 
     def check_rate(identity: str) -> None:
         if rpm is None:
             return
-        now = clock()
-        window = windows.setdefault(identity, deque())
-        while window and window[0] <= now - WINDOW_S:
-            window.popleft()
-        if len(window) >= rpm:
-            wait = window[0] + WINDOW_S - now
+        wait = windows.setdefault(identity, SlidingWindow(rpm, WINDOW_S)).take(clock())
+        if wait:
             msg = f"more than {rpm} requests per minute for this key (GATEWAY__RATE_LIMIT_RPM); retry in {wait:.0f} s"
             raise RateLimited(msg, retry_after=round(wait, 3))
-        window.append(now)
 
     @web.middleware
     async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:

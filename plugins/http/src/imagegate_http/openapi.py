@@ -11,17 +11,17 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
-
-from .envelope import json_response
 from .keys import GATEWAY
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from aiohttp import web
     from imagegate.catalog import ModelSpec
 
     from .routes import Route
 
-__all__ = ["build_openapi", "openapi_view"]
+__all__ = ["build_openapi"]
 
 _REF = "#/components/schemas/"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -174,13 +174,11 @@ def _operation(route: Route) -> dict[str, Any]:
     return operation
 
 
-def build_openapi(app: web.Application) -> dict[str, Any]:
+def build_openapi(app: web.Application, routes: Sequence[Route]) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``app``: its route table, plugin routes and the catalog."""
-    from .routes import ROUTES
-
     models = app[GATEWAY].models()
     paths: dict[str, dict[str, Any]] = {}
-    for route in ROUTES:
+    for route in routes:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
     for resource_route in app.router.routes():
         method = resource_route.method
@@ -221,7 +219,3 @@ def _version() -> str:
     except PackageNotFoundError:
         return "0"
 
-
-async def openapi_view(request: web.Request) -> web.Response:
-    """GET /openapi.json."""
-    return json_response(build_openapi(request.app))

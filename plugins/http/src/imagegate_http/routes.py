@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .openapi import openapi_view
+from .envelope import json_response
+from .openapi import build_openapi
 from .views import files, health, images, models
 
 if TYPE_CHECKING:
@@ -30,6 +31,11 @@ class Route:
     query: tuple[str, ...] = ()
     answer: str = "json"
     tag: str = "images"
+
+
+async def openapi_view(request: web.Request) -> web.Response:
+    """GET /openapi.json."""
+    return json_response(build_openapi(request.app, ROUTES))
 
 
 ROUTES: tuple[Route, ...] = (

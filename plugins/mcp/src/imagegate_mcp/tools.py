@@ -138,50 +138,11 @@ def _model_tool(name: str, specs: list[ModelSpec], settings: MCPSettings, image_
 # checking arguments ---------------------------------------------------------------------------
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else f"<{len(str(value))} characters>"
-
-
 def check_arguments(schema: dict[str, Any], arguments: dict[str, Any]) -> None:
-    """Raise ``InvalidRequest`` naming the first argument that breaks the advertised schema.
+    """Raise ``InvalidRequest`` naming the first argument that breaks the advertised schema."""
+    from imagegate.schema_errors import check_schema
 
-    Messages never repeat long values, so base64 image data cannot end up in an error.
-    """
-    from imagegate.errors import InvalidRequest
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import best_match
-
-    error = best_match(Draft202012Validator(schema).iter_errors(arguments))
-    if error is None:
-        return
-    kind, limit, value = error.validator, error.validator_value, error.instance
-    param = str(error.absolute_path[0]) if error.absolute_path else None
-    if kind == "required":
-        param = next(name for name in limit if name not in value)
-        msg = f"{param} is required"
-    elif kind == "additionalProperties":
-        extra = sorted(set(value) - set(schema.get("properties", {})))
-        param = extra[0]
-        msg = (f"unknown argument(s) {', '.join(extra)}; this tool takes: "
-               f"{', '.join(schema.get('properties', {}))}")
-    elif kind == "type":
-        msg = f"{param} must be of type {limit}, not {type(value).__name__}"
-    elif kind == "enum":
-        msg = f"{param}={_short(value)} is not allowed; allowed: {', '.join(map(str, limit))}"
-    elif kind in ("minimum", "maximum"):
-        msg = f"{param}={_short(value)} is out of range; {kind} {limit:g}"
-    elif kind == "minLength":
-        msg = f"{param} is empty" if limit == 1 else f"{param} is shorter than {limit} characters"
-    elif kind == "maxLength":
-        msg = f"{param} is longer than {limit} characters"
-    elif kind == "pattern":
-        msg = f"{param}={_short(value)} does not have the expected form (e.g. 1024x1024)"
-    elif kind in ("minItems", "maxItems"):
-        msg = f"{param} needs {'at least' if kind == 'minItems' else 'at most'} {limit} item(s)"
-    else:
-        msg = f"{param or 'arguments'}: invalid value ({kind})"
-    raise InvalidRequest(msg, param=param)
+    check_schema(schema, arguments)
 
 
 def build_request(tool: ToolSpec, arguments: dict[str, Any],

@@ -133,7 +133,6 @@ class ReplicateProvider(BaseProvider):
             images=images,
             provider_request_id=prediction["id"],
             model_version=version if isinstance(version, str) and version != "hidden" else None,
-            extra={"metrics": prediction.get("metrics") or {}},
         )
 
     async def list_upstream_models(self, session: aiohttp.ClientSession) -> list[dict[str, Any]]:

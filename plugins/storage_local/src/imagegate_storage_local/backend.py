@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from imagegate.filestore import FileStore
 from imagegate.settings import Settings, default_data_dir
 from imagegate.signing import UrlSigner, signer_for
+from imagegate.storage import Saved
 
 __all__ = ["LocalSettings", "LocalStorage"]
 
@@ -28,8 +31,8 @@ class LocalSettings(BaseModel):
 class LocalStorage:
     """Images on this machine's disk.
 
-    ``computes_sha256``: :meth:`save` fills in a missing ``metadata["sha256"]`` in the same thread
-    as the write, so the gateway need not hash in a thread hop of its own.
+    ``computes_sha256``: :meth:`save` hashes the bytes when ``metadata["sha256"]`` is missing, in
+    the same thread as the write, and returns the digest, so the gateway need not hash on its own.
     """
 
     name = "local"
@@ -65,9 +68,13 @@ class LocalStorage:
     async def check_writable(self) -> None:
         await self.files.check_writable()
 
-    async def save(self, image_id: str, data: bytes | bytearray | memoryview, metadata: dict[str, Any]) -> str:
-        path = await self.files.save(image_id, metadata["extension"], data, metadata)
-        return str(path)
+    async def save(self, image_id: str, data: bytes | bytearray | memoryview, metadata: dict[str, Any]) -> Saved:
+        def write() -> Saved:
+            digest = metadata.get("sha256") or hashlib.sha256(data).hexdigest()
+            path = self.files.save_sync(image_id, metadata["extension"], data, {**metadata, "sha256": digest})
+            return Saved(str(path), digest)
+
+        return await asyncio.to_thread(write)
 
     async def read(self, image_id: str) -> bytes:
         return await self.files.read(image_id)

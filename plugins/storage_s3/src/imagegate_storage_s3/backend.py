@@ -19,6 +19,7 @@ import orjson
 from imagegate.errors import InvalidRequest, NotFound, StorageError
 from imagegate.ids import is_image_id
 from imagegate.settings import Settings
+from imagegate.storage import Saved
 
 from .failures import Where, error_code, map_error
 from .keys import KeyLayout
@@ -111,17 +112,19 @@ class S3Storage:
     async def check_writable(self) -> None:
         await self._call("HeadBucket")
 
-    async def save(self, image_id: str, data: bytes | bytearray | memoryview, metadata: dict[str, Any]) -> None:
+    async def save(self, image_id: str, data: bytes | bytearray | memoryview, metadata: dict[str, Any]) -> Saved:
         """The image first, then its metadata, so a visible ``.json`` always has its image."""
         extension = metadata["extension"]
         image_key = self.keys.image_key(image_id, extension)
-        await self._put_new(image_key, bytes(data), metadata["mime_type"], image_id)
+        digest = await self._put_new(image_key, bytes(data), metadata["mime_type"], image_id)
         meta_body = orjson.dumps(metadata, option=orjson.OPT_INDENT_2)
         await self._put_new(self.keys.meta_key(image_id), meta_body, "application/json", image_id)
         self._remember(image_id, extension)
+        return Saved(sha256=digest)
 
-    async def _put_new(self, key: str, body: bytes, content_type: str, image_id: str) -> None:
-        """Create ``key``; an existing object is an error unless it holds these very bytes.
+    async def _put_new(self, key: str, body: bytes, content_type: str, image_id: str) -> str:
+        """Create ``key`` and return the sha256 of ``body``; an existing object is an error unless
+        it holds these very bytes.
 
         A retried write whose first attempt did land finds its own bytes and succeeds, so saving
         (and draining the spool) can be repeated safely.
@@ -133,16 +136,17 @@ class S3Storage:
             try:
                 client = await self.client()
                 await client.put_object(Bucket=self.config.bucket, IfNoneMatch="*", **params)
-                return
+                return digest
             except Exception as exc:
                 if error_code(exc) != "PreconditionFailed":
                     raise map_error(exc, self.where, "PutObject", image_id) from None
         elif await self._existing_digest(key) is None:
             await self._call("PutObject", **params)
-            return
+            return digest
         if await self._existing_digest(key) != digest:
             msg = f"image {image_id} exists already in bucket {self.config.bucket!r}; images are never overwritten"
             raise StorageError(msg, retryable=False)
+        return digest
 
     async def _existing_digest(self, key: str) -> str | None:
         """The sha256 recorded on an existing object ("" when it has none), None when absent."""
