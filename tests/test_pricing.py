@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imagegate.catalog import ModelSpec, Pricing, PriceRule
+from imagegate.catalog import ModelSpec, Pricing
 from imagegate.pricing import per_image_cost, result_cost, sum_usage
 from imagegate.provider import ProviderImage, ProviderResult, Usage
 

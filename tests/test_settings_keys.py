@@ -9,7 +9,8 @@ import pytest
 
 from imagegate.errors import InvalidRequest
 from imagegate.settings import Settings
-from imagegate.settings_registry import SettingsRegistry, core_sections
+from imagegate.settings import core_sections
+from imagegate.settings_registry import SettingsRegistry
 
 
 def refused(monkeypatch: pytest.MonkeyPatch, **env: str) -> InvalidRequest:

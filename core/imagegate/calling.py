@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     import aiohttp
 
     from .jobs import Job
-    from .provider import Provider
 
 __all__ = ["DOWNLOAD_ATTEMPTS", "ProviderCaller"]
 

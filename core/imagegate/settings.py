@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
@@ -22,7 +23,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from .errors import InvalidRequest
+from .settings_registry import SettingsRegistry, config_error
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -33,7 +34,8 @@ __all__ = [
     "ProviderSettings",
     "Settings",
     "StorageSettings",
-    "check_values",
+    "core_sections",
+    "installed_settings_registry",
     "default_data_dir",
     "section",
 ]
@@ -172,12 +174,10 @@ class Settings(BaseSettings):
     def __init__(self, **values: Any) -> None:
         """Read the environment and the config file; a bad value, in the core's sections or in a
         plugin's, is an ``InvalidRequest`` naming its variable, not a pydantic traceback."""
-        from .settings_registry import installed_settings_registry
-
         try:
             super().__init__(**values)
         except ValidationError as exc:
-            raise _config_error("", exc) from None
+            raise config_error("", exc) from None
         installed_settings_registry().validate(self)
 
     @classmethod
@@ -189,7 +189,6 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        from .settings_registry import installed_settings_registry
         from .settings_sources import CONFIG_VARIABLE, ConfigFileSource, PluginSectionsSource
 
         registry = installed_settings_registry()
@@ -218,7 +217,7 @@ class Settings(BaseSettings):
         try:
             return model.from_section(self.providers.get(name, {}))
         except ValidationError as exc:
-            raise _config_error(f"providers.{name}", exc) from None
+            raise config_error(f"providers.{name}", exc) from None
 
 
 def _raw_section(model: BaseModel, name: str) -> Any:
@@ -234,22 +233,29 @@ def section(raw: dict[str, Any], model: type[_M], where: str) -> _M:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise _config_error(where, exc) from None
+        raise config_error(where, exc) from None
 
 
-def check_values(raw: dict[str, Any], model: type[BaseModel], where: str) -> None:
-    """Refuse a bad value in a section; a required key that is missing is left for the plugin
-    to report when it is used (``STORAGE__S3__BUCKET`` only matters with ``STORAGE__BACKEND=s3``)."""
-    try:
-        model.model_validate(raw)
-    except ValidationError as exc:
-        bad = [error for error in exc.errors() if error["type"] != "missing"]
-        if bad:
-            raise _config_error(where, exc, bad[0]) from None
+def core_sections(register: SettingsRegistry) -> None:
+    """The sections the core itself reads."""
+    register.add_section("gateway", GatewaySettings)
+    register.add_section("input", InputSettings)
+    register.add_section("logging", LoggingSettings)
+    register.add_section("storage", StorageSettings)
+    register.add_open("models")
+    register.add_open("aliases")
 
 
-def _config_error(where: str, exc: ValidationError, first: Any = None) -> InvalidRequest:
-    first = first or exc.errors()[0]
-    variable = "__".join([*filter(None, where.split(".")), *(str(part) for part in first["loc"])]).upper()
-    msg = f"configuration {variable}: {first['msg']}"
-    return InvalidRequest(msg, param=variable)
+def installed_settings_registry() -> SettingsRegistry:
+    """The registry of the core and of every plugin installed and not disabled."""
+    return _registry_for(os.environ.get("IMAGEGATE_DISABLE_PLUGINS", ""))
+
+
+@lru_cache(maxsize=8)
+def _registry_for(disabled: str) -> SettingsRegistry:
+    from .plugins import make_plugin_manager
+
+    register = SettingsRegistry()
+    core_sections(register)
+    make_plugin_manager(report=False).hook.register_settings(register=register)  # loading is reported later
+    return register

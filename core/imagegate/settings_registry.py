@@ -9,19 +9,17 @@ nobody reads, naming the key as the user wrote it and the nearest valid one, so 
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Callable
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from .errors import InvalidRequest
 
 if TYPE_CHECKING:
     from .settings import Settings
 
-__all__ = ["SettingsRegistry", "installed_settings_registry"]
+__all__ = ["SettingsRegistry", "check_values", "config_error"]
 
 KeyNamer = Callable[[tuple[str, ...]], str]
 """Spells a key path the way its source does (``GATEWAY__MAX_IMAGES`` or ``gateway.max_images``)."""
@@ -78,8 +76,6 @@ class SettingsRegistry:
 
     def validate(self, settings: Settings) -> None:
         """Validate every declared section's values now, so a bad one fails every command alike."""
-        from .settings import check_values
-
         for path, models in self.sections.items():
             raw = settings.raw_section(path)
             if raw:
@@ -133,28 +129,20 @@ def _first_leaf(path: tuple[str, ...], value: Any) -> tuple[str, ...]:
     return path
 
 
-def core_sections(register: SettingsRegistry) -> None:
-    """The sections the core itself reads."""
-    from .settings import GatewaySettings, InputSettings, LoggingSettings, StorageSettings
-
-    register.add_section("gateway", GatewaySettings)
-    register.add_section("input", InputSettings)
-    register.add_section("logging", LoggingSettings)
-    register.add_section("storage", StorageSettings)
-    register.add_open("models")
-    register.add_open("aliases")
-
-
-def installed_settings_registry() -> SettingsRegistry:
-    """The registry of the core and of every plugin installed and not disabled."""
-    return _registry_for(os.environ.get("IMAGEGATE_DISABLE_PLUGINS", ""))
+def check_values(raw: dict[str, Any], model: type[BaseModel], where: str) -> None:
+    """Refuse a bad value in a section; a required key that is missing is left for the plugin
+    to report when it is used (``STORAGE__S3__BUCKET`` only matters with ``STORAGE__BACKEND=s3``)."""
+    try:
+        model.model_validate(raw)
+    except ValidationError as exc:
+        bad = [error for error in exc.errors() if error["type"] != "missing"]
+        if bad:
+            raise config_error(where, exc, bad[0]) from None
 
 
-@lru_cache(maxsize=8)
-def _registry_for(disabled: str) -> SettingsRegistry:
-    from .plugins import make_plugin_manager
-
-    register = SettingsRegistry()
-    core_sections(register)
-    make_plugin_manager(report=False).hook.register_settings(register=register)  # loading is reported later
-    return register
+def config_error(where: str, exc: ValidationError, first: Any = None) -> InvalidRequest:
+    """A pydantic validation error as an ``invalid_request`` naming the variable."""
+    first = first or exc.errors()[0]
+    variable = "__".join([*filter(None, where.split(".")), *(str(part) for part in first["loc"])]).upper()
+    msg = f"configuration {variable}: {first['msg']}"
+    return InvalidRequest(msg, param=variable)

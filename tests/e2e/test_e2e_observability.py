@@ -5,7 +5,6 @@ observability code, against the faked OpenAI upstream."""
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 

@@ -8,7 +8,6 @@ from typing import Any
 import click
 
 from ..model_status import ALARM_DAYS, lifecycle_text, model_entry
-from ..redact import is_secret_name
 from .output import JSON_OPTION, echo, emit_json, run_async
 
 
@@ -116,7 +115,7 @@ def config(as_json: bool) -> None:
     """The effective configuration of the core and every plugin, secrets masked; where images are
     stored and which variable each provider's key comes from."""
     from ..settings import Settings
-    from ..settings_registry import installed_settings_registry
+    from ..settings import installed_settings_registry
     from .config_view import effective_config
 
     data = effective_config(Settings(), installed_settings_registry())

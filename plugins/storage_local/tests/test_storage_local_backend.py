@@ -145,7 +145,7 @@ async def test_of_concurrent_deletes_of_one_id_exactly_one_succeeds(tmp_path: Pa
     backend = LocalStorage(tmp_path / "root")
     for _ in range(20):
         image_id = new_image_id()
-        path = await backend.save(image_id, b"\x89PNG data", {"id": image_id, "extension": "png"})
+        path = (await backend.save(image_id, b"\x89PNG data", {"id": image_id, "extension": "png"})).path
         results = await asyncio.gather(*(backend.delete(image_id) for _ in range(8)), return_exceptions=True)
         assert results.count(None) == 1, results
         assert all(isinstance(r, NotFound) for r in results if r is not None)
