@@ -93,6 +93,7 @@ class _Job:
     paid: Cost | None = None
     """Set once the provider has answered: what was spent, whatever happens next."""
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    markup: InputImage | None = None
 
     def event_fields(self) -> dict[str, str]:
         return {
@@ -328,7 +329,8 @@ class Gateway(StoredImages):
     def _validate(self, spec: ModelSpec, operation: Operation, request: ImageRequest) -> ValidRequest:
         return validate_request(
             spec, operation, prompt=request.prompt, size=request.size, n=request.n, params=request.params,
-            image_count=len(request.images), has_mask=request.mask is not None)
+            image_count=len(request.images), has_mask=request.mask is not None,
+            has_markup=request.markup is not None)
 
     async def _prepare(self, operation: Operation, request: ImageRequest, request_id: str, frontend: str,
                        progress: Progress, trusted_paths: bool) -> _Job:
@@ -349,12 +351,15 @@ class Gateway(StoredImages):
         mask = None
         if request.mask is not None:
             mask = await resolve_input(self, request.mask, spec, param="mask", trusted_paths=trusted_paths)
+        markup = None
+        if request.markup is not None:
+            markup = await resolve_input(self, request.markup, spec, param="markup", trusted_paths=trusted_paths)
         timeout_s = self.provider_settings(spec.provider).timeout_s
         return _Job(
             request_id=request_id, frontend=frontend, operation=operation, spec=spec, provider=provider,
             valid=valid, images=images, mask=mask, deadline=asyncio.get_running_loop().time() + timeout_s,
             progress=progress, estimated_usd=estimate_cost(spec, valid, len(images)),
-            parameters=valid.effective(spec), stream=request.stream, lifecycle=lifecycle)
+            parameters=valid.effective(spec), stream=request.stream, lifecycle=lifecycle, markup=markup)
 
     async def _finish_anyway(self, work: asyncio.Future[T]) -> T:
         """Await paid-for work; if the caller is cancelled, let it finish in the background."""
@@ -456,7 +461,7 @@ class Gateway(StoredImages):
             params=job.valid.params, images=job.images, mask=job.mask, request_id=job.request_id,
             attempt=attempt, deadline=job.deadline, session=self.session, download=fetch,
             progress=job.progress, settings=self.settings, stream=job.stream, headers=headers,
-            keep_base64=job.keep_base64)
+            keep_base64=job.keep_base64, markup=job.markup)
 
     async def _attempt(self, provider: Provider, call: ProviderCall) -> ProviderResult:
         import aiohttp
