@@ -146,3 +146,20 @@ async def test_wrong_key_is_refused_without_leaking(make_gateway: Any, fake: Fak
         await gateway.run("generate", ImageRequest(prompt="x", model=SUN))
     assert "987654321" not in str(info.value.to_dict())
     assert fake.call_count == 1 and not fake.calls[0].authorized
+
+
+async def test_list_upstream_models_reads_shutdown_dates(make_gateway: Any, fake: FakeOpenAI) -> None:
+    from openai.types import Model
+
+    from imagegate_openai.catalog import CURRENT_MODELS
+
+    gateway = await make_gateway(fake.base_url)
+    provider = gateway.registry.providers["openai"]
+    listed = await provider.list_upstream_models(gateway.session)
+    assert listed == [{"id": model_id, "shutdown_date": None} for model_id in CURRENT_MODELS]
+    fake.upstream_models = [{"id": "gpt-image-2", "shutdown_date": "2027-06-01"}]
+    assert await provider.list_upstream_models(gateway.session) == [{"id": "gpt-image-2",
+                                                                     "shutdown_date": "2027-06-01"}]
+    assert fake.calls[-1].path == "/v1/models" and fake.calls[-1].authorized
+    Model.model_validate({"id": "gpt-image-2", "object": "model", "created": 1, "owned_by": "system",
+                          "shutdown_date": "2027-06-01"})
