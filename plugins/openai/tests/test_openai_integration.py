@@ -115,13 +115,16 @@ def test_cli_generate_and_edit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
         cli = build_cli()
         runner = CliRunner()
         outputs = []
+        markup = tmp_path / "markup.png"
+        markup.write_bytes(image_bytes(256, 256, seed=3, transparent=True))
         for args in (["generate", "a kite", "-m", SUN, "--param", "quality=low", "-n", "2"],
-                     ["edit", str(source), "--prompt", "add a sun", "-m", SUN]):
+                     ["edit", str(source), "--prompt", "add a sun", "-m", SUN, "--markup", str(markup)]):
             run = runner.invoke(cli, [*args, "--json"], catch_exceptions=False)
             assert run.exit_code == 0, run.output
             outputs.append(json.loads(run.stdout))
         assert fake.schema_errors == []
         assert [c.path for c in fake.calls] == ["/v1/images/generations", "/v1/images/edits"]
+        assert [p.value for p in fake.calls[1].form if p.name == "markup"] == [markup.read_bytes()]
         assert [len(o["images"]) for o in outputs] == [2, 1]
         assert all(Path(image["path"]).exists() for o in outputs for image in o["images"])
         assert outputs[0]["cost"]["actual_usd"] is not None
