@@ -243,3 +243,38 @@ async def test_responses_without_an_image(make_gateway: Any, validator: Any, ans
         with pytest.raises(getattr(errors, error_name)) as info:
             await gateway.run("generate", ImageRequest(prompt="x", model="responses/gpt-4.1-mini"))
     assert words in info.value.message and not info.value.retryable
+
+
+async def test_svg_options_become_the_svg_object_and_gif_never_streams(make_gateway: Any, validator: Any) -> None:
+    gateway = await make_gateway()
+    with mock_upstream() as mock:
+        mock.post(GENERATIONS, payload=images_answer(validator, usage=gpt_usage()), repeat=True)
+        mock.post(EDITS, payload=images_answer(validator, usage=gpt_usage()))
+        await gateway.run("generate", ImageRequest(prompt="a logo", model=SUN, params={
+            "output_format": "svg", "svg_model": "gpt-5", "svg_reasoning_effort": "low", "user": "u-1",
+            "safety_identifier": "hash-1"}))
+        await gateway.run("generate", ImageRequest(prompt="a loop", model=SUN, stream=True, params={
+            "output_format": "gif", "frame_count": 4, "frame_duration_ms": 120}))
+        await gateway.run("edit", ImageRequest(prompt="vectorise", model=SUN,
+                                               images=[ImageInput(kind="bytes", value=image_bytes(32, 32))],
+                                               params={"output_format": "svg", "svg_reasoning_effort": "high"}))
+        svg_body, gif_body = (orjson.loads(sent(mock, GENERATIONS, i)["data"]) for i in range(2))
+        fields = await form_fields(sent(mock, EDITS)["data"])
+    assert svg_body == {"model": SUN, "prompt": "a logo", "n": 1, "output_format": "svg",
+                        "safety_identifier": "hash-1", "svg": {"model": "gpt-5", "reasoning": {"effort": "low"}}}
+    assert gif_body == {"model": SUN, "prompt": "a loop", "n": 1, "output_format": "gif", "frame_count": 4,
+                        "frame_duration_ms": 120}  # GIF output takes no stream nor partial_images
+    assert [(f.name, f.text) for f in fields if f.filename is None][-2:] == [
+        ("output_format", "svg"), ("svg[reasoning][effort]", "high")]
+
+
+async def test_svg_effort_without_a_model_is_refused_on_generations(make_gateway: Any) -> None:
+    from imagegate.errors import InvalidRequest
+
+    gateway = await make_gateway()
+    with mock_upstream() as mock:
+        with pytest.raises(InvalidRequest) as info:
+            await gateway.run("generate", ImageRequest(prompt="x", model=SUN, params={
+                "output_format": "svg", "svg_reasoning_effort": "low"}))
+        assert not mock.requests
+    assert info.value.param == "svg_model" and "svg_reasoning_effort" in info.value.message
