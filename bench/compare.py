@@ -39,7 +39,7 @@ from bench.mcp_load import run_mcp_load
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BIN = Path(sys.executable).parent
-MODEL = "gpt-image-1"
+MODEL = "gpt-image-2.6-sunburst"
 
 
 def _free_port() -> int:

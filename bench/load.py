@@ -6,7 +6,7 @@ carries aiohttp's default headers (``Accept-Encoding: gzip, deflate`` as most HT
 (JSON-ready): throughput, latency p50/p90/p99/max in ms, errors by status, bytes on the wire and
 after decoding.
 
-``python -m bench.load URL --count 50 -c 8 --body '{"model": "gpt-image-1", "prompt": "x"}'``
+``python -m bench.load URL --count 50 -c 8 --body '{"model": "gpt-image-2.6-sunburst", "prompt": "x"}'``
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def main() -> None:
     """Command-line entry: print the report as JSON."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("url")
-    p.add_argument("--body", default='{"model": "gpt-image-1", "prompt": "bench", "response_format": "b64_json"}')
+    p.add_argument("--body", default='{"model": "gpt-image-2.6-sunburst", "prompt": "bench", "response_format": "b64_json"}')
     p.add_argument("--count", type=int, default=100)
     p.add_argument("-c", "--concurrency", type=int, default=1)
     p.add_argument("--time-limit", type=float, default=10.0)

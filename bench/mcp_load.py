@@ -28,7 +28,7 @@ from bench.load import percentile
 
 PROTOCOL_VERSION = "2025-06-18"
 ACCEPT = "application/json, text/event-stream"
-GENERATE = {"model": "gpt-image-1", "prompt": "a benchmark image", "deliver": "link"}
+GENERATE = {"model": "gpt-image-2.6-sunburst", "prompt": "a benchmark image", "deliver": "link"}
 
 
 class McpError(Exception):

@@ -35,7 +35,7 @@ async def upstream():
 
 async def test_fake_upstream_answers_an_images_response_with_a_png(upstream: FakeUpstream) -> None:
     async with aiohttp.ClientSession() as s:
-        async with s.post(f"{upstream.base_url}/images/generations", json={"model": "gpt-image-1", "prompt": "x"},
+        async with s.post(f"{upstream.base_url}/images/generations", json={"model": "gpt-image-2.6-sunburst", "prompt": "x"},
                           headers={"Authorization": "Bearer sk-bench"}) as r:
             assert r.status == 200
             body = orjson.loads(await r.read())
@@ -81,7 +81,7 @@ async def test_fake_upstream_rejects_a_missing_key_and_switches_image(upstream: 
 
 @pytest.mark.parametrize("identity", [False, True])
 async def test_load_generator_counts_successes(upstream: FakeUpstream, identity: bool) -> None:
-    report = await run_load(f"{upstream.base_url}/images/generations", {"model": "gpt-image-1", "prompt": "x"},
+    report = await run_load(f"{upstream.base_url}/images/generations", {"model": "gpt-image-2.6-sunburst", "prompt": "x"},
                             count=5, concurrency=2, time_limit_s=60, headers={"Authorization": "Bearer sk-bench"},
                             accept_encoding="identity" if identity else None, expect=b'"b64_json"')
     assert report["ok"] == 5

@@ -183,7 +183,7 @@ async def test_a_provider_plugin_gets_its_own_limit_without_a_change(tmp_path: A
         tracemalloc.start()
         try:
             with pytest.raises(UpstreamError) as caught:
-                await gateway.run("generate", ImageRequest(prompt="a cat", model="gpt-image-1"))
+                await gateway.run("generate", ImageRequest(prompt="a cat", model="gpt-image-2.6-sunburst"))
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()

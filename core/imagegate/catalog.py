@@ -10,6 +10,7 @@ model would refuse.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from typing import Any, Literal
@@ -156,16 +157,17 @@ class SizeSpec(BaseModel):
     def describe(self) -> str:
         if self.values is not None and not self.is_rule():
             return _fmt(self.values)
-        rule = ["WxH"]
-        if self.multiple_of:
-            rule.append(f"with sides a multiple of {self.multiple_of}")
-        if self.min_side or self.max_side:
-            rule.append(f"each side {self.min_side or 1} to {self.max_side or 'any'}")
+        sides = [f"a multiple of {self.multiple_of}"] if self.multiple_of else []
+        if self.min_side:
+            sides.append(f"{self.min_side} to {self.max_side or 'any'}")
+        elif self.max_side:
+            sides.append(f"at most {self.max_side}")
+        rule = [f"sides {' and '.join(sides)}"] if sides else []
         if self.max_pixels:
             rule.append(f"at most {self.max_pixels} pixels")
         if self.max_aspect_ratio:
             rule.append(f"aspect ratio at most {self.max_aspect_ratio:g}:1")
-        text = " ".join(rule)
+        text = f"WxH: {', '.join(rule)}" if rule else "WxH"
         return f"{_fmt(self.values)} or {text}" if self.values else text
 
     def is_rule(self) -> bool:
@@ -183,6 +185,8 @@ class SizeSpec(BaseModel):
         if not match:
             return False
         width, height = int(match[1]), int(match[2])
+        if not width or not height:
+            return False
         checks = (
             not self.multiple_of or (width % self.multiple_of == 0 and height % self.multiple_of == 0),
             not self.min_side or min(width, height) >= self.min_side,
@@ -212,9 +216,20 @@ class PriceRule(BaseModel):
     match: dict[str, Any] = Field(default_factory=dict)
     usd: float | None = None
     tokens: int | None = None
+    tokens_per_megapixel: float | None = Field(
+        None, description="Tokens scaled by the request's WxH size, for sizes no ``tokens`` rule lists.")
 
     def applies(self, values: dict[str, Any]) -> bool:
         return all(str(values.get(key)) == str(expected) for key, expected in self.match.items())
+
+    def tokens_for(self, size: Any) -> int | None:
+        """``tokens``, or ``tokens_per_megapixel`` times the pixels of a WxH ``size`` (rounded up)."""
+        if self.tokens is not None:
+            return self.tokens
+        match = _SIZE_RE.match(str(size))
+        if self.tokens_per_megapixel is None or match is None:
+            return None
+        return math.ceil(self.tokens_per_megapixel * int(match[1]) * int(match[2]) / 1e6)
 
 
 class Pricing(BaseModel):
@@ -246,6 +261,9 @@ class ToolHint(BaseModel):
     title: str = Field(description="Short human title, e.g. 'Generate with OpenAI'.")
     description: str = Field(description="What the tool is good at: when an assistant should pick it.")
     default: bool = Field(False, description="The model this tool uses when none is named.")
+    options: list[str] | None = Field(
+        None, description="The model options the tool names as arguments (None: all); the others "
+                          "are still taken, in params, and checked.")
 
 
 class ModelSpec(BaseModel):
@@ -279,6 +297,7 @@ class ModelSpec(BaseModel):
     max_input_images: int = 1
     max_input_mb: float = 50.0
     mask: bool = False
+    markup: bool = Field(False, description="Edits take a markup image (never with a mask).")
     streaming: bool = Field(False, description="Can report partial images while generating.")
     pricing: Pricing = Field(default_factory=Pricing)
     options: dict[str, Any] = Field(default_factory=dict, description="Provider-specific extras.")
@@ -367,6 +386,7 @@ def validate_request(
     params: dict[str, Any],
     image_count: int = 0,
     has_mask: bool = False,
+    has_markup: bool = False,
 ) -> ValidRequest:
     """Check a request against the model's declared capabilities; raise :class:`InvalidRequest`."""
     model = spec.id
@@ -387,6 +407,7 @@ def validate_request(
         msg = f"n={_quote(count)} is out of range for {model}; allowed: {spec.n_min} to {spec.n_max}"
         raise InvalidRequest(msg, param="n")
     _check_images(spec, operation, image_count, has_mask)
+    _check_markup(spec, operation, has_mask=has_mask, has_markup=has_markup)
     allowed = spec.params_for(operation)
     checked: dict[str, Any] = {}
     for name, value in params.items():
@@ -397,7 +418,7 @@ def validate_request(
             msg = f"{model} has no parameter {_quote(name)} for {operation}; its parameters: {names}"
             raise InvalidRequest(msg, param=name)
         checked[name] = allowed[name].check(name, value, model)
-    _check_requirements(spec, checked)
+    _check_requirements(spec, checked, count)
     if spec.input_schema is not None:
         _check_schema(spec, checked)
     return ValidRequest(operation=operation, prompt=prompt, size=size, n=count, params=checked)
@@ -436,9 +457,23 @@ def _check_images(spec: ModelSpec, operation: Operation, image_count: int, has_m
         raise InvalidRequest(msg, param="mask")
 
 
-def _check_requirements(spec: ModelSpec, params: dict[str, Any]) -> None:
+def _check_markup(spec: ModelSpec, operation: Operation, *, has_mask: bool, has_markup: bool) -> None:
+    if not has_markup:
+        return
+    if operation != "edit" or not spec.markup:
+        msg = f"{spec.id} takes no markup for {operation}"
+        raise InvalidRequest(msg, param="markup")
+    if has_mask:
+        msg = f"markup and mask cannot be combined; {spec.id} takes one or the other"
+        raise InvalidRequest(msg, param="markup")
+
+
+def _check_requirements(spec: ModelSpec, params: dict[str, Any], n: int = 1) -> None:
+    """Cross-parameter rules; ``n`` counts as a parameter (e.g. SVG output needs n=1)."""
     effective = {name: p.default for name, p in spec.params.items()}
     effective.update(params)
+    effective["n"] = n
+    params = {**params, "n": n}
     for rule in spec.requirements:
         if not all(effective.get(k) in values for k, values in rule.when.items()):
             continue

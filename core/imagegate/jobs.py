@@ -34,7 +34,8 @@ def validate(spec: ModelSpec, operation: Operation, request: ImageRequest) -> Va
     """Check a request against the model's spec (:func:`~imagegate.catalog.validate_request`)."""
     return validate_request(
         spec, operation, prompt=request.prompt, size=request.size, n=request.n, params=request.params,
-        image_count=len(request.images), has_mask=request.mask is not None)
+        image_count=len(request.images), has_mask=request.mask is not None,
+        has_markup=request.markup is not None)
 
 
 def _no_progress(message: str, data: dict[str, Any]) -> None:
@@ -81,6 +82,7 @@ class Job:
     """Set once the provider has answered: what was spent, whatever happens next."""
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     """What the model's lifecycle changed or says (translation, deprecation)."""
+    markup: InputImage | None = None
 
     @property
     def progress(self) -> Progress:
@@ -138,8 +140,10 @@ async def build_job(operation: Operation, request: ImageRequest, request_id: str
     images = [await resolve_input(inputs, ref, spec, param="image", trusted_paths=trusted) for ref in request.images]
     mask = None if request.mask is None else await resolve_input(
         inputs, request.mask, spec, param="mask", trusted_paths=trusted)
+    markup = None if request.markup is None else await resolve_input(
+        inputs, request.markup, spec, param="markup", trusted_paths=trusted)
     limits = provider_settings(spec.provider)
     return Job(request_id=request_id, operation=operation, spec=spec, provider=provider, limits=limits,
                valid=valid, images=images, mask=mask, deadline=asyncio.get_running_loop().time() + limits.timeout_s,
                estimated_usd=estimate_cost(spec, valid, len(images)), parameters=valid.effective(spec),
-               delivery=delivery, stream=request.stream, lifecycle=lifecycle or Lifecycle())
+               delivery=delivery, stream=request.stream, lifecycle=lifecycle or Lifecycle(), markup=markup)

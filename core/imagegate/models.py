@@ -57,6 +57,7 @@ class ImageRequest(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     images: list[ImageInput] = Field(default_factory=list)
     mask: ImageInput | None = None
+    markup: ImageInput | None = None
     stream: bool = False
 
 

@@ -55,13 +55,14 @@ def estimate_cost(spec: ModelSpec, request: ValidRequest, image_count: int = 0) 
     if pricing.image_output_per_mtok is None:
         return None
     tokens_rule = _first(pricing.output_tokens, values)
-    if tokens_rule is None or tokens_rule.tokens is None:
+    tokens = tokens_rule.tokens_for(values.get("size")) if tokens_rule else None
+    if tokens is None:
         return None
     prompt_tokens = len(request.prompt or "") // _CHARS_PER_TOKEN + 1
     usage = Usage(
         input_text_tokens=prompt_tokens,
         input_image_tokens=image_count * (pricing.input_tokens_per_image or 0),
-        output_image_tokens=tokens_rule.tokens * request.n,
+        output_image_tokens=tokens * request.n,
     )
     return actual_cost(spec, usage)
 

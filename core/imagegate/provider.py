@@ -103,6 +103,7 @@ class ProviderCall:
     stream: bool = False
     headers: dict[str, str] = field(default_factory=dict)
     keep_base64: bool = False
+    markup: InputImage | None = None
 
     def remaining(self) -> float:
         """Seconds until the request's deadline (event-loop clock)."""

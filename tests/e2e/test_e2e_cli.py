@@ -57,7 +57,7 @@ async def test_a_bucket_outage_keeps_the_paid_image_until_drained(s3_env: dict[s
     try:
         down = {**s3_env, "STORAGE__S3__ENDPOINT_URL": front.url, "STORAGE__S3__CONNECT_TIMEOUT_S": "2"}
         fake_openai.hang(True)
-        run = asyncio.create_task(imagegate(down, "generate", "keep me", "-m", "gpt-image-1", "--json"))
+        run = asyncio.create_task(imagegate(down, "generate", "keep me", "-m", "gpt-image-2.6-sunburst", "--json"))
         async with asyncio.timeout(60):
             while fake_openai.call_count == 0:
                 await asyncio.sleep(0.02)

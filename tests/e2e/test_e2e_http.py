@@ -65,7 +65,7 @@ async def test_models_lists_the_catalogs_of_both_plugins(served: Served) -> None
         model = listed[spec.id]
         assert model.owned_by == spec.provider and model.object == "model"
         assert model.model_extra["operations"] == list(spec.operations)
-    assert listed["dall-e-2"].model_extra["operations"] == ["generate", "edit", "variation"]
+    assert listed["gpt-image-2.6-sunburst"].model_extra["operations"] == ["generate", "edit"]
     assert (await served.client().models.retrieve("replicate/black-forest-labs/flux-dev")).id == "flux-dev"
 
 
@@ -74,12 +74,12 @@ async def test_models_lists_the_catalogs_of_both_plugins(served: Served) -> None
 
 async def test_gpt_image_generate_b64_with_quality_and_format(served: Served, fake_openai: Any) -> None:
     answer = await served.client().images.generate(
-        model="gpt-image-1", prompt="a lighthouse", size="1536x1024", n=2, quality="low",
+        model="gpt-image-2.6-sunburst", prompt="a lighthouse", size="1536x1024", n=2, quality="low",
         output_format="webp", output_compression=80)
     assert fake_openai.schema_errors == []
     (call,) = fake_openai.calls
     assert call.path == "/v1/images/generations" and call.authorized
-    assert call.body == {"model": "gpt-image-1", "prompt": "a lighthouse", "n": 2, "size": "1536x1024",
+    assert call.body == {"model": "gpt-image-2.6-sunburst", "prompt": "a lighthouse", "n": 2, "size": "1536x1024",
                          "quality": "low", "output_format": "webp", "output_compression": 80}
     images = _decoded(answer)
     assert [picture(data) for data in images] == [("WEBP", (1536, 1024))] * 2
@@ -91,7 +91,7 @@ async def test_gpt_image_generate_b64_with_quality_and_format(served: Served, fa
 
 
 async def test_gpt_image_url_downloads_the_stored_bytes(served: Served, fake_openai: Any) -> None:
-    answer = await served.client().images.generate(model="gpt-image-1", prompt="a kite", size="1024x1024",
+    answer = await served.client().images.generate(model="gpt-image-2.6-sunburst", prompt="a kite", size="1024x1024",
                                                    response_format="url")
     assert "response_format" not in fake_openai.calls[0].body  # GPT image models reject it
     assert fake_openai.schema_errors == []
@@ -108,7 +108,7 @@ async def test_gpt_image_edit_with_two_images_and_a_mask(served: Served, fake_op
     first, second = image_bytes(64, 64, seed=1), image_bytes(64, 64, "jpeg", seed=2)
     mask = image_bytes(64, 64, seed=3, transparent=True)
     answer = await served.client().images.edit(
-        model="gpt-image-1", prompt="put them in a basket", size="1024x1024", input_fidelity="high",
+        model="gpt-image-2.6-sunburst", prompt="put them in a basket", size="1024x1024", input_fidelity="high",
         image=[("a.png", first, "image/png"), ("b.jpg", second, "image/jpeg")],
         mask=("mask.png", mask, "image/png"))
     assert fake_openai.schema_errors == []
@@ -122,32 +122,16 @@ async def test_gpt_image_edit_with_two_images_and_a_mask(served: Served, fake_op
 
 
 @pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
-async def test_dall_e_2_variation_and_edit(served: Served, fake_openai: Any) -> None:
-    source = image_bytes(256, 256, seed=4)
+async def test_retired_openai_models_answer_410_without_an_upstream_call(served: Served, fake_openai: Any) -> None:
     client = served.client()
-    varied = await client.images.create_variation(model="dall-e-2", image=("in.png", source, "image/png"),
-                                                  n=2, size="256x256")
-    mask = image_bytes(256, 256, seed=5, transparent=True)
-    edited = await client.images.edit(model="dall-e-2", prompt="add a hat", image=("in.png", source, "image/png"),
-                                      mask=("mask.png", mask, "image/png"), size="512x512")
-    assert fake_openai.schema_errors == []
-    variation, edit = fake_openai.calls
-    assert variation.path == "/v1/images/variations"
-    assert variation.body == {"image": f"<{len(source)} bytes image/png>", "model": "dall-e-2", "n": 2,
-                              "size": "256x256", "response_format": "b64_json"}
-    assert edit.path == "/v1/images/edits" and edit.body["prompt"] == "add a hat"
-    assert [part.value for part in edit.form if part.filename] == [source, mask]
-    assert [picture(data) for data in _decoded(varied)] == [("PNG", (256, 256))] * 2
-    assert picture(_decoded(edited)[0]) == ("PNG", (512, 512))
-
-
-async def test_dall_e_3_returns_the_revised_prompt(served: Served, fake_openai: Any) -> None:
-    answer = await served.client().images.generate(model="dall-e-3", prompt="a cat", quality="hd", style="natural")
-    assert fake_openai.calls[0].body == {"model": "dall-e-3", "prompt": "a cat", "n": 1, "quality": "hd",
-                                         "style": "natural", "response_format": "b64_json"}
-    assert answer.data[0].revised_prompt == "A detailed rendering of: a cat"
-    assert answer.model_extra["imagegate"]["revised_prompt"] == "A detailed rendering of: a cat"
-    assert fake_openai.schema_errors == []
+    with pytest.raises(openai.APIStatusError) as varied:
+        await client.images.create_variation(model="dall-e-2", image=("in.png", image_bytes(64, 64), "image/png"))
+    with pytest.raises(openai.APIStatusError) as generated:
+        await client.images.generate(model="dall-e-3", prompt="a cat", quality="hd")
+    for caught, replacement in ((varied, "gpt-image-2.6-sunburst"), (generated, "gpt-image-2.6-sunburst")):
+        assert caught.value.status_code == 410
+        assert caught.value.body["code"] == "model_retired" and replacement in caught.value.body["message"]
+    assert fake_openai.call_count == 0
 
 
 async def test_responses_mode_through_images_generations(served: Served, fake_openai: Any) -> None:
@@ -250,7 +234,7 @@ async def test_openai_400_names_the_param(served: Served, fake_openai: Any) -> N
         "message": f"Invalid value for size with key {SECRETS[0]}.", "type": "invalid_request_error",
         "param": "size", "code": "invalid_value"}})
     with pytest.raises(openai.BadRequestError) as caught:
-        await served.client().images.generate(model="gpt-image-1", prompt="x", size="1024x1024")
+        await served.client().images.generate(model="gpt-image-2.6-sunburst", prompt="x", size="1024x1024")
     body = caught.value.body
     assert caught.value.status_code == 400
     assert (body["code"], body["type"], body["param"], body["provider"]) == (
@@ -269,7 +253,7 @@ async def test_openai_insufficient_quota_is_not_retried(retrying: Served, fake_o
     fake_openai.fail_with(429, {"error": {"message": "You exceeded your current quota.", "type": "insufficient_quota",
                                           "param": None, "code": "insufficient_quota"}}, times=3)
     with pytest.raises(openai.RateLimitError) as caught:
-        await retrying.client().images.generate(model="gpt-image-1", prompt="x")
+        await retrying.client().images.generate(model="gpt-image-2.6-sunburst", prompt="x")
     body = caught.value.body
     assert caught.value.status_code == 429
     assert (body["code"], body["type"], body["retryable"]) == ("quota_exceeded", "insufficient_quota", False)
@@ -281,7 +265,7 @@ async def test_openai_rate_limit_passes_retry_after(served: Served, fake_openai:
     fake_openai.fail_with(429, {"error": {"message": "Rate limit reached for requests", "type": "requests",
                                           "param": None, "code": "rate_limit_exceeded"}}, {"Retry-After": "7"})
     with pytest.raises(openai.RateLimitError) as caught:
-        await served.client().images.generate(model="gpt-image-1", prompt="x")
+        await served.client().images.generate(model="gpt-image-2.6-sunburst", prompt="x")
     body = caught.value.body
     assert caught.value.response.headers["Retry-After"] == "7"
     assert (body["code"], body["type"], body["retryable"], body["retry_after"]) == (
@@ -308,11 +292,11 @@ async def test_bad_parameters_are_refused_before_any_upstream_call(served: Serve
                                                                    fake_replicate: Any) -> None:
     client = served.client()
     with pytest.raises(openai.BadRequestError) as quality:
-        await client.images.generate(model="gpt-image-1", prompt="x", quality="ultra")  # type: ignore[arg-type]
+        await client.images.generate(model="gpt-image-2.6-sunburst", prompt="x", quality="ultra")  # type: ignore[arg-type]
     with pytest.raises(openai.BadRequestError) as unknown:
         await client.images.generate(model="flux-dev", prompt="x", extra_body={"bogus": 1})
     with pytest.raises(openai.BadRequestError) as size:
-        await client.images.generate(model="dall-e-3", prompt="x", size="256x256")
+        await client.images.generate(model="gpt-image-2.6-sunburst", prompt="x", size="1000x1000")
     assert quality.value.body["param"] == "quality" and "low" in quality.value.body["message"]
     assert unknown.value.body["param"] == "bogus" and "num_inference_steps" in unknown.value.body["message"]
     assert size.value.body["param"] == "size"
@@ -324,7 +308,7 @@ async def test_bad_parameters_are_refused_before_any_upstream_call(served: Serve
 async def test_the_gateway_key_is_required(served: Served, fake_openai: Any) -> None:
     client = openai.AsyncOpenAI(base_url=served.base_url + "/v1", api_key=SECRETS[0], max_retries=0)
     with pytest.raises(openai.AuthenticationError) as caught:
-        await client.images.generate(model="gpt-image-1", prompt="x")
+        await client.images.generate(model="gpt-image-2.6-sunburst", prompt="x")
     assert caught.value.body["type"] == "authentication_error"
     assert fake_openai.call_count == 0
     _assert_clean(caught.value)
@@ -339,7 +323,7 @@ async def test_serve_http_subprocess_configured_by_env_alone(upstream_env: dict[
     server = await start_server_process(env, tmp_path / "serve.log")
     try:
         client = Served(server.base_url).client()
-        gpt = await client.images.generate(model="gpt-image-1", prompt="a kite", size="1024x1024",
+        gpt = await client.images.generate(model="gpt-image-2.6-sunburst", prompt="a kite", size="1024x1024",
                                            quality="low", response_format="url")
         flux = await client.images.generate(model="flux-dev", prompt="a kite", size="1024x1024")
         status, content_type, data = await _download(gpt.data[0].url)
@@ -370,7 +354,7 @@ async def test_s3_stores_serves_and_deletes_from_the_bucket(serve_env: ServeEnv,
                                                            moto_server: Any, bucket: str, tmp_path: Path,
                                                            fake_openai: Any) -> None:
     served = await serve_env(s3_env)
-    answer = await served.client().images.generate(model="gpt-image-1", prompt="a lighthouse", size="1024x1024",
+    answer = await served.client().images.generate(model="gpt-image-2.6-sunburst", prompt="a lighthouse", size="1024x1024",
                                                    output_format="jpeg", response_format="url")
     (image_id,) = _ids(answer)
     url = answer.data[0].url

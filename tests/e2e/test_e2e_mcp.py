@@ -10,6 +10,8 @@ and a failing bucket loses nothing: the image is spooled and still readable by i
 
 from __future__ import annotations
 
+import re
+
 import asyncio
 import hashlib
 import json
@@ -144,10 +146,13 @@ async def test_tools_carry_the_real_catalogs_schemas(mcp_url: str) -> None:
     assert GENERIC_TOOLS | MODEL_TOOLS <= set(tools)
 
     openai = tools["generate-openai"].input_schema["properties"]
-    assert openai.get("model", {}).get("default", "gpt-image-1") == "gpt-image-1"
-    assert "Default model: gpt-image-1." in tools["generate-openai"].description
-    assert {"1024x1024", "1536x1024", "1024x1536", "auto"} <= set(openai["size"]["enum"])
-    assert openai["output_format"]["enum"] == ["png", "jpeg", "webp"]
+    assert openai.get("model", {}).get("default", "gpt-image-2.6-sunburst") == "gpt-image-2.6-sunburst"
+    assert "Default model: gpt-image-2.6-sunburst." in tools["generate-openai"].description
+    assert re.fullmatch(openai["size"]["pattern"], "3840x2160") and re.fullmatch(openai["size"]["pattern"], "auto")
+    assert "multiple of 16" in openai["size"]["description"]
+    assert openai["output_format"]["enum"] == ["png", "jpeg", "webp", "gif", "svg"]
+    assert set(openai["model"]["enum"]) == {"gpt-image-2.6-sunburst", "gpt-image-2.6-flare", "gpt-image-2.5-sunburst",
+                                            "gpt-image-2.5-flare"}
     assert openai["prompt"]["maxLength"] == 32000
 
     flux = tools["generate-fluxdev"].input_schema
@@ -174,9 +179,9 @@ async def test_tools_carry_the_real_catalogs_schemas(mcp_url: str) -> None:
 
     assert listed.is_error is False
     models = {model["id"]: model for model in listed.structured_content["models"]}
-    for model_id in ("gpt-image-1", "dall-e-2", "flux-dev", "flux-1.1-pro", "recraft-v3-svg"):
+    for model_id in ("gpt-image-2.6-sunburst", "gpt-image-2-2026-04-21", "flux-dev", "flux-1.1-pro", "recraft-v3-svg"):
         assert models[model_id]["ready"] is True, model_id
-    assert models["flux-dev"]["provider"] == "replicate" and models["dall-e-3"]["provider"] == "openai"
+    assert models["flux-dev"]["provider"] == "replicate" and models["gpt-image-2.6-flare"]["provider"] == "openai"
 
 
 TOOLS_LIST_BUDGET = 16 * 1024
@@ -194,24 +199,24 @@ async def test_the_default_tool_set_is_small(mcp_url: str) -> None:
 # streamable HTTP: every per-model tool ---------------------------------------------------------
 
 
-async def test_generate_openai_gpt_image_and_dall_e_3(mcp_url: str, fake_openai: Any) -> None:
+async def test_generate_openai_gpt_image_and_responses(mcp_url: str, fake_openai: Any) -> None:
     async with http_session(mcp_url) as session:
         gpt = await session.call_tool("generate-openai", {
             "prompt": "a lighthouse", "size": "1536x1024", "quality": "low", "output_format": "webp",
             "deliver": "full"})
         dalle = await session.call_tool("generate_image", {
-            "prompt": "a cat", "model": "dall-e-3", "params": {"quality": "hd", "style": "natural"}})
+            "prompt": "a cat", "model": "responses/gpt-4.1-mini", "params": {"quality": "high"}})
         data = success(gpt)
         stored, mime = await read_image(session, data["images"][0]["uri"])
 
     first, second = fake_openai.calls
     assert first.path == "/v1/images/generations" and first.authorized
-    assert first.body == {"model": "gpt-image-1", "prompt": "a lighthouse", "n": 1, "size": "1536x1024",
+    assert first.body == {"model": "gpt-image-2.6-sunburst", "prompt": "a lighthouse", "n": 1, "size": "1536x1024",
                           "quality": "low", "output_format": "webp"}
-    assert [second.body[k] for k in ("model", "quality", "style")] == ["dall-e-3", "hd", "natural"]
+    assert (second.body["model"], second.body["tools"][0]["quality"]) == ("gpt-4.1-mini", "high")
     assert fake_openai.schema_errors == []
 
-    assert (data["model"], data["provider"]) == ("gpt-image-1", "openai")
+    assert (data["model"], data["provider"]) == ("gpt-image-2.6-sunburst", "openai")
     (image,) = data["images"]
     assert (image["mime_type"], image["width"], image["height"]) == ("image/webp", 1536, 1024)
     assert image["path"] is None  # local files mean nothing over HTTP; a signed link of this server does
@@ -227,7 +232,7 @@ async def test_generate_openai_gpt_image_and_dall_e_3(mcp_url: str, fake_openai:
     assert mime == "image/webp" and len(stored) == image["bytes"]
 
     revised = success(dalle)
-    assert revised["model"] == "dall-e-3" and revised["revised_prompt"] == "A detailed rendering of: a cat"
+    assert revised["model"] == "responses/gpt-4.1-mini" and revised["revised_prompt"] == "An image of: a cat"
     assert [link.uri for link in blocks(dalle, "resource_link")] == [revised["images"][0]["uri"]]
 
 
@@ -309,37 +314,29 @@ async def test_generate_image_with_a_community_model_by_version(mcp_url: str, fa
     assert sha256(stored) == data["images"][0]["sha256"]
 
 
-# streamable HTTP: edits and variations ----------------------------------------------------------
+# streamable HTTP: edits ----------------------------------------------------------------------
 
 
-async def test_edit_with_base64_and_stored_id_then_vary(mcp_url: str, fake_openai: Any) -> None:
+async def test_edit_with_base64_and_stored_id(mcp_url: str, fake_openai: Any) -> None:
     source = png(64)
-    square = png(256, (200, 40, 40))
     async with http_session(mcp_url) as session:
         made = success(await session.call_tool("generate-openai", {"prompt": "a vase", "size": "1024x1024"}))
         stored_id = made["images"][0]["id"]
         stored, _ = await read_image(session, made["images"][0]["uri"])
         edited = await session.call_tool("edit_image", {
-            "prompt": "put them in a basket", "model": "gpt-image-1", "size": "1024x1024",
+            "prompt": "put them in a basket", "model": "gpt-image-2.6-sunburst", "size": "1024x1024",
             "images": [pybase64.b64encode(source).decode(), stored_id], "params": {"input_fidelity": "high"}})
-        varied = await session.call_tool("create_variation", {
-            "image": pybase64.b64encode(square).decode(), "model": "dall-e-2", "size": "256x256", "n": 2})
-        edit_data, vary_data = success(edited), success(varied)
+        edit_data = success(edited)
 
-    _, edit_call, vary_call = fake_openai.calls
+    _, edit_call = fake_openai.calls
     assert edit_call.path == "/v1/images/edits"
     files = [part.value for part in edit_call.form if part.filename]
     assert files == [source, stored]
-    assert (edit_call.body["model"], edit_call.body["input_fidelity"]) == ("gpt-image-1", "high")
-    assert vary_call.path == "/v1/images/variations"
-    assert [part.value for part in vary_call.form if part.filename] == [square]
-    assert [vary_call.body[k] for k in ("model", "n", "size")] == ["dall-e-2", 2, "256x256"]
+    assert (edit_call.body["model"], edit_call.body["input_fidelity"]) == ("gpt-image-2.6-sunburst", "high")
     assert fake_openai.schema_errors == []
 
-    assert (edit_data["model"], len(edit_data["images"])) == ("gpt-image-1", 1)
+    assert (edit_data["model"], len(edit_data["images"])) == ("gpt-image-2.6-sunburst", 1)
     assert edit_data["images"][0]["id"] != stored_id
-    assert vary_data["model"] == "dall-e-2"
-    assert [(i["width"], i["height"]) for i in vary_data["images"]] == [(256, 256)] * 2
 
 
 # streamable HTTP: errors --------------------------------------------------------------------------
@@ -351,18 +348,18 @@ async def test_argument_errors_are_caught_before_any_upstream_call(mcp_url: str,
         results = {
             "guidance": await session.call_tool("generate-fluxdev", {"prompt": "x", "guidance": 20}),
             "size": await session.call_tool("generate-openai", {"prompt": "x", "size": "999x999"}),
-            "quality": await session.call_tool("generate_image", {"prompt": "x", "model": "dall-e-3",
-                                                                  "params": {"quality": "low"}}),
+            "quality": await session.call_tool("generate_image", {"prompt": "x", "model": "gpt-image-2",
+                                                                  "params": {"quality": "xhigh"}}),
             "colour": await session.call_tool("generate-svg", {"prompt": "x", "colour": "red"}),
             "prompt": await session.call_tool("generate-fluxpro", {"aspect_ratio": "1:1"}),
-            "image": await session.call_tool("edit_image", {"prompt": "x", "model": "gpt-image-1",
+            "image": await session.call_tool("edit_image", {"prompt": "x", "model": "gpt-image-2.6-sunburst",
                                                             "images": ["/etc/passwd"]}),
         }
     for param, result in results.items():
         error = error_of(result)
         assert error["param"] == param, error
         assert error["code"] in ("invalid_request", "permission") and error["retryable"] is False
-    assert error_of(results["quality"])["message"].count("standard") == 1
+    assert "allowed: auto, low, medium, high" in error_of(results["quality"])["message"]
     assert fake_openai.call_count == 0
     assert fake_replicate.received == []
 
@@ -397,7 +394,7 @@ async def test_upstream_errors_come_back_as_contract_errors(mcp_url: str, fake_o
     assert "9.9 is not allowed" in invalid["message"] and invalid["retryable"] is False
     assert "(token [redacted])" in invalid["message"]  # a compatible server echoing the token
     assert fake_openai.call_count == 3 and len(fake_replicate.creates) == 1  # no retries of final answers
-    assert recovered["model"] == "gpt-image-1"
+    assert recovered["model"] == "gpt-image-2.6-sunburst"
 
 
 async def test_cancelling_a_call_cancels_the_prediction(mcp_url: str, fake_replicate: Any) -> None:

@@ -33,7 +33,7 @@ class Observed:
 
     def requests_total(self, frontend: str) -> float | None:
         return self.registry.get_sample_value("imagegate_requests_total", {
-            "frontend": frontend, "provider": "openai", "model": "gpt-image-1", "operation": "generate",
+            "frontend": frontend, "provider": "openai", "model": "gpt-image-2.6-sunburst", "operation": "generate",
             "outcome": "success"})
 
     def assert_one_trace_joined(self, request_id: str) -> None:
@@ -91,7 +91,7 @@ async def test_http(observed_gateway: Any, fake_openai: Any, capsys: pytest.Capt
         capsys.readouterr()
         client = openai.AsyncOpenAI(base_url=base_url + "/v1", api_key="unused", max_retries=0,
                                     default_headers={"traceparent": TRACEPARENT})
-        answer = await client.images.generate(model="gpt-image-1", prompt="a fox", size="1024x1024")
+        answer = await client.images.generate(model="gpt-image-2.6-sunburst", prompt="a fox", size="1024x1024")
         async with client._client.stream("GET", base_url + "/metrics") as metrics:  # noqa: SLF001
             exposition = (await metrics.aread()).decode()
     finally:
@@ -99,7 +99,7 @@ async def test_http(observed_gateway: Any, fake_openai: Any, capsys: pytest.Capt
     observed.assert_one_trace_joined(answer.model_extra["imagegate"]["request_id"])  # type: ignore[index]
     assert fake_openai.calls[0].headers["traceparent"].split("-")[1] == TRACE_ID
     assert observed.requests_total("http") == 1
-    assert 'imagegate_requests_total{frontend="http",model="gpt-image-1"' in exposition
+    assert 'imagegate_requests_total{frontend="http",model="gpt-image-2.6-sunburst"' in exposition
     (event,) = request_events(capsys.readouterr().err)
     assert (event["frontend"], event["outcome"], event["trace_id"]) == ("http", "success", TRACE_ID)
 
@@ -125,7 +125,7 @@ async def test_cli(upstream_env: dict[str, str], fake_openai: Any) -> None:
     """The CLI starts its own trace: the console exporter (on stderr) shows it, the upstream got it.
     (The CLI writes its request event only when a log level is asked for.)"""
     done = await run_cli({**upstream_env, "OTEL_TRACES_EXPORTER": "console", "LOGGING__LEVEL": "INFO"},
-                         "generate", "a fox", "-m", "gpt-image-1", "--json")
+                         "generate", "a fox", "-m", "gpt-image-2.6-sunburst", "--json")
     assert done.returncode == 0, done.stderr
     result = done.json()  # stdout holds the answer alone
     stderr = done.stderr

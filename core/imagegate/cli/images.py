@@ -46,7 +46,7 @@ def _split_params(pairs: tuple[str, ...], as_json: bool) -> dict[str, str]:
 
 
 async def _run(operation: Operation, *, prompt: str | None, images: tuple[str, ...], mask: str | None,
-               model: str | None, size: str | None, n: int | None, params: tuple[str, ...],
+               model: str | None, markup: str | None = None, size: str | None, n: int | None, params: tuple[str, ...],
                output_dir: Path | None, as_json: bool, dry_run: bool) -> None:
     from ..models import ImageInput, ImageRequest
 
@@ -58,6 +58,7 @@ async def _run(operation: Operation, *, prompt: str | None, images: tuple[str, .
             prompt=prompt, model=model, size=size, n=n, params=typed,
             images=[ImageInput.parse(ref) for ref in images],
             mask=ImageInput.parse(mask) if mask else None,
+            markup=ImageInput.parse(markup) if markup else None,
         )
         if dry_run:
             from .dry_run import dry_run as report
@@ -120,10 +121,12 @@ def generate(prompt: str, **kwargs: Any) -> None:
 @click.argument("images", nargs=-1, required=True)
 @click.option("--prompt", required=True, help="What to change.")
 @click.option("--mask", help="PNG whose transparent areas are edited.")
+@click.option("--markup", help="PNG drawn over the first image to guide the edit (never with --mask).")
 @_common
-def edit(images: tuple[str, ...], prompt: str, mask: str | None, **kwargs: Any) -> None:
+def edit(images: tuple[str, ...], prompt: str, mask: str | None, markup: str | None, **kwargs: Any) -> None:
     """Edit IMAGE(s): paths, stored image ids, or https URLs."""
-    run_async(lambda: _run("edit", prompt=prompt, images=images, mask=mask, **kwargs), kwargs["as_json"])
+    run_async(lambda: _run("edit", prompt=prompt, images=images, mask=mask, markup=markup, **kwargs),
+              kwargs["as_json"])
 
 
 @click.command()

@@ -17,8 +17,8 @@ from .conftest import API_KEY, BASE_URL, b64_image, gpt_usage, images_answer
 
 GENERATIONS = f"{BASE_URL}/images/generations"
 EDITS = f"{BASE_URL}/images/edits"
-VARIATIONS = f"{BASE_URL}/images/variations"
 RESPONSES = f"{BASE_URL}/responses"
+SUN = "gpt-image-2.6-sunburst"
 
 
 def sent(mock: mock_upstream, url: str, index: int = 0) -> dict[str, Any]:
@@ -46,15 +46,15 @@ async def test_generation_body_and_headers(make_gateway: Any, validator: Any) ->
     with mock_upstream() as mock:
         mock.post(GENERATIONS, payload=images_answer(validator, 1, fmt="jpeg", usage=gpt_usage()))
         result = await gateway.run("generate", ImageRequest(
-            prompt="a red fox", model="gpt-image-1", size="1024x1536", n=1,
+            prompt="a red fox", model=SUN, size="1024x1536", n=1,
             params={"quality": "high", "output_format": "jpeg", "output_compression": 55, "background": "opaque",
                     "moderation": "low", "user": "u-1"}))
         body = sent_json(mock, GENERATIONS)
         headers = sent(mock, GENERATIONS)["headers"]
     validator.check("CreateImageRequest", body)
-    assert body == {"model": "gpt-image-1", "prompt": "a red fox", "n": 1, "size": "1024x1536",
+    assert body == {"model": SUN, "prompt": "a red fox", "n": 1, "size": "1024x1536",
                     "quality": "high", "output_format": "jpeg", "output_compression": 55,
-                    "background": "opaque", "moderation": "low", "user": "u-1"}
+                    "background": "opaque", "moderation": "low", "safety_identifier": "u-1"}
     assert "response_format" not in body and "stream" not in body
     assert headers["Authorization"] == f"Bearer {API_KEY}"
     assert headers["OpenAI-Organization"] == "org-42"
@@ -68,34 +68,22 @@ async def test_minimal_generation_sends_only_what_was_given(make_gateway: Any, v
     gateway = await make_gateway()
     with mock_upstream() as mock:
         mock.post(GENERATIONS, payload=images_answer(validator, usage=gpt_usage()))
-        await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-1-mini"))
+        await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-2.6-flare"))
         body = sent_json(mock, GENERATIONS)
     validator.check("CreateImageRequest", body)
-    assert body == {"model": "gpt-image-1-mini", "prompt": "x", "n": 1}
-
-
-async def test_dall_e_3_asks_for_base64(make_gateway: Any, validator: Any) -> None:
-    gateway = await make_gateway()
-    with mock_upstream() as mock:
-        mock.post(GENERATIONS, payload=images_answer(validator, fmt=None))
-        await gateway.run("generate", ImageRequest(prompt="a cat", model="dall-e-3", size="1792x1024",
-                                                   params={"style": "vivid"}))
-        body = sent_json(mock, GENERATIONS)
-    validator.check("CreateImageRequest", body)
-    assert body == {"model": "dall-e-3", "prompt": "a cat", "n": 1, "size": "1792x1024", "style": "vivid",
-                    "response_format": "b64_json"}
+    assert body == {"model": "gpt-image-2.6-flare", "prompt": "x", "n": 1}
 
 
 async def test_url_answer_is_downloaded_at_once(make_gateway: Any, validator: Any) -> None:
     gateway = await make_gateway()
     picture = image_bytes(256, 256, seed=5)
-    link = "https://oaidalleapiprodscus.blob.core.windows.net/private/img-1.png?sig=abc"
+    link = "https://files.example.com/private/img-1.png?sig=abc"
     answer = {"created": 1, "data": [{"url": link}]}
     validator.check("ImagesResponse", answer)
     with mock_upstream() as mock:
         mock.post(GENERATIONS, payload=answer)
         mock.get(link, body=picture, content_type="image/png")
-        result = await gateway.run("generate", ImageRequest(prompt="a cat", model="dall-e-2", size="256x256"))
+        result = await gateway.run("generate", ImageRequest(prompt="a cat", model=SUN, size="1024x1024"))
         assert ("GET", URL(link)) in mock.requests
     assert result.images[0].data == picture
 
@@ -107,7 +95,7 @@ async def test_single_image_edit_multipart(make_gateway: Any, validator: Any) ->
     with mock_upstream() as mock:
         mock.post(EDITS, payload=images_answer(validator, 2, usage=gpt_usage(image_in=765)))
         await gateway.run("edit", ImageRequest(
-            prompt="add a hat", model="gpt-image-1", n=2, size="1024x1024",
+            prompt="add a hat", model=SUN, n=2, size="1024x1024",
             images=[ImageInput(kind="bytes", value=source)], mask=ImageInput(kind="bytes", value=mask),
             params={"quality": "medium", "input_fidelity": "low", "background": "transparent"}))
         form = sent(mock, EDITS)["data"]
@@ -121,7 +109,7 @@ async def test_single_image_edit_multipart(make_gateway: Any, validator: Any) ->
     assert (by_name["mask"].value, by_name["mask"].content_type) == (mask, "image/png")
     assert {k: by_name[k].text for k in ("prompt", "model", "n", "size", "quality", "input_fidelity",
                                          "background")} == {
-        "prompt": "add a hat", "model": "gpt-image-1", "n": "2", "size": "1024x1024", "quality": "medium",
+        "prompt": "add a hat", "model": SUN, "n": "2", "size": "1024x1024", "quality": "medium",
         "input_fidelity": "low", "background": "transparent"}
     validator.check("CreateImageEditRequest", form_instance(fields))
 
@@ -131,7 +119,7 @@ async def test_several_images_use_image_brackets(make_gateway: Any, validator: A
     pictures = [image_bytes(32, 32, seed=i) for i in range(3)]
     with mock_upstream() as mock:
         mock.post(EDITS, payload=images_answer(validator, usage=gpt_usage(image_in=3 * 765)))
-        await gateway.run("edit", ImageRequest(prompt="combine", model="gpt-image-1",
+        await gateway.run("edit", ImageRequest(prompt="combine", model="gpt-image-2",
                                                images=[ImageInput(kind="bytes", value=p) for p in pictures]))
         fields = await form_fields(sent(mock, EDITS)["data"])
     assert [f.value for f in fields if f.name == "image[]"] == pictures
@@ -141,27 +129,21 @@ async def test_several_images_use_image_brackets(make_gateway: Any, validator: A
     validator.check("CreateImageEditRequest", instance)
 
 
-async def test_dall_e_2_edit_and_variation_multipart(make_gateway: Any, validator: Any) -> None:
+async def test_markup_edit_multipart(make_gateway: Any, validator: Any) -> None:
     gateway = await make_gateway()
-    source = image_bytes(256, 256, seed=1)
-    mask = image_bytes(256, 256, seed=2, transparent=True)
+    source = image_bytes(64, 64, seed=1)
+    markup = image_bytes(64, 64, seed=2, transparent=True)
     with mock_upstream() as mock:
-        mock.post(EDITS, payload=images_answer(validator, fmt=None))
-        mock.post(VARIATIONS, payload=images_answer(validator, 3, fmt=None))
-        await gateway.run("edit", ImageRequest(prompt="a hat", model="dall-e-2", size="512x512",
+        mock.post(EDITS, payload=images_answer(validator, usage=gpt_usage(image_in=765)))
+        await gateway.run("edit", ImageRequest(prompt="follow the arrows", model="gpt-image-2.5-sunburst",
                                                images=[ImageInput(kind="bytes", value=source)],
-                                               mask=ImageInput(kind="bytes", value=mask)))
-        await gateway.run("variation", ImageRequest(model="dall-e-2", n=3, params={"user": "u-2"},
-                                                    images=[ImageInput(kind="bytes", value=source)]))
-        edit = await form_fields(sent(mock, EDITS)["data"])
-        variation = await form_fields(sent(mock, VARIATIONS)["data"])
-    assert [(f.name, f.text if f.filename is None else f.value) for f in edit] == [
-        ("image", source), ("mask", mask), ("prompt", "a hat"), ("model", "dall-e-2"), ("n", "1"),
-        ("size", "512x512"), ("response_format", "b64_json")]
-    assert [(f.name, f.text if f.filename is None else f.value) for f in variation] == [
-        ("image", source), ("model", "dall-e-2"), ("n", "3"), ("user", "u-2"), ("response_format", "b64_json")]
-    validator.check("CreateImageEditRequest", form_instance(edit))
-    validator.check("CreateImageVariationRequest", form_instance(variation))
+                                               markup=ImageInput(kind="bytes", value=markup),
+                                               params={"user": "u-2"}))
+        fields = await form_fields(sent(mock, EDITS)["data"])
+    assert [(f.name, f.text if f.filename is None else f.value) for f in fields] == [
+        ("image", source), ("markup", markup), ("prompt", "follow the arrows"), ("model", "gpt-image-2.5-sunburst"),
+        ("n", "1"), ("safety_identifier", "u-2")]
+    assert {f.name: f.content_type for f in fields if f.filename} == {"image": "image/png", "markup": "image/png"}
 
 
 async def test_streamed_generation(make_gateway: Any, validator: Any) -> None:
@@ -177,7 +159,7 @@ async def test_streamed_generation(make_gateway: Any, validator: Any) -> None:
     seen: list[dict[str, Any]] = []
     with mock_upstream() as mock:
         mock.post(GENERATIONS, body=stream, content_type="text/event-stream")
-        result = await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-1", stream=True,
+        result = await gateway.run("generate", ImageRequest(prompt="x", model=SUN, stream=True,
                                                             params={"quality": "low", "partial_images": 1}),
                                    progress=lambda message, data: seen.append(data) if message == "partial_image" else None)
         body = sent_json(mock, GENERATIONS)
@@ -191,7 +173,7 @@ async def test_partial_images_not_sent_without_stream(make_gateway: Any, validat
     gateway = await make_gateway()
     with mock_upstream() as mock:
         mock.post(GENERATIONS, payload=images_answer(validator, usage=gpt_usage()))
-        await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-1", params={"partial_images": 3}))
+        await gateway.run("generate", ImageRequest(prompt="x", model=SUN, params={"partial_images": 3}))
         body = sent_json(mock, GENERATIONS)
     assert "partial_images" not in body and "stream" not in body
 
@@ -233,7 +215,7 @@ async def test_responses_body_and_answer(make_gateway: Any, validator: Any) -> N
     assert result.images[0].mime_type == "image/webp"
     assert result.usage == {"input_text_tokens": 100, "input_image_tokens": 0, "output_image_tokens": 6208,
                             "output_text_tokens": 50}
-    assert result.cost.actual_usd == pytest.approx((100 * 1.25 + 50 * 10 + 6208 * 40) / 1e6)
+    assert result.cost.actual_usd == pytest.approx((100 * 1.25 + 50 * 10 + 6208 * 30) / 1e6)
 
 
 @pytest.mark.parametrize(("answer_update", "error_name", "words"), [
@@ -261,3 +243,38 @@ async def test_responses_without_an_image(make_gateway: Any, validator: Any, ans
         with pytest.raises(getattr(errors, error_name)) as info:
             await gateway.run("generate", ImageRequest(prompt="x", model="responses/gpt-4.1-mini"))
     assert words in info.value.message and not info.value.retryable
+
+
+async def test_svg_options_become_the_svg_object_and_gif_never_streams(make_gateway: Any, validator: Any) -> None:
+    gateway = await make_gateway()
+    with mock_upstream() as mock:
+        mock.post(GENERATIONS, payload=images_answer(validator, usage=gpt_usage()), repeat=True)
+        mock.post(EDITS, payload=images_answer(validator, usage=gpt_usage()))
+        await gateway.run("generate", ImageRequest(prompt="a logo", model=SUN, params={
+            "output_format": "svg", "svg_model": "gpt-5", "svg_reasoning_effort": "low", "user": "u-1",
+            "safety_identifier": "hash-1"}))
+        await gateway.run("generate", ImageRequest(prompt="a loop", model=SUN, stream=True, params={
+            "output_format": "gif", "frame_count": 4, "frame_duration_ms": 120}))
+        await gateway.run("edit", ImageRequest(prompt="vectorise", model=SUN,
+                                               images=[ImageInput(kind="bytes", value=image_bytes(32, 32))],
+                                               params={"output_format": "svg", "svg_reasoning_effort": "high"}))
+        svg_body, gif_body = (orjson.loads(sent(mock, GENERATIONS, i)["data"]) for i in range(2))
+        fields = await form_fields(sent(mock, EDITS)["data"])
+    assert svg_body == {"model": SUN, "prompt": "a logo", "n": 1, "output_format": "svg",
+                        "safety_identifier": "hash-1", "svg": {"model": "gpt-5", "reasoning": {"effort": "low"}}}
+    assert gif_body == {"model": SUN, "prompt": "a loop", "n": 1, "output_format": "gif", "frame_count": 4,
+                        "frame_duration_ms": 120}  # GIF output takes no stream nor partial_images
+    assert [(f.name, f.text) for f in fields if f.filename is None][-2:] == [
+        ("output_format", "svg"), ("svg[reasoning][effort]", "high")]
+
+
+async def test_svg_effort_without_a_model_is_refused_on_generations(make_gateway: Any) -> None:
+    from imagegate.errors import InvalidRequest
+
+    gateway = await make_gateway()
+    with mock_upstream() as mock:
+        with pytest.raises(InvalidRequest) as info:
+            await gateway.run("generate", ImageRequest(prompt="x", model=SUN, params={
+                "output_format": "svg", "svg_reasoning_effort": "low"}))
+        assert not mock.requests
+    assert info.value.param == "svg_model" and "svg_reasoning_effort" in info.value.message

@@ -89,9 +89,9 @@ def test_canonical_base64_is_kept_and_non_canonical_is_not() -> None:
 @pytest.mark.parametrize("bad", [RawBase64(b"not base64 at all!"), RawBase64(b""), "", None, 7])
 def test_bad_or_missing_base64_is_a_clear_upstream_error(bad: Any) -> None:
     with pytest.raises(UpstreamError) as caught:
-        decode_b64(bad, "gpt-image-1 generate (image 1)")
+        decode_b64(bad, "gpt-image-2.6-sunburst generate (image 1)")
     assert caught.value.retryable is False
-    assert "gpt-image-1 generate (image 1)" in caught.value.message
+    assert "gpt-image-2.6-sunburst generate (image 1)" in caught.value.message
     assert "not base64" not in caught.value.message  # no image data in errors
 
 
@@ -101,7 +101,7 @@ async def test_malformed_base64_in_a_big_answer_fails_without_retry(make_gateway
     with mock_upstream() as mock:
         mock.post(GENERATIONS, body=_answer(broken), content_type="application/json")
         with pytest.raises(UpstreamError, match="base64 that does not decode") as caught:
-            await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-1"))
+            await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-2.6-sunburst"))
     assert caught.value.code == "upstream_error"
 
 
@@ -110,7 +110,7 @@ async def test_answer_without_data_is_an_upstream_error(make_gateway: Any) -> No
     with mock_upstream() as mock:
         mock.post(GENERATIONS, body=b'{"created": 1, "data": []}', content_type="application/json")
         with pytest.raises(UpstreamError, match="without any image"):
-            await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-1"))
+            await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-2.6-sunburst"))
 
 
 async def test_base64_of_another_format_still_fails_verification(make_gateway: Any) -> None:
@@ -118,7 +118,7 @@ async def test_base64_of_another_format_still_fails_verification(make_gateway: A
     with mock_upstream() as mock:  # asked for png (the default), the bytes are a JPEG
         mock.post(GENERATIONS, body=_answer(pybase64.b64encode(JPEG)), content_type="application/json")
         with pytest.raises(UpstreamError, match="declared image/png but the bytes are image/jpeg"):
-            await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-1"))
+            await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-2.6-sunburst"))
 
 
 @pytest.mark.parametrize("keep", [True, False])
@@ -126,7 +126,7 @@ async def test_passed_through_base64_is_that_of_the_stored_bytes(make_gateway: A
     gateway = await make_gateway()
     with mock_upstream() as mock:
         mock.post(GENERATIONS, body=_answer(B64, revised="a fox"), content_type="application/json")
-        result = await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-1"), keep_base64=keep)
+        result = await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-2.6-sunburst"), keep_base64=keep)
     image = result.images[0]
     stored = Path(image.path).read_bytes()
     assert stored == PNG and image.sha256 == hashlib.sha256(PNG).hexdigest()

@@ -14,6 +14,8 @@ from imagegate_openai.testing import FakeOpenAI, image_bytes, serve_in_thread
 
 from .conftest import API_KEY
 
+SUN = "gpt-image-2.6-sunburst"
+
 
 def _stored(result: Any) -> list[Image.Image]:
     return [Image.open(image.path) for image in result.images]
@@ -22,7 +24,7 @@ def _stored(result: Any) -> list[Image.Image]:
 async def test_generate_gpt_image_stores_real_images(make_gateway: Any, fake: FakeOpenAI) -> None:
     gateway = await make_gateway(fake.base_url)
     result = await gateway.run("generate", ImageRequest(
-        prompt="a lighthouse", model="gpt-image-1", size="1536x1024", n=2,
+        prompt="a lighthouse", model=SUN, size="1536x1024", n=2,
         params={"quality": "low", "output_format": "webp", "output_compression": 80}))
     assert fake.schema_errors == []
     assert fake.call_count == 1
@@ -30,14 +32,14 @@ async def test_generate_gpt_image_stores_real_images(make_gateway: Any, fake: Fa
     assert call.path == "/v1/images/generations"
     assert call.authorized
     assert "Authorization" not in call.headers
-    assert call.body == {"model": "gpt-image-1", "prompt": "a lighthouse", "n": 2, "size": "1536x1024",
+    assert call.body == {"model": SUN, "prompt": "a lighthouse", "n": 2, "size": "1536x1024",
                          "quality": "low", "output_format": "webp", "output_compression": 80}
     images = _stored(result)
     assert [(im.format, im.size) for im in images] == [("WEBP", (1536, 1024))] * 2
     assert result.usage["output_image_tokens"] == 800
     assert result.usage["input_text_tokens"] == 4
-    assert result.cost.actual_usd == pytest.approx((4 * 5 + 800 * 40) / 1e6)
-    assert result.cost.estimated_usd == pytest.approx((4 * 5 + 2 * 400 * 40) / 1e6)
+    assert result.cost.actual_usd == pytest.approx((4 * 5 + 800 * 30) / 1e6)
+    assert result.cost.estimated_usd == pytest.approx((4 * 5 + 2 * 400 * 30) / 1e6)
     metadata = json.loads(Path(result.images[0].path).with_suffix(".json").read_text())
     assert metadata["cost"] == {"estimated_usd": result.cost.estimated_usd, "actual_usd": result.cost.actual_usd}
 
@@ -47,7 +49,7 @@ async def test_edit_with_several_images_and_mask(make_gateway: Any, fake: FakeOp
     first, second = image_bytes(64, 64, seed=1), image_bytes(64, 64, "jpeg", seed=2)
     mask = image_bytes(64, 64, seed=3, transparent=True)
     result = await gateway.run("edit", ImageRequest(
-        prompt="put them in a basket", model="gpt-image-1", size="1024x1024",
+        prompt="put them in a basket", model=SUN, size="1024x1024",
         images=[ImageInput(kind="bytes", value=first), ImageInput(kind="bytes", value=second)],
         mask=ImageInput(kind="bytes", value=mask), params={"input_fidelity": "high"}))
     assert fake.schema_errors == []
@@ -60,32 +62,7 @@ async def test_edit_with_several_images_and_mask(make_gateway: Any, fake: FakeOp
     assert call.body["input_fidelity"] == "high" and "response_format" not in call.body
     assert result.usage["input_image_tokens"] == 2 * 765
     assert result.cost.actual_usd == pytest.approx(
-        (result.usage["input_text_tokens"] * 5 + 1530 * 10 + result.usage["output_image_tokens"] * 40) / 1e6)
-
-
-async def test_dall_e_2_variation_and_url_answers(make_gateway: Any, fake: FakeOpenAI) -> None:
-    gateway = await make_gateway(fake.base_url)
-    fake.force_urls = True
-    source = image_bytes(256, 256, seed=4)
-    result = await gateway.run("variation", ImageRequest(
-        model="dall-e-2", size="256x256", n=2, images=[ImageInput(kind="bytes", value=source)]))
-    assert fake.schema_errors == []
-    assert [c.path for c in fake.calls] == ["/v1/images/variations"]
-    assert fake.calls[0].body == {"image": f"<{len(source)} bytes image/png>", "model": "dall-e-2", "n": 2,
-                                  "size": "256x256", "response_format": "b64_json"}
-    assert [im.size for im in _stored(result)] == [(256, 256)] * 2
-    assert result.cost.estimated_usd == pytest.approx(0.032)
-
-
-async def test_dall_e_3_revised_prompt(make_gateway: Any, fake: FakeOpenAI) -> None:
-    gateway = await make_gateway(fake.base_url)
-    result = await gateway.run("generate", ImageRequest(
-        prompt="a cat", model="dall-e-3", params={"quality": "hd", "style": "natural"}))
-    assert fake.schema_errors == []
-    assert fake.calls[0].body == {"model": "dall-e-3", "prompt": "a cat", "n": 1, "quality": "hd",
-                                  "style": "natural", "response_format": "b64_json"}
-    assert result.revised_prompt == "A detailed rendering of: a cat"
-    assert result.cost.estimated_usd == pytest.approx(0.08)
+        (result.usage["input_text_tokens"] * 5 + 1530 * 8 + result.usage["output_image_tokens"] * 30) / 1e6)
 
 
 async def test_responses_mode_fans_out(make_gateway: Any, fake: FakeOpenAI) -> None:
@@ -103,7 +80,7 @@ async def test_streaming_reports_partial_images(make_gateway: Any, fake: FakeOpe
     gateway = await make_gateway(fake.base_url)
     seen: list[tuple[str, dict[str, Any]]] = []
     result = await gateway.run("generate", ImageRequest(
-        prompt="a boat", model="gpt-image-1", size="1024x1024", stream=True, params={"partial_images": 2}),
+        prompt="a boat", model=SUN, size="1024x1024", stream=True, params={"partial_images": 2}),
         progress=lambda message, data: seen.append((message, data)))
     assert fake.schema_errors == []
     assert fake.calls[0].body["stream"] is True and fake.calls[0].body["partial_images"] == 2
@@ -117,13 +94,13 @@ async def test_retry_after_is_honoured(make_gateway: Any, fake: FakeOpenAI, fake
     gateway = await make_gateway(fake.base_url)
     fake.fail_with(429, {"error": {"message": "Rate limit reached", "type": "requests", "param": None,
                                    "code": "rate_limit_exceeded"}}, {"Retry-After": "7"})
-    result = await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-1"))
+    result = await gateway.run("generate", ImageRequest(prompt="x", model=SUN))
     assert fake.call_count == 2
     assert fake_sleep.delays == [7.0]
     assert len(result.images) == 1
 
 
-def test_cli_generate_edit_vary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec_path: Path) -> None:
+def test_cli_generate_and_edit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec_path: Path) -> None:
     from click.testing import CliRunner
 
     from imagegate.cli.app import build_cli
@@ -138,16 +115,17 @@ def test_cli_generate_edit_vary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         cli = build_cli()
         runner = CliRunner()
         outputs = []
-        for args in (["generate", "a kite", "-m", "gpt-image-1", "--param", "quality=low", "-n", "2"],
-                     ["edit", str(source), "--prompt", "add a sun", "-m", "gpt-image-1"],
-                     ["vary", str(source), "-m", "dall-e-2", "--size", "256x256"]):
+        markup = tmp_path / "markup.png"
+        markup.write_bytes(image_bytes(256, 256, seed=3, transparent=True))
+        for args in (["generate", "a kite", "-m", SUN, "--param", "quality=low", "-n", "2"],
+                     ["edit", str(source), "--prompt", "add a sun", "-m", SUN, "--markup", str(markup)]):
             run = runner.invoke(cli, [*args, "--json"], catch_exceptions=False)
             assert run.exit_code == 0, run.output
             outputs.append(json.loads(run.stdout))
         assert fake.schema_errors == []
-        assert [c.path for c in fake.calls] == ["/v1/images/generations", "/v1/images/edits",
-                                               "/v1/images/variations"]
-        assert [len(o["images"]) for o in outputs] == [2, 1, 1]
+        assert [c.path for c in fake.calls] == ["/v1/images/generations", "/v1/images/edits"]
+        assert [p.value for p in fake.calls[1].form if p.name == "markup"] == [markup.read_bytes()]
+        assert [len(o["images"]) for o in outputs] == [2, 1]
         assert all(Path(image["path"]).exists() for o in outputs for image in o["images"])
         assert outputs[0]["cost"]["actual_usd"] is not None
         assert API_KEY not in json.dumps(outputs)
@@ -159,7 +137,7 @@ async def test_hanging_upstream_times_out(make_gateway: Any, fake: FakeOpenAI) -
     gateway = await make_gateway(fake.base_url, timeout_s=0.2)
     fake.hang()
     with pytest.raises(Timeout):
-        await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-1"))
+        await gateway.run("generate", ImageRequest(prompt="x", model=SUN))
     assert fake.call_count == 1
 
 
@@ -168,6 +146,23 @@ async def test_wrong_key_is_refused_without_leaking(make_gateway: Any, fake: Fak
 
     gateway = await make_gateway(fake.base_url, api_key="sk-wrong-key-987654321")
     with pytest.raises(AuthenticationError) as info:
-        await gateway.run("generate", ImageRequest(prompt="x", model="dall-e-3"))
+        await gateway.run("generate", ImageRequest(prompt="x", model=SUN))
     assert "987654321" not in str(info.value.to_dict())
     assert fake.call_count == 1 and not fake.calls[0].authorized
+
+
+async def test_list_upstream_models_reads_shutdown_dates(make_gateway: Any, fake: FakeOpenAI) -> None:
+    from openai.types import Model
+
+    from imagegate_openai.catalog import CURRENT_MODELS
+
+    gateway = await make_gateway(fake.base_url)
+    provider = gateway.registry.providers["openai"]
+    listed = await provider.list_upstream_models(gateway.session)
+    assert listed == [{"id": model_id, "shutdown_date": None} for model_id in CURRENT_MODELS]
+    fake.upstream_models = [{"id": "gpt-image-2", "shutdown_date": "2027-06-01"}]
+    assert await provider.list_upstream_models(gateway.session) == [{"id": "gpt-image-2",
+                                                                     "shutdown_date": "2027-06-01"}]
+    assert fake.calls[-1].path == "/v1/models" and fake.calls[-1].authorized
+    Model.model_validate({"id": "gpt-image-2", "object": "model", "created": 1, "owned_by": "system",
+                          "shutdown_date": "2027-06-01"})

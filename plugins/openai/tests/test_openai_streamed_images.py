@@ -26,7 +26,7 @@ from imagegate_openai.transport import read_json
 from .conftest import API_KEY, BASE_URL
 
 GENERATIONS = f"{BASE_URL}/images/generations"
-WHAT = "gpt-image-1 generate"
+WHAT = "gpt-image-2.6-sunburst generate"
 SMALL = bytes(range(256)) * 2 + b"xy"  # 514 bytes: padded ("=="), many "/" and "+"
 OTHER = bytes(reversed(range(256))) * 3  # 768 bytes: no padding
 
@@ -202,7 +202,7 @@ async def test_only_answers_in_base64_keep_the_upstream_text(make_gateway: Any, 
     gateway = await make_gateway()
     with mock_upstream() as mock:
         mock.post(GENERATIONS, body=_answer(pybase64.b64encode(png)), content_type="application/json")
-        result = await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-1"), keep_base64=keep)
+        result = await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-2.6-sunburst"), keep_base64=keep)
     assert [bytes(image.data) for image in seen] == [png]
     assert (seen[0].b64 is not None) is keep
     assert Path(result.images[0].path).read_bytes() == png
@@ -222,7 +222,7 @@ async def test_through_the_gateway_against_a_real_server(make_gateway: Any, spec
     monkeypatch.setattr(transport, "ImagesReader", Recording)
     async with FakeOpenAI(spec_path=spec_path, api_key=API_KEY) as server:
         gateway = await make_gateway(server.base_url)
-        result = await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-1", n=2))
+        result = await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-2.6-sunburst", n=2))
     assert [type(value) for value in decoded] == [DecodedBase64, DecodedBase64]
     stored = [Path(image.path).read_bytes() for image in result.images]
     assert stored == [value.data for value in decoded]

@@ -31,7 +31,7 @@ GENERATIONS = f"{BASE_URL}/images/generations"
 
 
 async def failing_run(make_gateway: Any, caplog: pytest.LogCaptureFixture, answers: list[dict[str, Any]],
-                      model: str = "gpt-image-1") -> tuple[ImagegateError, int]:
+                      model: str = "gpt-image-2.6-sunburst") -> tuple[ImagegateError, int]:
     """Run once against the given answers; return the error and the number of upstream calls."""
     gateway = await make_gateway()
     caplog.set_level(logging.DEBUG)
@@ -65,7 +65,7 @@ async def test_401_authentication_even_when_upstream_echoes_the_key(make_gateway
 
 
 async def test_403_permission(make_gateway: Any, caplog: Any) -> None:
-    body = error_body("Your organization must be verified to use the model `gpt-image-1`.",
+    body = error_body("Your organization must be verified to use the model `gpt-image-2.6-sunburst`.",
                       kind="invalid_request_error")
     error, calls = await failing_run(make_gateway, caplog, [{"status": 403, "payload": body}])
     assert isinstance(error, PermissionDenied) and "verified" in error.message and calls == 1
@@ -108,7 +108,7 @@ async def test_5xx_then_success(make_gateway: Any, validator: Any, caplog: Any) 
     with mock_upstream() as mock:
         mock.post(GENERATIONS, status=502, body="Bad gateway")
         mock.post(GENERATIONS, payload=images_answer(validator))
-        result = await gateway.run("generate", ImageRequest(prompt="a cat", model="gpt-image-1"))
+        result = await gateway.run("generate", ImageRequest(prompt="a cat", model="gpt-image-2.6-sunburst"))
     assert len(result.images) == 1
 
 
@@ -140,7 +140,7 @@ async def test_missing_key_fails_before_any_call(make_gateway: Any, monkeypatch:
     gateway = await make_gateway(api_key=None)
     with mock_upstream() as mock:
         with pytest.raises(AuthenticationError) as info:
-            await gateway.run("generate", ImageRequest(prompt="a cat", model="dall-e-3"))
+            await gateway.run("generate", ImageRequest(prompt="a cat", model="gpt-image-2.6-sunburst"))
         assert not mock.requests
     assert info.value.param == "PROVIDERS__OPENAI__API_KEY"
     assert "PROVIDERS__OPENAI__API_KEY" in info.value.message and "OPENAI_API_KEY" in info.value.message

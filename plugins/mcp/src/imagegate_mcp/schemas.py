@@ -119,22 +119,25 @@ def _param_owners(specs: list[ModelSpec], operation: Operation) -> dict[str, lis
     return dict(sorted(owners.items()))
 
 
-def _param_properties(specs: list[ModelSpec], operation: Operation) -> dict[str, dict[str, Any]]:
+def _param_properties(specs: list[ModelSpec], operation: Operation,
+                      named: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """Named arguments for the models' own parameters. A tool choosing among several models names
-    only the parameters all of them take; the others go in ``params``, described by model, and the
-    gateway checks them against the chosen model (so the schema stays small)."""
+    only the parameters all of them take (and, with ``named``, only those); the others go in
+    ``params``, described by model, and the gateway checks them against the chosen model (so the
+    schema stays small)."""
     owners = _param_owners(specs, operation)
     shared = {name: found for name, found in owners.items() if len(found) == len(specs)}
-    props = {name: _merge_param(name, found) for name, found in shared.items()}
+    props = {name: _merge_param(name, found) for name, found in shared.items() if named is None or name in named}
     others: dict[str, list[str]] = {}
     for name, found in owners.items():
         if name not in shared:
             for spec, _ in found:
                 others.setdefault(spec.id, []).append(name)
-    if others:
-        listed = "; ".join(f"{model}: {_fmt(names)}" for model, names in others.items())
+    notes = [_fmt([n for n in shared if n not in props])] if len(props) < len(shared) else []
+    notes += [f"{model}: {_fmt(names)}" for model, names in others.items()]
+    if notes:
         props["params"] = {"type": "object", "description": (
-            f"Options only some models take (checked against the chosen model): {listed}.")}
+            f"More options (checked for the chosen model): {'; '.join(notes)}.")}
     return props
 
 
@@ -142,7 +145,11 @@ def _size_property(specs: list[ModelSpec]) -> dict[str, Any] | None:
     sized = [spec for spec in specs if spec.sizes is not None]
     if not sized:
         return None
-    notes = [f"{spec.id}: {spec.sizes.describe()}" for spec in sized if spec.sizes]
+    groups: dict[str, list[str]] = {}  # models allowing the same sizes are named together
+    for spec in sized:
+        groups.setdefault(spec.sizes.describe(), []).append(spec.id)  # type: ignore[union-attr]
+    notes = [f"{_fmt(ids)}: {described}" if len(groups) > 1 or len(specs) > len(ids) else described
+             for described, ids in groups.items()]
     notes += [f"{spec.id}: no size" + (" (use aspect_ratio)" if spec.aspect_ratios else "")
               for spec in specs if spec.sizes is None]
     schema: dict[str, Any] = {"type": "string", "description": "Image size as WxH. " + "; ".join(notes) + "."}
@@ -155,6 +162,16 @@ def _size_property(specs: list[ModelSpec]) -> dict[str, Any] | None:
         named = [re.escape(v) for spec in sized for v in (spec.sizes.values or []) if "x" not in v]  # type: ignore[union-attr]
         schema["pattern"] = "^(?:" + "|".join([r"\d{1,5}x\d{1,5}", *dict.fromkeys(named)]) + ")$"
     return schema
+
+
+def _masked(specs: list[ModelSpec]) -> str:
+    """The models taking a mask, a provider named once when all its models do."""
+    names: list[str] = []
+    for provider in dict.fromkeys(spec.provider for spec in specs):
+        own = [spec for spec in specs if spec.provider == provider]
+        masked = [spec.id for spec in own if spec.mask]
+        names += [f"all of {provider}"] if len(own) > 1 and len(masked) == len(own) else masked
+    return _fmt(names)
 
 
 def image_input_description(allowed_roots: list[str], allowed_hosts: list[str]) -> str:
@@ -173,6 +190,7 @@ def tool_input_schema(
     deliver_default: Deliver,
     image_help: str,
     model_params: bool,
+    named_params: list[str] | None = None,
 ) -> dict[str, Any]:
     """The input schema of a tool serving ``specs`` for ``operation``.
 
@@ -180,7 +198,7 @@ def tool_input_schema(
     argument). With ``model_params`` the models' own parameters are named arguments (a per-model
     tool); without, they go in a ``params`` object (or unnamed top-level arguments) that the
     gateway checks against the chosen model's catalog entry, which keeps a tool serving every
-    model small.
+    model small. ``named_params`` (a tool hint's ``options``) limits which ones are named.
     """
     props: dict[str, Any] = {}
     required: list[str] = []
@@ -200,8 +218,8 @@ def tool_input_schema(
         required.append("images")
         if any(spec.mask for spec in specs):
             props["mask"] = {"type": "string", "minLength": 1, "description": (
-                "Optional PNG mask whose transparent areas are edited (models: "
-                f"{_fmt([s.id for s in specs if s.mask])}). Same forms as images.")}
+                f"Optional PNG mask whose transparent areas are edited (models: {_masked(specs)}). "
+                "Same forms as images.")}
     if operation == "variation":
         props["image"] = {"type": "string", "minLength": 1, "description": "The image to vary. " + image_help}
         required.append("image")
@@ -221,7 +239,7 @@ def tool_input_schema(
     props["n"] = {"type": "integer", "minimum": min(s.n_min for s in specs),
                   "maximum": max(s.n_max for s in specs), "default": 1}
     if model_params:
-        props.update(_param_properties(specs, operation))
+        props.update(_param_properties(specs, operation, named_params))
     else:
         props["params"] = {"type": "object", "description": (
             "The model's own options (see list_available_models), e.g. {\"quality\": \"high\"}.")}

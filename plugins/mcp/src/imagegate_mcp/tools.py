@@ -128,10 +128,9 @@ def _model_tool(name: str, specs: list[ModelSpec], settings: MCPSettings, image_
     assert hint is not None
     models = [spec.id for spec in specs] if len(specs) > 1 else []
     schema = tool_input_schema(specs, "generate", models=models, default_model=default.id,
-                               deliver_default=settings.deliver, image_help=image_help, model_params=True)
-    description = f"{hint.description} Default model: {default.id}."
-    if models:
-        description += f" Models: {', '.join(models)}."
+                               deliver_default=settings.deliver, image_help=image_help, model_params=True,
+                               named_params=hint.options)
+    description = f"{hint.description} Default model: {default.id}."  # the others: the model enum
     return ToolSpec(name, hint.title, description, schema, "generate", default.id)
 
 

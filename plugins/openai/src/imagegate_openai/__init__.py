@@ -1,18 +1,18 @@
-"""OpenAI image models for imagegate: gpt-image-1, gpt-image-1-mini, dall-e-3, dall-e-2, and
-``responses/<model>`` (the Responses API with the image_generation tool).
+"""OpenAI image models for imagegate: gpt-image-2, 2.5 and 2.6 (sunburst, flare) and
+``responses/<model>`` (the Responses API with the image_generation tool); the retired dall-e and
+gpt-image-1 models are listed as retired.
 
 Set ``PROVIDERS__OPENAI__API_KEY`` (or ``OPENAI_API_KEY``), then::
 
-    imagegate generate "a lighthouse at dawn" -m gpt-image-1 --param quality=low
-    imagegate edit photo.png --prompt "add a red scarf" -m gpt-image-1 --mask mask.png
-    imagegate vary photo.png -m dall-e-2 -n 3
+    imagegate generate "a lighthouse at dawn" -m gpt-image-2.6-sunburst --param quality=low
+    imagegate edit photo.png --prompt "add a red scarf" -m gpt-image-2.6-flare --mask mask.png
     imagegate generate "a fox" -m responses/gpt-4.1-mini
 
 ``PROVIDERS__OPENAI__BASE_URL`` points at any OpenAI-compatible server;
 ``PROVIDERS__OPENAI__ORGANIZATION`` and ``__PROJECT`` set the account headers;
 ``PROVIDERS__OPENAI__ENABLED=false`` hides the models. Every parameter is checked against the
 model's catalog entry before anything is sent, and costs are estimated before and computed after
-each call (tokens for GPT image models, per image for dall-e).
+each call (tokens).
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""The Images API: ``/images/generations`` (JSON), ``/images/edits`` and ``/images/variations``
-(multipart), exactly as OpenAI's reference describes them.
+"""The Images API: ``/images/generations`` (JSON) and ``/images/edits`` (multipart), exactly as
+the official SDK's ``ImageGenerateParams`` / ``ImageEditParams`` describe them.
 
-GPT image models always answer base64 and are never sent ``response_format``; dall-e models are
-asked for ``b64_json`` so no second hop is needed (a URL answer is still downloaded at once, as
-its link expires within the hour). With ``call.stream`` a GPT image model answers server-sent
-events and each partial image is reported through ``call.progress``.
+GPT image models always answer base64 and are never sent ``response_format``. ``user`` goes out
+as ``safety_identifier`` (unless that is set); ``svg_model``/``svg_reasoning_effort`` become the
+``svg`` object (``svg[model]``, ``svg[reasoning][effort]`` in a form). With ``call.stream`` the
+model answers server-sent events and each partial image is reported through ``call.progress``;
+GIF and SVG output never stream (the API refuses it), so such a call is sent without ``stream``.
+(``/images/variations`` is retired for every model.)
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from imagegate.imagetype import EXTENSIONS
 from imagegate.provider import InputImage, ProviderImage, ProviderResult, Usage
 
 from .catalog import PROVIDER
-from .results import decode_b64, images_from_data, mime_for, per_image_cost, usage_from
+from .results import decode_b64, images_from_data, mime_for, usage_from
 from .transport import post, read_events, read_json
 
 if TYPE_CHECKING:
@@ -26,26 +28,46 @@ if TYPE_CHECKING:
 
     from .settings import OpenAISettings
 
-__all__ = ["edit_form", "generation_body", "is_dall_e", "run_images", "variation_form"]
+__all__ = ["edit_form", "generation_body", "run_images", "svg_object"]
 
 DEFAULT_PARTIAL_IMAGES = 2
-_PATHS = {"generate": "/images/generations", "edit": "/images/edits", "variation": "/images/variations"}
-
-
-def is_dall_e(call: ProviderCall) -> bool:
-    return call.model.options.get("family") == "dall-e"
+_PATHS = {"generate": "/images/generations", "edit": "/images/edits"}
+_UNSTREAMED_FORMATS = ("gif", "svg")
+_ASSEMBLED = ("partial_images", "user", "svg_model", "svg_reasoning_effort")
 
 
 def _streams(call: ProviderCall) -> bool:
-    return call.stream and call.model.streaming and not is_dall_e(call)
+    return (call.stream and call.model.streaming
+            and call.model.output_format(call.params) not in _UNSTREAMED_FORMATS)
+
+
+def svg_object(call: ProviderCall, *, model_required: bool) -> dict[str, Any] | None:
+    """The ``svg`` object from ``svg_model`` and ``svg_reasoning_effort``, or None when neither is set.
+
+    The Images API's generation ``svg`` object requires ``model`` (``image_generate_params.Svg``),
+    so there an effort alone is refused before anything is spent."""
+    model, effort = call.params.get("svg_model"), call.params.get("svg_reasoning_effort")
+    if model is None and effort is None:
+        return None
+    if model is None and model_required:
+        msg = f"svg_reasoning_effort needs svg_model for a generation with {call.model.id}; set both or neither"
+        raise InvalidRequest(msg, param="svg_model", provider=PROVIDER)
+    svg: dict[str, Any] = {} if model is None else {"model": model}
+    if effort is not None:
+        svg["reasoning"] = {"effort": effort}
+    return svg
 
 
 def _model_params(call: ProviderCall) -> dict[str, Any]:
-    """The model's own parameters as sent upstream (``partial_images`` only when streaming)."""
-    params = {k: v for k, v in call.params.items() if k != "partial_images"}
-    if is_dall_e(call):
-        params["response_format"] = "b64_json"
-    elif _streams(call):
+    """The model's own parameters as sent upstream: ``partial_images`` only when streaming,
+    ``user`` as ``safety_identifier`` when that is empty, the ``svg`` object assembled."""
+    params = {k: v for k, v in call.params.items() if k not in _ASSEMBLED}
+    if call.params.get("user") and not call.params.get("safety_identifier"):
+        params["safety_identifier"] = call.params["user"]
+    svg = svg_object(call, model_required=call.operation == "generate")
+    if svg is not None:
+        params["svg"] = svg
+    if _streams(call):
         params["stream"] = True
         params["partial_images"] = call.params.get("partial_images", DEFAULT_PARTIAL_IMAGES)
     return params
@@ -60,6 +82,13 @@ def generation_body(call: ProviderCall) -> dict[str, Any]:
     return body
 
 
+def _form_fields(name: str, value: Any) -> list[tuple[str, str]]:
+    """A parameter as multipart text fields; objects nest with brackets (``svg[reasoning][effort]``)."""
+    if isinstance(value, dict):
+        return [pair for key, inner in value.items() for pair in _form_fields(f"{name}[{key}]", inner)]
+    return [(name, _text(value))]
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -71,31 +100,27 @@ def _add_file(form: aiohttp.FormData, name: str, image: InputImage, stem: str) -
     form.add_field(name, image.data, filename=filename, content_type=image.mime_type)
 
 
-def _add_common_fields(form: aiohttp.FormData, call: ProviderCall) -> None:
-    """Model, count, size and the model's own parameters, as edits and variations send them."""
-    form.add_field("model", call.model.upstream)
-    form.add_field("n", str(call.n))
-    if call.size:
-        form.add_field("size", call.size)
-    for name, value in _model_params(call).items():
-        form.add_field(name, _text(value))
+def _check_overlay(name: str, overlay: InputImage | None, first: InputImage, purpose: str) -> None:
+    """A mask or markup: a PNG of the first image's size."""
+    if overlay is None:
+        return
+    if overlay.mime_type != "image/png":
+        msg = f"the {name} must be a PNG ({purpose}); got {overlay.mime_type}"
+        raise InvalidRequest(msg, param=name, provider=PROVIDER)
+    if first.width and overlay.width and (overlay.width, overlay.height) != (first.width, first.height):
+        msg = (f"the {name} is {overlay.width}x{overlay.height} but the image is {first.width}x{first.height}; "
+               "they must be the same size")
+        raise InvalidRequest(msg, param=name, provider=PROVIDER)
 
 
 def _check_inputs(call: ProviderCall) -> None:
-    """What the catalog cannot declare: PNG masks, square dall-e-2 inputs, matching mask sizes."""
+    """What the catalog cannot declare: PNG masks and markups of the first image's size, and no
+    mask with GIF output."""
     first = call.images[0]
-    if is_dall_e(call) and first.width and first.height and first.width != first.height:
-        msg = f"{call.model.id} takes a square image; this one is {first.width}x{first.height}"
-        raise InvalidRequest(msg, param="image", provider=PROVIDER)
-    mask = call.mask
-    if mask is None:
-        return
-    if mask.mime_type != "image/png":
-        msg = f"the mask must be a PNG (its transparent areas mark what to edit); got {mask.mime_type}"
-        raise InvalidRequest(msg, param="mask", provider=PROVIDER)
-    if first.width and mask.width and (mask.width, mask.height) != (first.width, first.height):
-        msg = (f"the mask is {mask.width}x{mask.height} but the image is {first.width}x{first.height}; "
-               "they must be the same size")
+    _check_overlay("mask", call.mask, first, "its transparent areas mark what to edit")
+    _check_overlay("markup", call.markup, first, "drawn over the first image to guide the edit")
+    if call.mask is not None and call.model.output_format(call.params) == "gif":
+        msg = f"{call.model.id} takes no mask with output_format gif; leave out the mask or pick another format"
         raise InvalidRequest(msg, param="mask", provider=PROVIDER)
 
 
@@ -110,19 +135,16 @@ def edit_form(call: ProviderCall) -> aiohttp.FormData:
         _add_file(form, field, image, f"image-{index + 1}")
     if call.mask is not None:
         _add_file(form, "mask", call.mask, "mask")
+    if call.markup is not None:
+        _add_file(form, "markup", call.markup, "markup")
     form.add_field("prompt", call.prompt or "")
-    _add_common_fields(form, call)
-    return form
-
-
-def variation_form(call: ProviderCall) -> aiohttp.FormData:
-    """The multipart body of ``POST /images/variations`` (dall-e-2)."""
-    import aiohttp
-
-    _check_inputs(call)
-    form = aiohttp.FormData()
-    _add_file(form, "image", call.images[0], "image")
-    _add_common_fields(form, call)
+    form.add_field("model", call.model.upstream)
+    form.add_field("n", str(call.n))
+    if call.size:
+        form.add_field("size", call.size)
+    for name, value in _model_params(call).items():
+        for key, text in _form_fields(name, value):
+            form.add_field(key, text)
     return form
 
 
@@ -130,12 +152,11 @@ async def run_images(call: ProviderCall, settings: OpenAISettings) -> ProviderRe
     """One Images API request for ``call.operation``."""
     what = f"{call.model.id} {call.operation}"
     requested_mime = mime_for(call.model.output_format(call.params))
+    if call.operation not in _PATHS:
+        msg = f"OpenAI retired /images/variations; edit with {call.model.id} and a prompt instead"
+        raise InvalidRequest(msg, param="model", provider=PROVIDER)
     json_body = generation_body(call) if call.operation == "generate" else None
-    form = None
-    if call.operation == "edit":
-        form = edit_form(call)
-    elif call.operation == "variation":
-        form = variation_form(call)
+    form = edit_form(call) if call.operation == "edit" else None
     async with post(call, settings, _PATHS[call.operation], json=json_body, form=form) as response:
         if response.content_type == "text/event-stream":
             return await _read_stream(call, settings, response, what, requested_mime)
@@ -143,8 +164,7 @@ async def run_images(call: ProviderCall, settings: OpenAISettings) -> ProviderRe
     payload = answer.payload
     mime = mime_for(payload.get("output_format")) or requested_mime
     images = await images_from_data(payload, what=what, mime_type=mime, download=call.download)
-    cost = per_image_cost(call.model, call.params, call.size, len(images)) if is_dall_e(call) else None
-    return ProviderResult(images=images, usage=usage_from(payload.get("usage")), actual_cost_usd=cost,
+    return ProviderResult(images=images, usage=usage_from(payload.get("usage")),
                           provider_request_id=answer.request_id, model_version=call.model.upstream)
 
 

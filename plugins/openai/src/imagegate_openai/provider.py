@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from imagegate.catalog import ModelSpec
-    from imagegate.provider import ProviderCall, ProviderResult
+    from imagegate.provider import ProviderCall, ProviderResult, UpstreamModel
 
     from .settings import OpenAISettings
 
@@ -47,6 +47,24 @@ class OpenAIProvider(BaseProvider):
         """Any ``responses/<model>`` id, e.g. ``responses/gpt-5``."""
         mainline = responses_mainline(model_id)
         return responses_model(mainline) if mainline else None
+
+    async def list_upstream_models(self, session: aiohttp.ClientSession) -> list[UpstreamModel]:
+        """``GET /models``: each model's id and ``shutdown_date`` (``openai.types.Model``)."""
+        from .transport import parse_json
+        from .upstream_errors import error_from_response
+
+        headers = {"Authorization": f"Bearer {self.settings.key() or ''}"}
+        if self.settings.organization:
+            headers["OpenAI-Organization"] = self.settings.organization
+        if self.settings.project:
+            headers["OpenAI-Project"] = self.settings.project
+        async with session.get(f"{self.settings.base_url}/models", headers=headers) as response:
+            body = await response.read()
+            if response.status >= 300:
+                raise error_from_response(response.status, body, response.headers, key=self.settings.key())
+        listed = parse_json(body, "the model list").get("data")
+        return [{"id": str(item["id"]), "shutdown_date": item.get("shutdown_date")}
+                for item in listed if isinstance(item, dict) and item.get("id")] if isinstance(listed, list) else []
 
     async def run(self, call: ProviderCall) -> ProviderResult:
         if call.model.api == "responses":

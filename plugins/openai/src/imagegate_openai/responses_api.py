@@ -14,6 +14,7 @@ from imagegate.errors import ContentFiltered, UpstreamError
 from imagegate.provider import ProviderImage, ProviderResult, Usage
 
 from .catalog import PROVIDER, image_output_tokens
+from .images_api import svg_object
 from .results import decode_b64, mime_for
 from .transport import post, read_json
 from .upstream_errors import error_from_body
@@ -25,15 +26,22 @@ if TYPE_CHECKING:
 
 __all__ = ["TOOL_OPTIONS", "response_body", "run_responses"]
 
-TOOL_OPTIONS = ("quality", "output_format", "output_compression", "background", "moderation")
+TOOL_OPTIONS = ("quality", "output_format", "output_compression", "background", "moderation", "complexity",
+                "frame_count", "frame_duration_ms", "action")
 
 
 def response_body(call: ProviderCall) -> dict[str, Any]:
-    """The JSON body of ``POST /responses`` forcing one image_generation call."""
+    """The JSON body of ``POST /responses`` forcing one image_generation call (the tool's
+    ``model`` is ``image_model``, else the tool's default)."""
     tool: dict[str, Any] = {"type": "image_generation"}
+    if "image_model" in call.params:
+        tool["model"] = call.params["image_model"]
     if call.size:
         tool["size"] = call.size
     tool.update({name: call.params[name] for name in TOOL_OPTIONS if name in call.params})
+    svg = svg_object(call, model_required=False)
+    if svg is not None:
+        tool["svg"] = svg
     body: dict[str, Any] = {
         "model": call.model.options["mainline_model"],
         "input": call.prompt,

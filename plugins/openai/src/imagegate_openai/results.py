@@ -1,7 +1,7 @@
 """Turning OpenAI's answers into images and token usage.
 
-Images come as base64 (decoded with pybase64, strictly) or, from dall-e models, as URLs that
-expire within the hour and are downloaded at once through the gateway. Usage follows the
+Images come as base64 (decoded with pybase64, strictly) or, from an OpenAI-compatible server, as
+URLs that expire soon and are downloaded at once through the gateway. Usage follows the
 ImagesResponse shape: input tokens split into text and image tokens (input images on edits),
 output tokens are image tokens unless ``output_tokens_details`` says otherwise.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import binascii
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pybase64
 
@@ -22,10 +22,7 @@ from .catalog import PROVIDER
 from .inline_images import RawBase64
 from .streamed_images import DecodedBase64
 
-if TYPE_CHECKING:
-    from imagegate.catalog import ModelSpec
-
-__all__ = ["decode_b64", "image_from_b64", "images_from_data", "is_canonical", "per_image_cost", "usage_from"]
+__all__ = ["decode_b64", "image_from_b64", "images_from_data", "is_canonical", "usage_from"]
 
 
 def decode_b64(text: Any, what: str) -> bytes:
@@ -118,14 +115,3 @@ def usage_from(usage: Any) -> Usage | None:
     image_out, text_out = _split(usage, "output", "image_tokens", "text_tokens")
     return Usage(input_text_tokens=text_in, input_image_tokens=image_in,
                  output_image_tokens=image_out, output_text_tokens=text_out)
-
-
-def per_image_cost(spec: ModelSpec, params: dict[str, Any], size: str | None, count: int) -> float | None:
-    """The actual cost of ``count`` images of a per-image-priced (dall-e) model, or None."""
-    values = {name: p.default for name, p in spec.params.items() if p.default is not None}
-    values.update(params)
-    values["size"] = size or spec.default_size
-    rule = next((r for r in spec.pricing.per_image if r.applies(values)), None)
-    if rule is None or rule.usd is None:
-        return None
-    return round(rule.usd * count, 6)

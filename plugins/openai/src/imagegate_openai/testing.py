@@ -178,6 +178,7 @@ class FakeOpenAI:
         self.calls: list[ReceivedCall] = []
         self.schema_errors: list[str] = []
         self.force_urls = False
+        self.upstream_models: list[dict[str, Any]] | None = None
         self._failures: list[_Failure] = []
         self._hanging = False
         self._release: asyncio.Event | None = None
@@ -219,6 +220,7 @@ class FakeOpenAI:
         app.router.add_post("/v1/images/edits", self._edits)
         app.router.add_post("/v1/images/variations", self._variations)
         app.router.add_post("/v1/responses", self._responses)
+        app.router.add_get("/v1/models", self._models)
         app.router.add_get("/files/{name}", self._file)
         self._release = asyncio.Event()
         self._runner = web.AppRunner(app, handle_signals=False)
@@ -426,6 +428,20 @@ class FakeOpenAI:
                       "total_tokens": text_in + text_out},
         }
         return self._json(200, self._checked("Response", answer), {"x-request-id": f"req_{next(self._ids)}"})
+
+    async def _models(self, request: Any) -> Any:
+        """``GET /v1/models`` as ``openai.types.Model`` items: the models served today (the retired
+        ones are gone) plus ``upstream_models`` set by a test."""
+        call = await self._receive(request)
+        if not call.authorized:
+            return self._error(401, "Incorrect API key provided.", "invalid_request_error", code="invalid_api_key")
+        from .catalog import CURRENT_MODELS
+
+        served = self.upstream_models if self.upstream_models is not None else [
+            {"id": model_id, "shutdown_date": None} for model_id in CURRENT_MODELS]
+        data = [{"id": m["id"], "object": "model", "created": 1776729600, "owned_by": "system",
+                 "shutdown_date": m.get("shutdown_date")} for m in served]
+        return self._json(200, {"object": "list", "data": data})
 
     async def _file(self, request: Any) -> Any:
         from aiohttp import web
