@@ -27,8 +27,10 @@ def build(out: Path, root: Path = ROOT) -> list[Path]:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     for folder in distribution_dirs(root):
-        subprocess.run([sys.executable, "-m", "hatchling", "build", "-d", str(out)], cwd=folder,
-                       check=True, stdout=subprocess.DEVNULL)
+        done = subprocess.run([sys.executable, "-m", "hatchling", "build", "-d", str(out)], cwd=folder,
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"building {folder} failed:\n{done.stdout}{done.stderr}")
     return sorted(out.iterdir())
 
 
