@@ -1,0 +1,127 @@
+"""Install the built wheels like a user does, into a fresh virtualenv outside the checkout, and use them.
+
+Our distributions come only from the freshly built ``dist/`` (pinned to the built version); their
+third-party dependencies come from the package index this machine's pip is configured for, pinned
+by ``constraints.txt`` (warm pip cache: ~20 s).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import selectors
+import subprocess
+import sys
+import time
+import urllib.request
+import venv
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp import Client, StdioServerParameters
+
+from .conftest import ROOT, Wheel
+
+pytestmark = [pytest.mark.install_smoke, pytest.mark.timeout(480)]
+
+
+@pytest.fixture(scope="module")
+def installed(dist_dir: Path, wheels: dict[str, Wheel], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ``bin`` folder of a fresh virtualenv where ``imagegate[all]`` was installed from ``dist_dir``."""
+    home = tmp_path_factory.mktemp("user")
+    venv.create(home / "venv", with_pip=True)
+    ours = home / "ours.txt"
+    ours.write_text("".join(f"{name}=={wheel.metadata['Version']}\n" for name, wheel in wheels.items()))
+    done = subprocess.run(
+        [str(home / "venv/bin/python"), "-m", "pip", "install", "--quiet", "--find-links", str(dist_dir),
+         "-c", str(ROOT / "constraints.txt"), "-c", str(ours), "imagegate[all]"],
+        cwd=home, capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return home / "venv/bin"
+
+
+@pytest.fixture
+def user_env(tmp_path: Path) -> dict[str, str]:
+    """A user's environment: no keys, no settings of the developer's, data under ``tmp_path``."""
+    keep = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+    env = {key: value for key, value in os.environ.items() if key in keep}
+    return {**env, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
+            "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+
+def _run(bin_dir: Path, env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(bin_dir / "imagegate"), *args], env=env, cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_version_plugins_and_a_placeholder_image(installed: Path, wheels: dict[str, Wheel],
+                                                 user_env: dict[str, str], tmp_path: Path) -> None:
+    version = _run(installed, user_env, tmp_path, "--version")
+    assert version.returncode == 0 and wheels["imagegate"].metadata["Version"] in version.stdout
+
+    listed = _run(installed, user_env, tmp_path, "plugins", "--json")
+    assert listed.returncode == 0, listed.stderr
+    plugins = {item["name"]: item for item in json.loads(listed.stdout)}
+    for name, wheel in wheels.items():
+        for short in re.findall(r"^(\S+) = ", wheel.entry_points.split("[imagegate]")[-1], re.M):
+            if name != "imagegate":
+                assert plugins[short]["error"] is None and plugins[short]["distribution"] == name
+
+    made = _run(installed, user_env, tmp_path, "generate", "a lighthouse at dusk", "--size", "64x64", "--json")
+    assert made.returncode == 0, made.stderr
+    result = json.loads(made.stdout)
+    assert result["model"] == "placeholder"
+    image = result["images"][0]
+    assert (image["width"], image["height"]) == (64, 64)
+    path = Path(image["path"])
+    assert path.is_relative_to(tmp_path / "data") and path.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.fixture
+def http_server(installed: Path, user_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """``imagegate serve http --port 0`` from the installed wheels; its base URL; always stopped."""
+    proc = subprocess.Popen([str(installed / "imagegate"), "serve", "http", "--host", "127.0.0.1", "--port", "0"],
+                            env=user_env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(proc.stdout, selectors.EVENT_READ)
+            ready = selector.select(timeout=60)
+        line = proc.stdout.readline() if ready else ""
+        match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+        assert match, f"no address announced: {line!r} {proc.poll()}"
+        yield f"http://127.0.0.1:{match.group(1)}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_serve_http_answers_healthz(http_server: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:  # the socket listens before the line is printed; the app may still be starting
+        try:
+            with urllib.request.urlopen(f"{http_server}/healthz", timeout=5) as response:
+                assert response.status == 200
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+
+
+async def test_serve_mcp_lists_tools_over_stdio(installed: Path, user_env: dict[str, str]) -> None:
+    params = StdioServerParameters(command=str(installed / "imagegate"), args=["serve", "mcp"], env=user_env)
+    with anyio.fail_after(90):
+        async with Client(params, mode="legacy") as client:
+            tools = {tool.name for tool in (await client.list_tools()).tools}
+    assert {"generate_image", "edit_image", "create_variation", "list_available_models"} <= tools
+
+
+def test_the_interpreter_running_the_tests_is_not_the_installed_one(installed: Path) -> None:
+    assert not installed.is_relative_to(ROOT) and Path(sys.executable).parent != installed
