@@ -32,3 +32,10 @@ def serve_subcommand(serve: click.Group) -> None:
         from .cli import run
 
         run(transport, host, port)
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    from .host_config import attach
+
+    attach(cli)
