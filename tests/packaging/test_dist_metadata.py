@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, Wheel, load_module
+from .conftest import ROOT, Wheel, load_module, read_wheel
 
 build_dists = load_module("scripts/build_dists.py")
 
@@ -102,3 +104,16 @@ def test_a_new_plugin_folder_gets_an_extra_without_editing_anything(tmp_path: Pa
     assert hook.extra_names("imagegate-gemini") == ["gemini"]
     assert hook.extra_names("imagegate-storage-s3") == ["storage-s3", "s3"]
     assert build_dists.distribution_dirs(tmp_path) == [tmp_path, tmp_path / "plugins" / "gemini"]
+
+
+def test_wheels_built_from_the_sdists_keep_version_and_extras(dist_dir: Path, wheels: dict[str, Wheel],
+                                                               tmp_path: Path) -> None:
+    """An sdist has no sibling folders and no version file outside it: PKG-INFO carries both."""
+    sdists = [next(dist_dir.glob("imagegate-*.tar.gz")), next(dist_dir.glob("imagegate_mcp-*.tar.gz"))]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--no-index", "-w", str(tmp_path), *map(str, sdists)], check=True, capture_output=True)
+    rebuilt = {wheel.name: wheel for wheel in map(read_wheel, tmp_path.glob("*.whl"))}
+    assert set(rebuilt) == {"imagegate", "imagegate-mcp"}
+    for name, wheel in rebuilt.items():
+        assert wheel.metadata["Version"] == wheels[name].metadata["Version"]
+        assert sorted(wheel.metadata.get_all("Requires-Dist")) == sorted(wheels[name].metadata.get_all("Requires-Dist"))
