@@ -125,3 +125,20 @@ async def test_serve_mcp_lists_tools_over_stdio(installed: Path, user_env: dict[
 
 def test_the_interpreter_running_the_tests_is_not_the_installed_one(installed: Path) -> None:
     assert not installed.is_relative_to(ROOT) and Path(sys.executable).parent != installed
+
+
+def test_the_checkout_with_all_resolves_its_siblings_from_dist(dist_dir: Path, wheels: dict[str, Wheel],
+                                                               tmp_path: Path) -> None:
+    """``pip install --find-links dist './[all]'``: the checkout itself, every plugin from ``dist/``."""
+    report = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--dry-run", "--ignore-installed",
+         "--no-build-isolation", "--report", str(report), "--find-links", str(dist_dir),
+         "-c", str(ROOT / "constraints.txt"), f"{ROOT}[all]"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    chosen = {item["metadata"]["name"]: item["download_info"]["url"]
+              for item in json.loads(report.read_text())["install"]}
+    assert chosen["imagegate"] == ROOT.as_uri()
+    for name in set(wheels) - {"imagegate"}:
+        assert chosen[name].startswith(dist_dir.as_uri()), name
