@@ -100,7 +100,7 @@ def attach(cli: click.Group) -> None:
                        "Referenced by name; its value is never printed.")
     @click.option("--name", default="imagegate", show_default=True, help="The server's name in the host.")
     def config(client: str, env_names: list[str], name: str) -> None:
-        """Print the configuration block that makes CLIENT start `imagegate serve mcp`."""
+        """Print the block that makes the --client host start `imagegate serve mcp`."""
         click.echo(json.dumps(host_config(client, env_names, name), indent=2))
         click.echo(f"Add it to {CLIENTS[client].file}, then restart the host.", err=True)
         if client == "claude-desktop" and env_names:
