@@ -142,3 +142,38 @@ def test_the_checkout_with_all_resolves_its_siblings_from_dist(dist_dir: Path, w
     assert chosen["imagegate"] == ROOT.as_uri()
     for name in set(wheels) - {"imagegate"}:
         assert chosen[name].startswith(dist_dir.as_uri()), name
+
+
+TOOL_INSTALLS = {  # the commands docs/install.md gives
+    "uv": lambda tool, dist: [str(tool), "tool", "install", "--find-links", str(dist),
+                                   "-c", str(ROOT / "constraints.txt"), "imagegate[all]"],
+    "pipx": lambda tool, dist: [str(tool), "install", "--pip-args",
+                                     f"--find-links {dist} -c {ROOT / 'constraints.txt'}", "imagegate[all]"],
+}
+
+
+@pytest.mark.parametrize("tool", sorted(TOOL_INSTALLS))
+def test_uv_tool_and_pipx_install_from_dist(tool: str, dist_dir: Path, wheels: dict[str, Wheel],
+                                            user_env: dict[str, str], tmp_path: Path) -> None:
+    """The installer itself comes from the package index into a throwaway virtualenv."""
+    venv.create(tmp_path / "tools", with_pip=True)
+    got = subprocess.run([str(tmp_path / "tools/bin/python"), "-m", "pip", "install", "--quiet", tool],
+                         capture_output=True, text=True, timeout=180)
+    if got.returncode:
+        pytest.skip(f"{tool} is not installable from the package index here: {got.stderr[-300:]}")
+    env = {**user_env, "UV_TOOL_DIR": str(tmp_path / "uv/tools"), "UV_TOOL_BIN_DIR": str(tmp_path / "bin"),
+           "UV_CACHE_DIR": str(tmp_path / "uv/cache"), "PIPX_HOME": str(tmp_path / "pipx"),
+           "PIPX_BIN_DIR": str(tmp_path / "bin"), "PIPX_MAN_DIR": str(tmp_path / "man")}
+    for key in ("PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CERT", "SSL_CERT_FILE"):
+        if key in os.environ:  # the machine's own index settings, as a user's would be
+            env[key] = os.environ[key]
+    done = subprocess.run(TOOL_INSTALLS[tool](tmp_path / "tools/bin" / tool, dist_dir), env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stderr[-3000:]
+    version = _run(tmp_path / "bin", env, tmp_path, "--version")
+    assert version.returncode == 0 and wheels["imagegate"].metadata["Version"] in version.stdout
+    listed = json.loads(_run(tmp_path / "bin", env, tmp_path, "plugins", "--json").stdout)
+    assert {item["distribution"] for item in listed} >= set(wheels) - {"imagegate"}
+    block = json.loads(_run(tmp_path / "bin", env, tmp_path, "mcp", "config", "--client", "cursor").stdout)
+    command = Path(block["mcpServers"]["imagegate"]["command"])
+    assert command.is_relative_to(tmp_path) and command.is_file()
