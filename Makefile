@@ -4,22 +4,24 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
-# every bundled plugin distribution (each folder has its own pyproject.toml)
-PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml))) $(dir $(wildcard observability/pyproject.toml))
+# every bundled plugin distribution (each folder has its own pyproject.toml; scripts/build_dists.py finds the same)
+PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml */pyproject.toml)))
 STAMP  := $(VENV)/.installed
 # the official MCP Inspector CLI (plugins/mcp tests): v1 runs on Node 20 and is built on the TypeScript
 # SDK 1.x, like most desktop hosts; installed into the git-ignored NODE_TOOLS, no lock file
 INSPECTOR_VERSION := 1.0.3
 NODE_TOOLS := .tools/node
+RUNTIME_STAMP := $(VENV)/.runtime
+PIP    := $(BIN)/python -m pip install --quiet -c constraints.txt
 
-.PHONY: install run test bench tools clean
+.PHONY: install run test bench tools dist clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt $(addsuffix pyproject.toml,$(PLUGINS))
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]" $(addprefix -e ,$(PLUGINS))
+	$(PIP) -e ".[test]" $(addprefix -e ,$(PLUGINS))
 	$(MAKE) --no-print-directory tools
 	touch $@
 
@@ -37,8 +39,21 @@ tools:
 	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null) \
 	    || echo "warning: could not install promtool; the alert-rule tests will say so"; }
 
-run: install
+# what serving needs and nothing more: the core and every bundled plugin, editable; no test stack
+$(RUNTIME_STAMP): pyproject.toml constraints.txt $(addsuffix pyproject.toml,$(PLUGINS))
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(PIP) -e . $(addprefix -e ,$(PLUGINS))
+	touch $@
+
+run: $(RUNTIME_STAMP)
 	$(BIN)/imagegate serve http --host $(HOST) --port $(PORT)
+
+# the wheel and sdist of every distribution, into dist/ (pip install --find-links dist 'imagegate[all]')
+dist:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c "import hatchling" 2>/dev/null || $(PIP) hatchling
+	$(BIN)/python scripts/build_dists.py
 
 test: install tools
 	$(BIN)/python -m pytest
@@ -47,4 +62,4 @@ bench: install
 	$(BIN)/python -m bench.compare
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) dist

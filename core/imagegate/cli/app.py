@@ -59,10 +59,11 @@ def serve() -> None:
 
 def build_cli() -> click.Group:
     from ..plugins import make_plugin_manager
-    from . import images, info
+    from . import doctor, images, info
 
     images.attach(cli)
     info.attach(cli)
+    doctor.attach(cli)
     pm = make_plugin_manager()
     pm.hook.register_commands(cli=cli)
     pm.hook.serve_subcommand(serve=serve)

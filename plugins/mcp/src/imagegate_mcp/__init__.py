@@ -42,3 +42,10 @@ def register_settings(register: SettingsRegistry) -> None:
     from .settings import MCPSettings
 
     register.add_section("mcp", MCPSettings)
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    from .host_config import attach
+
+    attach(cli)
