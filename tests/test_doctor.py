@@ -87,10 +87,10 @@ def test_unwritable_storage_fails(env: dict[str, str], tmp_path: Path) -> None:
 
 
 def test_a_default_model_without_its_key_fails(env: dict[str, str]) -> None:
-    code, checks, _ = doctor({**env, "GATEWAY__DEFAULT_MODEL": "gpt-image-1"})
+    code, checks, _ = doctor({**env, "GATEWAY__DEFAULT_MODEL": "gpt-image-2"})
     assert code == 1
     assert checks["default model"] == {"name": "default model", "status": "fail",
-                                       "detail": "gpt-image-1 is not ready: set PROVIDERS__OPENAI__API_KEY"}
+                                       "detail": "gpt-image-2 is not ready: set PROVIDERS__OPENAI__API_KEY"}
 
 
 def test_an_unknown_default_model_fails(env: dict[str, str]) -> None:

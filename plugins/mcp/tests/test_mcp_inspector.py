@@ -68,7 +68,7 @@ def error_of(result: dict[str, Any]) -> dict[str, Any]:
 async def test_error_objects_and_a_success_over_stdio(tmp_path: Path) -> None:
     target = stdio_target(tmp_path)
     no_key, bad_size, unknown, success, listed = await asyncio.gather(
-        inspector(*target, *call("generate_image", prompt="a fox", model="gpt-image-1")),
+        inspector(*target, *call("generate_image", prompt="a fox", model="gpt-image-2")),
         inspector(*target, *call("generate_image", prompt="a fox", size="10x10")),
         inspector(*target, *call("generate_image", prompt="a fox", model="no-such-model")),
         inspector(*target, *call("generate_image", prompt="a fox", size="64x64", n="2")),
