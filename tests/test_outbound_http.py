@@ -5,6 +5,7 @@ for a proxy."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -47,6 +48,20 @@ async def test_the_resolver_refuses_a_host_with_any_private_address() -> None:
             await PublicOnlyResolver(FixedResolver(*answer)).resolve("x.example")
 
 
+@asynccontextmanager
+async def _serving(routes: dict[str, Any]) -> AsyncIterator[str]:
+    """A loopback server of GET ``routes``; yields its ``host:port`` and always stops it."""
+    app = web.Application()
+    for path, handler in routes.items():
+        app.router.add_get(path, handler)
+    test_server = TestServer(app, host="127.0.0.1")
+    await test_server.start_server()
+    try:
+        yield f"127.0.0.1:{test_server.port}"
+    finally:
+        await test_server.close()
+
+
 @pytest.fixture
 async def server() -> AsyncIterator[str]:
     async def image(request: web.Request) -> web.Response:
@@ -55,15 +70,8 @@ async def server() -> AsyncIterator[str]:
     async def moved(request: web.Request) -> web.Response:
         raise web.HTTPFound("/image.png")
 
-    app = web.Application()
-    app.router.add_get("/image.png", image)
-    app.router.add_get("/moved", moved)
-    test_server = TestServer(app, host="127.0.0.1")
-    await test_server.start_server()
-    try:
-        yield f"127.0.0.1:{test_server.port}"
-    finally:
-        await test_server.close()
+    async with _serving({"/image.png": image, "/moved": moved}) as host:
+        yield host
 
 
 async def test_a_name_for_a_loopback_address_is_never_connected_to(server: str) -> None:
@@ -128,15 +136,8 @@ async def own_host(server: str) -> AsyncIterator[str]:
     async def bounce(request: web.Request) -> web.Response:
         raise web.HTTPFound(f"http://{server}/image.png")
 
-    app = web.Application()
-    app.router.add_get("/image.png", image)
-    app.router.add_get("/bounce", bounce)
-    test_server = TestServer(app, host="127.0.0.1")
-    await test_server.start_server()
-    try:
-        yield f"127.0.0.1:{test_server.port}"
-    finally:
-        await test_server.close()
+    async with _serving({"/image.png": image, "/bounce": bounce}) as host:
+        yield host
 
 
 def private_urls(server: str, own_host: str) -> list[str]:
