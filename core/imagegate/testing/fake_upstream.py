@@ -173,7 +173,8 @@ class FakeUpstream:
     def json(self, status: int, body: Any, headers: dict[str, str] | None = None, *,
              content_type: str = "application/json") -> web.Response:
         """A JSON answer."""
-        return web.Response(status=status, body=orjson.dumps(body), content_type=content_type, headers=headers)
+        return web.Response(status=status, body=orjson.dumps(body), content_type=content_type,
+                            headers=headers)
 
     def _middleware(self) -> Callable[..., Awaitable[web.StreamResponse]]:
         @web.middleware

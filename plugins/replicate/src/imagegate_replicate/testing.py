@@ -411,7 +411,8 @@ class FakeReplicate(FakeUpstream):
         if len(data) > _MAX_UPLOAD_BYTES:
             return self._problem(413, "Request Entity Too Large", "Request Entity Too Large")
         file_id = _new_id()
-        file = {"id": file_id, "name": content.filename, "content_type": content.content_type, "size": len(data),
+        file = {"id": file_id, "name": content.filename, "content_type": content.content_type,
+                "size": len(data),
                 "etag": hashlib.md5(data, usedforsecurity=False).hexdigest(),
                 "checksums": {"sha256": hashlib.sha256(data).hexdigest()}, "metadata": {},
                 "created_at": _now(), "expires_at": None, "urls": {"get": f"{self.base_url}/files/{file_id}"}}
