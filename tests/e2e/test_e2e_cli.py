@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from .conftest import CliRun, run_cli, s3_client
+from .support import CliRun, run_cli, s3_client
 
 
 async def imagegate(env: dict[str, str], *args: str) -> CliRun:

@@ -17,7 +17,7 @@ import pytest
 from imagegate_openai.testing import image_bytes
 from imagegate_replicate.fake_schemas import COMMUNITY_MODEL, COMMUNITY_VERSION
 
-from .conftest import SECRETS, s3_client
+from .support import SECRETS, s3_client
 from .http_support import (
     GATEWAY_KEY,
     Served,

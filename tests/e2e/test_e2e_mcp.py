@@ -25,7 +25,7 @@ import pybase64
 import pytest
 from imagegate_mcp.testing import serve_streamable_http
 
-from .conftest import OPENAI_KEY, REPLICATE_TOKEN, SECRETS, s3_client
+from .support import OPENAI_KEY, REPLICATE_TOKEN, SECRETS, s3_client
 
 GENERIC_TOOLS = {"generate_image", "edit_image", "create_variation", "list_available_models"}
 MODEL_TOOLS = {"generate-openai", "generate-fluxdev", "generate-fluxpro", "generate-svg"}
