@@ -12,7 +12,7 @@ from PIL import Image
 from imagegate import ImageInput, ImageRequest
 from imagegate_openai.testing import FakeOpenAI, image_bytes, serve_in_thread
 
-from .conftest import API_KEY
+from .support import API_KEY
 
 SUN = "gpt-image-2.6-sunburst"
 

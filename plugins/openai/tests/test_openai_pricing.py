@@ -15,7 +15,7 @@ from imagegate_openai.results import usage_from
 from imagegate_openai.testing import image_bytes
 from imagegate.testing.mock_http import mock_upstream
 
-from .conftest import BASE_URL, gpt_usage, images_answer
+from .support import BASE_URL, gpt_usage, images_answer
 
 MODELS = {spec.id: spec for spec in builtin_models()}
 SUN = "gpt-image-2.6-sunburst"

@@ -23,7 +23,7 @@ from imagegate_openai.streamed_images import DecodedBase64, ImagesReader
 from imagegate_openai.testing import FakeOpenAI, image_bytes
 from imagegate_openai.transport import read_json
 
-from .conftest import API_KEY, BASE_URL
+from .support import API_KEY, BASE_URL
 
 GENERATIONS = f"{BASE_URL}/images/generations"
 WHAT = "gpt-image-2.6-sunburst generate"
