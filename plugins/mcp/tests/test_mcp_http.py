@@ -15,7 +15,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from .conftest import SVG, FakeUpstream, RunningServer
+from .support import SVG, FakeUpstream, RunningServer
 
 
 def error_of(result: Any) -> dict[str, Any]:

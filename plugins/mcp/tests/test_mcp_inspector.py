@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from .conftest import RunningServer
+from .support import RunningServer
 
 INSPECTOR = Path(__file__).resolve().parents[3] / ".tools" / "node" / "node_modules" / ".bin" / "mcp-inspector"
 

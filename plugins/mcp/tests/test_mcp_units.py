@@ -18,7 +18,7 @@ from imagegate_mcp.settings import MCPSettings
 from imagegate_mcp.tools import check_arguments
 from PIL import Image
 
-from .conftest import fake_specs, noisy_png
+from .support import fake_specs, noisy_png
 
 
 def schema_for(*ids: str) -> dict[str, Any]:
