@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 from imagegate.errors import InvalidRequest, NotFound, StorageError, UpstreamError
 from imagegate.models import ImageRequest
 
-from .conftest import FlakyProvider
+from .support import FlakyProvider
 
 
 def samples(registry: CollectorRegistry, name: str) -> dict[tuple[tuple[str, str], ...], float]:

@@ -15,7 +15,7 @@ import yaml
 
 from imagegate.models import ImageRequest
 
-from .conftest import FlakyProvider
+from .support import FlakyProvider
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "alerts" / "imagegate.rules.yml"
