@@ -100,12 +100,12 @@ async def test_retry_after_is_honoured(make_gateway: Any, fake: FakeOpenAI, fake
     assert len(result.images) == 1
 
 
-def test_cli_generate_and_edit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec_path: Path) -> None:
+def test_cli_generate_and_edit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request_schemas: Path) -> None:
     from click.testing import CliRunner
 
     from imagegate.cli.app import build_cli
 
-    with serve_in_thread(spec_path=spec_path, api_key=API_KEY) as fake:
+    with serve_in_thread(request_schemas=request_schemas, api_key=API_KEY) as fake:
         for name, value in {"PROVIDERS__OPENAI__BASE_URL": fake.base_url, "PROVIDERS__OPENAI__API_KEY": API_KEY,
                             "STORAGE__LOCAL__ROOT": str(tmp_path / "images"),
                             "STORAGE__SPOOL_DIR": str(tmp_path / "spool")}.items():
