@@ -166,3 +166,46 @@ async def test_list_upstream_models_reads_shutdown_dates(make_gateway: Any, fake
     assert fake.calls[-1].path == "/v1/models" and fake.calls[-1].authorized
     Model.model_validate({"id": "gpt-image-2", "object": "model", "created": 1, "owned_by": "system",
                           "shutdown_date": "2027-06-01"})
+
+
+async def test_gif_output_is_stored_as_an_animated_gif(make_gateway: Any, fake: FakeOpenAI) -> None:
+    gateway = await make_gateway(fake.base_url)
+    result = await gateway.run("generate", ImageRequest(
+        prompt="a spinning coin", model=SUN, size="1024x1024", stream=True,
+        params={"output_format": "gif", "frame_count": 4, "frame_duration_ms": 150}))
+    fake.assert_valid()
+    assert "stream" not in fake.calls[0].body  # GIF never streams
+    image = result.images[0]
+    assert image.mime_type == "image/gif" and image.path.endswith(".gif")
+    gif = Image.open(image.path)
+    assert (gif.format, gif.n_frames, gif.info["duration"]) == ("GIF", 4, 150)
+
+
+async def test_svg_output_is_stored_as_clean_svg(make_gateway: Any, fake: FakeOpenAI) -> None:
+    from defusedxml import ElementTree
+
+    gateway = await make_gateway(fake.base_url)
+    result = await gateway.run("generate", ImageRequest(
+        prompt="a logo <script>", model=SUN, params={"output_format": "svg", "svg_model": "gpt-5.2",
+                                                      "svg_reasoning_effort": "low"}))
+    fake.assert_valid()
+    assert fake.calls[0].body["svg"] == {"model": "gpt-5.2", "reasoning": {"effort": "low"}}
+    image = result.images[0]
+    assert image.mime_type == "image/svg+xml" and image.path.endswith(".svg")
+    root = ElementTree.fromstring(Path(image.path).read_bytes())
+    assert root.tag == "{http://www.w3.org/2000/svg}svg" and (image.width, image.height) == (1024, 1024)
+
+
+async def test_retired_model_answers_404_model_not_found(make_gateway: Any, fake: FakeOpenAI) -> None:
+    from imagegate.errors import ImagegateError
+
+    from imagegate_openai.catalog import current_model
+
+    gateway = await make_gateway(fake.base_url)
+    spec = current_model(SUN).model_copy(update={"id": "gpt-image-1", "upstream": "gpt-image-1"})
+    gateway.registry.models["gpt-image-1"] = spec
+    with pytest.raises(ImagegateError) as caught:
+        await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-1"))
+    assert fake.calls[0].body["model"] == "gpt-image-1"
+    assert (caught.value.code, caught.value.retryable) == ("not_found", False)
+    assert "`gpt-image-1` has been deprecated" in caught.value.message
