@@ -149,3 +149,12 @@ def test_checker_without_schemas_still_checks_the_sdk_types(request_schemas: Pat
     assert RequestChecker().problems("generate", {"prompt": "p", "n": 11}) == []
     assert RequestChecker(request_schemas).problems("generate", {"prompt": "p", "n": 11})
     assert RequestChecker().problems("edit", {"prompt": "p"}) != []  # image is required
+
+
+async def test_responses_svg_call_carries_svg_usage_of_the_outer_model(fake: FakeOpenAI, client: Any) -> None:
+    response = await client.responses.create(model="gpt-5.2", input="a logo",
+                                             tools=[{"type": "image_generation", "output_format": "svg"}])
+    fake.assert_valid()
+    (call,) = response.output
+    assert call.type == "image_generation_call" and call.svg_usage.model == "gpt-5.2"
+    assert ElementTree.fromstring(pybase64.b64decode(call.result)).tag == "{http://www.w3.org/2000/svg}svg"

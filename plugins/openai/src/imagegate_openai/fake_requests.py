@@ -70,11 +70,9 @@ def form_instance(parts: list[Any]) -> dict[str, Any]:
 
 
 @cache
-def _strict(type_name: str) -> Any:
-    """A pydantic adapter over the SDK's request TypedDicts (streaming or not) that forbids
-    unknown keys, nested ones too."""
-    from typing import Union
-
+def _strict(type_name: str, streaming: bool) -> Any:
+    """A pydantic adapter over the SDK's request TypedDict (its streaming variant when
+    ``streaming``) that forbids unknown keys, nested ones too."""
     from pydantic import ConfigDict, TypeAdapter
 
     from openai.types import image_edit_params as edit
@@ -82,24 +80,26 @@ def _strict(type_name: str) -> Any:
     from openai.types.responses import response_create_params as responses
     from openai.types.responses.tool_param import ImageGeneration
 
-    bases = {"generate": (generate.ImageGenerateParamsNonStreaming, generate.ImageGenerateParamsStreaming),
-             "edit": (edit.ImageEditParamsNonStreaming, edit.ImageEditParamsStreaming),
-             "responses": (responses.ResponseCreateParamsNonStreaming, responses.ResponseCreateParamsStreaming),
-             "tool": (ImageGeneration,)}[type_name]
+    variants = {"generate": (generate.ImageGenerateParamsNonStreaming, generate.ImageGenerateParamsStreaming),
+                "edit": (edit.ImageEditParamsNonStreaming, edit.ImageEditParamsStreaming),
+                "responses": (responses.ResponseCreateParamsNonStreaming, responses.ResponseCreateParamsStreaming),
+                "tool": (ImageGeneration, ImageGeneration)}[type_name]
+    base = variants[streaming]
     config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
-    strict = tuple(type(f"Strict{b.__name__}", (b,), {"__pydantic_config__": config}) for b in bases)
-    return TypeAdapter(Union[strict] if len(strict) > 1 else strict[0])  # noqa: UP007
+    return TypeAdapter(type(f"Strict{base.__name__}", (base,), {"__pydantic_config__": config}))
 
 
 def sdk_problems(type_name: str, instance: Any) -> list[str]:
-    """Violations of the SDK 3.54 TypedDict ``type_name`` (generate, edit, responses, tool)."""
+    """Violations of the SDK 3.54 TypedDict ``type_name`` (generate, edit, responses, tool); a
+    body with ``stream: true`` is checked against the streaming variant."""
     from pydantic import ValidationError
 
     if type_name == "edit" and isinstance(instance, dict):  # file parts are bytes to the SDK
         instance = {k: (v if k not in _FILE_FIELDS else
                         [b""] * len(v) if isinstance(v, list) else b"") for k, v in instance.items()}
+    streaming = isinstance(instance, dict) and instance.get("stream") is True
     try:
-        _strict(type_name).validate_python(instance)
+        _strict(type_name, streaming).validate_python(instance)
     except ValidationError as exc:
         return [f"{'/'.join(map(str, e['loc'])) or '<root>'}: {e['msg']} (SDK)" for e in exc.errors()]
     return []

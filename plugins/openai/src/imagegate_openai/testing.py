@@ -130,6 +130,16 @@ def _usage(text_tokens: int, image_tokens: int, output_tokens: int) -> dict[str,
             "output_tokens": output_tokens, "total_tokens": text_tokens + image_tokens + output_tokens}
 
 
+def _svg_usage(options: dict[str, Any], default_model: str, text_tokens: int) -> dict[str, Any]:
+    """``svg_usage``: the SVG author's tokens (``svg.model``, else ``default_model``), reasoning
+    tokens only when ``svg.reasoning.effort`` asks for reasoning."""
+    svg = options.get("svg") if isinstance(options.get("svg"), dict) else {}
+    reasoning = 48 if (svg.get("reasoning") or {}).get("effort") not in (None, "none") else 0
+    return {"input_tokens": text_tokens + 300, "model": svg.get("model") or default_model,
+            "output_tokens": 900 + reasoning, "reasoning_tokens": reasoning,
+            "total_tokens": text_tokens + 1200 + reasoning}
+
+
 class FakeOpenAI(FakeUpstream):
     """Today's OpenAI image endpoints on ``127.0.0.1`` (a free port), answering like the real API.
 
@@ -217,11 +227,7 @@ class FakeOpenAI(FakeUpstream):
         if identifier:
             answer["safety_identifier"] = identifier
         if fmt == "svg":
-            svg = body.get("svg") if isinstance(body.get("svg"), dict) else {}
-            reasoning = 48 if (svg.get("reasoning") or {}).get("effort") not in (None, "none") else 0
-            answer["svg_usage"] = {"input_tokens": text_tokens + 300, "model": svg.get("model") or body.get("model"),
-                                   "output_tokens": 900 + reasoning, "reasoning_tokens": reasoning,
-                                   "total_tokens": text_tokens + 1200 + reasoning}
+            answer["svg_usage"] = _svg_usage(body, str(body.get("model")), text_tokens)
         return answer, pictures
 
     async def _answer_images(self, request: web.Request, operation: str) -> web.StreamResponse:
@@ -289,6 +295,8 @@ class FakeOpenAI(FakeUpstream):
             "result": pybase64.b64encode(picture).decode(), "revised_prompt": f"An image of: {body.get('input')}",
             "size": size, "quality": quality, "output_format": fmt,
             "background": "transparent" if tool.get("background") == "transparent" else "opaque"}
+        if fmt == "svg":  # the SVG author is the outer response model unless the tool names one
+            item["svg_usage"] = _svg_usage(tool, str(body.get("model")), text_in)
         answer = {
             "id": f"resp_{next(self._ids)}", "object": "response", "created_at": int(time.time()),
             "status": "completed", "error": None, "incomplete_details": None, "instructions": None,
