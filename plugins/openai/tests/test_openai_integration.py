@@ -209,3 +209,31 @@ async def test_retired_model_answers_404_model_not_found(make_gateway: Any, fake
     assert fake.calls[0].body["model"] == "gpt-image-1"
     assert (caught.value.code, caught.value.retryable) == ("not_found", False)
     assert "`gpt-image-1` has been deprecated" in caught.value.message
+
+
+_EDGE_PARAMS = [("generate", {"quality": "max"}), ("generate", {"quality": "xhigh"}), ("edit", {"input_fidelity": "high"}),
+                ("generate", {"output_format": "gif"}), ("edit", {"output_format": "svg"}),
+                ("generate", {"output_format": "gif", "output_compression": 50}),
+                ("generate", {"output_format": "gif", "partial_images": 2}),
+                ("generate", {"background": "transparent", "output_format": "jpeg"}),
+                ("edit", {"moderation": "low"}), ("generate", {"frame_count": 4}),
+                ("generate", {"svg_reasoning_effort": "low", "output_format": "svg"})]
+
+
+@pytest.mark.parametrize("model", ["gpt-image-2", "gpt-image-2.5-flare", "gpt-image-2.6-sunburst"])
+async def test_the_gateway_never_sends_what_todays_api_refuses(make_gateway: Any, fake: FakeOpenAI,
+                                                               model: str) -> None:
+    """Each edge case is either refused before any call or sent as the API takes it."""
+    from imagegate import ImagegateError
+
+    gateway = await make_gateway(fake.base_url)
+    image = ImageInput(kind="bytes", value=image_bytes(64, 64))
+    for operation, params in _EDGE_PARAMS:
+        before = fake.call_count
+        request = ImageRequest(prompt="p", model=model, params=params, stream=True,
+                               images=[image] if operation == "edit" else [])
+        try:
+            await gateway.run(operation, request)
+        except ImagegateError as error:
+            assert fake.call_count == before and error.code == "invalid_request", (params, error)
+    fake.assert_valid()

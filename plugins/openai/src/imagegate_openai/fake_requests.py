@@ -197,4 +197,6 @@ def refusal(body: Any, *, has_mask: bool = False) -> Refusal | None:
     """How today's API refuses an Images API body the SDK types allow, or None."""
     if not isinstance(body, dict):
         return Refusal(400, "We could not parse the JSON body of your request.", None, None)
-    return _model_refusal(str(body.get("model") or "gpt-image-2"), body) or _format_refusal(body, has_mask)
+    if not body.get("model"):  # "Specify a model explicitly" (image_generate_params.py)
+        return Refusal(400, "you must provide a model parameter", None, None)
+    return _model_refusal(str(body["model"]), body) or _format_refusal(body, has_mask)
