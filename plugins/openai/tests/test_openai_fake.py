@@ -55,6 +55,16 @@ async def test_what_the_api_does_not_take_is_caught(fake: FakeOpenAI, client: An
         fake.assert_valid()
 
 
+async def test_unknown_parameters_are_answered_as_openai_does(fake: FakeOpenAI, client: Any) -> None:
+    from openai import BadRequestError
+
+    with pytest.raises(BadRequestError) as caught:
+        await client.images.generate(prompt="p", model=MODEL, extra_body={"svg": {"model": "m", "depth": 2}},
+                                     output_format="svg")
+    assert caught.value.body == {"message": "Unknown parameter: 'svg.depth'.", "type": "invalid_request_error",
+                                 "param": "svg.depth", "code": "unknown_parameter"}
+
+
 async def test_unknown_key_inside_the_responses_image_tool_is_caught(fake: FakeOpenAI, client: Any) -> None:
     await client.responses.create(model="gpt-4.1-mini", input="a fox",
                                   tools=[{"type": "image_generation", "size": "1024x1024"}])

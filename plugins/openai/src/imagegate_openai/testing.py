@@ -130,6 +130,10 @@ def _usage(text_tokens: int, image_tokens: int, output_tokens: int) -> dict[str,
             "output_tokens": output_tokens, "total_tokens": text_tokens + image_tokens + output_tokens}
 
 
+def _error_object(message: str, param: str | None, code: str | None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
+
+
 def _svg_usage(options: dict[str, Any], default_model: str, text_tokens: int) -> dict[str, Any]:
     """``svg_usage``: the SVG author's tokens (``svg.model``, else ``default_model``), reasoning
     tokens only when ``svg.reasoning.effort`` asks for reasoning."""
@@ -162,12 +166,17 @@ class FakeOpenAI(FakeUpstream):
             self.release()
 
     def error_body(self, status: int, message: str) -> Any:
-        masked = "sk-***" if not self.api_key else f"{self.api_key[:3]}***{self.api_key[-2:]}"
+        """OpenAI's error object: a wrong key, an unknown parameter (``path: Extra inputs ...``
+        from the SDK check) or an invalid value, with ``param`` as a dotted path."""
         if status == 401:
-            message, code = f"Incorrect API key provided: {masked}.", "invalid_api_key"
-        else:
-            code = None
-        return {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}}
+            masked = "sk-***" if not self.api_key else f"{self.api_key[:3]}***{self.api_key[-2:]}"
+            return _error_object(f"Incorrect API key provided: {masked}. You can find your API key at "
+                                 "https://platform.openai.com/account/api-keys.", None, "invalid_api_key")
+        path, _, detail = message.partition(": ")
+        param = path.replace("/", ".") if path and path != "<root>" else None
+        if detail.startswith("Extra inputs are not permitted"):
+            return _error_object(f"Unknown parameter: '{param}'.", param, "unknown_parameter")
+        return _error_object(f"Invalid value for '{param}': {detail}" if param else message, param, "invalid_value")
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         router.add_post("/v1/images/generations", self._generations)
@@ -191,8 +200,7 @@ class FakeOpenAI(FakeUpstream):
     # answers -----------------------------------------------------------------------------------
 
     def _error(self, status: int, message: str, param: str | None = None, code: str | None = None) -> web.Response:
-        return self.json(status, {"error": {"message": message, "type": "invalid_request_error", "param": param,
-                                            "code": code}})
+        return self.json(status, _error_object(message, param, code))
 
     def _answer(self, kind: str, answer: dict[str, Any]) -> web.Response:
         self.schema_errors.extend(answer_problems(kind, answer))
