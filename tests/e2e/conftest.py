@@ -4,7 +4,7 @@ A user points imagegate at a provider with environment variables; these fixtures
 Each fake runs on a free 127.0.0.1 port and is stopped at teardown, even when a test fails:
 
 - ``fake_openai`` — :class:`imagegate_openai.testing.FakeOpenAI`, checking the key and validating
-  every request and answer against the vendored ``specs/``;
+  every request against the SDK's types and ``specs/2026`` and every answer against the SDK's models;
 - ``fake_replicate`` — :class:`imagegate_replicate.testing.FakeReplicate`, the same for Replicate,
   serving the prediction outputs itself;
 - ``moto_server`` / ``bucket`` — moto's S3 server (one per session) and a fresh bucket per test.
@@ -50,9 +50,9 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def fake_openai() -> AsyncIterator[Any]:
-    from imagegate_openai.testing import SPEC_FILE, FakeOpenAI
+    from imagegate_openai.testing import REQUEST_SCHEMAS, FakeOpenAI
 
-    async with FakeOpenAI(spec_path=SPECS / SPEC_FILE, api_key=OPENAI_KEY) as server:
+    async with FakeOpenAI(request_schemas=SPECS / REQUEST_SCHEMAS, api_key=OPENAI_KEY) as server:
         yield server
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from imagegate_openai.testing import SPEC_FILE, FakeOpenAI, SpecValidator
+from imagegate_openai.testing import REQUEST_SCHEMAS, SPEC_FILE, FakeOpenAI, SpecValidator
 
 from .support import API_KEY, BASE_URL, SPECS
 
@@ -73,8 +73,13 @@ async def make_gateway(tmp_path: Path, fake_sleep: Sleeps) -> AsyncIterator[Gate
         await gateway.aclose()
 
 
+@pytest.fixture(scope="session")
+def request_schemas() -> Path:
+    return SPECS / REQUEST_SCHEMAS
+
+
 @pytest.fixture
-async def fake(spec_path: Path) -> AsyncIterator[FakeOpenAI]:
-    async with FakeOpenAI(spec_path=spec_path, api_key=API_KEY) as server:
+async def fake(request_schemas: Path) -> AsyncIterator[FakeOpenAI]:
+    async with FakeOpenAI(request_schemas=request_schemas, api_key=API_KEY) as server:
         yield server
 
