@@ -136,7 +136,10 @@ def _request_schema(models: list[ModelSpec], operation: str) -> dict[str, Any]:
     binary = {"type": "string", "format": "binary"}
     if operation == "edit":
         properties["image"] = {"oneOf": [binary, {"type": "array", "items": binary, "maxItems": 16}]}
-        properties["mask"] = binary
+        properties["mask"] = {**binary, "description": "PNG whose transparent areas mark what to edit "
+                                                       "(first image); not with markup."}
+        properties["markup"] = {**binary, "description": "Transparent PNG drawn over the first image to guide "
+                                                         "the edit (models whose markup is true); not with mask."}
     elif operation == "variation":
         properties["image"] = binary
     required = {"generate": ["prompt"], "edit": ["image", "prompt"], "variation": ["image"]}[operation]
