@@ -61,7 +61,8 @@ _IMAGES_RESPONSE = {
         "data": {"type": "array", "items": {"type": "object", "properties": {
             "b64_json": {"type": "string"}, "url": {"type": "string"}, "revised_prompt": {"type": "string"}}}},
         "usage": {"type": "object"},
-        "imagegate": {"type": "object", "description": "Stored ids, URLs, model, provider and cost."},
+        "imagegate": {"type": "object", "description": "Stored ids, URLs, model, provider and cost (with "
+                                                       "\"unofficial\": true when priced from third-party figures)."},
     },
 }
 

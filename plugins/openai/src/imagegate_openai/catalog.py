@@ -18,7 +18,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
-from imagegate.catalog import ModelSpec, ParamSpec, Pricing, PriceRule, Requirement, SizeSpec, ToolHint
+from imagegate.catalog import ModelSpec, ParamSpec, PriceRule, PriceSource, Pricing, Requirement, SizeSpec, ToolHint
 
 __all__ = [
     "FLEXIBLE_SIZES",
@@ -51,12 +51,12 @@ applied to 2.6 too (UNVERIFIED there, so let through)."""
 
 
 class TokenPrice(NamedTuple):
-    """USD per million tokens, and whether OpenAI publishes the figure (``official``)."""
+    """USD per million tokens, and whether OpenAI publishes the figure (``Pricing.source``)."""
 
     text_in: float
     image_in: float
     image_out: float
-    source: str
+    source: PriceSource
 
 
 TOKEN_PRICES: dict[str, TokenPrice] = {
@@ -73,7 +73,7 @@ TOKEN_PRICES: dict[str, TokenPrice] = {
 }
 """Prices per base model (a dated snapshot costs what its base model costs). ``unofficial``:
 quoted by third parties only (see the spec's section 7); such models say so in their description
-and carry ``options["price_source"] = "unofficial"``."""
+and their ``Pricing.source`` is ``unofficial``."""
 
 IMAGE_OUTPUT_TOKENS: dict[str, dict[str, int]] = {
     "low": {"1024x1024": 272, "1024x1536": 408, "1536x1024": 400},
@@ -174,7 +174,7 @@ def _token_pricing(base: str, qualities: list[str]) -> Pricing:
     price = TOKEN_PRICES[base]
     return Pricing(text_input_per_mtok=price.text_in, image_input_per_mtok=price.image_in,
                    image_output_per_mtok=price.image_out, output_tokens=_output_token_rules(qualities),
-                   input_tokens_per_image=_INPUT_TOKENS_PER_IMAGE)
+                   input_tokens_per_image=_INPUT_TOKENS_PER_IMAGE, source=price.source)
 
 
 def _quality(values: list[str]) -> ParamSpec:
@@ -276,16 +276,14 @@ def current_model(model_id: str) -> ModelSpec:
     params = _current_params(family.qualities)
     if not family.input_fidelity:
         del params["input_fidelity"]
-    options: dict[str, Any] = {"family": "gpt-image"}
     if TOKEN_PRICES[base].source != "official":
-        options["price_source"] = "unofficial"
         description += " Prices are unofficial (third-party figures)."
     return ModelSpec(
         id=model_id, provider=PROVIDER, upstream=model_id, api="images", description=description,
         operations=["generate", "edit"], prompt_max_length=32000, sizes=FLEXIBLE_SIZES, default_size="auto",
         n_min=1, n_max=10, params=params, requirements=_current_requirements(), output_formats=_FORMATS,
         format_param="output_format", input_formats=["png", "jpeg", "webp"], max_input_images=16,
-        max_input_mb=50.0, mask=True, markup=family.markup, streaming=True, options=options,
+        max_input_mb=50.0, mask=True, markup=family.markup, streaming=True, options={"family": "gpt-image"},
         pricing=_token_pricing(base, ["auto", *family.qualities]),
         recommended=model_id == TOOL_DEFAULT_MODEL,
         tool=TOOL.model_copy(update={"default": model_id == TOOL_DEFAULT_MODEL}) if model_id in TOOL_MODELS else None,
@@ -367,7 +365,7 @@ def dall_e_3() -> ModelSpec:
         },
         output_formats=["png"], options={"family": "dall-e"},
         pricing=Pricing(per_image=[PriceRule(match={"quality": q, "size": s}, usd=usd)
-                                   for (q, s), usd in prices.items()]),
+                                   for (q, s), usd in prices.items()], source="official"),
         **_DALL_E_RETIRED,
     )
 
@@ -382,7 +380,8 @@ def dall_e_2() -> ModelSpec:
         sizes=SizeSpec(values=list(prices)), default_size="1024x1024", n_min=1, n_max=10,
         params={"user": _user()}, output_formats=["png"], input_formats=["png"], max_input_images=1,
         max_input_mb=4.0, mask=True, options={"family": "dall-e"},
-        pricing=Pricing(per_image=[PriceRule(match={"size": s}, usd=usd) for s, usd in prices.items()]),
+        pricing=Pricing(per_image=[PriceRule(match={"size": s}, usd=usd) for s, usd in prices.items()],
+                        source="official"),
         **_DALL_E_RETIRED,
     )
 
@@ -461,7 +460,8 @@ def responses_model(mainline: str) -> ModelSpec:
     (``image_model`` picks another current model). Text tokens of the mainline model are priced
     when it is known; image tokens at the image model's rate (the Responses API reports only the
     mainline model's tokens, so image tokens are the typical count for the size and quality the
-    tool reports it used).
+    tool reports it used). The prices are ``unofficial``: the mainline model's are not in the
+    vendored specs (today's are not known at all) and the image tokens are typical counts.
     """
     text_in, text_out = _MAINLINE_PRICES.get(mainline, (None, None))
     image_price = TOKEN_PRICES[TOOL_DEFAULT_MODEL]
@@ -477,7 +477,7 @@ def responses_model(mainline: str) -> ModelSpec:
             text_input_per_mtok=text_in, text_output_per_mtok=text_out,
             image_input_per_mtok=image_price.image_in, image_output_per_mtok=image_price.image_out,
             output_tokens=_output_token_rules(["auto", *_FAMILIES["gpt-image-2.6"].qualities]),
-            input_tokens_per_image=_INPUT_TOKENS_PER_IMAGE,
+            input_tokens_per_image=_INPUT_TOKENS_PER_IMAGE, source="unofficial",
         ),
         options={"mainline_model": mainline}, **_mainline_lifecycle(mainline),
     )
