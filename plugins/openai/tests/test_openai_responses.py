@@ -24,7 +24,7 @@ from imagegate import ImageInput, ImageRequest
 from imagegate.errors import InvalidRequest
 from imagegate.testing.images import image_bytes
 from imagegate.testing.mock_http import mock_upstream
-from imagegate_openai.catalog import MAINLINE_MODELS, builtin_models
+from imagegate_openai.catalog import MAINLINE_MODELS, builtin_models, responses_model
 
 from .conftest import BASE_URL
 
@@ -74,10 +74,13 @@ def data_url(data: bytes) -> str:
     return f"data:image/png;base64,{pybase64.b64encode(data).decode()}"
 
 
-def test_todays_mainline_models_are_registered_with_every_tool_option() -> None:
-    registered = {spec.id: spec for spec in builtin_models() if spec.api == "responses"}
-    assert set(registered) == {f"responses/{m}" for m in MAINLINE_MODELS}
-    spec = registered[MODEL]
+def test_todays_mainline_models_take_every_tool_option() -> None:
+    assert [spec.id for spec in builtin_models() if spec.api == "responses"] == [MODEL]
+    for mainline in MAINLINE_MODELS:
+        spec = responses_model(mainline)
+        assert spec.status == "active" and "Not a current mainline model" not in spec.description
+    assert "Not a current mainline model" in responses_model("gpt-9-imaginary").description
+    spec = responses_model("gpt-5.5")
     assert spec.status == "active" and spec.operations == ["generate", "edit"] and spec.mask and not spec.markup
     tool_keys = set(typing.get_type_hints(ImageGeneration)) - {"type", "model", "size", "svg", "input_image_mask"}
     assert tool_keys <= set(spec.params)

@@ -64,7 +64,8 @@ def _pricing(*, image_out: float | None, text_in: float | None, text_out: float 
              output_tokens: dict[str, int], official: bool) -> Pricing:
     if image_out is None:
         return Pricing()
-    return Pricing(source="official" if official else "unofficial", text_input_per_mtok=text_in, image_input_per_mtok=text_in, text_output_per_mtok=text_out,
+    return Pricing(source="official" if official else "unofficial",
+                   text_input_per_mtok=text_in, image_input_per_mtok=text_in, text_output_per_mtok=text_out,
                    image_output_per_mtok=image_out, input_tokens_per_image=_TOKENS_PER_INPUT_IMAGE,
                    output_tokens=[*(PriceRule(match={"image_size": size}, tokens=tokens)
                                     for size, tokens in output_tokens.items()),

@@ -39,8 +39,8 @@ GENERIC = {
                  "Generate images from a text prompt with any offered model. Paid models spend money and "
                  "every image is stored (its id can be passed to edit_image)."),
     "edit": ("edit_image", "Edit image",
-             "Edit one or more images following a prompt (optionally only inside a mask, or guided by a markup). Paid models "
-             "spend money; results are stored."),
+             "Edit one or more images following a prompt (optionally only inside a mask, or guided by a "
+             "markup). Paid models spend money; results are stored."),
     "variation": ("create_variation", "Create image variation",
                   "Make variations of an image, without a prompt. Results are stored."),
 }

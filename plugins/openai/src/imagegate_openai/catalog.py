@@ -97,10 +97,12 @@ MAINLINE_MODELS = ("gpt-6.2-astra", "gpt-6-astra", "gpt-6.2-sol", "gpt-6.1-sol",
                    "gpt-5.4-mini", "gpt-5.2")
 """Today's (2026-12-04) mainline models for ``responses/<model>``: the SDK 3.54 ``ChatModel`` ids
 its deprecation list does not name (``openai/types/shared/chat_model.py``), without dated
-snapshots or pro variants (those still resolve on demand). Registered at start-up."""
+snapshots or pro variants. Each resolves on demand; other ids do too, described as unlisted."""
 
 DEFAULT_MAINLINE = "gpt-5.5"
-"""The replacement named for a shut-down mainline model."""
+"""The one ``responses/`` model registered at start-up (every registered model is listed in full by
+the MCP ``list_available_models`` answer, so the others resolve on demand), and the replacement
+named for a shut-down mainline model."""
 
 _MAINLINE_SHUTDOWN: dict[str, date] = {
     **dict.fromkeys(("gpt-5.4-nano", "gpt-5.1"), date(2027, 4, 1)),
@@ -465,10 +467,12 @@ def responses_model(mainline: str) -> ModelSpec:
     """
     text_in, text_out = _MAINLINE_PRICES.get(mainline, (None, None))
     image_price = TOKEN_PRICES[TOOL_DEFAULT_MODEL]
+    description = f"{mainline} through the Responses API, forced to call the image_generation tool."
+    if mainline not in MAINLINE_MODELS and mainline not in _MAINLINE_SHUTDOWN:
+        description += " Not a current mainline model the SDK lists: OpenAI refuses it if it does not exist."
     return ModelSpec(
         id=f"{RESPONSES_PREFIX}{mainline}", provider=PROVIDER, upstream=f"{RESPONSES_PREFIX}{mainline}",
-        api="responses",
-        description=f"{mainline} through the Responses API, forced to call the image_generation tool.",
+        api="responses", description=description,
         operations=["generate", "edit"], prompt_max_length=32000, sizes=FLEXIBLE_SIZES, default_size="auto",
         n_min=1, n_max=10, n_param=None, params=_responses_params(), requirements=_responses_requirements(),
         output_formats=_FORMATS, format_param="output_format", input_formats=["png", "jpeg", "webp"],
@@ -486,4 +490,4 @@ def responses_model(mainline: str) -> ModelSpec:
 def builtin_models() -> list[ModelSpec]:
     """The models registered at start-up (other ``responses/<model>`` ids resolve on demand)."""
     return [*(current_model(model_id) for model_id in CURRENT_MODELS), *retired_models(),
-            *(responses_model(mainline) for mainline in MAINLINE_MODELS)]
+            responses_model(DEFAULT_MAINLINE)]
