@@ -170,7 +170,8 @@ class Gateway:
         valid = validate(spec, operation, request)
         return {"model": spec.id, "provider": spec.provider, "operation": operation,
                 "parameters": valid.effective(spec), "dry_run": True,
-                "cost": Cost(estimate_cost(spec, valid, len(request.images))).as_dict(),
+                "cost": Cost(estimate_cost(spec, valid, len(request.images)),
+                             unofficial=spec.pricing.unofficial).as_dict(),
                 **{k: v for k, v in lifecycle.result_fields().items() if v}}
 
     async def run(self, operation: Operation, request: ImageRequest, *, frontend: str = "api",

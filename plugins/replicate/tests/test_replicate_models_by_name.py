@@ -156,9 +156,9 @@ def test_lifecycle_and_tool_data() -> None:
     for model_id in FLUX2_MODELS:
         spec = specs[model_id]
         priced = bool(spec.pricing.per_image)
-        assert spec.options["price_source"] == ("unofficial" if priced else None)
+        assert spec.pricing.source == ("unofficial" if priced else "unknown") and "price_source" not in spec.options
         assert ("unofficial estimate" if priced else "Price: unknown") in spec.description
-    assert specs["flux-dev"].pricing.per_image[0].usd == 0.025 and "price_source" not in specs["flux-dev"].options
+    assert specs["flux-dev"].pricing.per_image[0].usd == 0.025 and specs["flux-dev"].pricing.source == "official"
 
 
 INPAINT = "acme/inpaint"

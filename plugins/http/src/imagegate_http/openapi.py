@@ -61,7 +61,8 @@ _IMAGES_RESPONSE = {
         "data": {"type": "array", "items": {"type": "object", "properties": {
             "b64_json": {"type": "string"}, "url": {"type": "string"}, "revised_prompt": {"type": "string"}}}},
         "usage": {"type": "object"},
-        "imagegate": {"type": "object", "description": "Stored ids, URLs, model, provider and cost."},
+        "imagegate": {"type": "object", "description": "Stored ids, URLs, model, provider and cost (with "
+                                                       "\"unofficial\": true when priced from third-party figures)."},
     },
 }
 
@@ -136,7 +137,10 @@ def _request_schema(models: list[ModelSpec], operation: str) -> dict[str, Any]:
     binary = {"type": "string", "format": "binary"}
     if operation == "edit":
         properties["image"] = {"oneOf": [binary, {"type": "array", "items": binary, "maxItems": 16}]}
-        properties["mask"] = binary
+        properties["mask"] = {**binary, "description": "PNG whose transparent areas mark what to edit "
+                                                       "(first image); not with markup."}
+        properties["markup"] = {**binary, "description": "Transparent PNG drawn over the first image to guide "
+                                                         "the edit (models whose markup is true); not with mask."}
     elif operation == "variation":
         properties["image"] = binary
     required = {"generate": ["prompt"], "edit": ["image", "prompt"], "variation": ["image"]}[operation]

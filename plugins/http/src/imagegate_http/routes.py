@@ -43,7 +43,7 @@ ROUTES: tuple[Route, ...] = (
           "Generate images from a prompt (OpenAI's shape; stream=true for server-sent events).",
           body="generation", answer="images"),
     Route("POST", "/v1/images/edits", images.edits, "createImageEdit",
-          "Edit images (multipart: image or image[], optional mask).", body="edit", answer="images"),
+          "Edit images (multipart: image or image[], optional mask or markup).", body="edit", answer="images"),
     Route("POST", "/v1/images/variations", images.variations, "createImageVariation",
           "Make variations of an image (multipart: image).", body="variation", answer="images"),
     Route("GET", "/v1/images", images.list_images, "listImages",

@@ -23,7 +23,7 @@ __all__ = [
     "tool_input_schema",
 ]
 
-COMMON = ("prompt", "model", "size", "n", "images", "image", "mask", "params", "deliver")
+COMMON = ("prompt", "model", "size", "n", "images", "image", "mask", "markup", "params", "deliver")
 
 _STR = {"type": "string"}
 _NULLABLE_STR = {"type": ["string", "null"]}
@@ -164,12 +164,12 @@ def _size_property(specs: list[ModelSpec]) -> dict[str, Any] | None:
     return schema
 
 
-def _masked(specs: list[ModelSpec]) -> str:
-    """The models taking a mask, a provider named once when all its models do."""
+def _taking(specs: list[ModelSpec], overlay: str) -> str:
+    """The models taking a mask (or markup), a provider named once when all its models do."""
     names: list[str] = []
     for provider in dict.fromkeys(spec.provider for spec in specs):
         own = [spec for spec in specs if spec.provider == provider]
-        masked = [spec.id for spec in own if spec.mask]
+        masked = [spec.id for spec in own if getattr(spec, overlay)]
         names += [f"all of {provider}"] if len(own) > 1 and len(masked) == len(own) else masked
     return _fmt(names)
 
@@ -218,8 +218,12 @@ def tool_input_schema(
         required.append("images")
         if any(spec.mask for spec in specs):
             props["mask"] = {"type": "string", "minLength": 1, "description": (
-                f"Optional PNG mask whose transparent areas are edited (models: {_masked(specs)}). "
+                f"Optional PNG mask whose transparent areas are edited (models: {_taking(specs, 'mask')}). "
                 "Same forms as images.")}
+        if any(spec.markup for spec in specs):
+            props["markup"] = {"type": "string", "minLength": 1, "description": (
+                "Optional transparent PNG drawn over the first image to guide the edit "
+                f"(models: {_taking(specs, 'markup')}); not with mask. Same forms as images.")}
     if operation == "variation":
         props["image"] = {"type": "string", "minLength": 1, "description": "The image to vary. " + image_help}
         required.append("image")

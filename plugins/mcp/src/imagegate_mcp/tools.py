@@ -39,8 +39,8 @@ GENERIC = {
                  "Generate images from a text prompt with any offered model. Paid models spend money and "
                  "every image is stored (its id can be passed to edit_image)."),
     "edit": ("edit_image", "Edit image",
-             "Edit one or more images following a prompt (optionally only inside a mask). Paid models "
-             "spend money; results are stored."),
+             "Edit one or more images following a prompt (optionally only inside a mask, or guided by a "
+             "markup). Paid models spend money; results are stored."),
     "variation": ("create_variation", "Create image variation",
                   "Make variations of an image, without a prompt. Results are stored."),
 }
@@ -154,15 +154,15 @@ def build_request(tool: ToolSpec, arguments: dict[str, Any],
     deliver: Deliver = args.pop("deliver", settings.deliver)
     extra = args.pop("params", None) or {}
     refs = [*args.pop("images", []), *([args.pop("image")] if "image" in args else [])]
-    mask = args.pop("mask", None)
-    for param, ref in [*(("image", ref) for ref in refs), ("mask", mask or "")]:
+    mask, markup = args.pop("mask", None), args.pop("markup", None)
+    for param, ref in [*(("image", ref) for ref in refs), ("mask", mask or ""), ("markup", markup or "")]:
         if "\x00" in ref:
             raise InvalidRequest(f"{param} contains a NUL character; no file name or image has one", param=param)
     images = [ImageInput.parse(ref) for ref in refs]
     request = ImageRequest(
         prompt=args.pop("prompt", None), model=args.pop("model", tool.default_model), size=args.pop("size", None),
         n=args.pop("n", None), params={**extra, **args}, images=images,
-        mask=ImageInput.parse(mask) if mask else None)
+        mask=ImageInput.parse(mask) if mask else None, markup=ImageInput.parse(markup) if markup else None)
     return request, deliver
 
 
@@ -239,6 +239,6 @@ def without_folders(exc: Exception) -> Exception:
     an allowed input folder, never which folders the server allows (its directories)."""
     from imagegate.errors import PermissionDenied
 
-    if isinstance(exc, PermissionDenied) and exc.param in ("image", "mask") and "folder" in exc.message:
+    if isinstance(exc, PermissionDenied) and exc.param in ("image", "mask", "markup") and "folder" in exc.message:
         return PermissionDenied(f"{exc.param}: not under an allowed input folder", param=exc.param)
     return exc

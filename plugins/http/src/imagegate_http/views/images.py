@@ -56,12 +56,12 @@ async def _upload(request: web.Request, operation: Operation) -> web.StreamRespo
     gateway, options = _app_objects(request)
     form = await read_upload(request, options)
     image_request, delivery = await to_image_request(gateway, form.fields, form=True, images=form.images,
-                                                     mask=form.mask)
+                                                     mask=form.mask, markup=form.markup)
     return await _answer(request, operation, image_request, delivery)
 
 
 async def edits(request: web.Request) -> web.StreamResponse:
-    """POST /v1/images/edits (multipart: image or image[], optional mask)."""
+    """POST /v1/images/edits (multipart: image or image[], optional mask or markup)."""
     return await _upload(request, "edit")
 
 
