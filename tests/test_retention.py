@@ -256,3 +256,16 @@ async def test_gc_prints_what_it_would_delete_then_deletes_it(make_gateway: Gate
     off = gc(tmp_path, "--json")
     assert off.returncode == 0 and json.loads(off.stdout)["retention"] is False
     assert "retention is off" in gc(tmp_path).stdout
+
+
+async def test_a_backend_without_inventory_is_refused_clearly(make_gateway: GatewayMaker) -> None:
+    from imagegate.errors import StorageError
+
+    gateway = await make_gateway(retention_days=7)
+    old = await store(gateway, days_ago=30)
+    gateway.storage.inventory = None  # type: ignore[method-assign]  # an older third-party backend
+    with pytest.raises(StorageError) as caught:
+        await collect_garbage(gateway)
+    assert "inventory" in caught.value.message and not caught.value.retryable
+    del gateway.storage.inventory
+    assert await stored_ids(gateway) == {old}

@@ -128,6 +128,10 @@ async def collect_garbage(gateway: Gateway, *, dry_run: bool = False, now: datet
     report = GcReport(dry_run=dry_run, active=policy.active)
     if not policy.active:
         return report
+    if not callable(getattr(gateway.storage, "inventory", None)):
+        msg = (f"storage backend {gateway.storage.name!r} has no inventory(), which retention needs; "
+               "unset STORAGE__RETENTION_DAYS and STORAGE__MAX_SIZE_GB or update the backend")
+        raise StorageError(msg, retryable=False)
     entries = await gateway.storage.inventory()
     protected = await protected_ids(gateway)
     report.stored_images = len(entries)
