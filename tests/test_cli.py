@@ -45,7 +45,7 @@ def test_generate_json_matches_the_contract_and_get_reads_it_back(env: dict[str,
     assert set(result) == {"images", "model", "provider", "revised_prompt", "cost", "request_id"}
     assert result["cost"] == {"estimated_usd": 0.0, "actual_usd": None}
     first = result["images"][0]
-    assert set(first) == {"id", "uri", "path", "url", "mime_type", "width", "height", "bytes", "sha256"}
+    assert set(first) == {"id", "uri", "path", "url", "mime_type", "width", "height", "bytes", "sha256", "parent_ids"}
     assert (first["mime_type"], first["width"], first["height"]) == ("image/webp", 128, 64)
     assert Path(first["path"]).parent == tmp_path / "out"  # -o: the printed path is the copy
     got = json.loads(run(env, "get", first["id"], "--json").stdout)

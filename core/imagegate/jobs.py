@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .provider import InputImage, Progress, Provider
     from .settings import ProviderSettings
 
-__all__ = ["Delivery", "Job", "build_job", "failed_event", "validate"]
+__all__ = ["Delivery", "Job", "build_job", "failed_event", "stored_parents", "validate"]
 
 
 def validate(spec: ModelSpec, operation: Operation, request: ImageRequest) -> ValidRequest:
@@ -83,6 +83,8 @@ class Job:
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     """What the model's lifecycle changed or says (translation, deprecation)."""
     markup: InputImage | None = None
+    parent_ids: list[str] = field(default_factory=list)
+    """Input images given by stored id: the lineage recorded in each result's metadata."""
 
     @property
     def progress(self) -> Progress:
@@ -146,4 +148,12 @@ async def build_job(operation: Operation, request: ImageRequest, request_id: str
     return Job(request_id=request_id, operation=operation, spec=spec, provider=provider, limits=limits,
                valid=valid, images=images, mask=mask, deadline=asyncio.get_running_loop().time() + limits.timeout_s,
                estimated_usd=estimate_cost(spec, valid, len(images)), parameters=valid.effective(spec),
-               delivery=delivery, stream=request.stream, lifecycle=lifecycle or Lifecycle(), markup=markup)
+               delivery=delivery, stream=request.stream, lifecycle=lifecycle or Lifecycle(), markup=markup,
+               parent_ids=stored_parents(request))
+
+
+def stored_parents(request: ImageRequest) -> list[str]:
+    """The request's input images that are stored images, by id, each once, in the order given."""
+    refs = [*request.images, request.mask, request.markup]
+    ids = [str(ref.value) for ref in refs if ref is not None and ref.kind == "id"]
+    return list(dict.fromkeys(ids))

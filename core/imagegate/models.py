@@ -96,6 +96,8 @@ class ImageOut:
     revised_prompt: str | None = None
     data: bytes | bytearray | memoryview | None = field(default=None, repr=False)
     b64: bytes | bytearray | memoryview | None = field(default=None, repr=False)
+    parent_ids: list[str] = field(default_factory=list)
+    """The stored images this one was made from (edit/variation inputs, a tile's grid, a transform's source)."""
 
     @property
     def uri(self) -> str:
@@ -112,6 +114,7 @@ class ImageOut:
             "height": self.height,
             "bytes": self.bytes,
             "sha256": self.sha256,
+            "parent_ids": list(self.parent_ids),
         }
 
 

@@ -98,7 +98,7 @@ class StoredImages:
             id=image_id, mime_type=metadata["mime_type"], bytes=metadata["bytes"], sha256=metadata["sha256"],
             width=metadata.get("width"), height=metadata.get("height"),
             path=self.local_path(image_id, metadata), url=await self.url(image_id),
-            revised_prompt=metadata.get("revised_prompt"))
+            revised_prompt=metadata.get("revised_prompt"), parent_ids=list(metadata.get("parent_ids") or []))
 
     async def list(self, limit: int = 50, before: str | None = None) -> list[dict[str, Any]]:
         return await self.storage.list(limit=limit, before=before)

@@ -116,7 +116,8 @@ class ImageStorer:
         stored = _Stored(ImageOut(id=image_id, mime_type=info.mime_type, bytes=len(info.data), sha256="",
                                   width=info.width, height=info.height, path=None, url=None,
                                   revised_prompt=image.revised_prompt, data=info.data,
-                                  b64=image.b64 if info.data is image.data else None))
+                                  b64=image.b64 if info.data is image.data else None,
+                                  parent_ids=list(job.parent_ids)))
         try:
             saved = _as_saved(await self._run_step(step, lambda: self.storage.save(image_id, info.data, metadata)))
             stored.out.path = saved.path
@@ -160,4 +161,5 @@ def _metadata(job: Job, result: ProviderResult, image: ProviderImage, info: Imag
         "cost": (job.paid or Cost(job.estimated_usd, unofficial=job.spec.pricing.unofficial)).as_dict(),
         "request_id": job.request_id, "provider_request_id": result.provider_request_id,
         "model_version": result.model_version, "frontend": job.delivery.frontend,
+        "parent_ids": list(job.parent_ids),
     }

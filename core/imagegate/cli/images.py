@@ -147,16 +147,43 @@ async def _get(gateway: Gateway, image_id: str) -> dict[str, Any]:
         "revised_prompt": metadata.get("revised_prompt"),
         "cost": metadata.get("cost", {"estimated_usd": None, "actual_usd": None}),
         "request_id": metadata.get("request_id"),
+        "parent_ids": list(metadata.get("parent_ids") or []),
     }
+
+
+def _line(entry: dict[str, Any]) -> str:
+    if entry.get("missing"):
+        return f"{entry['id']}  (deleted)"
+    return f"{entry['id']}  {entry.get('operation') or ''}  {entry.get('model') or ''}  {(entry.get('created') or '')[:19]}"
+
+
+def _print_lineage(found: dict[str, Any]) -> None:
+    """Ancestors from the oldest down to the image, then what was made from it."""
+    for entry in reversed(found["ancestors"]):
+        echo(f"parent  {_line(entry)}")
+    echo(f"image   {_line(found['image'])}")
+    for entry in found["descendants"]:
+        echo(f"child   {_line(entry)}  from {', '.join(entry['parent_ids'])}")
 
 
 @click.command()
 @click.argument("image_id")
+@click.option("--lineage", "show_lineage", is_flag=True,
+              help="Show the images it was made from and those made from it (scans the stored images).")
 @JSON_OPTION
-def get(image_id: str, as_json: bool) -> None:
+def get(image_id: str, show_lineage: bool, as_json: bool) -> None:
     """Show a stored image: its path, a fresh URL and its metadata."""
     async def go() -> None:
         async with cli_gateway(writes=False) as gateway:
+            if show_lineage:
+                from ..lineage import lineage
+
+                found = await lineage(gateway, image_id)
+                if as_json:
+                    emit_json(found)
+                else:
+                    _print_lineage(found)
+                return
             found = await _get(gateway, image_id)
             if as_json:
                 emit_json(found)

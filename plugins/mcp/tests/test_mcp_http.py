@@ -415,3 +415,13 @@ async def test_an_oversized_resource_uri_is_not_echoed(http_server: RunningServe
             await client.read_resource(uri)
     assert missing.value.error.code == -32002
     assert len(missing.value.error.model_dump_json()) < 2500
+
+
+async def test_edit_of_a_stored_image_names_it_in_parent_ids(http_server: RunningServer) -> None:
+    async with Client(http_server.url) as client:
+        made = await client.call_tool("generate_image", {"prompt": "a hill", "model": "placeholder", "size": "64x64"})
+        base = made.structured_content["images"][0]
+        edited = await client.call_tool("edit_image", {"prompt": "add a moon", "images": [base["id"]],
+                                                       "model": "placeholder", "size": "64x64"})
+    assert base["parent_ids"] == []
+    assert edited.structured_content["images"][0]["parent_ids"] == [base["id"]]

@@ -100,7 +100,7 @@ async def get_image(request: web.Request) -> web.StreamResponse:
         data = await gateway.read(image_id)
         return image_response(data, metadata["mime_type"], image_id, "private, no-cache")
     url = await gateway.url(image_id)
-    return json_response({"object": "image", **metadata, "id": image_id, "url": url})
+    return json_response({"object": "image", "parent_ids": [], **metadata, "id": image_id, "url": url})
 
 
 async def delete_image(request: web.Request) -> web.Response:
