@@ -77,3 +77,28 @@ def test_cli_get_lineage(tmp_path: Path) -> None:
     assert found["image"]["id"] == base and [d["id"] for d in found["descendants"]] == [child["id"]]
     text = _run(env, "get", child["id"], "--lineage").stdout.splitlines()
     assert text[0].startswith(f"parent  {base}") and text[1].startswith(f"image   {child['id']}  edit")
+
+
+def test_cli_grid_prints_tiles_then_the_grid_and_lineage_reaches_it(tmp_path: Path) -> None:
+    from PIL import Image
+
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("PROVIDERS__", "STORAGE__", "GATEWAY__"))},
+           "STORAGE__LOCAL__ROOT": str(tmp_path / "images"), "STORAGE__SPOOL_DIR": str(tmp_path / "spool"),
+           "IMAGEGATE_DISABLE_PLUGINS": "observability"}
+    done = _run(env, "generate", "--grid", "2x2", "--cell", "a cat", "--cell", "a dog", "--cell", "a fox",
+                "--cell", "an owl", "--size", "256x256", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    *tiles, grid = result["images"]
+    assert result["grid"] == {"id": grid["id"], "rows": 2, "columns": 2}
+    assert [t["cell"]["index"] for t in tiles] == [0, 1, 2, 3] and "cell" not in grid
+    assert all(t["parent_ids"] == [grid["id"]] for t in tiles) and len({t["sha256"] for t in tiles}) == 4
+    for tile in tiles:
+        with Image.open(tile["path"]) as image:
+            assert image.size == (tile["width"], tile["height"]) == (120, 120)  # placeholder: 5 px gutters
+    found = json.loads(_run(env, "get", tiles[3]["id"], "--lineage", "--json").stdout)
+    assert [a["id"] for a in found["ancestors"]] == [grid["id"]]
+    text = _run(env, "generate", "--grid", "2x2", "--cell", "a", "--json")
+    assert text.returncode != 0 and json.loads(text.stdout)["error"]["param"] == "cells"
+    plain = _run(env, "generate", "--grid", "9x1", "x", "--json")
+    assert json.loads(plain.stdout)["error"]["param"] == "grid"

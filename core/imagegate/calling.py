@@ -100,7 +100,8 @@ class ProviderCaller:
             params=job.valid.params, images=job.images, mask=job.mask, request_id=job.request_id,
             attempt=attempt, deadline=job.deadline, session=self._session(),
             download=lambda url: self.download_paid(job, url), progress=job.progress, stream=job.stream,
-            headers=headers, keep_base64=job.delivery.keep_base64, markup=job.markup)
+            headers=headers, keep_base64=job.delivery.keep_base64, markup=job.markup,
+            grid=job.grid)
 
     async def download_paid(self, job: Job, url: str) -> bytes:
         """Fetch an output of a paid call, retrying the download (never the call)."""

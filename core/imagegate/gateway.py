@@ -24,6 +24,7 @@ from .catalog import ModelSpec, Operation
 from .errors import ImagegateError, Timeout
 from .events import Event
 from .filestore import FileStore
+from .grids import check_grid_job, prepare_grid, store_tiles
 from .http_client import new_session
 from .ids import new_request_id
 from .inputs import InputSources
@@ -166,6 +167,7 @@ class Gateway:
     async def estimate(self, operation: Operation, request: ImageRequest) -> dict[str, Any]:
         """Price a request without making it (``--dry-run``); validation still applies."""
         spec = await self.resolve_model(request.model)
+        request, _ = prepare_grid(operation, request, self.settings.gateway.grid_prompt_template)
         spec, request, lifecycle = apply_lifecycle(self, spec, operation, request)
         valid = validate(spec, operation, request)
         return {"model": spec.id, "provider": spec.provider, "operation": operation,
@@ -196,12 +198,16 @@ class Gateway:
         job: Job | None = None
         try:
             spec = await self.resolve_model(request.model)  # once per request: the job carries it
+            request, grid = prepare_grid(operation, request, self.settings.gateway.grid_prompt_template)
             spec, request, lifecycle = apply_lifecycle(self, spec, operation, request, request_id=request_id,
                                                        frontend=delivery.frontend)
             job = await build_job(operation, request, request_id, delivery, spec=spec, inputs=self.inputs,
                                   lifecycle=lifecycle,
                                   provider=self.registry.providers.get(spec.provider),
                                   provider_settings=self.provider_settings)
+            if grid is not None:
+                job.grid = grid
+                check_grid_job(job)
             self.emit(job.started_event())
             if job.provider.cancellable:  # the caller going away cancels the upstream call
                 result = await self._call_and_store(job)
@@ -225,9 +231,15 @@ class Gateway:
         results = await self.caller.call(job)
         job.timings["upstream_ms"] = round((asyncio.get_running_loop().time() - started) * 1000, 3)
         if not job.provider.cancellable:  # this whole call already runs shielded (see _serve)
-            return await self.storer.store_all(job, results)
-        store = asyncio.ensure_future(self.storer.store_all(job, results))  # the upstream was paid: store anyway
+            return await self._store(job, results)
+        store = asyncio.ensure_future(self._store(job, results))  # the upstream was paid: store anyway
         return await self.paid_work.finish(store)
+
+    async def _store(self, job: Job, results: list[Any]) -> ImageResult:
+        stored = await self.storer.store_all(job, results)
+        if job.grid is None:
+            return stored
+        return await store_tiles(self.storer, job, results, stored, job.grid)
 
     # stored images (see stored_images.py) ------------------------------------------------------
 

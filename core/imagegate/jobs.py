@@ -22,6 +22,7 @@ from .pricing import estimate_cost
 if TYPE_CHECKING:
     from .catalog import ModelSpec, Operation, ValidRequest
     from .errors import ImagegateError
+    from .grids import Grid
     from .inputs import InputSources
     from .models import Cost, ImageRequest, ImageResult
     from .provider import InputImage, Progress, Provider
@@ -85,6 +86,8 @@ class Job:
     markup: InputImage | None = None
     parent_ids: list[str] = field(default_factory=list)
     """Input images given by stored id: the lineage recorded in each result's metadata."""
+    grid: Grid | None = None
+    """The layout asked for: the stored image is also cut into tiles."""
 
     @property
     def progress(self) -> Progress:

@@ -59,6 +59,10 @@ class ImageRequest(BaseModel):
     mask: ImageInput | None = None
     markup: ImageInput | None = None
     stream: bool = False
+    grid: str | None = None
+    """``"RxC"``: one image laid out as panels, stored whole and cut into tiles (see :mod:`imagegate.grids`)."""
+    cells: list[str] | None = None
+    """With ``grid``: one description per panel, in reading order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,8 @@ class ImageOut:
     b64: bytes | bytearray | memoryview | None = field(default=None, repr=False)
     parent_ids: list[str] = field(default_factory=list)
     """The stored images this one was made from (edit/variation inputs, a tile's grid, a transform's source)."""
+    cell: dict[str, int] | None = None
+    """A grid tile's place: ``{row, column, index}``, all from 0."""
 
     @property
     def uri(self) -> str:
@@ -115,6 +121,7 @@ class ImageOut:
             "bytes": self.bytes,
             "sha256": self.sha256,
             "parent_ids": list(self.parent_ids),
+            **({"cell": self.cell} if self.cell is not None else {}),
         }
 
 
@@ -138,6 +145,8 @@ class ImageResult:
     """What changed to run on ``resolved_model``: ``{"param", "from", "to"}``, the model first."""
     deprecation: dict[str, Any] | None = None
     """Set when the model is deprecated: ``{"shutdown_date", "replacement"}``."""
+    grid: dict[str, Any] | None = None
+    """For a grid: ``{"id", "rows", "columns"}``; ``images`` are its tiles in cell order, then the grid."""
 
     def contract(self, *, with_paths: bool = True) -> dict[str, Any]:
         """The structured result of CONTRACT.md (``path`` nulled where it means nothing)."""
@@ -157,4 +166,6 @@ class ImageResult:
             out.update(resolved_model=self.resolved_model, substitutions=self.substitutions)
         if self.deprecation is not None:
             out["deprecation"] = self.deprecation
+        if self.grid is not None:
+            out["grid"] = self.grid
         return out

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from .catalog import ModelSpec, Operation
+    from .grids import Grid
 
 __all__ = [
     "BaseProvider",
@@ -104,6 +105,8 @@ class ProviderCall:
     headers: dict[str, str] = field(default_factory=dict)
     keep_base64: bool = False
     markup: InputImage | None = None
+    grid: Grid | None = None
+    """Set for a grid request (the prompt already describes the layout); most providers ignore it."""
 
     def remaining(self) -> float:
         """Seconds until the request's deadline (event-loop clock)."""

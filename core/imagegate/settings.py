@@ -23,6 +23,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from .grids import DEFAULT_TEMPLATE as DEFAULT_GRID_TEMPLATE
 from .settings_registry import SettingsRegistry, config_error
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -137,6 +138,21 @@ class GatewaySettings(BaseModel):
         "the key."))
     auth_failure_window_s: float = Field(300.0, gt=0, description=(
         "Window over which failed bearer attempts count."))
+
+    grid_prompt_template: str = Field(DEFAULT_GRID_TEMPLATE, description=(
+        "The prompt a grid request sends: {rows}, {columns}, {count} and {panels} are filled in."))
+
+    @field_validator("grid_prompt_template")
+    @classmethod
+    def _grid_template_formats(cls, value: str) -> str:
+        try:
+            value.format(rows=2, columns=2, count=4, panels="")
+        except (KeyError, IndexError, ValueError) as exc:
+            msg = f"grid_prompt_template: use only {{rows}}, {{columns}}, {{count}} and {{panels}} ({exc!r})"
+            raise ValueError(msg) from None
+        if "{panels}" not in value:
+            raise ValueError("grid_prompt_template must contain {panels} (the panels' descriptions)")
+        return value
 
     def signing_key(self) -> bytes | None:
         """``url_signing_key`` as the signer takes it (None: use the key kept on disk)."""

@@ -105,19 +105,34 @@ class ImageStorer:
             msg = f"{job.spec.provider} returned unusable image data: {exc}"
             raise UpstreamError(msg, provider=job.spec.provider, retryable=False) from None
 
-    async def _store_one(self, job: Job, result: ProviderResult, image: ProviderImage, info: ImageInfo) -> _Stored:
+    async def store_derived(self, job: Job, result: ProviderResult, data: bytes, mime_type: str,
+                            extra: dict[str, Any]) -> ImageOut:
+        """Store an image the gateway made from a paid one (a grid's tile); ``extra`` overrides
+        metadata fields (``parent_ids``, ``cost``...). Raise :class:`StorageError` if it failed."""
+        from .provider import ProviderImage
+
+        image = ProviderImage(data=data, mime_type=mime_type)
+        stored = await self._store_one(job, result, image, self._verify(job, image, mime_type), extra)
+        if stored.error is not None:
+            kept = f"; kept at {stored.spool_path}" if stored.spool_path else ""
+            raise StorageError(f"storing {stored.out.id} failed: {stored.error.message}{kept}",
+                               spool_path=stored.spool_path, provider=job.spec.provider)
+        return stored.out
+
+    async def _store_one(self, job: Job, result: ProviderResult, image: ProviderImage, info: ImageInfo,
+                         extra: dict[str, Any] | None = None) -> _Stored:
         image_id = new_image_id()
         # a backend that hashes while it writes saves a thread hop; otherwise hash now
         hashes_itself = getattr(self.storage, "computes_sha256", False)
         digest = None if hashes_itself else await sha256_hex(info.data)
-        metadata = _metadata(job, result, image, info, image_id, digest)
+        metadata = {**_metadata(job, result, image, info, image_id, digest), **(extra or {})}
         step = Step("storage_write", {"provider": job.spec.provider, "model": job.spec.id,
                                       "backend": self.storage.name, "bytes": len(info.data), "image_id": image_id})
         stored = _Stored(ImageOut(id=image_id, mime_type=info.mime_type, bytes=len(info.data), sha256="",
                                   width=info.width, height=info.height, path=None, url=None,
                                   revised_prompt=image.revised_prompt, data=info.data,
                                   b64=image.b64 if info.data is image.data else None,
-                                  parent_ids=list(job.parent_ids)))
+                                  parent_ids=list(metadata["parent_ids"])))
         try:
             saved = _as_saved(await self._run_step(step, lambda: self.storage.save(image_id, info.data, metadata)))
             stored.out.path = saved.path
@@ -162,4 +177,5 @@ def _metadata(job: Job, result: ProviderResult, image: ProviderImage, info: Imag
         "request_id": job.request_id, "provider_request_id": result.provider_request_id,
         "model_version": result.model_version, "frontend": job.delivery.frontend,
         "parent_ids": list(job.parent_ids),
+        **({"grid": job.grid.as_dict()} if job.grid is not None else {}),
     }

@@ -47,7 +47,8 @@ def _split_params(pairs: tuple[str, ...], as_json: bool) -> dict[str, str]:
 
 async def _run(operation: Operation, *, prompt: str | None, images: tuple[str, ...], mask: str | None,
                model: str | None, markup: str | None = None, size: str | None, n: int | None, params: tuple[str, ...],
-               output_dir: Path | None, as_json: bool, dry_run: bool) -> None:
+               output_dir: Path | None, as_json: bool, dry_run: bool, grid: str | None = None,
+               cells: tuple[str, ...] = ()) -> None:
     from ..models import ImageInput, ImageRequest
 
     raw = _split_params(params, as_json)
@@ -59,6 +60,7 @@ async def _run(operation: Operation, *, prompt: str | None, images: tuple[str, .
             images=[ImageInput.parse(ref) for ref in images],
             mask=ImageInput.parse(mask) if mask else None,
             markup=ImageInput.parse(markup) if markup else None,
+            grid=grid, cells=list(cells) if cells else None,
         )
         if dry_run:
             from .dry_run import dry_run as report
@@ -110,10 +112,16 @@ def _print_result(result: ImageResult, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("prompt")
+@click.argument("prompt", required=False)
+@click.option("--grid", metavar="RxC", help="One image of R rows by C columns of panels (1 to 6 each), "
+              "stored whole and cut into tiles; prints the tiles in cell order, then the grid.")
+@click.option("--cell", "cells", multiple=True, metavar="TEXT",
+              help="With --grid: one panel's description, in reading order; give R×C of them.")
 @_common
-def generate(prompt: str, **kwargs: Any) -> None:
+def generate(prompt: str | None, **kwargs: Any) -> None:
     """Generate images from PROMPT; prints each image's path and its metadata JSON's path."""
+    if prompt is None and not kwargs["cells"]:
+        raise click.UsageError("Missing argument 'PROMPT' (or give --grid with --cell descriptions).")
     run_async(lambda: _run("generate", prompt=prompt, images=(), mask=None, **kwargs), kwargs["as_json"])
 
 

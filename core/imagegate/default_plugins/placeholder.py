@@ -70,6 +70,13 @@ def _render_one(call: ProviderCall, index: int) -> bytes:
     background = call.params.get("background", "auto")
     seed = call.params.get("seed")
     seed = None if seed is None else seed + index
+    if call.operation == "generate" and call.grid is not None:
+        from .placeholder_grid import render_grid
+
+        grid = call.grid
+        panels = grid.cells or [f"{call.prompt}\x00{i}" for i in range(grid.count)]
+        return render_grid(panels, rows=grid.rows, columns=grid.columns, width=width or 1024, height=height or 1024,
+                           output_format=fmt, seed=seed)
     if call.operation == "generate":
         prompt = call.prompt or ""
         if seed is None and index:

@@ -48,7 +48,7 @@ async def test_tools_are_listed_with_catalog_schemas(http_server: RunningServer)
     assert flux["properties"]["n"]["maximum"] == 4
     assert flux["properties"]["deliver"]["enum"] == ["link", "preview", "full"]
     generic = tools["generate_image"].input_schema["properties"]
-    assert set(generic) == {"prompt", "model", "size", "n", "params", "deliver"}  # options go in params
+    assert set(generic) == {"prompt", "model", "size", "n", "params", "deliver", "grid", "cells"}  # options go in params
     # GATEWAY__DEFAULT_MODEL unset: the recommended model of the first provider with a key
     assert generic["model"]["default"] == "acme-sketch"
     assert "Default model: acme-sketch." in tools["generate_image"].description
@@ -425,3 +425,22 @@ async def test_edit_of_a_stored_image_names_it_in_parent_ids(http_server: Runnin
                                                        "model": "placeholder", "size": "64x64"})
     assert base["parent_ids"] == []
     assert edited.structured_content["images"][0]["parent_ids"] == [base["id"]]
+
+
+async def test_generate_a_grid_lists_tiles_then_the_grid(http_server: RunningServer) -> None:
+    cells = ["a kite", "a boat", "a tree", "a sun"]
+    async with Client(http_server.url) as client:
+        done = await client.call_tool("generate_image", {"prompt": "flat colours", "model": "placeholder",
+                                                         "size": "128x128", "grid": "2x2", "cells": cells})
+        refused = await client.call_tool("generate_image", {"prompt": "x", "model": "placeholder",
+                                                            "grid": "2x2", "cells": ["a", "b"]})
+    result = done.structured_content
+    *tiles, grid = result["images"]
+    assert result["grid"] == {"id": grid["id"], "rows": 2, "columns": 2}
+    assert [tile["cell"] for tile in tiles] == [{"row": r, "column": c, "index": 2 * r + c}
+                                                for r in (0, 1) for c in (0, 1)]
+    assert all(tile["parent_ids"] == [grid["id"]] for tile in tiles) and len({t["sha256"] for t in tiles}) == 4
+    assert {(tile["width"], tile["height"]) for tile in tiles} == {(59, 59)}  # 3 px gutters
+    assert error_of(refused)["param"] == "cells"
+    metadata = await http_server.gateway.metadata(tiles[2]["id"])
+    assert metadata["description"] == "a tree" and metadata["paid_by"] == grid["id"]

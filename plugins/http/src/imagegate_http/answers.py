@@ -2,7 +2,8 @@
 
 ``b64_json`` is the provider's own base64 when it sent canonical base64 (``ImageOut.b64``), else
 the bytes the gateway already holds, encoded once (no read-back from storage); ``url`` is the
-stored image's URL (a signed gateway URL for local storage, presigned for S3).
+stored image's URL (a signed gateway URL for local storage, presigned for S3). For a grid request
+``data`` holds the tiles in cell order and an extra ``grid`` object the whole image.
 
 :func:`images_answer` gives the JSON in pieces: orjson writes everything but the base64, which is
 sent as it is, never copied into one big string nor scanned by a JSON encoder.
@@ -68,10 +69,14 @@ def openai_usage(usage: dict[str, int] | None) -> dict[str, Any] | None:
 
 def _response(result: ImageResult, response_format: ResponseFormat) -> dict[str, Any]:
     """The ImagesResponse with a placeholder for each ``b64_json`` value."""
+    tiles = [image for image in result.images if result.grid is None or image.id != result.grid["id"]]
     out: dict[str, Any] = {
         "created": int(time.time()),
-        "data": [_item(image, response_format, index) for index, image in enumerate(result.images)],
+        "data": [_item(image, response_format, index) for index, image in enumerate(tiles)],
     }
+    if result.grid is not None:  # the grid image is last in result.images: its base64 mark comes last
+        grid = result.images[-1]
+        out["grid"] = {**result.grid, **_item(grid, response_format, len(result.images) - 1)}
     if result.images:
         out["output_format"] = MIME_FORMAT.get(result.images[0].mime_type)
         first = result.images[0]

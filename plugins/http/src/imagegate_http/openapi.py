@@ -61,6 +61,8 @@ _IMAGES_RESPONSE = {
         "data": {"type": "array", "items": {"type": "object", "properties": {
             "b64_json": {"type": "string"}, "url": {"type": "string"}, "revised_prompt": {"type": "string"}}}},
         "usage": {"type": "object"},
+        "grid": {"type": "object", "description": "For a grid request: the whole grid image (id, rows, columns, "
+                                                  "b64_json or url); data holds its tiles in cell order."},
         "imagegate": {"type": "object", "description": "Stored ids, URLs, model, provider and cost (with "
                                                        "\"unofficial\": true when priced from third-party figures)."},
     },
@@ -143,6 +145,11 @@ def _request_schema(models: list[ModelSpec], operation: str) -> dict[str, Any]:
                                                          "the edit (models whose markup is true); not with mask."}
     elif operation == "variation":
         properties["image"] = binary
+    if operation == "generate":
+        properties["grid"] = {"type": "string", "pattern": "^[1-6]x[1-6]$", "description": (
+            "RxC: one image of panels, stored whole and cut into tiles (data: the tiles; grid: the whole).")}
+        properties["cells"] = {"type": "array", "items": {"type": "string", "minLength": 1}, "maxItems": 36,
+                               "description": "With grid: one description per panel, in reading order (R×C)."}
     required = {"generate": ["prompt"], "edit": ["image", "prompt"], "variation": ["image"]}[operation]
     return {"type": "object", "required": required, "properties": properties, "additionalProperties": True,
             "description": "Other fields are model parameters, checked against the model's catalog entry."}

@@ -38,7 +38,7 @@ ResponseFormat = Literal["b64_json", "url"]
 _SIZE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
 _RATIO = re.compile(r"^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$")
 _SOFT = ("user", "safety_identifier")
-_COMMON = ("prompt", "model", "n", "size", "stream", "response_format")
+_COMMON = ("prompt", "model", "n", "size", "stream", "response_format", "grid", "cells")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +155,8 @@ async def to_image_request(gateway: Gateway, body: dict[str, Any], *, form: bool
                 raise InvalidRequest(msg, param="size")
             params["aspect_ratio"] = ratio
         size = None
+    grid = _typed(body, "grid", str, "a string like 3x3")
+    cells = _typed(body, "cells", list, "a list of strings, one per grid panel")
     request = ImageRequest(prompt=prompt, model=model, size=size, n=n, params=params,
-                           images=images or [], mask=mask, markup=markup, stream=stream)
+                           images=images or [], mask=mask, markup=markup, stream=stream, grid=grid, cells=cells)
     return request, Delivery(response_format=response_format, stream=stream)

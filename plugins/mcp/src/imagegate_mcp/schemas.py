@@ -23,7 +23,7 @@ __all__ = [
     "tool_input_schema",
 ]
 
-COMMON = ("prompt", "model", "size", "n", "images", "image", "mask", "markup", "params", "deliver")
+COMMON = ("prompt", "model", "size", "n", "images", "image", "mask", "markup", "params", "deliver", "grid", "cells")
 
 _STR = {"type": "string"}
 _NULLABLE_STR = {"type": ["string", "null"]}
@@ -62,6 +62,17 @@ MODELS_SCHEMA: dict[str, Any] = {
         },
     },
 }
+
+
+GRID_PROPERTIES: dict[str, Any] = {
+    "grid": {"type": "string", "pattern": "^[1-6]x[1-6]$", "description": (
+        "RxC (e.g. 3x3): one image of panels, stored whole and cut into one image per panel; the result "
+        "lists the tiles in cell order, then the grid. n must be 1.")},
+    "cells": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "maxItems": 36,
+              "description": "With grid: one description per panel, in reading order (R×C of them); "
+                             "prompt then says what they share (style, subject)."},
+}
+"""The arguments of a grid request (generating tools only)."""
 
 
 def _fmt(values: list[Any]) -> str:
@@ -247,6 +258,8 @@ def tool_input_schema(
     else:
         props["params"] = {"type": "object", "description": (
             "The model's own options (see list_available_models), e.g. {\"quality\": \"high\"}.")}
+    if operation == "generate":
+        props.update(GRID_PROPERTIES)
     props["deliver"] = {"type": "string", "enum": ["link", "preview", "full"], "default": deliver_default,
                         "description": "link; preview: plus a thumbnail; full: inline."}
     schema = {"type": "object", "properties": props, "required": required}

@@ -161,7 +161,8 @@ def build_request(tool: ToolSpec, arguments: dict[str, Any],
     images = [ImageInput.parse(ref) for ref in refs]
     request = ImageRequest(
         prompt=args.pop("prompt", None), model=args.pop("model", tool.default_model), size=args.pop("size", None),
-        n=args.pop("n", None), params={**extra, **args}, images=images,
+        n=args.pop("n", None), grid=args.pop("grid", None), cells=args.pop("cells", None),
+        params={**extra, **args}, images=images,
         mask=ImageInput.parse(mask) if mask else None, markup=ImageInput.parse(markup) if markup else None)
     return request, deliver
 
