@@ -270,6 +270,18 @@ class Gateway:
     async def drain_spool(self) -> list[str]:
         return await self.images.drain_spool()
 
+    async def transform(self, image_id: str, op: str, params: dict[str, Any], *, frontend: str = "api") -> ImageOut:
+        """A new stored image made from a stored one (see :mod:`~imagegate.transforms`)."""
+        from .transforms import parse_transform, transform_image
+
+        return await transform_image(self, image_id, parse_transform(op, params), frontend=frontend)
+
+    async def thumbnail(self, image_id: str, size: int, *, frontend: str = "api") -> ImageOut:
+        """The image's cached thumbnail (longest side ``size``), made once."""
+        from .transforms import thumbnail
+
+        return await thumbnail(self, image_id, size, frontend=frontend)
+
 
 @asynccontextmanager
 async def open_gateway(settings: Settings | None = None, pm: pluggy.PluginManager | None = None, *,

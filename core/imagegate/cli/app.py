@@ -59,12 +59,13 @@ def serve() -> None:
 
 def build_cli() -> click.Group:
     from ..plugins import make_plugin_manager
-    from . import doctor, gc, images, info
+    from . import doctor, gc, images, info, transform
 
     images.attach(cli)
     gc.attach(cli)
     info.attach(cli)
     doctor.attach(cli)
+    transform.attach(cli)
     pm = make_plugin_manager()
     pm.hook.register_commands(cli=cli)
     pm.hook.serve_subcommand(serve=serve)

@@ -32,7 +32,7 @@ async def test_tools_are_listed_with_catalog_schemas(http_server: RunningServer)
     async with Client(http_server.url) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     assert set(tools) == {"list_available_models", "generate_image", "edit_image", "create_variation",
-                          "generate-openai", "generate-fluxdev", "generate-svg", "generate-acme"}
+                          "generate-openai", "generate-fluxdev", "generate-svg", "generate-acme", "transform_image"}
     openai = tools["generate-openai"].input_schema
     assert openai["properties"]["model"]["enum"] == ["dall-e-3", "gpt-image-1"]
     assert openai["properties"]["model"]["default"] == "gpt-image-1"  # the hint marked default

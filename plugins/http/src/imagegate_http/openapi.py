@@ -33,6 +33,24 @@ _QUERY: dict[str, dict[str, Any]] = {
     "content": {"schema": {"type": "string", "enum": ["0", "1"]}, "description": "1: answer the image bytes."},
     "exp": {"schema": {"type": "string"}, "required": True, "description": "Expiry (Unix seconds)."},
     "sig": {"schema": {"type": "string"}, "required": True, "description": "HMAC-SHA256 signature."},
+    "size": {"schema": {"type": "integer", "minimum": 16, "maximum": 1024, "default": 256},
+             "description": "The thumbnail's longest side."},
+}
+
+_TRANSFORM_REQUEST = {
+    "type": "object", "required": ["op"], "additionalProperties": False,
+    "description": "resize: width and/or height, mode; crop: left, top, width, height; thumbnail: size; "
+                   "convert: format. Every op also takes format and quality.",
+    "properties": {
+        "op": {"type": "string", "enum": ["resize", "crop", "thumbnail", "convert"]},
+        "width": {"type": "integer", "minimum": 1, "maximum": 8192},
+        "height": {"type": "integer", "minimum": 1, "maximum": 8192},
+        "mode": {"type": "string", "enum": ["fit", "fill"], "default": "fit"},
+        "left": {"type": "integer", "minimum": 0}, "top": {"type": "integer", "minimum": 0},
+        "size": {"type": "integer", "minimum": 16, "maximum": 1024},
+        "format": {"type": "string", "enum": ["png", "jpeg", "webp"]},
+        "quality": {"type": "integer", "minimum": 1, "maximum": 100},
+    },
 }
 
 _ERROR = {
@@ -168,6 +186,9 @@ def _operation(route: Route) -> dict[str, Any]:
     if route.body == "generation":
         operation["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": {"$ref": _REF + "CreateImageRequest"}}}}
+    elif route.body == "transform":
+        operation["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": {"$ref": _REF + "TransformImageRequest"}}}}
     elif route.body in ("edit", "variation"):
         name = "CreateImageEditRequest" if route.body == "edit" else "CreateImageVariationRequest"
         operation["requestBody"] = {"required": True, "content": {
@@ -211,6 +232,7 @@ def build_openapi(app: web.Application, routes: Sequence[Route]) -> dict[str, An
         "CreateImageRequest": _request_schema(models, "generate"),
         "CreateImageEditRequest": _request_schema(models, "edit"),
         "CreateImageVariationRequest": _request_schema(models, "variation"),
+        "TransformImageRequest": _TRANSFORM_REQUEST,
     }
     return {
         "openapi": "3.1.0",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .envelope import json_response
 from .openapi import build_openapi
-from .views import files, health, images, models
+from .views import files, health, images, models, transforms
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -51,6 +51,12 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/images/{id}", images.get_image, "getImage",
           "A stored image's metadata with a fresh URL; the bytes with content=1.", query=("content",),
           answer="stored_image"),
+    Route("POST", "/v1/images/{id}/transform", transforms.transform, "transformImage",
+          "A new stored image made from this one: resize (fit/fill), crop, thumbnail or convert.",
+          body="transform", answer="stored_image"),
+    Route("GET", "/v1/images/{id}/thumbnail", transforms.thumbnail, "getImageThumbnail",
+          "The image's thumbnail (longest side size), made once and then reused.", query=("size",),
+          answer="bytes"),
     Route("DELETE", "/v1/images/{id}", images.delete_image, "deleteImage", "Delete a stored image.",
           answer="deleted"),
     Route("GET", "/v1/models", models.list_models, "listModels",

@@ -56,18 +56,22 @@ class ToolSpec:
     input_schema: dict[str, Any]
     operation: Operation | None
     default_model: str | None = None
+    output_schema: dict[str, Any] | None = None
+    """Set for a tool answering neither images of a generation nor the model list."""
 
     def tool(self) -> Tool:
         from mcp_types import Tool, ToolAnnotations
 
         # only what differs from the spec's defaults (not read-only, destructive, not idempotent, open world)
-        if self.operation is None:
+        if self.output_schema is not None:  # makes a new image, changes nothing, calls no upstream
+            annotations = ToolAnnotations(destructive_hint=False, open_world_hint=False)
+        elif self.operation is None:
             annotations = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
         else:
             annotations = ToolAnnotations(destructive_hint=False)
+        output = self.output_schema or (RESULT_SCHEMA if self.operation is not None else MODELS_SCHEMA)
         return Tool(name=self.name, title=self.title, description=self.description,
-                    input_schema=self.input_schema, annotations=annotations,
-                    output_schema=RESULT_SCHEMA if self.operation is not None else MODELS_SCHEMA)
+                    input_schema=self.input_schema, annotations=annotations, output_schema=output)
 
 
 def _default_for(specs: list[ModelSpec], preferred: str) -> str:
@@ -119,6 +123,10 @@ def build_tools(gateway: Gateway, settings: MCPSettings) -> list[ToolSpec]:
                         ", ".join(spec.id for spec in specs))
             continue
         tools.append(_model_tool(name, specs, settings, image_help))
+    from .transform_tool import DESCRIPTION, OUTPUT_SCHEMA, TRANSFORM_TOOL, transform_schema
+
+    tools.append(ToolSpec(TRANSFORM_TOOL, "Transform image", DESCRIPTION, transform_schema(), None,
+                          output_schema=OUTPUT_SCHEMA))
     return tools
 
 
@@ -218,6 +226,10 @@ async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any],
 
     try:
         check_arguments(tool.input_schema, arguments)
+        if tool.output_schema is not None:
+            from .transform_tool import call_transform
+
+            return await call_transform(gateway, arguments, with_paths=with_paths)
         if tool.operation is None:
             return _list_models(gateway)
         request, deliver = build_request(tool, arguments, settings)

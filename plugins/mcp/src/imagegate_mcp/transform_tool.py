@@ -1,0 +1,58 @@
+"""The ``transform_image`` tool: a resized, cropped, thumbnailed or converted copy of a stored image,
+stored as a new image with ``parent_ids=[source]`` (the original is never changed)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from imagegate.gateway import Gateway
+    from mcp_types import CallToolResult
+
+__all__ = ["TRANSFORM_TOOL", "call_transform", "transform_schema"]
+
+TRANSFORM_TOOL = "transform_image"
+DESCRIPTION = (
+    "Make a new stored image from a stored one, by id: resize (width and/or height; mode fit keeps it "
+    "inside, fill covers and crops), crop (left, top, width, height), thumbnail (size: longest side) or "
+    "convert (format png/jpeg/webp, quality). Free and local; the original is never changed.")
+
+OUTPUT_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["images", "source"],
+    "properties": {"images": {"type": "array", "items": {"type": "object", "required": ["id", "uri", "mime_type"]}},
+                   "source": {"type": "string"}, "transform": {"type": "object"}},
+}
+
+
+def transform_schema() -> dict[str, Any]:
+    """The tool's input schema (the gateway checks each op's own needs and names the parameter)."""
+    side = {"type": "integer", "minimum": 1, "maximum": 8192}
+    return {"type": "object", "required": ["image", "op"], "additionalProperties": False, "properties": {
+        "image": {"type": "string", "minLength": 1, "description": "The stored image's id."},
+        "op": {"type": "string", "enum": ["resize", "crop", "thumbnail", "convert"]},
+        "width": side, "height": side,
+        "mode": {"type": "string", "enum": ["fit", "fill"], "description": "resize: fit (default) or fill."},
+        "left": {"type": "integer", "minimum": 0}, "top": {"type": "integer", "minimum": 0},
+        "size": {"type": "integer", "minimum": 16, "maximum": 1024, "description": "thumbnail: longest side."},
+        "format": {"type": "string", "enum": ["png", "jpeg", "webp"], "description": "Default: the source's."},
+        "quality": {"type": "integer", "minimum": 1, "maximum": 100, "description": "jpeg, webp."},
+    }}
+
+
+async def call_transform(gateway: Gateway, arguments: dict[str, Any], *, with_paths: bool) -> CallToolResult:
+    """Run a checked call; errors are raised for the caller to turn into an ``isError`` result."""
+    from imagegate.errors import InvalidRequest
+    from imagegate.ids import is_image_id
+    from mcp_types import CallToolResult, TextContent
+    from orjson import dumps
+
+    args = dict(arguments)
+    source, op = args.pop("image"), args.pop("op")
+    if not is_image_id(source):
+        raise InvalidRequest("image must be a stored image id (img_YYYYMMDD_...)", param="image")
+    image = await gateway.transform(source, op, args, frontend="mcp")
+    described = image.as_dict()
+    if not with_paths:
+        described["path"] = None
+    body = {"images": [described], "source": source, "transform": {"op": op, **args}}
+    return CallToolResult(content=[TextContent(text=dumps(body).decode())], structured_content=body)
