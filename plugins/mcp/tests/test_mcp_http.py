@@ -444,3 +444,19 @@ async def test_generate_a_grid_lists_tiles_then_the_grid(http_server: RunningSer
     assert error_of(refused)["param"] == "cells"
     metadata = await http_server.gateway.metadata(tiles[2]["id"])
     assert metadata["description"] == "a tree" and metadata["paid_by"] == grid["id"]
+
+
+async def test_transform_image_tool(http_server: RunningServer) -> None:
+    async with Client(http_server.url) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        made = await client.call_tool("generate_image", {"prompt": "a hill", "model": "placeholder", "size": "200x100"})
+        source = made.structured_content["images"][0]["id"]
+        done = await client.call_tool("transform_image", {"image": source, "op": "thumbnail", "size": 50})
+        bad = await client.call_tool("transform_image", {"image": source, "op": "convert", "format": "gif"})
+        missing = await client.call_tool("transform_image", {"image": source, "op": "crop", "width": 5})
+    assert tools["transform_image"].annotations.destructive_hint is False
+    assert tools["transform_image"].output_schema["required"] == ["images", "source"]
+    image = done.structured_content["images"][0]
+    assert image["parent_ids"] == [source] and (image["width"], image["height"]) == (50, 25)
+    assert done.structured_content["source"] == source
+    assert error_of(bad)["param"] == "format" and error_of(missing)["param"] == "height"
