@@ -65,14 +65,14 @@ MODELS_SCHEMA: dict[str, Any] = {
 
 
 GRID_PROPERTIES: dict[str, Any] = {
-    "grid": {"type": "string", "pattern": "^[1-6]x[1-6]$", "description": (
-        "RxC (e.g. 3x3): one image of panels, stored whole and cut into one image per panel; the result "
-        "lists the tiles in cell order, then the grid. n must be 1.")},
-    "cells": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "maxItems": 36,
-              "description": "With grid: one description per panel, in reading order (R×C of them); "
-                             "prompt then says what they share (style, subject)."},
+    "grid": {"type": "string", "pattern": "^[1-6]x[1-6]$"},
+    "cells": {"type": "array", "items": {"type": "string"}},
 }
-"""The arguments of a grid request (generating tools only)."""
+"""The arguments of a grid request, on every generating tool; described once, on the generic tool
+(every byte here is repeated per tool, and tools/list must stay small)."""
+
+GRID_HELP = {"grid": "RxC: one image, also stored cut into tiles (n=1)",
+             "cells": "With grid: one description per panel, in reading order"}
 
 
 def _fmt(values: list[Any]) -> str:
@@ -259,7 +259,8 @@ def tool_input_schema(
         props["params"] = {"type": "object", "description": (
             "The model's own options (see list_available_models), e.g. {\"quality\": \"high\"}.")}
     if operation == "generate":
-        props.update(GRID_PROPERTIES)
+        props.update(GRID_PROPERTIES if model_params else
+                     {name: {**schema, "description": GRID_HELP[name]} for name, schema in GRID_PROPERTIES.items()})
     props["deliver"] = {"type": "string", "enum": ["link", "preview", "full"], "default": deliver_default,
                         "description": "link; preview: plus a thumbnail; full: inline."}
     schema = {"type": "object", "properties": props, "required": required}

@@ -12,30 +12,21 @@ if TYPE_CHECKING:
 __all__ = ["TRANSFORM_TOOL", "call_transform", "transform_schema"]
 
 TRANSFORM_TOOL = "transform_image"
-DESCRIPTION = (
-    "Make a new stored image from a stored one, by id: resize (width and/or height; mode fit keeps it "
-    "inside, fill covers and crops), crop (left, top, width, height), thumbnail (size: longest side) or "
-    "convert (format png/jpeg/webp, quality). Free and local; the original is never changed.")
+DESCRIPTION = ("A new stored image from a stored one (the original is kept): resize (width/height, mode "
+               "fit|fill), crop (left, top, width, height), thumbnail (size) or convert (format, quality).")
 
-OUTPUT_SCHEMA: dict[str, Any] = {
-    "type": "object", "required": ["images", "source"],
-    "properties": {"images": {"type": "array", "items": {"type": "object", "required": ["id", "uri", "mime_type"]}},
-                   "source": {"type": "string"}, "transform": {"type": "object"}},
-}
+OUTPUT_SCHEMA: dict[str, Any] = {"type": "object", "required": ["images", "source"]}
 
 
 def transform_schema() -> dict[str, Any]:
-    """The tool's input schema (the gateway checks each op's own needs and names the parameter)."""
-    side = {"type": "integer", "minimum": 1, "maximum": 8192}
+    """The tool's input schema, terse; the gateway checks each op's needs and names the parameter."""
+    number = {"type": "integer", "minimum": 0}
     return {"type": "object", "required": ["image", "op"], "additionalProperties": False, "properties": {
-        "image": {"type": "string", "minLength": 1, "description": "The stored image's id."},
+        "image": {"type": "string", "description": "Stored image id"},
         "op": {"type": "string", "enum": ["resize", "crop", "thumbnail", "convert"]},
-        "width": side, "height": side,
-        "mode": {"type": "string", "enum": ["fit", "fill"], "description": "resize: fit (default) or fill."},
-        "left": {"type": "integer", "minimum": 0}, "top": {"type": "integer", "minimum": 0},
-        "size": {"type": "integer", "minimum": 16, "maximum": 1024, "description": "thumbnail: longest side."},
-        "format": {"type": "string", "enum": ["png", "jpeg", "webp"], "description": "Default: the source's."},
-        "quality": {"type": "integer", "minimum": 1, "maximum": 100, "description": "jpeg, webp."},
+        **{name: number for name in ("width", "height", "left", "top", "size", "quality")},
+        "mode": {"type": "string", "enum": ["fit", "fill"]},
+        "format": {"type": "string", "enum": ["png", "jpeg", "webp"]},
     }}
 
 
