@@ -38,7 +38,7 @@ async def _tools_and_schemas(stdio_client: Client) -> None:
     assert stdio_client.server_info is not None and stdio_client.server_info.name == "imagegate"
     tools = {tool.name: tool for tool in (await stdio_client.list_tools()).tools}
     # no provider key is set: only the placeholder model is offered, so no per-model tool
-    assert set(tools) == {"generate_image", "edit_image", "create_variation", "list_available_models"}
+    assert set(tools) == {"generate_image", "edit_image", "create_variation", "list_available_models", "describe_model"}
     props = tools["generate_image"].input_schema["properties"]
     assert props["params"]["type"] == "object" and "output_format" not in props
     assert props["deliver"]["default"] == "link"
