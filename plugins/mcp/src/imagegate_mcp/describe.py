@@ -21,18 +21,14 @@ __all__ = ["DESCRIBE_INPUT", "DESCRIBE_SCHEMA", "describe_model", "find_model"]
 
 DESCRIBE_INPUT: dict[str, Any] = {
     "type": "object",
-    "properties": {"model": {"type": "string", "minLength": 1, "maxLength": 300, "description": (
-        "A model id or alias, or a provider's own model as provider/owner/name or owner/name.")}},
+    "properties": {"model": {"type": "string", "minLength": 1, "maxLength": 300,
+                             "description": "Model id, alias, or provider/owner/name."}},
     "required": ["model"],
     "additionalProperties": False,
 }
 
-DESCRIBE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "provider", "operations", "status", "arguments", "ready"],
-    "properties": {"id": {"type": "string"}, "provider": {"type": "string"}, "operations": {"type": "array"},
-                   "status": {"type": "string"}, "arguments": {"type": "object"}, "ready": {"type": "boolean"}},
-}
+DESCRIBE_SCHEMA: dict[str, Any] = {"type": "object", "required": ["id", "provider", "operations", "arguments"]}
+"""In brief, so ``tools/list`` stays small; the object also carries ``status``, ``ready``, ``pricing`` and more."""
 
 
 async def find_model(gateway: Gateway, name: str) -> ModelSpec:

@@ -123,12 +123,21 @@ def _chooser(spec: PromptSpec, offered: list[ModelSpec], default_model: str) -> 
     return (named or [model for model in generators if model.recommended] or generators or [None])[0]
 
 
+def _shape_of(size: str) -> Shape | None:
+    """The shape of a ``WxH`` size (None for a size name such as ``auto``)."""
+    width, _, height = size.partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        return None
+    return "square" if width == height else "landscape" if int(width) > int(height) else "portrait"
+
+
 def _shape_arguments(model: ModelSpec, shape: Shape) -> tuple[str | None, dict[str, Any]]:
-    """The size (or aspect ratio option) giving the shape, when the model takes one."""
+    """The size (or aspect ratio option) giving the shape, when the model takes one: a usual size,
+    else the first size of that shape the model lists."""
     sizes, ratio = _SIZES[shape]
     if model.sizes is not None:
-        size = next((size for size in sizes if model.sizes.accepts(size)), None)
-        return size, {}
+        listed = [size for size in model.sizes.values or [] if _shape_of(size) == shape]
+        return next((size for size in [*sizes, *listed] if model.sizes.accepts(size)), None), {}
     option = model.params.get("aspect_ratio")
     if option is not None and (option.enum is None or ratio in option.enum):
         return None, {"aspect_ratio": ratio}

@@ -104,8 +104,8 @@ def build_tools(gateway: Gateway, settings: MCPSettings) -> list[ToolSpec]:
         "whether its provider is configured. Read-only; call it before choosing a model."),
         {"type": "object", "properties": {}, "additionalProperties": False}, None, output_schema=MODELS_SCHEMA),
         ToolSpec(DESCRIBE, "Describe a model", (
-            "One model's full input: JSON Schema of its arguments per operation, sizes, formats, prices, "
-            "lifecycle. Any catalog id, or a provider's own model (e.g. replicate/owner/name). Read-only."),
+            "One model's arguments as JSON Schema per operation, with sizes, formats, prices and lifecycle. "
+            "Read-only."),
             DESCRIBE_INPUT, None, output_schema=DESCRIBE_SCHEMA)]
     for operation, (name, title, purpose) in GENERIC.items():
         specs = [spec for spec in catalog if operation in spec.operations]
