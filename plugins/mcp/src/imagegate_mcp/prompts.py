@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from imagegate.catalog import ModelSpec
@@ -27,7 +27,7 @@ __all__ = ["ARGUMENT_MAX", "PROMPTS", "available_prompts", "render_prompt"]
 ARGUMENT_MAX = 500
 """Longest argument value a prompt takes, in characters."""
 
-Shape = str  # "square", "landscape" or "portrait"
+Shape = Literal["square", "landscape", "portrait"]
 _SIZES: dict[Shape, tuple[list[str], str]] = {
     "square": (["1024x1024", "1:1"], "1:1"),
     "landscape": (["1536x1024", "1792x1024", "1344x896", "3:2"], "3:2"),
@@ -111,7 +111,7 @@ PROMPTS: tuple[PromptSpec, ...] = (
 )
 
 
-def _chooser(spec: PromptSpec, offered: list[ModelSpec], default_model: str) -> ModelSpec | None:
+def _model_for(spec: PromptSpec, offered: list[ModelSpec], default_model: str) -> ModelSpec | None:
     """The model a prompt suggests: for SVG, a model outputting only SVG first, else any taking
     SVG; otherwise the gateway's default model if offered, else the first recommended, else the first."""
     generators = [model for model in offered if "generate" in model.operations]
@@ -174,7 +174,7 @@ def available_prompts(gateway: Gateway, settings: MCPSettings) -> dict[str, tupl
     from .tools import offered_models
 
     offered = offered_models(gateway, settings)
-    chosen = {spec.name: (spec, _chooser(spec, offered, gateway.default_model)) for spec in PROMPTS}
+    chosen = {spec.name: (spec, _model_for(spec, offered, gateway.default_model)) for spec in PROMPTS}
     return {name: (spec, model) for name, (spec, model) in chosen.items() if model is not None}
 
 

@@ -1,7 +1,8 @@
 """The tools: which exist for the installed catalog, how their arguments are checked, and the calls.
 
 Generic tools (``generate_image``, ``edit_image``, ``create_variation``) serve every model; the
-models' own options go in their ``params`` object. Per-model tools (``generate-openai``,
+models' own options go in their ``params`` object, and ``describe_model`` gives one model's full
+argument schema (see ``describe.py``). Per-model tools (``generate-openai``,
 ``generate-fluxdev``, ...) come from the catalog's :class:`~imagegate.catalog.ToolHint` data, so a
 third-party provider declares its own; models sharing a tool name become one tool with a ``model``
 argument, and each takes its models' own parameter names. Only models whose provider can be
