@@ -27,7 +27,7 @@ from imagegate_mcp.testing import serve_streamable_http
 
 from .support import OPENAI_KEY, REPLICATE_TOKEN, SECRETS, s3_client
 
-GENERIC_TOOLS = {"generate_image", "edit_image", "create_variation", "list_available_models"}
+GENERIC_TOOLS = {"generate_image", "edit_image", "create_variation", "list_available_models", "describe_model"}
 MODEL_TOOLS = {"generate-openai", "generate-fluxdev", "generate-fluxpro", "generate-svg"}
 SVG_MIME = "image/svg+xml"
 

@@ -36,15 +36,12 @@ RESULT_SCHEMA: dict[str, Any] = {
     "properties": {
         "images": {"type": "array",
                    "items": {"type": "object", "required": ["id", "uri", "url", "mime_type", "sha256"]}},
-        "model": _STR,
-        "provider": _STR,
-        "cost": {"type": "object"},
-        "request_id": _STR,
     },
 }
 """The result object of CONTRACT.md (``ImageResult.contract()``: per image also ``path``, ``width``,
-``height``, ``bytes``; ``revised_prompt``), in brief: it goes with every generating tool, and the
-first text block of a result is the same JSON."""
+``height``, ``bytes``; ``revised_prompt``), in brief: its required fields only, since it goes with
+every generating tool and ``tools/list`` must stay small. The first text block of a result is the
+same JSON."""
 
 MODELS_SCHEMA: dict[str, Any] = {
     "type": "object",
