@@ -17,7 +17,7 @@ import pytest
 from imagegate import hookimpl
 from mcp import Client, MCPError
 
-from .conftest import FakeProvider, FakeUpstream, RunningServer, fake_specs
+from .support import FakeProvider, FakeUpstream, RunningServer, fake_specs
 from .test_mcp_http import error_of
 from .test_mcp_stdio import serve_stdio
 

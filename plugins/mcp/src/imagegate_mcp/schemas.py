@@ -65,11 +65,24 @@ def _fmt(values: list[Any]) -> str:
     return ", ".join(str(v) for v in values)
 
 
+_SNAPSHOT = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+
+def listed_ids(specs: list[ModelSpec], taking: str | None = None) -> list[str]:
+    """The ids worth naming to an assistant: a dated snapshot (``x-2026-04-21``) is left out when
+    ``x`` is there (it still works when asked for); with ``taking``, only models with that flag."""
+    ids = {spec.id for spec in specs}
+    return [spec.id for spec in specs if (taking is None or getattr(spec, taking))
+            and not (_SNAPSHOT.search(spec.id) and _SNAPSHOT.sub("", spec.id) in ids)]
+
+
 def model_list(specs: list[ModelSpec]) -> str:
-    """The models' ids by provider, on one line each: ``openai: gpt-image-1, dall-e-3``."""
+    """The models' ids by provider, on one line each: ``openai: gpt-image-2, gpt-image-2.6-flare``."""
     by_provider: dict[str, list[str]] = {}
+    listed = set(listed_ids(specs))
     for spec in specs:
-        by_provider.setdefault(spec.provider, []).append(spec.id)
+        if spec.id in listed:
+            by_provider.setdefault(spec.provider, []).append(spec.id)
     return "\n".join(f"{provider}: {_fmt(ids)}" for provider, ids in by_provider.items())
 
 
@@ -166,8 +179,8 @@ def _taking(specs: list[ModelSpec], overlay: str) -> str:
     names: list[str] = []
     for provider in dict.fromkeys(spec.provider for spec in specs):
         own = [spec for spec in specs if spec.provider == provider]
-        masked = [spec.id for spec in own if getattr(spec, overlay)]
-        names += [f"all of {provider}"] if len(own) > 1 and len(masked) == len(own) else masked
+        masked = listed_ids(own, overlay)
+        names += [f"all of {provider}"] if len(own) > 1 and len(masked) == len(listed_ids(own)) else masked
     return _fmt(names)
 
 
