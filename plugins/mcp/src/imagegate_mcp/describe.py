@@ -78,9 +78,8 @@ def describe(spec: ModelSpec, settings: MCPSettings, *, ready: bool,
 async def describe_model(gateway: Gateway, arguments: dict[str, Any], settings: MCPSettings) -> dict[str, Any]:
     """The description of the model the ``model`` argument names."""
     from .schemas import image_input_description
-    from .tools import provider_ready
 
     spec = await find_model(gateway, arguments["model"])
     inputs = gateway.settings.input
-    return describe(spec, settings, ready=provider_ready(gateway, spec),
+    return describe(spec, settings, ready=gateway.registry.ready(spec),
                     image_help=image_input_description(inputs.allowed_roots, inputs.allowed_hosts))

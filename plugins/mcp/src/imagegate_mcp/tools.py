@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .progress import Send
     from .settings import Deliver, MCPSettings
 
-__all__ = ["DESCRIBE", "ToolSpec", "build_tools", "call_tool", "offered_models", "provider_ready"]
+__all__ = ["DESCRIBE", "ToolSpec", "build_tools", "call_tool", "offered_models"]
 
 log = logging.getLogger("imagegate.mcp")
 
@@ -90,7 +90,7 @@ def _tool_default(specs: list[ModelSpec]) -> ModelSpec:
 def offered_models(gateway: Gateway, settings: MCPSettings) -> list[ModelSpec]:
     """The models the tools offer: not retired, and callable unless ``offer_unconfigured``."""
     return [spec for spec in gateway.models() if spec.status != "retired"
-            and (settings.offer_unconfigured or provider_ready(gateway, spec))]
+            and (settings.offer_unconfigured or gateway.registry.ready(spec))]
 
 
 def build_tools(gateway: Gateway, settings: MCPSettings) -> list[ToolSpec]:
@@ -184,20 +184,6 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def provider_ready(gateway: Gateway, spec: ModelSpec) -> bool:
-    """Whether the model's provider is installed and configured (``check_ready`` passes)."""
-    from imagegate.errors import ImagegateError
-
-    provider = gateway.registry.providers.get(spec.provider)
-    if provider is None:
-        return False
-    try:
-        provider.check_ready(spec)
-    except ImagegateError:
-        return False
-    return True
-
-
 _LIFECYCLE = ("status", "shutdown_date", "replacement")
 
 
@@ -206,7 +192,7 @@ def _list_models(gateway: Gateway) -> CallToolResult:
     for spec in gateway.models():  # compact: allowed values in words, empty fields left out
         summary = {**spec.summary(), "parameters": {name: p.allowed() for name, p in spec.params.items()}}
         entry = {key: value for key, value in summary.items() if value not in (None, [], {}) or key in _LIFECYCLE}
-        models.append({**entry, "ready": provider_ready(gateway, spec)})
+        models.append({**entry, "ready": gateway.registry.ready(spec)})
     return _structured({"default_model": gateway.default_model, "models": models})
 
 
