@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 ASSETS = {"/gallery": "text/html", "/gallery/gallery.js": "text/javascript", "/gallery/gallery.css": "text/css"}
+ASSET_FILES = {"/gallery": "index.html", "/gallery/gallery.js": "gallery.js", "/gallery/gallery.css": "gallery.css"}
 
 
 def _directives(policy: str) -> dict[str, list[str]]:
@@ -90,3 +91,16 @@ def test_the_script_never_turns_server_text_into_markup() -> None:
     script = _asset("gallery.js")
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
         assert sink not in script
+
+
+def test_imagegate_serve_http_serves_the_gallery(cli_server) -> None:
+    """The installed command serves the page and its assets from the package data."""
+    import urllib.request
+
+    server = cli_server()
+    for path, content_type in ASSETS.items():
+        with urllib.request.urlopen(server.base_url + path, timeout=10) as response:
+            assert response.status == 200
+            assert response.headers.get_content_type() == content_type
+            assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+            assert response.read() == _asset(ASSET_FILES[path]).encode()
