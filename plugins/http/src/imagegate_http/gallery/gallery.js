@@ -5,7 +5,6 @@
 
 const KEY_STORAGE = "imagegate.apiKey";
 const PAGE_SIZE = 24;
-const THUMB_SIZE = 256;
 const LOADERS = 4;
 const CHILD_PAGES = 10;
 const FILTERS = [["model", "filter-model"], ["since", "filter-since"], ["until", "filter-until"]];
@@ -17,7 +16,6 @@ class KeyNeeded extends Error {}
 class Stale extends Error {}
 
 const state = {
-  thumbnails: null,   // whether the server lists GET /v1/images/{id}/thumbnail
   cursors: [],        // the `before` of each newer page, to page back
   objectUrls: [],     // blob: URLs of the current view, revoked when it changes
   route: 0,           // bumped on every navigation; older loaders stop
@@ -55,18 +53,6 @@ async function apiJson(path, init) {
 
 const imagePath = (id) => `v1/images/${encodeURIComponent(id)}`;
 
-async function hasThumbnails() {
-  if (state.thumbnails === null) {
-    try {
-      const response = await fetch("openapi.json", { cache: "no-store", credentials: "omit" });
-      state.thumbnails = "/v1/images/{id}/thumbnail" in (await response.json()).paths;
-    } catch {
-      state.thumbnails = false;
-    }
-  }
-  return state.thumbnails;
-}
-
 // --- images as blob: URLs -----------------------------------------------------------------------
 
 function adopt(url, route) {
@@ -83,16 +69,8 @@ function releaseImages() {
   state.objectUrls = [];
 }
 
-async function imageSource(id, route, thumbnail) {
-  let response = null;
-  if (thumbnail && (await hasThumbnails())) {
-    try {
-      response = await api(`${imagePath(id)}/thumbnail?size=${THUMB_SIZE}`);
-    } catch (error) {
-      if (error instanceof KeyNeeded) throw error;
-    }
-  }
-  response = response || (await api(`${imagePath(id)}?content=1`));
+async function imageSource(id, route) {
+  const response = await api(`${imagePath(id)}?content=1`);
   return adopt(URL.createObjectURL(await response.blob()), route);
 }
 
@@ -255,7 +233,7 @@ async function showList(params, current) {
   await eachLimited(cards, LOADERS, async (entry) => {
     const image = entry.querySelector("img");
     try {
-      image.src = await imageSource(entry.dataset.id, current, true);
+      image.src = await imageSource(entry.dataset.id, current);
     } catch (error) {
       if (error instanceof KeyNeeded || error instanceof Stale) throw error;
       image.classList.add("broken");
@@ -387,7 +365,7 @@ async function showDetail(id, current) {
   fillLinks($("children"), children);
   const image = $("detail-image");
   image.alt = meta.prompt || id;
-  image.src = await imageSource(id, current, false);
+  image.src = await imageSource(id, current);
 }
 
 $("download").addEventListener("click", async () => {
