@@ -131,7 +131,7 @@ def quote(gateway: Gateway, spec: ModelSpec, operation: Operation, request: Imag
     valid = validate(spec, operation, request)
     return {"model": spec.id, "provider": spec.provider, "operation": operation,
             "parameters": valid.effective(spec), "dry_run": True,
-            "cost": Cost(estimate_cost(spec, valid, len(request.images))).as_dict(),
+            "cost": Cost(estimate_cost(spec, valid, len(request.images)), unofficial=spec.pricing.unofficial).as_dict(),
             **{k: v for k, v in lifecycle.result_fields().items() if v}}
 
 
