@@ -24,7 +24,7 @@ from imagegate.retention import RetentionPolicy, collect_garbage, plan_deletions
 from imagegate.storage import StoredEntry
 from imagegate.testing import build_gateway, temp_settings
 
-from .conftest import png_bytes
+from imagegate.testing import image_bytes
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 MB = 1024**2
@@ -116,7 +116,7 @@ async def make_gateway(tmp_path: Path) -> AsyncIterator[GatewayMaker]:
 async def store(gateway: Gateway, *, days_ago: float, size: int = 0) -> str:
     """Save an image straight into the backend and date it ``days_ago`` (its metadata's mtime)."""
     image_id = new_image_id()
-    data = png_bytes(8, 8) + b"\0" * size
+    data = image_bytes(8, 8) + b"\0" * size
     await gateway.storage.save(image_id, data, {"id": image_id, "extension": "png", "mime_type": "image/png",
                                                 "bytes": len(data), "sha256": None})
     stamp = (datetime.now(UTC) - timedelta(days=days_ago)).timestamp()

@@ -28,13 +28,12 @@ from .grids import check_grid_job, prepare_grid, store_tiles
 from .http_client import new_session
 from .ids import new_request_id
 from .inputs import InputSources
-from .jobs import Delivery, Job, build_job, failed_event, validate
+from .jobs import Delivery, Job, build_job, failed_event, quote
 from .lifecycle import apply_lifecycle, choose_default_model
 from .middleware import Middleware, Step, run_wrapped
-from .models import Cost, ImageOut, ImageRequest, ImageResult
+from .models import ImageRequest, ImageResult
 from .paid_work import PaidWork
 from .plugins import await_each, call_each
-from .pricing import estimate_cost
 from .provider import Progress
 from .public_fetch import new_public_session
 from .redact import Redactor
@@ -47,12 +46,17 @@ if TYPE_CHECKING:
     import aiohttp
     import pluggy
 
-    from .signing import UrlSigner
+    from .models import ImageOut
     from .storage import Storage
 
 __all__ = ["Gateway", "open_gateway"]
 
 T = TypeVar("T")
+
+
+def _stored(name: str) -> Any:
+    """A gateway attribute that is the same-named method of its :class:`StoredImages`."""
+    return property(lambda gateway: getattr(gateway.images, name), doc=getattr(StoredImages, name).__doc__)
 
 
 class Gateway:
@@ -168,13 +172,7 @@ class Gateway:
         """Price a request without making it (``--dry-run``); validation still applies."""
         spec = await self.resolve_model(request.model)
         request, _ = prepare_grid(operation, request, self.settings.gateway.grid_prompt_template)
-        spec, request, lifecycle = apply_lifecycle(self, spec, operation, request)
-        valid = validate(spec, operation, request)
-        return {"model": spec.id, "provider": spec.provider, "operation": operation,
-                "parameters": valid.effective(spec), "dry_run": True,
-                "cost": Cost(estimate_cost(spec, valid, len(request.images)),
-                             unofficial=spec.pricing.unofficial).as_dict(),
-                **{k: v for k, v in lifecycle.result_fields().items() if v}}
+        return quote(self, spec, operation, request)
 
     async def run(self, operation: Operation, request: ImageRequest, *, frontend: str = "api",
                   progress: Progress | None = None, trusted_paths: bool = False,
@@ -241,34 +239,17 @@ class Gateway:
             return stored
         return await store_tiles(self.storer, job, results, stored, job.grid)
 
-    # stored images (see stored_images.py) ------------------------------------------------------
+    # stored images: read, link, list, delete and drain through :class:`~imagegate.stored_images.StoredImages`
 
-    async def metadata(self, image_id: str) -> dict[str, Any]:
-        return await self.images.metadata(image_id)
-
-    async def read(self, image_id: str) -> bytes:
-        return await self.images.read(image_id)
-
-    async def url(self, image_id: str, ttl_s: int | None = None) -> str:
-        return await self.images.url(image_id, ttl_s)
-
-    def file_signer(self) -> UrlSigner | None:
-        return self.images.file_signer()
-
-    def local_path(self, image_id: str, metadata: dict[str, Any]) -> str | None:
-        return self.images.local_path(image_id, metadata)
-
-    async def describe(self, image_id: str) -> ImageOut:
-        return await self.images.describe(image_id)
-
-    async def list(self, limit: int = 50, before: str | None = None) -> list[dict[str, Any]]:
-        return await self.images.list(limit=limit, before=before)
-
-    async def delete(self, image_id: str) -> None:
-        await self.images.delete(image_id)
-
-    async def drain_spool(self) -> list[str]:
-        return await self.images.drain_spool()
+    metadata = _stored("metadata")
+    read = _stored("read")
+    url = _stored("url")
+    file_signer = _stored("file_signer")
+    local_path = _stored("local_path")
+    describe = _stored("describe")
+    list = _stored("list")
+    delete = _stored("delete")
+    drain_spool = _stored("drain_spool")
 
     async def transform(self, image_id: str, op: str, params: dict[str, Any], *, frontend: str = "api") -> ImageOut:
         """A new stored image made from a stored one (see :mod:`~imagegate.transforms`)."""

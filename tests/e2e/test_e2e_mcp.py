@@ -27,7 +27,7 @@ from imagegate_mcp.testing import serve_streamable_http
 
 from .support import OPENAI_KEY, REPLICATE_TOKEN, SECRETS, s3_client
 
-GENERIC_TOOLS = {"generate_image", "edit_image", "create_variation", "list_available_models"}
+GENERIC_TOOLS = {"generate_image", "edit_image", "create_variation", "list_available_models", "describe_model"}
 MODEL_TOOLS = {"generate-openai", "generate-fluxdev", "generate-fluxpro", "generate-svg"}
 SVG_MIME = "image/svg+xml"
 
@@ -83,7 +83,9 @@ def success(result: Any) -> dict[str, Any]:
     assert result.is_error is False, result.content[0].text
     data = result.structured_content
     assert set(data) >= {"images", "model", "provider", "revised_prompt", "cost", "request_id"}
-    assert set(data["cost"]) == {"estimated_usd", "actual_usd"}
+    # "unofficial" only where the model's prices are not the provider's published ones
+    assert set(data["cost"]) - {"unofficial"} == {"estimated_usd", "actual_usd"}
+    assert data["cost"].get("unofficial", True) is True
     for image in data["images"]:
         assert set(image) >= {"id", "uri", "path", "url", "mime_type", "width", "height", "bytes", "sha256"}
         assert image["uri"] == f"imagegate://images/{image['id']}"

@@ -15,7 +15,7 @@ import pytest
 from defusedxml import ElementTree
 from PIL import Image
 
-from .conftest import run_cli
+from .support import run_cli
 from .http_support import Served, ServeEnv
 from .http_support import serve_env  # noqa: F401  (a fixture: pytest finds it in this module)
 from .test_e2e_mcp import http_session, mcp_url, read_image, success  # noqa: F401  (mcp_url: a fixture)

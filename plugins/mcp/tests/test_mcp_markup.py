@@ -16,7 +16,7 @@ from imagegate.testing.factories import build_gateway, temp_settings
 from imagegate.testing.scripted import ScriptedProvider, scripted_model
 from mcp import Client
 
-from .conftest import png_bytes
+from imagegate.testing import image_bytes
 
 
 class MarkupPlugin:
@@ -56,11 +56,11 @@ def error_of(result: Any) -> dict[str, Any]:
 
 async def test_markup_reaches_the_provider(marked: tuple[str, ScriptedProvider]) -> None:
     url, provider = marked
-    markup = png_bytes(64, 64, (255, 0, 0))
+    markup = image_bytes(64, 64, seed=3)
     async with Client(url) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         result = await client.call_tool("edit_image", {"prompt": "follow the arrows", "model": "marker-1",
-                                                       "images": [b64(png_bytes())], "markup": b64(markup)})
+                                                       "images": [b64(image_bytes())], "markup": b64(markup)})
     assert "not with mask" in tools["edit_image"].input_schema["properties"]["markup"]["description"]
     assert result.is_error is False
     [call] = provider.calls
@@ -71,8 +71,8 @@ async def test_markup_with_a_mask_is_refused_naming_markup(marked: tuple[str, Sc
     url, provider = marked
     async with Client(url) as client:
         error = error_of(await client.call_tool("edit_image", {
-            "prompt": "x", "model": "marker-1", "images": [b64(png_bytes())], "mask": b64(png_bytes()),
-            "markup": b64(png_bytes())}))
+            "prompt": "x", "model": "marker-1", "images": [b64(image_bytes())], "mask": b64(image_bytes()),
+            "markup": b64(image_bytes())}))
     assert (error["code"], error["param"], error["retryable"]) == ("invalid_request", "markup", False)
     assert "mask" in error["message"]
     assert provider.calls == []
@@ -82,7 +82,7 @@ async def test_markup_with_a_nul_is_an_invalid_request(marked: tuple[str, Script
     url, provider = marked
     async with Client(url) as client:
         error = error_of(await client.call_tool("edit_image", {
-            "prompt": "x", "model": "marker-1", "images": [b64(png_bytes())], "markup": "m\x00"}))
+            "prompt": "x", "model": "marker-1", "images": [b64(image_bytes())], "markup": "m\x00"}))
     assert (error["code"], error["param"]) == ("invalid_request", "markup")
     assert provider.calls == []
 

@@ -17,7 +17,7 @@ from imagegate_openai.fake_answers import answer_problems
 from imagegate_openai.fake_requests import RequestChecker, form_instance
 from imagegate_openai.testing import FakeOpenAI, FormField, image_bytes
 
-from .conftest import API_KEY
+from .support import API_KEY
 
 MODEL = "gpt-image-2"
 

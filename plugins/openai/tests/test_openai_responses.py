@@ -26,7 +26,7 @@ from imagegate.testing.images import image_bytes
 from imagegate.testing.mock_http import mock_upstream
 from imagegate_openai.catalog import MAINLINE_MODELS, builtin_models, responses_model
 
-from .conftest import BASE_URL
+from .support import BASE_URL
 
 RESPONSES = f"{BASE_URL}/responses"
 MODEL = "responses/gpt-5.5"

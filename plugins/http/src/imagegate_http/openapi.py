@@ -29,7 +29,13 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _QUERY: dict[str, dict[str, Any]] = {
     "limit": {"schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
               "description": "How many images to list."},
-    "before": {"schema": {"type": "string"}, "description": "List images older than this id."},
+    "before": {"schema": {"type": "string"}, "description": "List images older than this id (a page's last_id)."},
+    "model": {"schema": {"type": "string"}, "description": "Only images made by this model (id or alias)."},
+    "since": {"schema": {"type": "string", "format": "date-time"},
+              "description": "Only images created at or after this ISO 8601 date or time (UTC if no zone)."},
+    "until": {"schema": {"type": "string", "format": "date-time"},
+              "description": "Only images created before this ISO 8601 date or time (UTC if no zone)."},
+    "parent": {"schema": {"type": "string"}, "description": "Only images whose parent_ids name this image id."},
     "content": {"schema": {"type": "string", "enum": ["0", "1"]}, "description": "1: answer the image bytes."},
     "exp": {"schema": {"type": "string"}, "required": True, "description": "Expiry (Unix seconds)."},
     "sig": {"schema": {"type": "string"}, "required": True, "description": "HMAC-SHA256 signature."},
@@ -96,6 +102,7 @@ _ANSWERS: dict[str, dict[str, Any]] = {
     "image_list": {"application/json": {"schema": {"type": "object", "required": ["object", "data"],
                                                    "properties": {"object": {"const": "list"},
                                                                   "data": {"type": "array"},
+                                                                  "last_id": {"type": ["string", "null"]},
                                                                   "has_more": {"type": "boolean"}}}}},
     "stored_image": {"application/json": {"schema": {"type": "object", "required": ["id", "url"]}},
                      "image/*": {"schema": {"type": "string", "format": "binary"}}},
@@ -105,6 +112,8 @@ _ANSWERS: dict[str, dict[str, Any]] = {
                                                        "$ref": _REF + "Model"}}}}}},
     "model": {"application/json": {"schema": {"$ref": _REF + "Model"}}},
     "bytes": {"image/*": {"schema": {"type": "string", "format": "binary"}}},
+    "html": {"text/html": {"schema": {"type": "string"}}},
+    "asset": {"text/javascript": {"schema": {"type": "string"}}, "text/css": {"schema": {"type": "string"}}},
     "json": {"application/json": {"schema": {"type": "object"}}},
 }
 

@@ -33,18 +33,11 @@ _NULLABLE_NUM = {"type": ["number", "null"]}
 RESULT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["images", "model", "provider", "cost", "request_id"],
-    "properties": {
-        "images": {"type": "array",
-                   "items": {"type": "object", "required": ["id", "uri", "url", "mime_type", "sha256"]}},
-        "model": _STR,
-        "provider": _STR,
-        "cost": {"type": "object"},
-        "request_id": _STR,
-    },
 }
 """The result object of CONTRACT.md (``ImageResult.contract()``: per image also ``path``, ``width``,
-``height``, ``bytes``; ``revised_prompt``), in brief: it goes with every generating tool, and the
-first text block of a result is the same JSON."""
+``height``, ``bytes``; ``revised_prompt``), in brief: its required fields only, since it goes with
+every generating tool and ``tools/list`` must stay small. The first text block of a result is the
+same JSON."""
 
 MODELS_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -65,25 +58,37 @@ MODELS_SCHEMA: dict[str, Any] = {
 
 
 GRID_PROPERTIES: dict[str, Any] = {
-    "grid": {"type": "string", "pattern": "^[1-6]x[1-6]$"},
-    "cells": {"type": "array", "items": {"type": "string"}},
+    "grid": {"type": "string", "pattern": "^[1-6]x[1-6]$",
+             "description": "RxC: one image, also stored cut into tiles (n=1)"},
+    "cells": {"type": "array", "items": {"type": "string"},
+              "description": "With grid: one description per panel, in reading order"},
 }
-"""The arguments of a grid request, on every generating tool; described once, on the generic tool
-(every byte here is repeated per tool, and tools/list must stay small)."""
-
-GRID_HELP = {"grid": "RxC: one image, also stored cut into tiles (n=1)",
-             "cells": "With grid: one description per panel, in reading order"}
+"""The arguments of a grid request: named on generate_image only (every byte of a schema is
+repeated per tool, and tools/list must stay small); generate_image takes every model."""
 
 
 def _fmt(values: list[Any]) -> str:
     return ", ".join(str(v) for v in values)
 
 
+_SNAPSHOT = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+
+def listed_ids(specs: list[ModelSpec], taking: str | None = None) -> list[str]:
+    """The ids worth naming to an assistant: a dated snapshot (``x-2026-04-21``) is left out when
+    ``x`` is there (it still works when asked for); with ``taking``, only models with that flag."""
+    ids = {spec.id for spec in specs}
+    return [spec.id for spec in specs if (taking is None or getattr(spec, taking))
+            and not (_SNAPSHOT.search(spec.id) and _SNAPSHOT.sub("", spec.id) in ids)]
+
+
 def model_list(specs: list[ModelSpec]) -> str:
-    """The models' ids by provider, on one line each: ``openai: gpt-image-1, dall-e-3``."""
+    """The models' ids by provider, on one line each: ``openai: gpt-image-2, gpt-image-2.6-flare``."""
     by_provider: dict[str, list[str]] = {}
+    listed = set(listed_ids(specs))
     for spec in specs:
-        by_provider.setdefault(spec.provider, []).append(spec.id)
+        if spec.id in listed:
+            by_provider.setdefault(spec.provider, []).append(spec.id)
     return "\n".join(f"{provider}: {_fmt(ids)}" for provider, ids in by_provider.items())
 
 
@@ -114,8 +119,7 @@ def _merge_param(name: str, owners: list[tuple[ModelSpec, ParamSpec]]) -> dict[s
     for spec, param in owners:
         groups.setdefault(param.allowed(), []).append(spec.id)
     if len(groups) == 1:
-        schema["description"] = first
-        return schema
+        return {**schema, "description": first} if first else schema
     per_model = "; ".join(f"{_fmt(ids)}: {allowed}" for allowed, ids in groups.items())
     schema["description"] = f"{first} Per model: {per_model}.".strip()
     return schema
@@ -180,8 +184,8 @@ def _taking(specs: list[ModelSpec], overlay: str) -> str:
     names: list[str] = []
     for provider in dict.fromkeys(spec.provider for spec in specs):
         own = [spec for spec in specs if spec.provider == provider]
-        masked = [spec.id for spec in own if getattr(spec, overlay)]
-        names += [f"all of {provider}"] if len(own) > 1 and len(masked) == len(own) else masked
+        masked = listed_ids(own, overlay)
+        names += [f"all of {provider}"] if len(own) > 1 and len(masked) == len(listed_ids(own)) else masked
     return _fmt(names)
 
 
@@ -239,7 +243,9 @@ def tool_input_schema(
         props["image"] = {"type": "string", "minLength": 1, "description": "The image to vary. " + image_help}
         required.append("image")
     if models is None or models:
-        model: dict[str, Any] = {"type": "string", "description": "Model id or alias."}
+        model: dict[str, Any] = {"type": "string"}
+        if not models:
+            model["description"] = "Model id or alias."
         if models:
             model["enum"] = models
         if default_model:
@@ -258,11 +264,11 @@ def tool_input_schema(
     else:
         props["params"] = {"type": "object", "description": (
             "The model's own options (see list_available_models), e.g. {\"quality\": \"high\"}.")}
-    if operation == "generate":
-        props.update(GRID_PROPERTIES if model_params else
-                     {name: {**schema, "description": GRID_HELP[name]} for name, schema in GRID_PROPERTIES.items()})
-    props["deliver"] = {"type": "string", "enum": ["link", "preview", "full"], "default": deliver_default,
-                        "description": "link; preview: plus a thumbnail; full: inline."}
+    if operation == "generate" and not model_params:  # a per-model tool takes them too, undescribed
+        props.update(GRID_PROPERTIES)
+    props["deliver"] = {"type": "string", "enum": ["link", "preview", "full"], "default": deliver_default}
+    if not model_params:
+        props["deliver"]["description"] = "link; preview: plus a thumbnail; full: inline."
     schema = {"type": "object", "properties": props, "required": required}
     # a tool serving several models also takes a model's options as top-level arguments (CONTRACT.md);
     # like params, the gateway checks them against the chosen model

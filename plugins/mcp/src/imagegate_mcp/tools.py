@@ -1,7 +1,8 @@
 """The tools: which exist for the installed catalog, how their arguments are checked, and the calls.
 
 Generic tools (``generate_image``, ``edit_image``, ``create_variation``) serve every model; the
-models' own options go in their ``params`` object. Per-model tools (``generate-openai``,
+models' own options go in their ``params`` object, and ``describe_model`` gives one model's full
+argument schema (see ``describe.py``). Per-model tools (``generate-openai``,
 ``generate-fluxdev``, ...) come from the catalog's :class:`~imagegate.catalog.ToolHint` data, so a
 third-party provider declares its own; models sharing a tool name become one tool with a ``model``
 argument, and each takes its models' own parameter names. Only models whose provider can be
@@ -14,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .describe import DESCRIBE_INPUT, DESCRIBE_SCHEMA
 from .errors import error_result
 from .schemas import MODELS_SCHEMA, RESULT_SCHEMA, image_input_description, model_list, tool_input_schema
+from .transform_tool import TRANSFORM_TOOL
 
 if TYPE_CHECKING:
     from imagegate.catalog import ModelSpec, Operation
@@ -30,9 +33,11 @@ if TYPE_CHECKING:
     from .progress import Send
     from .settings import Deliver, MCPSettings
 
-__all__ = ["ToolSpec", "build_tools", "call_tool"]
+__all__ = ["DESCRIBE", "ToolSpec", "build_tools", "call_tool", "offered_models"]
 
 log = logging.getLogger("imagegate.mcp")
+
+DESCRIBE = "describe_model"
 
 GENERIC = {
     "generate": ("generate_image", "Generate image",
@@ -56,22 +61,21 @@ class ToolSpec:
     input_schema: dict[str, Any]
     operation: Operation | None
     default_model: str | None = None
-    output_schema: dict[str, Any] | None = None
-    """Set for a tool answering neither images of a generation nor the model list."""
+    output_schema: dict[str, Any] = field(default_factory=lambda: RESULT_SCHEMA)
 
     def tool(self) -> Tool:
         from mcp_types import Tool, ToolAnnotations
 
         # only what differs from the spec's defaults (not read-only, destructive, not idempotent, open world)
-        if self.output_schema is not None:  # makes a new image, changes nothing, calls no upstream
+        if self.name == TRANSFORM_TOOL:  # makes a new image, changes nothing, calls no upstream
             annotations = ToolAnnotations(destructive_hint=False, open_world_hint=False)
         elif self.operation is None:
             annotations = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
         else:
             annotations = ToolAnnotations(destructive_hint=False)
-        output = self.output_schema or (RESULT_SCHEMA if self.operation is not None else MODELS_SCHEMA)
         return Tool(name=self.name, title=self.title, description=self.description,
-                    input_schema=self.input_schema, annotations=annotations, output_schema=output)
+                    input_schema=self.input_schema, annotations=annotations,
+                    output_schema=self.output_schema)
 
 
 def _default_for(specs: list[ModelSpec], preferred: str) -> str:
@@ -89,7 +93,7 @@ def _tool_default(specs: list[ModelSpec]) -> ModelSpec:
 def offered_models(gateway: Gateway, settings: MCPSettings) -> list[ModelSpec]:
     """The models the tools offer: not retired, and callable unless ``offer_unconfigured``."""
     return [spec for spec in gateway.models() if spec.status != "retired"
-            and (settings.offer_unconfigured or _ready(gateway, spec))]
+            and (settings.offer_unconfigured or gateway.registry.ready(spec))]
 
 
 def build_tools(gateway: Gateway, settings: MCPSettings) -> list[ToolSpec]:
@@ -102,7 +106,11 @@ def build_tools(gateway: Gateway, settings: MCPSettings) -> list[ToolSpec]:
     tools = [ToolSpec("list_available_models", "List image models", (
         "List the installed image models: what each is for, its operations, sizes, parameters, and "
         "whether its provider is configured. Read-only; call it before choosing a model."),
-        {"type": "object", "properties": {}, "additionalProperties": False}, None)]
+        {"type": "object", "properties": {}, "additionalProperties": False}, None, output_schema=MODELS_SCHEMA),
+        ToolSpec(DESCRIBE, "Describe a model", (
+            "One model's arguments as JSON Schema per operation, with sizes, formats, prices and lifecycle. "
+            "Read-only."),
+            DESCRIBE_INPUT, None, output_schema=DESCRIBE_SCHEMA)]
     for operation, (name, title, purpose) in GENERIC.items():
         specs = [spec for spec in catalog if operation in spec.operations]
         if not specs:
@@ -123,7 +131,7 @@ def build_tools(gateway: Gateway, settings: MCPSettings) -> list[ToolSpec]:
                         ", ".join(spec.id for spec in specs))
             continue
         tools.append(_model_tool(name, specs, settings, image_help))
-    from .transform_tool import DESCRIPTION, OUTPUT_SCHEMA, TRANSFORM_TOOL, transform_schema
+    from .transform_tool import DESCRIPTION, OUTPUT_SCHEMA, transform_schema
 
     tools.append(ToolSpec(TRANSFORM_TOOL, "Transform image", DESCRIPTION, transform_schema(), None,
                           output_schema=OUTPUT_SCHEMA))
@@ -184,32 +192,22 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _ready(gateway: Gateway, spec: ModelSpec) -> bool:
-    """Whether the model's provider is installed and configured (``check_ready`` passes)."""
-    from imagegate.errors import ImagegateError
-
-    provider = gateway.registry.providers.get(spec.provider)
-    if provider is None:
-        return False
-    try:
-        provider.check_ready(spec)
-    except ImagegateError:
-        return False
-    return True
-
-
 _LIFECYCLE = ("status", "shutdown_date", "replacement")
 
 
 def _list_models(gateway: Gateway) -> CallToolResult:
-    from mcp_types import CallToolResult, TextContent
-
     models = []
     for spec in gateway.models():  # compact: allowed values in words, empty fields left out
         summary = {**spec.summary(), "parameters": {name: p.allowed() for name, p in spec.params.items()}}
         entry = {key: value for key, value in summary.items() if value not in (None, [], {}) or key in _LIFECYCLE}
-        models.append({**entry, "ready": _ready(gateway, spec)})
-    body = {"default_model": gateway.default_model, "models": models}
+        models.append({**entry, "ready": gateway.registry.ready(spec)})
+    return _structured({"default_model": gateway.default_model, "models": models})
+
+
+def _structured(body: dict[str, Any]) -> CallToolResult:
+    """A read-only tool's result: the JSON as text and as structured content."""
+    from mcp_types import CallToolResult, TextContent
+
     return CallToolResult(content=[TextContent(text=_json(body))], structured_content=body)
 
 
@@ -222,11 +220,14 @@ async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any],
     from mcp_types import CallToolResult
 
     from .delivery import deliver_content
+    from .describe import describe_model
     from .progress import progress_reporter
 
     try:
         check_arguments(tool.input_schema, arguments)
-        if tool.output_schema is not None:
+        if tool.name == DESCRIBE:
+            return _structured(await describe_model(gateway, arguments, settings))
+        if tool.name == TRANSFORM_TOOL:
             from .transform_tool import call_transform
 
             return await call_transform(gateway, arguments, with_paths=with_paths)
