@@ -35,7 +35,6 @@ __all__ = [
     "ProviderSettings",
     "Settings",
     "StorageSettings",
-    "WebhookSettings",
     "core_sections",
     "installed_settings_registry",
     "default_data_dir",
@@ -253,17 +252,6 @@ class JobsSettings(BaseModel):
         return self.sqlite_path or spool_dir.parent / "jobs.sqlite3"
 
 
-class WebhookSettings(BaseModel):
-    """``GATEWAY__WEBHOOK_SECRET`` and ``GATEWAY__WEBHOOK_ALLOW_HOSTS`` (the rest of the section is the core's)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    webhook_secret: SecretStr | None = Field(None, description=(
-        "whsec_<base64>: the key job webhooks are signed with (Standard Webhooks)."))
-    webhook_allow_hosts: CommaList = Field(default_factory=list, description=(
-        "Webhook hosts allowed although private or plain http (e.g. 127.0.0.1)."))
-
-
 def core_sections(register: SettingsRegistry) -> None:
     """The sections the core itself reads."""
     register.add_section("gateway", GatewaySettings)
@@ -271,7 +259,6 @@ def core_sections(register: SettingsRegistry) -> None:
     register.add_section("logging", LoggingSettings)
     register.add_section("storage", StorageSettings)
     register.add_section("jobs", JobsSettings)
-    register.add_section("gateway", WebhookSettings)
     register.add_open("models")
     register.add_open("aliases")
 
