@@ -196,6 +196,7 @@ class JobRuns:
                     return await asyncio.shield(submitted.task)
                 except asyncio.CancelledError:
                     submitted.task.cancel()  # the pipeline finishes and stores what was paid for
+                    await asyncio.wait([submitted.task])  # the upstream cancel is posted before we go
                     raise
             await asyncio.wait([submitted.task])
         record = await self.wait(submitted.record["id"], owner, float("inf"))
