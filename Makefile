@@ -25,8 +25,9 @@ $(STAMP): pyproject.toml constraints.txt $(addsuffix pyproject.toml,$(PLUGINS))
 	$(MAKE) --no-print-directory tools
 	touch $@
 
-# external tools the tests use: promtool (Debian's prometheus package) for the alert-rule tests, the
-# MCP Inspector CLI (npm) for the MCP client-compatibility tests; each test skips, saying why, without it
+# external tools the tests use: promtool (Debian's prometheus package) for the alert-rule tests,
+# chromium (Debian's) for the gallery's browser tests, the MCP Inspector CLI (npm) for the MCP
+# client-compatibility tests; each test skips, saying why, without it
 tools:
 	@if command -v npm >/dev/null 2>&1; then \
 	  test -x $(NODE_TOOLS)/node_modules/.bin/mcp-inspector && grep -q '"version": "$(INSPECTOR_VERSION)"' \
@@ -38,6 +39,9 @@ tools:
 	@command -v promtool >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || \
 	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null) \
 	    || echo "warning: could not install promtool; the alert-rule tests will say so"; }
+	@test -x /usr/bin/chromium || ! command -v apt-get >/dev/null 2>&1 || \
+	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null) \
+	    || echo "warning: could not install chromium; the gallery's browser tests will say so"; }
 
 # what serving needs and nothing more: the core and every bundled plugin, editable; no test stack
 $(RUNTIME_STAMP): pyproject.toml constraints.txt $(addsuffix pyproject.toml,$(PLUGINS))

@@ -1,20 +1,13 @@
-"""Core tests: fixtures come from the ``imagegate.testing`` pytest plugin; helpers live here."""
+"""Core tests: fixtures come from the ``imagegate.testing`` pytest plugin; the few more live here.
+Helpers tests import come from ``imagegate.testing`` (e.g. ``image_bytes``), never from here."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
-
-def png_bytes(width: int = 64, height: int = 64, color: tuple[int, int, int, int] = (200, 30, 30, 255)) -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGBA", (width, height), color).save(buffer, format="PNG")
-    return buffer.getvalue()
+from imagegate.testing import image_bytes
 
 
 @pytest.fixture
 def png() -> bytes:
-    return png_bytes()
+    return image_bytes()

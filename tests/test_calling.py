@@ -11,10 +11,8 @@ import pytest
 from imagegate.calling import DOWNLOAD_ATTEMPTS
 from imagegate.errors import InvalidRequest, RateLimited, Timeout, UpstreamError
 from imagegate.provider import ProviderCall, ProviderImage, ProviderResult
-from imagegate.testing import FakeSleep
+from imagegate.testing import FakeSleep, image_bytes
 from imagegate.testing.mock_http import mock_upstream
-
-from .conftest import png_bytes
 from .test_gateway import REQUEST, Scripted, make
 
 OUTPUT_URL = "https://cdn.upstream.example/out/1.png"
@@ -91,7 +89,7 @@ async def test_a_provider_that_does_not_answer_in_time_is_a_timeout(tmp_path: Pa
 async def test_a_paid_download_is_retried_without_calling_the_provider_again(tmp_path: Path) -> None:
     provider, sleep = Downloading(), FakeSleep()
     gateway, _ = await make(tmp_path, provider, sleep)
-    data = png_bytes(8, 8)
+    data = image_bytes(8, 8)
     try:
         with mock_upstream() as upstream:
             upstream.get(OUTPUT_URL, status=503)

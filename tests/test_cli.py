@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import png_bytes
+from imagegate.testing import image_bytes
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_generate_json_matches_the_contract_and_get_reads_it_back(env: dict[str,
 
 def test_edit_and_vary_read_the_paths_the_user_names(env: dict[str, str], tmp_path: Path) -> None:
     source = tmp_path / "in.png"
-    source.write_bytes(png_bytes(96, 96))
+    source.write_bytes(image_bytes(96, 96))
     edited = run(env, "edit", str(source), "--prompt", "add a hat", "--json")
     assert edited.returncode == 0, edited.stderr
     assert json.loads(edited.stdout)["images"][0]["width"] == 96

@@ -122,7 +122,7 @@ async def test_verify_tries_each_configured_key_once(monkeypatch: pytest.MonkeyP
         checks = {c.name: c for c in await run_checks(verify=True)}
         assert checks["provider replicate"].status == "ok"
         assert checks["provider replicate"].detail.startswith("key accepted")
-        assert fake.calls("GET", "/v1/models/")
+        assert fake.calls_to("/v1/models/", "GET")
 
         monkeypatch.setenv("PROVIDERS__REPLICATE__API_TOKEN", "r8_wrong")
         checks = {c.name: c for c in await run_checks(verify=True)}

@@ -5,8 +5,7 @@ from __future__ import annotations
 from imagegate.catalog import FORMAT_MIME as CATALOG_FORMAT_MIME
 from imagegate.formats import FORMAT_MIME, FORMATS, MIME_EXTENSION, MIME_FORMAT
 from imagegate.imagetype import EXTENSIONS, ImageInfo, inspect_image
-
-from .conftest import png_bytes
+from imagegate.testing import image_bytes
 
 
 def test_names_aliases_mime_types_and_extensions_agree() -> None:
@@ -18,5 +17,5 @@ def test_names_aliases_mime_types_and_extensions_agree() -> None:
 
 def test_the_catalog_and_the_sniffer_use_this_table() -> None:
     assert CATALOG_FORMAT_MIME is FORMAT_MIME and EXTENSIONS is MIME_EXTENSION
-    info = inspect_image(png_bytes(4, 4))
+    info = inspect_image(image_bytes(4, 4))
     assert isinstance(info, ImageInfo) and info.extension == "png" and MIME_FORMAT[info.mime_type] == "png"

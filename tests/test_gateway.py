@@ -28,9 +28,7 @@ from imagegate.errors import (
 from imagegate.events import RequestFailed, RequestFinished, RequestStarted, RetryScheduled
 from imagegate.models import ImageRequest
 from imagegate.provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult
-from imagegate.testing import FakeSleep, build_gateway, temp_settings
-
-from .conftest import png_bytes
+from imagegate.testing import FakeSleep, build_gateway, image_bytes, temp_settings
 
 
 class Scripted(BaseProvider):
@@ -45,7 +43,7 @@ class Scripted(BaseProvider):
         self.calls: list[ProviderCall] = []
         self.gate: asyncio.Event | None = None
         self.cancelled = False
-        self.data = png_bytes(32, 32)
+        self.data = image_bytes(32, 32)
 
     def check_ready(self, model: ModelSpec) -> None:
         if not self.key:

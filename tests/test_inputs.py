@@ -10,9 +10,7 @@ import pytest
 
 from imagegate.errors import InvalidRequest, PermissionDenied
 from imagegate.models import ImageInput, ImageRequest
-from imagegate.testing import FakeSleep, build_gateway, temp_settings
-
-from .conftest import png_bytes
+from imagegate.testing import FakeSleep, build_gateway, image_bytes, temp_settings
 
 
 async def open_gateway(tmp_path: Path, **input_settings: object):  # type: ignore[no-untyped-def]
@@ -28,8 +26,8 @@ def edit(ref: ImageInput) -> ImageRequest:
 async def test_paths_only_under_allowed_roots(tmp_path: Path) -> None:
     allowed = tmp_path / "allowed"
     allowed.mkdir()
-    (allowed / "in.png").write_bytes(png_bytes(70, 70))
-    (tmp_path / "secret.png").write_bytes(png_bytes())
+    (allowed / "in.png").write_bytes(image_bytes(70, 70))
+    (tmp_path / "secret.png").write_bytes(image_bytes())
     gateway = await open_gateway(tmp_path, allowed_roots=[str(allowed)])
     try:
         result = await gateway.run("edit", edit(ImageInput(kind="path", value=str(allowed / "in.png"))))
@@ -51,7 +49,7 @@ async def test_paths_only_under_allowed_roots(tmp_path: Path) -> None:
 
 async def test_base64_and_data_urls(tmp_path: Path) -> None:
     gateway = await open_gateway(tmp_path)
-    raw = base64.b64encode(png_bytes(66, 66)).decode()
+    raw = base64.b64encode(image_bytes(66, 66)).decode()
     try:
         for value in (raw, f"data:image/png;base64,{raw}"):
             result = await gateway.run("edit", edit(ImageInput.parse(value)))
@@ -68,7 +66,7 @@ async def test_non_images_and_oversize_inputs_are_refused(tmp_path: Path) -> Non
         with pytest.raises(InvalidRequest, match="not an image"):
             await gateway.run("edit", edit(ImageInput(kind="bytes", value=b"hello world")))
         with pytest.raises(InvalidRequest, match="at most"):
-            await gateway.run("edit", edit(ImageInput(kind="bytes", value=png_bytes(400, 400))))
+            await gateway.run("edit", edit(ImageInput(kind="bytes", value=image_bytes(400, 400))))
         with pytest.raises(InvalidRequest, match="no stored image"):
             await gateway.run("edit", edit(ImageInput(kind="id", value="img_20260101_" + "a" * 26)))
     finally:
@@ -157,7 +155,7 @@ async def test_a_symlink_to_a_device_is_refused_not_read(tmp_path: Path) -> None
 
 def png_file(tmp_path: Path) -> Path:
     path = tmp_path / "allowed" / "in.png"
-    path.write_bytes(png_bytes(64, 64))
+    path.write_bytes(image_bytes(64, 64))
     return path
 
 
@@ -200,7 +198,7 @@ async def test_decompression_bombs_and_huge_images_are_invalid_requests(tmp_path
     try:
         for request, param in [
             (edit(ImageInput(kind="base64", value=encoded)), "image"),
-            (ImageRequest(prompt="x", images=[ImageInput(kind="bytes", value=png_bytes())],
+            (ImageRequest(prompt="x", images=[ImageInput(kind="bytes", value=image_bytes())],
                           mask=ImageInput(kind="bytes", value=data)), "mask"),
         ]:
             with pytest.raises(InvalidRequest, match=fragment) as caught:

@@ -128,10 +128,10 @@ async def test_a_host_that_does_not_resolve_names_the_parameter(monkeypatch: pyt
 async def own_host(server: str) -> AsyncIterator[str]:
     """A provider's loopback BASE_URL host serving a real PNG; its ``/bounce`` redirects to the
     other loopback server (another port: an internal service an output URL might point at)."""
-    from .conftest import png_bytes
+    from imagegate.testing import image_bytes
 
     async def image(request: web.Request) -> web.Response:
-        return web.Response(body=png_bytes(), content_type="image/png")
+        return web.Response(body=image_bytes(), content_type="image/png")
 
     async def bounce(request: web.Request) -> web.Response:
         raise web.HTTPFound(f"http://{server}/image.png")

@@ -11,7 +11,14 @@ import pytest_asyncio
 from PIL import Image
 
 from imagegate.models import ImageInput, ImageRequest
-from imagegate.testing import FakeSleep, ProviderConformance, ProviderTarget, build_gateway, temp_settings
+from imagegate.testing import (
+    FakeSleep,
+    ProviderConformance,
+    ProviderTarget,
+    build_gateway,
+    image_bytes,
+    temp_settings,
+)
 
 
 @pytest.fixture
@@ -85,8 +92,6 @@ async def test_edit_and_variation_from_a_stored_id(gateway) -> None:  # type: ig
 async def test_tiny_input_images_are_refused_clearly(gateway) -> None:  # type: ignore[no-untyped-def]
     from imagegate.errors import InvalidRequest
 
-    from .conftest import png_bytes
-
     with pytest.raises(InvalidRequest) as caught:
-        await gateway.run("edit", ImageRequest(prompt="0", images=[ImageInput(kind="bytes", value=png_bytes(1, 1))]))
+        await gateway.run("edit", ImageRequest(prompt="0", images=[ImageInput(kind="bytes", value=image_bytes(1, 1))]))
     assert caught.value.param == "image" and "64x64" in caught.value.message

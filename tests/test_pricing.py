@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
 import pytest
 
+from imagegate import hookimpl
 from imagegate.catalog import ModelSpec, Pricing
 from imagegate.pricing import per_image_cost, result_cost, sum_usage
 from imagegate.provider import ProviderImage, ProviderResult, Usage
@@ -39,3 +44,85 @@ def test_reported_costs_win_over_usage_and_usage_is_priced_otherwise() -> None:
     assert result_cost(TOKENS, [result()], usage) == pytest.approx((1000 * 5 + 1000 * 40) / 1e6)
     assert result_cost(TOKENS, [result()], None) is None
     assert result_cost(fake_spec(), [result()], usage) is None  # not token-billed
+
+
+# price provenance ----------------------------------------------------------------------------------
+
+
+def test_cost_says_unofficial_only_when_it_is() -> None:
+    from imagegate.models import Cost
+
+    assert Cost(0.1, 0.2, unofficial=True).as_dict() == {"estimated_usd": 0.1, "actual_usd": 0.2, "unofficial": True}
+    assert Cost(0.1).as_dict() == {"estimated_usd": 0.1, "actual_usd": None}
+    assert Pricing().source == "unknown" and not Pricing().unofficial and Pricing(source="unofficial").unofficial
+    with pytest.raises(ValueError, match="source"):
+        Pricing(source="rumour")
+
+
+class PricedModels:
+    """Two scripted models with the same price: one published, one quoted by third parties."""
+
+    def __init__(self) -> None:
+        from imagegate.testing.scripted import ScriptedProvider
+
+        self.provider = ScriptedProvider("priced")
+
+    @hookimpl
+    def register_providers(self, register: Any, settings: Any) -> None:
+        from imagegate.catalog import PriceRule
+        from imagegate.testing.scripted import scripted_model
+
+        register.add_provider(self.provider)
+        for source in ("official", "unofficial"):
+            register.add_model(scripted_model(f"{source}-1", provider="priced", pricing=Pricing(
+                per_image=[PriceRule(usd=0.05)], source=source)))
+
+
+@pytest.fixture
+async def priced(tmp_path: Path) -> AsyncIterator[Any]:
+    from imagegate.testing.factories import build_gateway, temp_settings
+
+    gateway = build_gateway(temp_settings(tmp_path), ("priced", PricedModels()))
+    await gateway.open()
+    try:
+        yield gateway
+    finally:
+        await gateway.aclose()
+
+
+async def test_estimates_results_and_metadata_carry_the_flag(priced: Any) -> None:
+    from imagegate.models import ImageRequest
+
+    estimate = await priced.estimate("generate", ImageRequest(prompt="x", model="unofficial-1", n=2))
+    assert estimate["cost"] == {"estimated_usd": 0.1, "actual_usd": None, "unofficial": True}
+    official = await priced.estimate("generate", ImageRequest(prompt="x", model="official-1"))
+    assert "unofficial" not in official["cost"]
+    result = await priced.run("generate", ImageRequest(prompt="x", model="unofficial-1"))
+    assert result.contract()["cost"] == {"estimated_usd": 0.05, "actual_usd": None, "unofficial": True}
+    assert (await priced.metadata(result.images[0].id))["cost"]["unofficial"] is True
+    plain = await priced.run("generate", ImageRequest(prompt="x", model="official-1"))
+    assert "unofficial" not in plain.contract()["cost"]
+
+
+async def test_the_cli_says_when_prices_are_unofficial(priced: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from imagegate.cli.dry_run import dry_run
+    from imagegate.cli.info import _print_models
+    from imagegate.model_status import model_entry
+    from imagegate.models import ImageRequest
+
+    for model in ("unofficial-1", "official-1"):
+        spec = await priced.resolve_model(model)
+        await dry_run(priced, spec, "generate", ImageRequest(prompt="x", model=model), as_json=False)
+    lines = capsys.readouterr()
+    said = lines.out + lines.err
+    assert "unofficial-1 (priced): valid; estimated cost $0.0500 (unofficial prices)" in said
+    assert "official-1 (priced): valid; estimated cost $0.0500\n" in said
+    entries = [model_entry(priced, spec, priced.default_model) for spec in priced.models()]
+    assert {e["id"]: e["price_source"] for e in entries if e["provider"] == "priced"} == {
+        "official-1": "official", "unofficial-1": "unofficial"}
+    _print_models(entries)
+    listing = capsys.readouterr().out.splitlines()
+    row = next(i for i, line in enumerate(listing) if line.startswith("unofficial-1"))
+    assert "prices unofficial" in listing[row + 1]
+    row = next(i for i, line in enumerate(listing) if line.startswith("official-1"))
+    assert "prices unofficial" not in listing[row + 1]

@@ -119,7 +119,8 @@ def test_core_names_no_plugin() -> None:
     assert register.top_level() == {"gateway", "input", "jobs", "logging", "storage", "models", "aliases"}
     from imagegate.settings import GatewaySettings, StorageSettings
 
-    assert set(StorageSettings.model_fields) == {"backend", "spool_dir"}
+    assert set(StorageSettings.model_fields) == {"backend", "spool_dir", "retention_days", "max_size_gb",
+                                                 "retention_grace_h", "gc_interval_s"}  # retention is core
     assert not {"max_body_mb", "rate_limit_rpm", "max_images", "cors_origins",
                 "shutdown_timeout_s"} & set(GatewaySettings.model_fields)
     assert not {"mcp", "observability"} & set(Settings.model_fields)

@@ -18,8 +18,8 @@ from imagegate.provider import ProviderImage, ProviderResult, Usage
 from imagegate.redact import Redactor
 from imagegate.storage import Saved
 from imagegate.storing import ImageStorer, sha256_hex
+from imagegate.testing import image_bytes
 
-from .conftest import png_bytes
 from .test_gateway import BrokenStorage, Scripted, fake_spec
 
 
@@ -59,7 +59,7 @@ def storer(storage: Any, tmp_path: Path, events: list[Event], steps: list[Step])
 
 async def test_images_are_stored_with_metadata_and_the_backends_digest(tmp_path: Path) -> None:
     storage, events, steps = HashingStorage(), [], []
-    data = png_bytes(16, 8)
+    data = image_bytes(16, 8)
     results = [ProviderResult(images=[ProviderImage(data, "image/png", revised_prompt="a tabby", b64=b"x")],
                               usage=Usage(output_image_tokens=10), actual_cost_usd=0.05, provider_request_id="up")] * 2
     result = await storer(storage, tmp_path, events, steps).store_all(job(), results)
@@ -79,14 +79,14 @@ async def test_images_are_stored_with_metadata_and_the_backends_digest(tmp_path:
 
 
 async def test_base64_is_kept_for_a_caller_answering_base64(tmp_path: Path) -> None:
-    results = [ProviderResult(images=[ProviderImage(png_bytes(4, 4), "image/png", b64=b"canonical")])]
+    results = [ProviderResult(images=[ProviderImage(image_bytes(4, 4), "image/png", b64=b"canonical")])]
     result = await storer(HashingStorage(), tmp_path, [], []).store_all(job(keep_base64=True), results)
     assert result.images[0].b64 == b"canonical"
 
 
 async def test_a_failed_store_spools_every_image_and_names_their_ids(tmp_path: Path) -> None:
     storage, events = BrokenStorage(None), []
-    data = png_bytes(8, 8)
+    data = image_bytes(8, 8)
     results = [ProviderResult(images=[ProviderImage(data, "image/png")] * 2)]
     the_job = job()
     with pytest.raises(StorageError) as caught:

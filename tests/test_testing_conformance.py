@@ -9,7 +9,7 @@ pytest_plugins = ["pytester"]
 BROKEN_PROVIDERS = '''
 import pytest_asyncio
 
-from imagegate import ImageRequest, RateLimited, UpstreamError, hookimpl
+from imagegate import ImageRequest, InvalidRequest, RateLimited, UpstreamError, hookimpl
 from imagegate.testing import ProviderConformance, ProviderTarget, ScriptedProvider, scripted_model
 
 
@@ -21,6 +21,16 @@ class SpendsWhileResolving(ScriptedProvider):
     async def resolve(self, model_id, session):
         type(self).spent += 1
         return scripted_model(model_id, provider=self.name)
+
+
+class LeavesValidationToUpstream(ScriptedProvider):
+    """Sends a size its upstream does not take and lets the upstream refuse it (a call was made)."""
+
+    async def run(self, call):
+        if call.size == "48x48":
+            self.calls.append(call)
+            raise InvalidRequest("the upstream said: 48x48 is not a supported size", param="size")
+        return await super().run(call)
 
 
 class Plugin:
@@ -51,6 +61,16 @@ class TestSpendsWhileResolving(ProviderConformance):
                            failure=RateLimited("busy"))
 
 
+class TestLeavesValidationToUpstream(ProviderConformance):
+    @pytest_asyncio.fixture
+    async def provider_target(self, imagegate_make_gateway):
+        provider = LeavesValidationToUpstream()
+        target_ = await target(imagegate_make_gateway, provider, invalid_model="scripted-1",
+                               upstream_calls=lambda: len(provider.calls), failure=RateLimited("busy"))
+        target_.invalid = ImageRequest(model="scripted-1", prompt="p", size="48x48")
+        yield target_
+
+
 class TestMapsRateLimitsToUpstreamError(ProviderConformance):
     @pytest_asyncio.fixture
     async def provider_target(self, imagegate_make_gateway):
@@ -68,5 +88,6 @@ def test_each_broken_rule_fails_its_own_test(pytester: pytest.Pytester) -> None:
               for line in result.stdout.lines if line.startswith("FAILED")}
     assert failed == {
         "TestSpendsWhileResolving::test_bad_parameter_fails_before_any_upstream_call",
+        "TestLeavesValidationToUpstream::test_bad_parameter_fails_before_any_upstream_call",
         "TestMapsRateLimitsToUpstreamError::test_upstream_failures_map_to_their_codes",
     }, result.stdout.str()[-3000:]

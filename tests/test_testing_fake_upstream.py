@@ -101,3 +101,40 @@ async def test_the_port_is_free_again_after_stop() -> None:
         assert port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))  # nothing listens any more
+
+
+class FakeWithCdn(FakeEcho):
+    """Answers errors as problem JSON and serves files from a public ``/cdn/`` path."""
+
+    public_prefixes = ("/cdn/",)
+    error_content_type = "application/problem+json"
+
+    def add_routes(self, router: web.UrlDispatcher) -> None:
+        super().add_routes(router)
+        router.add_get("/cdn/{name}", self.file)
+
+    async def file(self, request: web.Request) -> web.Response:
+        return web.Response(body=b"bytes", content_type="image/png")
+
+
+async def test_public_paths_skip_the_key_and_scripted_failures() -> None:
+    async with FakeWithCdn(api_key="right") as fake, aiohttp.ClientSession() as session:
+        fake.fail_with(503, {"detail": "busy"})
+        async with session.get(f"http://127.0.0.1:{fake.port}/cdn/a.png") as response:
+            assert (response.status, await response.read()) == (200, b"bytes")
+        status, _ = await _post(fake, key="right", json={})
+    assert status == 503  # the failure was kept for the API call
+    assert [(c.path, c.authorized) for c in fake.calls] == [("/cdn/a.png", False), ("/v1/echo", True)]
+
+
+async def test_errors_carry_the_error_content_type() -> None:
+    async with FakeWithCdn(api_key="right") as fake, aiohttp.ClientSession() as session:
+        fake.fail_with(429, {"detail": "slow"})
+        fake.fail_with(200, {"ok": True}, path="/v1/echo")
+        url = f"{fake.base_url}/echo"
+        answers = []
+        for key in ("right", "right", "wrong"):
+            async with session.post(url, json={}, headers={"Authorization": f"Bearer {key}"}) as response:
+                answers.append((response.status, response.content_type))
+    assert answers == [(429, "application/problem+json"), (200, "application/json"),
+                       (401, "application/problem+json")]

@@ -27,6 +27,7 @@ __all__ = [
     "ParamSpec",
     "Pricing",
     "PriceRule",
+    "PriceSource",
     "Requirement",
     "SizeSpec",
     "Status",
@@ -37,6 +38,9 @@ __all__ = [
 
 Operation = Literal["generate", "edit", "variation"]
 Status = Literal["active", "deprecated", "retired"]
+PriceSource = Literal["official", "unofficial", "unknown"]
+"""Where a model's prices come from: the provider publishes them, third parties quote them (or
+they are partly missing), or the catalog does not say."""
 """A model's lifecycle: ``deprecated`` still works (with a warning), ``retired`` is refused."""
 
 
@@ -246,6 +250,13 @@ class Pricing(BaseModel):
         default_factory=list, description="Typical image output tokens, for estimates."
     )
     input_tokens_per_image: int | None = Field(None, description="Typical tokens of an input image.")
+    source: PriceSource = Field(
+        "unknown", description="official: the provider's published prices; unofficial: third-party figures (or "
+                               "part of the price missing), so estimates say so; unknown: not stated.")
+
+    @property
+    def unofficial(self) -> bool:
+        return self.source == "unofficial"
 
 
 class ToolHint(BaseModel):
@@ -346,6 +357,7 @@ class ModelSpec(BaseModel):
             "prompt_max_length": self.prompt_max_length,
             "output_formats": self.output_formats,
             "streaming": self.streaming,
+            "price_source": self.pricing.source,
             "parameters": {name: p.json_schema() for name, p in self.params.items()},
             "status": self.status,
             "shutdown_date": self.shutdown_date.isoformat() if self.shutdown_date else None,

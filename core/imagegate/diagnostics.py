@@ -94,12 +94,11 @@ def _plugins(pm: pluggy.PluginManager) -> list[Check]:
 
 
 async def _providers(gateway: Gateway, verify: bool) -> list[Check]:
-    from .model_status import readiness
 
     checks = []
     for name in sorted(gateway.registry.providers):
         specs = [spec for spec in gateway.models() if spec.provider == name]
-        setup = readiness(gateway, specs[0]) if specs else None
+        setup = gateway.registry.setup_needed(specs[0]) if specs else None
         if setup is not None:
             checks.append(Check(f"provider {name}", "warn", f"not configured: {setup}"))
         elif verify:
@@ -141,7 +140,6 @@ async def _storage(gateway: Gateway) -> Check:
 
 
 def _default_model(gateway: Gateway) -> Check:
-    from .model_status import readiness
 
     name = gateway.default_model
     spec = gateway.registry.find(name)
@@ -152,7 +150,7 @@ def _default_model(gateway: Gateway) -> Check:
     if spec.status == "retired":
         instead = f"; set GATEWAY__DEFAULT_MODEL={spec.replacement}" if spec.replacement else ""
         return Check("default model", "fail", f"{name} is retired{instead}")
-    setup = readiness(gateway, spec)
+    setup = gateway.registry.setup_needed(spec)
     if setup is not None:
         return Check("default model", "fail", f"{name} is not ready: {setup}")
     if spec.status == "deprecated":

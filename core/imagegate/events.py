@@ -8,6 +8,7 @@ from typing import Any
 __all__ = [
     "DeprecatedModelRequested",
     "Event",
+    "ImageDeleted",
     "ImageStored",
     "RequestFailed",
     "RequestFinished",
@@ -81,3 +82,18 @@ class RequestFailed(Event):
     retries: int
     estimated_usd: float | None = None
     actual_usd: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageDeleted(Event):
+    """Retention deleted a stored image; ``reason`` is ``age`` or ``size``. Not part of a request:
+    the request fields are empty and ``frontend`` is ``retention``."""
+
+    request_id: str = ""
+    frontend: str = "retention"
+    provider: str = ""
+    model: str = ""
+    operation: str = ""
+    image_id: str
+    bytes: int
+    reason: str

@@ -17,6 +17,7 @@ import hashlib
 import os
 import secrets
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import orjson
 
 from .errors import NotFound, StorageError
 from .ids import is_image_id, shard_of
+from .storage import StoredEntry
 
 __all__ = ["FileStore", "atomic_write"]
 
@@ -180,6 +182,27 @@ class FileStore:
         found.sort(reverse=True)
         return [image_id for _, image_id in found]
 
+    def inventory_sync(self) -> list[StoredEntry]:
+        """Every stored image (one whose metadata is in place) with the bytes of its files and the
+        time its metadata was written; files vanishing meanwhile are skipped."""
+        if not self.root.is_dir():
+            return []
+        sizes: dict[str, int] = {}
+        stored: dict[str, float] = {}
+        for path in self.root.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]/img_*"):
+            image_id, _, extension = path.name.partition(".")
+            if not is_image_id(image_id) or path.parent != self.folder(image_id):
+                continue
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            sizes[image_id] = sizes.get(image_id, 0) + stat.st_size
+            if extension == "json":
+                stored[image_id] = stat.st_mtime
+        return [StoredEntry(image_id, sizes[image_id], datetime.fromtimestamp(mtime, UTC))
+                for image_id, mtime in stored.items()]
+
     def list_sync(self, limit: int, before: str | None) -> list[dict[str, Any]]:
         ids = self.ids_sync()
         if before is not None and before in ids:
@@ -210,3 +233,6 @@ class FileStore:
 
     async def list(self, limit: int = 50, before: str | None = None) -> list[dict[str, Any]]:
         return await asyncio.to_thread(self.list_sync, limit, before)
+
+    async def inventory(self) -> list[StoredEntry]:
+        return await asyncio.to_thread(self.inventory_sync)

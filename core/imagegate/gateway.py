@@ -28,13 +28,12 @@ from .http_client import new_session
 from .ids import new_request_id
 from .inputs import InputSources
 from .job_runs import JobRuns
-from .jobs import Delivery, Job, build_job, failed_event, validate
+from .jobs import Delivery, Job, build_job, failed_event, quote
 from .lifecycle import apply_lifecycle, choose_default_model
 from .middleware import Middleware, Step, run_wrapped
-from .models import Cost, ImageOut, ImageRequest, ImageResult
+from .models import ImageRequest, ImageResult
 from .paid_work import PaidWork
 from .plugins import await_each, call_each
-from .pricing import estimate_cost
 from .provider import Progress
 from .public_fetch import new_public_session
 from .redact import Redactor
@@ -48,12 +47,16 @@ if TYPE_CHECKING:
     import pluggy
 
     from .job_runs import JobHooks
-    from .signing import UrlSigner
     from .storage import Storage
 
 __all__ = ["Gateway", "open_gateway"]
 
 T = TypeVar("T")
+
+
+def _stored(name: str) -> Any:
+    """A gateway attribute that is the same-named method of its :class:`StoredImages`."""
+    return property(lambda gateway: getattr(gateway.images, name), doc=getattr(StoredImages, name).__doc__)
 
 
 class Gateway:
@@ -170,13 +173,7 @@ class Gateway:
 
     async def estimate(self, operation: Operation, request: ImageRequest) -> dict[str, Any]:
         """Price a request without making it (``--dry-run``); validation still applies."""
-        spec = await self.resolve_model(request.model)
-        spec, request, lifecycle = apply_lifecycle(self, spec, operation, request)
-        valid = validate(spec, operation, request)
-        return {"model": spec.id, "provider": spec.provider, "operation": operation,
-                "parameters": valid.effective(spec), "dry_run": True,
-                "cost": Cost(estimate_cost(spec, valid, len(request.images))).as_dict(),
-                **{k: v for k, v in lifecycle.result_fields().items() if v}}
+        return quote(self, await self.resolve_model(request.model), operation, request)
 
     async def run(self, operation: Operation, request: ImageRequest, *, owner: str = "local",
                   idempotency_key: str | None = None, digest: str | None = None, **kwargs: Any) -> ImageResult:
@@ -241,34 +238,17 @@ class Gateway:
         store = asyncio.ensure_future(self.storer.store_all(job, results))  # the upstream was paid: store anyway
         return await self.paid_work.finish(store)
 
-    # stored images (see stored_images.py) ------------------------------------------------------
+    # stored images: read, link, list, delete and drain through :class:`~imagegate.stored_images.StoredImages`
 
-    async def metadata(self, image_id: str) -> dict[str, Any]:
-        return await self.images.metadata(image_id)
-
-    async def read(self, image_id: str) -> bytes:
-        return await self.images.read(image_id)
-
-    async def url(self, image_id: str, ttl_s: int | None = None) -> str:
-        return await self.images.url(image_id, ttl_s)
-
-    def file_signer(self) -> UrlSigner | None:
-        return self.images.file_signer()
-
-    def local_path(self, image_id: str, metadata: dict[str, Any]) -> str | None:
-        return self.images.local_path(image_id, metadata)
-
-    async def describe(self, image_id: str) -> ImageOut:
-        return await self.images.describe(image_id)
-
-    async def list(self, limit: int = 50, before: str | None = None) -> list[dict[str, Any]]:
-        return await self.images.list(limit=limit, before=before)
-
-    async def delete(self, image_id: str) -> None:
-        await self.images.delete(image_id)
-
-    async def drain_spool(self) -> list[str]:
-        return await self.images.drain_spool()
+    metadata = _stored("metadata")
+    read = _stored("read")
+    url = _stored("url")
+    file_signer = _stored("file_signer")
+    local_path = _stored("local_path")
+    describe = _stored("describe")
+    list = _stored("list")
+    delete = _stored("delete")
+    drain_spool = _stored("drain_spool")
 
 
 @asynccontextmanager

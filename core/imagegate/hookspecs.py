@@ -139,6 +139,17 @@ def shutdown(gateway: Gateway) -> Any:
 
 
 @hookspec
+def protected_image_ids(gateway: Gateway) -> Any:
+    """Name stored images that retention must not delete (e.g. inputs and outputs of unfinished jobs).
+
+    Called at each retention pass (periodic or ``imagegate gc``), after the store is listed and
+    before anything is deleted. Return an iterable of image ids, or an awaitable of one. An
+    implementation that raises stops the pass: nothing is deleted.
+    Every implementation is called (not ``firstresult``); the ids of all are kept.
+    """
+
+
+@hookspec
 def register_settings(register: SettingsRegistry) -> None:
     """Declare the configuration sections this plugin reads, with the pydantic model of each.
 

@@ -16,19 +16,20 @@ from .catalog import validate_request
 from .errors import InvalidRequest, NotFound
 from .events import RequestFailed, RequestFinished, RequestStarted
 from .inputs import resolve_input
-from .lifecycle import Lifecycle
+from .lifecycle import Lifecycle, apply_lifecycle
 from .pricing import estimate_cost
 
 if TYPE_CHECKING:
     from .catalog import ModelSpec, Operation, ValidRequest
     from .errors import ImagegateError
+    from .gateway import Gateway
     from .inputs import InputSources
     from .job_runs import JobHooks
     from .models import Cost, ImageRequest, ImageResult
     from .provider import InputImage, Progress, Provider
     from .settings import ProviderSettings
 
-__all__ = ["Delivery", "Job", "build_job", "failed_event", "validate"]
+__all__ = ["Delivery", "Job", "build_job", "failed_event", "quote", "validate"]
 
 
 def validate(spec: ModelSpec, operation: Operation, request: ImageRequest) -> ValidRequest:
@@ -123,6 +124,18 @@ def failed_event(job: Job | None, error: ImagegateError, duration_s: float, *, r
         **fields, duration_s=duration_s, code=error.code, retryable=error.retryable, message=error.message,
         retries=job.retries if job else 0, estimated_usd=paid.estimated_usd if paid else None,
         actual_usd=paid.actual_usd if paid else None)
+
+
+def quote(gateway: Gateway, spec: ModelSpec, operation: Operation, request: ImageRequest) -> dict[str, Any]:
+    """What a request would cost, without making it (``--dry-run``); validation still applies."""
+    from .models import Cost
+
+    spec, request, lifecycle = apply_lifecycle(gateway, spec, operation, request)
+    valid = validate(spec, operation, request)
+    return {"model": spec.id, "provider": spec.provider, "operation": operation,
+            "parameters": valid.effective(spec), "dry_run": True,
+            "cost": Cost(estimate_cost(spec, valid, len(request.images)), unofficial=spec.pricing.unofficial).as_dict(),
+            **{k: v for k, v in lifecycle.result_fields().items() if v}}
 
 
 async def build_job(operation: Operation, request: ImageRequest, request_id: str, delivery: Delivery, *,

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import ImagegateError, InvalidRequest, ModelRetired
+from .errors import InvalidRequest, ModelRetired
 from .events import DeprecatedModelRequested
 
 if TYPE_CHECKING:
@@ -309,14 +309,11 @@ def choose_default_model(configured: str | None, registry: ProviderRegistry) -> 
     (in registration order) whose readiness check passes (it has a key); else ``placeholder``."""
     if configured:
         return configured
-    for name, provider in registry.providers.items():
+    for name in registry.providers:
         recommended = [spec for spec in registry.models.values()
                        if spec.provider == name and spec.recommended and spec.status != "retired"]
         if not recommended:
             continue
-        try:
-            provider.check_ready(recommended[0])
-        except ImagegateError:
-            continue
-        return recommended[0].id
+        if registry.ready(recommended[0]):
+            return recommended[0].id
     return FALLBACK_MODEL

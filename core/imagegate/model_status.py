@@ -8,30 +8,15 @@ if TYPE_CHECKING:
     from .catalog import ModelSpec
     from .gateway import Gateway
 
-__all__ = ["ALARM_DAYS", "lifecycle_text", "model_entry", "readiness"]
+__all__ = ["ALARM_DAYS", "lifecycle_text", "model_entry"]
 
 ALARM_DAYS = 30
 """``imagegate models --check`` fails when the default model shuts down within this many days."""
 
 
-def readiness(gateway: Gateway, spec: ModelSpec) -> str | None:
-    """None when the model's provider is installed and configured (its readiness check passes, no
-    network), else what to do: the variable to set, or the plugin to install."""
-    from .errors import ImagegateError
-
-    provider = gateway.registry.providers.get(spec.provider)
-    if provider is None:
-        return f"install the {spec.provider} provider plugin"
-    try:
-        provider.check_ready(spec)
-    except ImagegateError as exc:
-        return f"set {exc.param}" if exc.param else exc.message
-    return None
-
-
 def model_entry(gateway: Gateway, spec: ModelSpec, default_model: str) -> dict[str, Any]:
     """``spec.summary()`` plus ``ready``, ``setup`` (what makes it ready) and ``default``."""
-    setup = readiness(gateway, spec)
+    setup = gateway.registry.setup_needed(spec)
     names = (spec.id, spec.qualified_id, *spec.aliases)
     return {**spec.summary(), "ready": setup is None, "setup": setup, "default": default_model in names}
 

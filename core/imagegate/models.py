@@ -63,11 +63,18 @@ class ImageRequest(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class Cost:
+    """USD estimated before the call and actually spent; ``unofficial`` when the catalog's prices
+    behind them are third-party figures (shown as ``"unofficial": true``)."""
+
     estimated_usd: float | None = None
     actual_usd: float | None = None
+    unofficial: bool = False
 
-    def as_dict(self) -> dict[str, float | None]:
-        return {"estimated_usd": self.estimated_usd, "actual_usd": self.actual_usd}
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"estimated_usd": self.estimated_usd, "actual_usd": self.actual_usd}
+        if self.unofficial:
+            out["unofficial"] = True
+        return out
 
 
 @dataclass(slots=True)

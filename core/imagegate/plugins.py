@@ -27,7 +27,8 @@ log = logging.getLogger("imagegate.plugins")
 
 GROUP = "imagegate"
 
-BUILTIN_PLUGINS: dict[str, str] = {"placeholder": "imagegate.default_plugins.placeholder"}
+BUILTIN_PLUGINS: dict[str, str] = {"placeholder": "imagegate.default_plugins.placeholder",
+                                   "retention": "imagegate.default_plugins.retention"}
 """Short name -> module of plugins the core registers itself (never entry points)."""
 
 

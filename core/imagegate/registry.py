@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from .catalog import ModelSpec
-from .errors import InvalidRequest, NotFound
+from .errors import ImagegateError, InvalidRequest, NotFound
 
 if TYPE_CHECKING:
     import aiohttp
@@ -48,6 +48,22 @@ class ProviderRegistry:
     def add_alias(self, alias: str, model_id: str) -> None:
         """Let ``alias`` name an already registered model."""
         self._names[alias] = self.lookup(model_id).id
+
+    def setup_needed(self, spec: ModelSpec) -> str | None:
+        """None when the model's provider is installed and configured (its ``check_ready`` passes;
+        no network), else what to do: the variable to set, or the plugin to install."""
+        provider = self.providers.get(spec.provider)
+        if provider is None:
+            return f"install the {spec.provider} provider plugin"
+        try:
+            provider.check_ready(spec)
+        except ImagegateError as exc:
+            return f"set {exc.param}" if exc.param else exc.message
+        return None
+
+    def ready(self, spec: ModelSpec) -> bool:
+        """Whether the model can be called now (see :meth:`setup_needed`)."""
+        return self.setup_needed(spec) is None
 
     def lookup(self, name: str) -> ModelSpec:
         """The model a short id, qualified id or alias names; :class:`NotFound` otherwise."""

@@ -104,6 +104,15 @@ class StorageSettings(BaseModel):
 
     backend: str = "local"
     spool_dir: Path | None = None
+    retention_days: float = Field(0.0, ge=0, description=(
+        "Images stored longer ago than this are deleted; 0 keeps them forever."))
+    max_size_gb: float = Field(0.0, ge=0, description=(
+        "When the store holds more, the oldest images are deleted until it holds less; 0: no cap."))
+    retention_grace_h: float = Field(1.0, ge=0, description=(
+        "Retention never deletes an image stored less than this many hours ago."))
+    gc_interval_s: float = Field(3600.0, ge=0, description=(
+        "How often retention runs while a gateway is open (the first pass one interval after it "
+        "opens); 0: only with `imagegate gc`."))
 
     def resolved_spool_dir(self) -> Path:
         return self.spool_dir or default_data_dir() / "spool"

@@ -3,15 +3,17 @@
 The gateway chooses every image id (random, unguessable, date-stamped; see :mod:`imagegate.ids`)
 and the metadata; a backend only keeps bytes and metadata under that id, atomically, and never
 overwrites. Every front-end reads images back through the same four calls, so they behave alike
-with any backend.
+with any backend. Retention (:mod:`imagegate.retention`) lists what is stored with
+:meth:`Storage.inventory` and deletes through :meth:`Storage.delete`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Saved", "Storage"]
+__all__ = ["Saved", "Storage", "StoredEntry"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +23,16 @@ class Saved:
 
     path: str | None = None
     sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """One stored image as a listing sees it (no image or metadata read): its id, the bytes it
+    takes in the store (image and metadata together) and when it was stored (aware, UTC)."""
+
+    image_id: str
+    bytes: int
+    stored_at: datetime
 
 
 @runtime_checkable
@@ -56,6 +68,9 @@ class Storage(Protocol):
 
     async def list(self, limit: int = 50, before: str | None = None) -> list[dict[str, Any]]:
         """Metadata of stored images, newest first, older than image id ``before`` if given."""
+
+    async def inventory(self) -> list[StoredEntry]:
+        """Every stored image with its size and storage time, in any order, from listings only."""
 
     async def delete(self, image_id: str) -> None:
         """Delete the image and its metadata; ``NotFound`` when there is no such image."""

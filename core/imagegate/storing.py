@@ -71,7 +71,8 @@ class ImageStorer:
         started = asyncio.get_running_loop().time()
         expected = FORMAT_MIME.get(job.spec.output_format(job.valid.params))
         usage = sum_usage(results)
-        job.paid = Cost(job.estimated_usd, result_cost(job.spec, results, usage))
+        job.paid = Cost(job.estimated_usd, result_cost(job.spec, results, usage),
+                        unofficial=job.spec.pricing.unofficial)
         if not job.delivery.keep_base64:  # let the base64 text go before storing
             for result in results:
                 result.images = [replace(i, b64=None) if i.b64 is not None else i for i in result.images]
@@ -156,7 +157,7 @@ def _metadata(job: Job, result: ProviderResult, image: ProviderImage, info: Imag
         "prompt": job.valid.prompt, "revised_prompt": image.revised_prompt, "model": job.spec.id,
         "provider": job.spec.provider, "operation": job.operation, "parameters": job.parameters,
         "seed": image.seed, "timings": dict(job.timings),
-        "cost": job.paid.as_dict() if job.paid else {"estimated_usd": job.estimated_usd, "actual_usd": None},
+        "cost": (job.paid or Cost(job.estimated_usd, unofficial=job.spec.pricing.unofficial)).as_dict(),
         "request_id": job.request_id, "provider_request_id": result.provider_request_id,
         "model_version": result.model_version, "frontend": job.delivery.frontend,
     }

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import ClientError
 
 from .errors import ImagegateError
-from .model_status import ALARM_DAYS, readiness
+from .model_status import ALARM_DAYS
 from .provider import ListsUpstreamModels
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def _catalog(gateway: Gateway, provider: str) -> list[ModelSpec]:
 async def _check_provider(gateway: Gateway, name: str) -> tuple[ProviderReport, dict[str, UpstreamModel] | None]:
     report = ProviderReport(name)
     specs = _catalog(gateway, name)
-    setup = readiness(gateway, specs[0]) if specs else None
+    setup = gateway.registry.setup_needed(specs[0]) if specs else None
     if setup is not None:
         report.error = f"not configured ({setup})"
         return report, None

@@ -11,8 +11,8 @@ from imagegate.testing import assert_discovered
 
 def test_entry_point_is_discovered_with_its_hooks() -> None:
     info = assert_discovered("observability", "imagegate-observability")
-    assert info.hooks == ["register_routes", "register_settings", "shutdown", "startup", "step_middleware",
-                          "track_event"]
+    assert info.hooks == ["register_commands", "register_routes", "register_settings", "shutdown", "startup",
+                          "step_middleware", "track_event"]
 
 
 def test_loading_the_plugin_configures_nothing() -> None:

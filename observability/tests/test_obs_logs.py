@@ -11,7 +11,7 @@ from imagegate.errors import StorageError, UpstreamError
 from imagegate.models import ImageRequest
 from imagegate.redact import REDACTED, Redactor
 
-from .conftest import B64, GATEWAY_KEY, SECRET, FlakyProvider, request_log_lines, span_texts
+from .support import B64, GATEWAY_KEY, SECRET, FlakyProvider, request_log_lines, span_texts
 
 FORBIDDEN = (SECRET, GATEWAY_KEY, B64[:64], B64[-64:])
 

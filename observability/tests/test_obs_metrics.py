@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 from imagegate.errors import InvalidRequest, NotFound, StorageError, UpstreamError
 from imagegate.models import ImageRequest
 
-from .conftest import FlakyProvider
+from .support import FlakyProvider
 
 
 def samples(registry: CollectorRegistry, name: str) -> dict[tuple[tuple[str, str], ...], float]:
@@ -155,3 +155,20 @@ async def test_a_busy_metrics_port_names_the_variable(make_gateway: Any, plugin:
 async def test_an_unknown_observability_setting_is_refused(make_gateway: Any, plugin: Any) -> None:
     with pytest.raises(InvalidRequest, match="OBSERVABILITY__METRIC_PORT"):
         await make_gateway(plugin=plugin, observability={"metric_port": 9000})
+
+
+async def test_retention_deletions_are_counted_by_reason(make_gateway: Any, plugin: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from imagegate.retention import collect_garbage
+
+    registry = plugin.metrics.registry
+    gateway = await make_gateway(plugin=plugin)
+    assert samples(registry, "imagegate_images_deleted_total") == {labels(reason="age"): 0, labels(reason="size"): 0}
+    await gateway.run("generate", ImageRequest(prompt="x", model="flaky-model", n=2))
+    gateway.settings.storage.retention_days = 1
+    report = await collect_garbage(gateway, now=datetime.now(UTC) + timedelta(days=2))
+    assert len(report.deleted) == 2
+    assert samples(registry, "imagegate_images_deleted_total") == {labels(reason="age"): 2, labels(reason="size"): 0}
+    assert samples(registry, "imagegate_deleted_bytes_total") == {
+        labels(reason="age"): report.bytes, labels(reason="size"): 0}

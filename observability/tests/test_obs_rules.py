@@ -15,12 +15,12 @@ import yaml
 
 from imagegate.models import ImageRequest
 
-from .conftest import FlakyProvider
+from .support import FlakyProvider
 
-ROOT = Path(__file__).resolve().parents[1]
-RULES = ROOT / "alerts" / "imagegate.rules.yml"
-RULE_TESTS = ROOT / "alerts" / "imagegate.rules.test.yml"
-DASHBOARD = ROOT / "dashboards" / "imagegate.json"
+ASSETS = Path(__file__).resolve().parents[1] / "src" / "imagegate_observability" / "assets"
+RULES = ASSETS / "alerts" / "imagegate.rules.yml"
+RULE_TESTS = ASSETS / "alerts" / "imagegate.rules.test.yml"
+DASHBOARD = ASSETS / "dashboards" / "imagegate.json"
 METRIC = re.compile(r"\bimagegate_[a-z0-9_]+")
 PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(

@@ -12,7 +12,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from imagegate.errors import StorageError, UpstreamError
 from imagegate.models import ImageRequest
 
-from .conftest import FlakyProvider
+from .support import FlakyProvider
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"

@@ -4,7 +4,7 @@ A user points imagegate at a provider with environment variables; these fixtures
 Each fake runs on a free 127.0.0.1 port and is stopped at teardown, even when a test fails:
 
 - ``fake_openai`` — :class:`imagegate_openai.testing.FakeOpenAI`, checking the key and validating
-  every request and answer against the vendored ``specs/``;
+  every request against the SDK's types and ``specs/2026`` and every answer against the SDK's models;
 - ``fake_replicate`` — :class:`imagegate_replicate.testing.FakeReplicate`, the same for Replicate,
   serving the prediction outputs itself;
 - ``moto_server`` / ``bucket`` — moto's S3 server (one per session) and a fresh bucket per test.
@@ -13,28 +13,21 @@ Each fake runs on a free 127.0.0.1 port and is stopped at teardown, even when a 
 ``PROVIDERS__REPLICATE__BASE_URL`` naming the fakes, keys, local storage under ``tmp_path``);
 ``s3_env`` adds ``STORAGE__BACKEND=s3`` and the bucket. Hand either to a subprocess, or to
 ``env_gateway(env)``, which opens a gateway the way ``imagegate serve`` does: settings from the
-environment, plugins from their installed entry points.
+environment, plugins from their installed entry points. Helpers tests import (the keys,
+``run_cli``, ``s3_client``) live in ``support.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-SPECS = Path(__file__).resolve().parents[2] / "specs"
-OPENAI_KEY = "sk-e2e-SECRET-0123456789abcdef"
-REPLICATE_TOKEN = "r8_e2e_SECRET_0123456789"
-SIGNING_KEY = "e2e-signing-key-0123456789abcdef"
-SECRETS = (OPENAI_KEY, REPLICATE_TOKEN)
+from .support import OPENAI_KEY, REPLICATE_TOKEN, SIGNING_KEY, SPECS
+
 
 # Variables from the developer's shell that would change what the tests talk to.
 _FOREIGN = ("IMAGEGATE_CONFIG", "IMAGEGATE_DISABLE_PLUGINS", "OPENAI_API_KEY", "REPLICATE_API_TOKEN",
@@ -57,9 +50,9 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def fake_openai() -> AsyncIterator[Any]:
-    from imagegate_openai.testing import SPEC_FILE, FakeOpenAI
+    from imagegate_openai.testing import REQUEST_SCHEMAS, FakeOpenAI
 
-    async with FakeOpenAI(spec_path=SPECS / SPEC_FILE, api_key=OPENAI_KEY) as server:
+    async with FakeOpenAI(request_schemas=SPECS / REQUEST_SCHEMAS, api_key=OPENAI_KEY) as server:
         yield server
 
 
@@ -77,13 +70,6 @@ def moto_server() -> Iterator[Any]:
 
     with MotoServer() as server:
         yield server
-
-
-def s3_client(endpoint: str) -> Any:
-    """A plain boto3 client, to look into the bucket behind the gateway's back."""
-    from imagegate_storage_s3.testing import bucket_client
-
-    return bucket_client(endpoint)
 
 
 @pytest.fixture
@@ -134,30 +120,3 @@ async def env_gateway(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[EnvGatew
 
         yield open_with
 
-
-@dataclass
-class CliRun:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-
-async def run_cli(env: dict[str, str], *args: str) -> CliRun:
-    """Run ``imagegate ARGS`` with ``env`` over this environment, without blocking the event loop
-    the fakes answer on; killed if it outlives two minutes. No secret may appear in its output."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from imagegate.cli import main; main()", *args, env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    try:
-        async with asyncio.timeout(120):
-            out, err = await process.communicate()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    done = CliRun(process.returncode or 0, out.decode(), err.decode())
-    assert not any(secret in done.stdout + done.stderr for secret in SECRETS)
-    return done

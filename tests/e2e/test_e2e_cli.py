@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from .conftest import CliRun, run_cli, s3_client
+from .support import CliRun, run_cli, s3_client
 
 
 async def imagegate(env: dict[str, str], *args: str) -> CliRun:
@@ -28,7 +28,7 @@ async def test_generate_get_list_delete_through_the_bucket(s3_env: dict[str, str
                            "--json")
     assert made.returncode == 0, made.stderr
     image = made.json()["images"][0]
-    assert len(fake_replicate.creates) == 1 and fake_replicate.spec_errors == []
+    assert len(fake_replicate.creates) == 1 and fake_replicate.schema_errors == []
     assert image["path"] is None  # nothing on this machine's disk: the bucket holds it
     assert image["url"].startswith(f"{moto_server.url}/{bucket}/")
     keys = bucket_keys(moto_server.url, bucket)

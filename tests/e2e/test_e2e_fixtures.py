@@ -13,6 +13,6 @@ async def test_env_gateway_reaches_both_fakes(env_gateway: Any, upstream_env: di
     openai = await gateway.run("generate", ImageRequest(prompt="a fox", model="gpt-image-2.6-sunburst", size="1024x1024"))
     flux = await gateway.run("generate", ImageRequest(prompt="a fox", model="flux-dev"))
     assert fake_openai.call_count == 1 and fake_openai.schema_errors == []
-    assert len(fake_replicate.creates) == 1 and fake_replicate.spec_errors == []
+    assert len(fake_replicate.creates) == 1 and fake_replicate.schema_errors == []
     assert openai.images[0].mime_type == "image/png" and openai.provider == "openai"
     assert flux.provider == "replicate" and flux.images[0].bytes > 0

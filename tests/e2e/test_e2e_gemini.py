@@ -17,7 +17,7 @@ import pybase64
 import pytest
 from PIL import Image
 
-from .conftest import run_cli
+from .support import run_cli
 from .http_support import Served, ServeEnv, assert_no_secrets
 from .http_support import serve_env  # noqa: F401  (a fixture: pytest finds it in this module)
 from .test_e2e_mcp import http_session, success

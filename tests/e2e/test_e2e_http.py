@@ -17,7 +17,7 @@ import pytest
 from imagegate_openai.testing import image_bytes
 from imagegate_replicate.fake_schemas import COMMUNITY_MODEL, COMMUNITY_VERSION
 
-from .conftest import SECRETS, s3_client
+from .support import SECRETS, s3_client
 from .http_support import (
     GATEWAY_KEY,
     Served,
@@ -158,7 +158,7 @@ async def test_flux_dev_maps_size_and_count(served: Served, fake_replicate: Any)
                                      "num_outputs": 2}}
     assert [picture(data)[0] for data in _decoded(answer)] == ["WEBP", "WEBP"]
     assert answer.output_format == "webp"
-    assert fake_replicate.spec_errors == []
+    assert fake_replicate.schema_errors == []
 
 
 async def test_flux_pro_with_output_format(served: Served, fake_replicate: Any) -> None:
@@ -167,7 +167,7 @@ async def test_flux_pro_with_output_format(served: Served, fake_replicate: Any) 
     (create,) = fake_replicate.creates
     assert create.body["input"] == {"prompt": "a cat", "output_format": "png", "safety_tolerance": 5}
     assert picture(_decoded(answer)[0]) == ("PNG", (64, 48))
-    assert fake_replicate.spec_errors == []
+    assert fake_replicate.schema_errors == []
 
 
 async def test_recraft_svg_is_stored_and_served_clean(served: Served, fake_replicate: Any) -> None:
@@ -188,7 +188,7 @@ async def test_recraft_svg_is_stored_and_served_clean(served: Served, fake_repli
             assert active not in lowered
     meta = await served.gateway.metadata(stored_id)
     assert meta["mime_type"] == "image/svg+xml" and meta["extension"] == "svg"
-    assert fake_replicate.spec_errors == []
+    assert fake_replicate.schema_errors == []
 
 
 async def test_flux_2_pro_generates_and_edits_with_reference_images(served: Served, fake_replicate: Any) -> None:
@@ -207,7 +207,7 @@ async def test_flux_2_pro_generates_and_edits_with_reference_images(served: Serv
     assert [decode_file_input(uri) for uri in edit["input_images"]] == [("image/png", first), ("image/jpeg", second)]
     assert picture(_decoded(made)[0])[0] == "WEBP" and picture(_decoded(edited)[0])[0] == "PNG"
     assert made.model_extra["imagegate"]["cost"]["estimated_usd"] == pytest.approx(0.04)
-    assert fake_replicate.spec_errors == []
+    assert fake_replicate.schema_errors == []
 
 
 async def test_community_model_by_version(served: Served, fake_replicate: Any) -> None:
@@ -219,7 +219,7 @@ async def test_community_model_by_version(served: Served, fake_replicate: Any) -
     assert create.body["input"]["guidance_scale"] == 9.5 and create.body["input"]["width"] == 256
     assert picture(_decoded(answer)[0])[0] == "PNG"
     assert answer.model_extra["imagegate"]["provider"] == "replicate"
-    assert fake_replicate.spec_errors == []
+    assert fake_replicate.schema_errors == []
 
 
 # upstream errors ---------------------------------------------------------------------------------
@@ -300,7 +300,7 @@ async def test_bad_parameters_are_refused_before_any_upstream_call(served: Serve
     assert quality.value.body["param"] == "quality" and "low" in quality.value.body["message"]
     assert unknown.value.body["param"] == "bogus" and "num_inference_steps" in unknown.value.body["message"]
     assert size.value.body["param"] == "size"
-    assert fake_openai.call_count == 0 and fake_replicate.received == []
+    assert fake_openai.call_count == 0 and fake_replicate.calls == []
     for error in (quality.value, unknown.value, size.value):
         _assert_clean(error)
 
@@ -332,7 +332,7 @@ async def test_serve_http_subprocess_configured_by_env_alone(upstream_env: dict[
         assert picture(_decoded(flux)[0])[0] == "WEBP"
         assert fake_openai.call_count == 1 and fake_openai.calls[0].body["quality"] == "low"
         assert len(fake_replicate.creates) == 1 and fake_replicate.creates[0].body["input"]["aspect_ratio"] == "1:1"
-        assert fake_openai.schema_errors == [] and fake_replicate.spec_errors == []
+        assert fake_openai.schema_errors == [] and fake_replicate.schema_errors == []
         stored = sorted(p.name for p in (tmp_path / "images").rglob("img_*") if p.suffix != ".json")
         assert stored == sorted(f"{image_id}.{ext}" for image_id, ext in
                                 [(*_ids(gpt), "png"), (*_ids(flux), "webp")])

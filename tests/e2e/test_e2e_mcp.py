@@ -25,9 +25,9 @@ import pybase64
 import pytest
 from imagegate_mcp.testing import serve_streamable_http
 
-from .conftest import OPENAI_KEY, REPLICATE_TOKEN, SECRETS, s3_client
+from .support import OPENAI_KEY, REPLICATE_TOKEN, SECRETS, s3_client
 
-GENERIC_TOOLS = {"generate_image", "edit_image", "create_variation", "list_available_models"}
+GENERIC_TOOLS = {"generate_image", "edit_image", "create_variation", "list_available_models", "describe_model"}
 MODEL_TOOLS = {"generate-openai", "generate-fluxdev", "generate-fluxpro", "generate-svg"}
 SVG_MIME = "image/svg+xml"
 
@@ -83,7 +83,9 @@ def success(result: Any) -> dict[str, Any]:
     assert result.is_error is False, result.content[0].text
     data = result.structured_content
     assert set(data) >= {"images", "model", "provider", "revised_prompt", "cost", "request_id"}
-    assert set(data["cost"]) == {"estimated_usd", "actual_usd"}
+    # "unofficial" only where the model's prices are not the provider's published ones
+    assert set(data["cost"]) - {"unofficial"} == {"estimated_usd", "actual_usd"}
+    assert data["cost"].get("unofficial", True) is True
     for image in data["images"]:
         assert set(image) >= {"id", "uri", "path", "url", "mime_type", "width", "height", "bytes", "sha256"}
         assert image["uri"] == f"imagegate://images/{image['id']}"
@@ -249,11 +251,11 @@ async def test_generate_fluxdev_and_fluxpro(mcp_url: str, fake_replicate: Any) -
     assert dev_create.path == "/v1/models/black-forest-labs/flux-dev/predictions"
     assert dev_create.body == {"input": {"prompt": "a fox", "aspect_ratio": "16:9", "num_outputs": 2,
                                          "output_format": "png"}}
-    assert dev_create.headers["Authorization"] == f"Bearer {REPLICATE_TOKEN}"
+    assert dev_create.authorized
     assert pro_create.path == "/v1/models/black-forest-labs/flux-1.1-pro/predictions"
     assert pro_create.body == {"input": {"prompt": "a owl", "aspect_ratio": "custom", "width": 512,
                                          "height": 768, "safety_tolerance": 5}}
-    assert fake_replicate.spec_errors == []
+    assert fake_replicate.schema_errors == []
 
     assert (dev_data["model"], dev_data["provider"]) == ("flux-dev", "replicate")
     shapes = [(i["mime_type"], i["width"], i["height"]) for i in dev_data["images"]]
@@ -275,7 +277,7 @@ async def test_generate_svg_is_stored_and_returned_as_clean_svg(mcp_url: str, fa
     assert fake_replicate.creates[0].path == "/v1/models/recraft-ai/recraft-v3-svg/predictions"
     assert fake_replicate.creates[0].body == {"input": {"prompt": "a fox logo", "size": "1365x1024",
                                                         "style": "line_art"}}
-    assert fake_replicate.spec_errors == []
+    assert fake_replicate.schema_errors == []
     (image,) = data["images"]
     assert (data["model"], image["mime_type"]) == ("recraft-v3-svg", SVG_MIME)
     (embedded,) = blocks(result, "resource")
@@ -309,7 +311,7 @@ async def test_generate_image_with_a_community_model_by_version(mcp_url: str, fa
     assert create.path == "/v1/predictions"
     assert create.body == {"version": COMMUNITY_VERSION,
                            "input": {"prompt": "a cat", "guidance_scale": 9.5, "scheduler": "DDIM"}}
-    assert fake_replicate.spec_errors == []
+    assert fake_replicate.schema_errors == []
     assert data["provider"] == "replicate" and COMMUNITY_MODEL in data["model"]
     assert sha256(stored) == data["images"][0]["sha256"]
 
@@ -361,7 +363,7 @@ async def test_argument_errors_are_caught_before_any_upstream_call(mcp_url: str,
         assert error["code"] in ("invalid_request", "permission") and error["retryable"] is False
     assert "allowed: auto, low, medium, high" in error_of(results["quality"])["message"]
     assert fake_openai.call_count == 0
-    assert fake_replicate.received == []
+    assert fake_replicate.calls == []
 
 
 async def test_upstream_errors_come_back_as_contract_errors(mcp_url: str, fake_openai: Any,
@@ -398,10 +400,10 @@ async def test_upstream_errors_come_back_as_contract_errors(mcp_url: str, fake_o
 
 
 async def test_cancelling_a_call_cancels_the_prediction(mcp_url: str, fake_replicate: Any) -> None:
-    fake_replicate.hang = True  # every prediction stays "processing" and is polled
+    fake_replicate.keep_processing = True  # every prediction stays "processing" and is polled
     async with http_session(mcp_url) as session:
         call = asyncio.create_task(session.call_tool("generate-fluxpro", {"prompt": "slow"}))
-        await until(lambda: fake_replicate.calls("GET", "/v1/predictions/"))
+        await until(lambda: fake_replicate.calls_to("/v1/predictions/", "GET"))
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
             await call
@@ -418,7 +420,7 @@ async def test_cancelling_a_call_cancels_the_prediction(mcp_url: str, fake_repli
     assert "timed out" in timed_out.value.error.message
     assert len(fake_replicate.creates) == 2
     assert all(p.record["status"] == "canceled" for p in fake_replicate.predictions.values())
-    assert fake_replicate.spec_errors == []
+    assert fake_replicate.schema_errors == []
 
 
 # stdio --------------------------------------------------------------------------------------------
@@ -444,7 +446,7 @@ async def test_stdio_server_generates_with_both_providers(upstream_env: dict[str
     assert [call.body["size"] for call in fake_openai.calls] == ["1024x1536"] * 2  # the refusal never left
     assert fake_openai.schema_errors == []
     assert fake_replicate.creates[0].body == {"input": {"prompt": "a kite logo"}}
-    assert fake_replicate.spec_errors == []
+    assert fake_replicate.schema_errors == []
     image = gpt_data["images"][0]
     assert (image["width"], image["height"], gpt_data["provider"]) == (1024, 1536, "openai")
     path = Path(image["path"])  # over stdio the client shares the machine: a real local path

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import run_cli
+from .support import run_cli
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"

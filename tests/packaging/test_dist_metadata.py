@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, Wheel, load_module, read_wheel
+from .support import ROOT, Wheel, load_module, read_wheel
 
 build_dists = load_module("scripts/build_dists.py")
 

@@ -23,7 +23,7 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
-from .conftest import ROOT, Wheel
+from .support import ROOT, Wheel
 
 pytestmark = [pytest.mark.install_smoke, pytest.mark.timeout(480)]
 

@@ -59,9 +59,10 @@ def serve() -> None:
 
 def build_cli() -> click.Group:
     from ..plugins import make_plugin_manager
-    from . import doctor, images, info
+    from . import doctor, gc, images, info
 
     images.attach(cli)
+    gc.attach(cli)
     info.attach(cli)
     doctor.attach(cli)
     pm = make_plugin_manager()

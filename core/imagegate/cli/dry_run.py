@@ -56,6 +56,8 @@ async def dry_run(gateway: Gateway, spec: ModelSpec, operation: Operation, reque
         return
     cost = estimate["cost"]["estimated_usd"]
     price = "unknown" if cost is None else f"{'at most ' if upper_bound else ''}${cost:.4f}"
+    if cost is not None and estimate["cost"].get("unofficial"):
+        price += " (unofficial prices)"
     echo(f"{estimate['model']} ({estimate['provider']}): valid; estimated cost {price}")
     for note in notes:
         echo(f"note: {note}")

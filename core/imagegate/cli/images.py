@@ -102,7 +102,7 @@ def _print_result(result: ImageResult, as_json: bool) -> None:
             echo(meta)
     if sys.stderr.isatty():  # a summary for a person; scripts get a clean stderr
         cost = result.cost.actual_usd if result.cost.actual_usd is not None else result.cost.estimated_usd
-        price = "" if cost is None else f", ${cost:.4f}"
+        price = "" if cost is None else f", ${cost:.4f}{' (unofficial prices)' if result.cost.unofficial else ''}"
         ids = " ".join(image.id for image in result.images)
         echo(f"{result.model} ({result.provider}{price}): {ids}", err=True)
     for note in result.notes:

@@ -58,6 +58,8 @@ def _print_models(entries: list[dict[str, Any]]) -> None:
         state = [lifecycle_text(item), "ready" if item["ready"] else f"not ready: {item['setup']}"]
         if item["default"]:
             state.append("default")
+        if item["price_source"] == "unofficial":
+            state.append("prices unofficial")
         if item["aliases"]:
             state.append(f"aliases: {', '.join(item['aliases'])}")
         click.echo(f"{'':<18} {'; '.join(state)}")

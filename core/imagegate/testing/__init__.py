@@ -7,6 +7,7 @@ project that installs imagegate gets the ``imagegate_*`` fixtures. Besides them:
   failures, hangs, schema checks of what it receives);
 * :class:`ScriptedProvider` and :func:`scripted_model`: a provider whose attempts are scripted;
 * :func:`image_bytes`: real image files of any size and format;
+* :func:`run_cli`: the ``imagegate`` CLI in a subprocess, from an async test (:class:`CliRun`);
 * :func:`assert_discovered`: the plugin's entry point is found and loads cleanly;
 * :class:`ProviderConformance` and :class:`StorageConformance`: subclass them to hold your plugin
   to the rules the bundled ones follow;
@@ -23,6 +24,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .cli import CliRun, run_cli
     from .conformance import REQUIRED_METADATA, ProviderConformance, ProviderTarget, StorageConformance
     from .discovery import assert_discovered, assert_modules_import
     from .factories import FakeSleep, build_gateway, temp_settings
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from .scripted import ScriptedProvider, scripted_model
 
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(["CliRun", "run_cli"], "cli"),
     **dict.fromkeys(["REQUIRED_METADATA", "ProviderConformance", "ProviderTarget", "StorageConformance"],
                     "conformance"),
     **dict.fromkeys(["assert_discovered", "assert_modules_import"], "discovery"),

@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -25,7 +26,7 @@ import pytest
 from ..errors import ImagegateError, InvalidRequest, NotFound
 from ..ids import new_image_id
 from ..models import ImageRequest
-from ..storage import Saved
+from ..storage import Saved, StoredEntry
 
 if TYPE_CHECKING:
     from ..gateway import Gateway
@@ -194,6 +195,22 @@ class StorageConformance:
         assert ids[0] not in [item["id"] for item in await storage.list(limit=10)]
         with pytest.raises(NotFound):
             await storage.delete(ids[0])
+
+    async def test_inventory_has_each_image_with_its_size_and_time(self, storage: Storage) -> None:
+        assert await storage.inventory() == []
+        started = datetime.now(UTC)
+        ids = [new_image_id() for _ in range(2)]
+        for image_id in ids:
+            await storage.save(image_id, self.payload, _metadata(image_id, self.payload))
+        entries = {entry.image_id: entry for entry in await storage.inventory()}
+        assert set(entries) == set(ids)
+        slack = timedelta(seconds=5)  # S3 keeps whole seconds; clocks of servers drift a little
+        for entry in entries.values():
+            assert isinstance(entry, StoredEntry)
+            assert len(self.payload) < entry.bytes < len(self.payload) + 4096  # image plus metadata
+            assert started - slack <= entry.stored_at <= datetime.now(UTC) + slack
+        await storage.delete(ids[0])
+        assert [entry.image_id for entry in await storage.inventory()] == [ids[1]]
 
     async def test_url_is_fresh(self, storage: Storage) -> None:
         image_id = new_image_id()

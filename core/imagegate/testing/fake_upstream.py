@@ -4,7 +4,8 @@ A real aiohttp server on ``127.0.0.1`` (a free port), started and stopped as an 
 manager. It records every request it receives (:class:`ReceivedCall`: method, path, headers without
 the credential, parsed body, whether the credential was right), and before any route runs it can
 answer with scripted failures (:meth:`FakeUpstream.fail_with`), hold requests until released
-(:meth:`FakeUpstream.hang`), refuse a wrong key, and check what it received against a schema
+(:meth:`FakeUpstream.hang`), refuse a wrong key (except on ``public_prefixes``, e.g. a CDN's
+output files served by the same fake), and check what it received against a schema
 (:meth:`FakeUpstream.problems_in`): problems are collected in ``schema_errors`` so a test can
 assert that the gateway sent only what the real API takes. Subclasses add the provider's routes in
 :meth:`FakeUpstream.add_routes` and answer exactly as the real service does::
@@ -76,6 +77,11 @@ class FakeUpstream:
     auth_header = "Authorization"
     auth_scheme = "Bearer "
     base_path = "/v1"
+    public_prefixes: tuple[str, ...] = ()
+    """Paths (by prefix) that stand for another, public host, such as the CDN a provider serves its
+    output files from: they are recorded, but answered without the key check or scripted failures."""
+    error_content_type = "application/json"
+    """The ``Content-Type`` of the fake's error answers (a 401, scripted failures of status >= 400)."""
 
     def __init__(self, *, api_key: str | None = None, strict_schema: bool = False) -> None:
         self.api_key = api_key
@@ -164,9 +170,10 @@ class FakeUpstream:
 
     # plumbing ----------------------------------------------------------------------------------
 
-    def json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
+    def json(self, status: int, body: Any, headers: dict[str, str] | None = None, *,
+             content_type: str = "application/json") -> web.Response:
         """A JSON answer."""
-        return web.Response(status=status, body=orjson.dumps(body), content_type="application/json",
+        return web.Response(status=status, body=orjson.dumps(body), content_type=content_type,
                             headers=headers)
 
     def _middleware(self) -> Callable[..., Awaitable[web.StreamResponse]]:
@@ -177,13 +184,17 @@ class FakeUpstream:
             problems = self.problems_in(call)
             self.schema_errors.extend(f"{call.method} {call.path}: {p}" for p in problems)
             await self._release.wait()
+            if call.path.startswith(self.public_prefixes):
+                return await handler(request)
             failure = self._next_failure(call.path)
             if failure is not None:
-                return self.json(failure.status, failure.body, failure.headers)
+                return self.json(failure.status, failure.body, failure.headers, content_type=(
+                    self.error_content_type if failure.status >= 400 else "application/json"))
             if not call.authorized:
-                return self.json(401, self.error_body(401, "Incorrect API key provided."))
+                return self.json(401, self.error_body(401, "Incorrect API key provided."),
+                                 content_type=self.error_content_type)
             if problems and self.strict_schema:
-                return self.json(400, self.error_body(400, problems[0]))
+                return self.json(400, self.error_body(400, problems[0]), content_type=self.error_content_type)
             return await handler(request)
 
         return gate

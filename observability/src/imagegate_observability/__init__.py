@@ -13,6 +13,8 @@ retries, stored images and finished or failed requests.
   ``OBSERVABILITY__METRICS_PORT`` (and ``OBSERVABILITY__METRICS_HOST``, default 127.0.0.1).
 - **Logs**: logger ``imagegate.requests`` writes JSON lines to stderr; prompts only with
   ``LOGGING__LOG_PROMPTS=true``; keys, tokens and base64 data never.
+- **Dashboard and alerts**: a Grafana dashboard and Prometheus alert rules ship in the package;
+  ``imagegate observability export DIR`` writes them out.
 
 To inject a tracer provider or a registry, register
 :class:`imagegate_observability.plugin.ObservabilityPlugin` instead of this module.
@@ -27,6 +29,7 @@ from imagegate import hookimpl
 if TYPE_CHECKING:
     from collections.abc import Awaitable
 
+    import click
     from aiohttp import web
     from imagegate.events import Event
     from imagegate.gateway import Gateway
@@ -78,3 +81,10 @@ def register_settings(register: SettingsRegistry) -> None:
     from .config import ObservabilitySettings
 
     register.add_section("observability", ObservabilitySettings)
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    from .commands import observability
+
+    cli.add_command(observability)

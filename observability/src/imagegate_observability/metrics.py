@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
-__all__ = ["DURATION_BUCKETS", "METRIC_NAMES", "Metrics", "exposition"]
+__all__ = ["DELETE_REASONS", "DURATION_BUCKETS", "METRIC_NAMES", "Metrics", "exposition"]
 
 DURATION_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 90, 120, 180, 300)
 """Seconds: from a cached placeholder render to a slow high-quality generation."""
@@ -26,7 +26,12 @@ METRIC_NAMES: tuple[str, ...] = (
     "imagegate_cost_usd_total",
     "imagegate_requests_in_flight",
     "imagegate_deprecated_requests_total",
+    "imagegate_images_deleted_total",
+    "imagegate_deleted_bytes_total",
 )
+
+DELETE_REASONS: tuple[str, ...] = ("age", "size")
+"""Why retention deletes an image (``STORAGE__RETENTION_DAYS`` or ``STORAGE__MAX_SIZE_GB``)."""
 
 
 class Metrics:
@@ -62,7 +67,15 @@ class Metrics:
         self.deprecated = Counter(
             "imagegate_deprecated_requests", "Requests naming a deprecated model (they still run).",
             ["provider", "model"], registry=reg)
+        self.deleted = Counter(
+            "imagegate_images_deleted", "Images retention deleted, by reason (age or size).", ["reason"],
+            registry=reg)
+        self.deleted_bytes = Counter(
+            "imagegate_deleted_bytes", "Bytes of images retention deleted, by reason.", ["reason"], registry=reg)
         self._children: dict[tuple[int, tuple[Any, ...]], Any] = {}
+        for reason in DELETE_REASONS:  # exported as 0 before the first deletion
+            self.child(self.deleted, reason)
+            self.child(self.deleted_bytes, reason)
 
     def child(self, metric: Any, *labels: Any) -> Any:
         """``metric.labels(*labels)``, looked up once per label set (the lookup costs every request)."""

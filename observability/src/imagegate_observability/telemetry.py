@@ -177,6 +177,7 @@ class Telemetry:
         """Count what events report and remember it for the request's span and log line."""
         from imagegate.events import (
             DeprecatedModelRequested,
+            ImageDeleted,
             ImageStored,
             RequestFailed,
             RequestFinished,
@@ -184,6 +185,10 @@ class Telemetry:
             RetryScheduled,
         )
 
+        if isinstance(event, ImageDeleted):
+            self.metrics.child(self.metrics.deleted, event.reason).inc()
+            self.metrics.child(self.metrics.deleted_bytes, event.reason).inc(event.bytes)
+            return
         record = self._live.get(event.request_id)
         if record is not None:
             record.provider, record.model = event.provider, event.model

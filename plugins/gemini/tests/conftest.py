@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-KEY = "AIzaSyFAKE_gemini_test_key_0123456789abc"
-"""Shaped like a real Gemini key, so the redaction of key-shaped text is exercised too."""
+from .support import KEY
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ import imagegate_gemini
 from imagegate import ImagegateError, ImageRequest
 from imagegate.testing import ProviderConformance, ProviderTarget
 
-from .conftest import KEY
+from .support import KEY
 
 MODEL = "gemini-nano-banana-2.1"
 REQUEST = ImageRequest(model=MODEL, prompt="a red kite over the sea")

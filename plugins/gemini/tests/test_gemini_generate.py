@@ -12,7 +12,7 @@ from PIL import Image
 from imagegate import ImageInput, ImageRequest
 from imagegate.testing import image_bytes
 
-from .conftest import KEY
+from .support import KEY
 
 MODEL = "gemini-nano-banana-2.1"
 

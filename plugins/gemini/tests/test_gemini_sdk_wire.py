@@ -14,7 +14,7 @@ from google.genai import errors, types
 from imagegate import ImageInput, ImageRequest
 from imagegate.testing import image_bytes
 
-from .conftest import KEY
+from .support import KEY
 
 
 async def _generate(fake: Any, key: str = KEY, **arguments: Any) -> types.GenerateContentResponse:

@@ -1,155 +1,18 @@
-"""Fixtures: fake provider plugins registered in-process, and the MCP server over streamable HTTP.
-
-The fakes declare their per-model tools as catalog data (``ToolHint``), as any provider plugin
-does: ``generate-openai`` (``gpt-image-1`` and ``dall-e-3`` of an ``openai`` provider),
-``generate-fluxdev`` and ``generate-svg`` (a ``replicate`` provider), ``generate-acme`` (a
-third-party ``acme`` provider). A ``locked`` provider has no key, so its tool is not offered by
-default. ``FakeUpstream`` decides what they answer.
-"""
+"""Fixtures: the fake provider plugins of ``support.py`` registered in-process, and the MCP server
+over streamable HTTP."""
 
 from __future__ import annotations
 
-import asyncio
-import io
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from imagegate import hookimpl
-from imagegate.catalog import ModelSpec, ParamSpec, SizeSpec, ToolHint
-from imagegate.errors import AuthenticationError, ImagegateError
 from imagegate.gateway import Gateway
-from imagegate.provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult
 from imagegate.testing.factories import build_gateway, temp_settings
 
-SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>'
-
-
-def png_bytes(width: int = 64, height: int = 64, color: tuple[int, int, int] = (200, 30, 30)) -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), color).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def noisy_png(side: int) -> bytes:
-    """A PNG that compresses badly, so it is large."""
-    import os
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-@dataclass
-class FakeUpstream:
-    """What the fake providers answer, and what they saw."""
-
-    calls: int = 0
-    error: ImagegateError | None = None
-    hang: bool = False
-    started: asyncio.Event = field(default_factory=asyncio.Event)
-    release: asyncio.Event = field(default_factory=asyncio.Event)
-    cancelled: asyncio.Event = field(default_factory=asyncio.Event)
-    finished: asyncio.Event = field(default_factory=asyncio.Event)
-    seen: list[ProviderCall] = field(default_factory=list)
-    carriers: list[dict[str, str]] = field(default_factory=list)
-    """The inbound trace context of each request, as the gateway's middleware saw it."""
-
-
-class FakeProvider(BaseProvider):
-    def __init__(self, name: str, upstream: FakeUpstream, *, cancellable: bool, key: bool = True) -> None:
-        self.name = name
-        self.cancellable = cancellable
-        self.upstream = upstream
-        self.key = key
-
-    def check_ready(self, model: ModelSpec) -> None:
-        if not self.key:
-            msg = f"set PROVIDERS__{self.name.upper()}__API_KEY to use {model.id}"
-            raise AuthenticationError(msg, provider=self.name)
-
-    async def run(self, call: ProviderCall) -> ProviderResult:
-        self.upstream.calls += 1
-        self.upstream.seen.append(call)
-        call.progress("starting", {"status": "starting"})
-        self.upstream.started.set()
-        if self.upstream.error is not None:
-            raise self.upstream.error
-        if self.upstream.hang:
-            try:
-                await self.upstream.release.wait()
-            except asyncio.CancelledError:
-                self.upstream.cancelled.set()
-                raise
-        self.upstream.finished.set()
-        if call.model.id == "recraft-v3-svg":
-            return ProviderResult(images=[ProviderImage(SVG, "image/svg+xml")])
-        return ProviderResult(images=[ProviderImage(png_bytes(), "image/png") for _ in range(call.n)])
-
-
-OPENAI_TOOL = ToolHint(name="generate-openai", title="Generate with OpenAI", description="OpenAI fake tool.")
-ACME_TOOL = ToolHint(name="generate-acme", title="Paint with Acme", description="Acme paints in oils.")
-
-
-def fake_specs() -> list[ModelSpec]:
-    return [
-        ModelSpec(id="gpt-image-1", provider="openai", upstream="gpt-image-1", description="OpenAI fake.",
-                  sizes=SizeSpec(values=["1024x1024", "1536x1024", "auto"]), n_min=1, n_max=10,
-                  params={"quality": ParamSpec(enum=["low", "medium", "high", "auto"], description="Quality.")},
-                  tool=OPENAI_TOOL.model_copy(update={"default": True})),
-        ModelSpec(id="dall-e-3", provider="openai", upstream="dall-e-3", description="OpenAI fake 2.",
-                  sizes=SizeSpec(values=["1024x1024", "1792x1024"]),
-                  params={"quality": ParamSpec(enum=["standard", "hd"], description="Quality.")}, tool=OPENAI_TOOL),
-        ModelSpec(id="flux-dev", provider="replicate", upstream="black-forest-labs/flux-dev",
-                  description="Flux fake.", sizes=None, size_param=None, n_max=4, n_param="num_outputs",
-                  params={"aspect_ratio": ParamSpec(enum=["1:1", "16:9"], default="1:1", description="Ratio."),
-                          "guidance": ParamSpec(type="number", minimum=0, maximum=10, description="Guidance.")},
-                  tool=ToolHint(name="generate-fluxdev", title="Generate with FLUX.1 [dev]", description="Flux tool.")),
-        ModelSpec(id="recraft-v3-svg", provider="replicate", upstream="recraft-ai/recraft-v3-svg",
-                  description="SVG fake.", sizes=SizeSpec(values=["1024x1024"]), size_param="size",
-                  output_formats=["svg"],
-                  tool=ToolHint(name="generate-svg", title="Generate an SVG", description="SVG tool.")),
-        ModelSpec(id="acme-oils", provider="acme", upstream="oils-2", description="Acme oil paintings.",
-                  sizes=SizeSpec(values=["512x512"]), params={
-                      "brush": ParamSpec(enum=["fine", "broad"], description="Brush.")}, tool=ACME_TOOL),
-        ModelSpec(id="acme-sketch", provider="acme", upstream="sketch-1", description="Acme sketches.",
-                  recommended=True, sizes=SizeSpec(values=["512x512", "256x256"]), tool=ACME_TOOL),
-        ModelSpec(id="locked-1", provider="locked", upstream="locked-1", description="A provider without key.",
-                  sizes=SizeSpec(values=["512x512"]),
-                  tool=ToolHint(name="generate-locked", title="Locked", description="Needs a key.")),
-    ]
-
-
-class FakeProvidersPlugin:
-    """A provider plugin for one test: an ``openai`` (paid, not cancellable) and a ``replicate``."""
-
-    def __init__(self, upstream: FakeUpstream) -> None:
-        self.upstream = upstream
-
-    @hookimpl
-    def provider_call_wrapper(self, gateway: Any) -> Any:
-        async def record(step: Any, call_next: Any) -> Any:
-            if step.kind == "request":
-                self.upstream.carriers.append(dict(step.carrier))
-            return await call_next()
-
-        return record
-
-    @hookimpl
-    def register_providers(self, register: Any, settings: Any) -> None:
-        register.add_provider(FakeProvider("openai", self.upstream, cancellable=False))
-        register.add_provider(FakeProvider("replicate", self.upstream, cancellable=True))
-        register.add_provider(FakeProvider("acme", self.upstream, cancellable=False))
-        register.add_provider(FakeProvider("locked", self.upstream, cancellable=False, key=False))
-        for spec in fake_specs():
-            register.add_model(spec)
+from .support import FakeProvidersPlugin, FakeUpstream, RunningServer
 
 
 @pytest.fixture
@@ -186,12 +49,6 @@ async def mcp_gateway(tmp_path: Path, upstream: FakeUpstream, api_keys: list[str
         yield gateway
     finally:
         await gateway.aclose()
-
-
-@dataclass
-class RunningServer:
-    url: str
-    gateway: Gateway
 
 
 @pytest_asyncio.fixture

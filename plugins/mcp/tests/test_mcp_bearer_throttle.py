@@ -6,7 +6,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from .conftest import RunningServer
+from .support import RunningServer
 
 KEY = "sekrit-key"
 PING = {"jsonrpc": "2.0", "id": 1, "method": "ping"}

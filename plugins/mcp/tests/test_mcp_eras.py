@@ -23,7 +23,7 @@ import pybase64
 import pytest
 from mcp import Client, MCPError, StdioServerParameters
 
-from .conftest import FakeUpstream, RunningServer
+from .support import FakeUpstream, RunningServer
 
 MODERN = "2026-07-28"
 LEGACY = "2025-11-25"

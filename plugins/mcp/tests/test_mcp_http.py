@@ -15,7 +15,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from .conftest import SVG, FakeUpstream, RunningServer
+from .support import SVG, FakeUpstream, RunningServer
 
 
 def error_of(result: Any) -> dict[str, Any]:
@@ -31,7 +31,7 @@ def error_of(result: Any) -> dict[str, Any]:
 async def test_tools_are_listed_with_catalog_schemas(http_server: RunningServer) -> None:
     async with Client(http_server.url) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-    assert set(tools) == {"list_available_models", "generate_image", "edit_image", "create_variation",
+    assert set(tools) == {"list_available_models", "describe_model", "generate_image", "edit_image", "create_variation",
                           "generate-openai", "generate-fluxdev", "generate-svg", "generate-acme"}
     openai = tools["generate-openai"].input_schema
     assert openai["properties"]["model"]["enum"] == ["dall-e-3", "gpt-image-1"]

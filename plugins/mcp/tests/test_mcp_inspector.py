@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from .conftest import RunningServer
+from .support import RunningServer
 
 INSPECTOR = Path(__file__).resolve().parents[3] / ".tools" / "node" / "node_modules" / ".bin" / "mcp-inspector"
 
@@ -99,3 +99,16 @@ async def test_error_object_and_a_success_over_streamable_http(http_server: Runn
     assert (error["code"], error["param"]) == ("invalid_request", "guidance")
     assert good["structuredContent"]["model"] == "flux-dev"
     assert good["structuredContent"]["images"][0]["url"].startswith(http_server.url.removesuffix("/mcp"))
+
+
+async def test_prompts_list_and_get_over_stdio(tmp_path: Path) -> None:
+    target = stdio_target(tmp_path)
+    listed, got = await asyncio.gather(
+        inspector(*target, "--method", "prompts/list"),
+        inspector(*target, "--method", "prompts/get", "--prompt-name", "icon", "--prompt-args", "subject=a fox"))
+    prompts = {prompt["name"]: prompt for prompt in listed["prompts"]}
+    assert set(prompts) == {"logo", "icon", "product_shot", "portrait", "avatar_grid"}
+    subject = prompts["icon"]["arguments"][0]
+    assert (subject["name"], subject["required"]) == ("subject", True)
+    text = got["messages"][0]["content"]["text"]
+    assert '"model": "placeholder"' in text and '"output_format": "svg"' in text

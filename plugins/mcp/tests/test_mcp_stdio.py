@@ -17,12 +17,13 @@ from mcp import Client, MCPError, StdioServerParameters
 
 
 @asynccontextmanager
-async def serve_stdio(tmp_path: Path) -> AsyncIterator[Client]:
-    """The server as a child process (stopped when the client closes), entered in the test's task."""
+async def serve_stdio(tmp_path: Path, extra_env: dict[str, str] | None = None) -> AsyncIterator[Client]:
+    """The server as a child process (stopped when the client closes), entered in the test's task;
+    ``extra_env`` adds settings (e.g. a provider's key and base URL)."""
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("STORAGE__", "GATEWAY__", "MCP__", "INPUT__", "PROVIDERS__"))}
     env.update(STORAGE__LOCAL__ROOT=str(tmp_path / "images"), STORAGE__SPOOL_DIR=str(tmp_path / "spool"),
-               MCP__PREVIEW_MAX_BYTES="4096", INPUT__ALLOWED_ROOTS=str(tmp_path))
+               MCP__PREVIEW_MAX_BYTES="4096", INPUT__ALLOWED_ROOTS=str(tmp_path), **(extra_env or {}))
     params = StdioServerParameters(
         command=sys.executable, args=["-c", "from imagegate.cli import main; main()", "serve", "mcp"], env=env)
     async with Client(params, mode="legacy") as client:
@@ -38,7 +39,7 @@ async def _tools_and_schemas(stdio_client: Client) -> None:
     assert stdio_client.server_info is not None and stdio_client.server_info.name == "imagegate"
     tools = {tool.name: tool for tool in (await stdio_client.list_tools()).tools}
     # no provider key is set: only the placeholder model is offered, so no per-model tool
-    assert set(tools) == {"generate_image", "edit_image", "create_variation", "list_available_models"}
+    assert set(tools) == {"generate_image", "edit_image", "create_variation", "list_available_models", "describe_model"}
     props = tools["generate_image"].input_schema["properties"]
     assert props["params"]["type"] == "object" and "output_format" not in props
     assert props["deliver"]["default"] == "link"

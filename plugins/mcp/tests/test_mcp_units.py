@@ -13,12 +13,12 @@ from imagegate.models import Cost, ImageOut, ImageResult
 from imagegate_mcp.delivery import deliver_content, make_preview
 from imagegate_mcp.errors import error_result
 from imagegate_mcp.progress import describe_status
-from imagegate_mcp.schemas import tool_input_schema
+from imagegate_mcp.schemas import model_list, tool_input_schema
 from imagegate_mcp.settings import MCPSettings
 from imagegate_mcp.tools import check_arguments
 from PIL import Image
 
-from .conftest import fake_specs, noisy_png
+from .support import fake_specs, noisy_png
 
 
 def schema_for(*ids: str) -> dict[str, Any]:
@@ -134,3 +134,12 @@ def test_error_messages_clip_what_they_quote() -> None:
     assert json.loads(short.content[0].text)["error"]["message"].endswith("this tool takes: prompt, n")
     spaced = error_result(InvalidRequest("word " * 100_000))
     assert len(json.loads(spaced.content[0].text)["error"]["message"]) <= 2010
+
+
+def test_dated_snapshots_are_not_named_when_their_model_is() -> None:
+    from imagegate import ModelSpec
+
+    ids = ["img-2", "img-2-2026-04-21", "img-3-2026-09-01", "solo"]
+    specs = [ModelSpec(id=name, provider="p", upstream=name) for name in ids]
+    # a snapshot still works when asked for; naming it beside its model only costs tool-list bytes
+    assert model_list(specs) == "p: img-2, img-3-2026-09-01, solo"

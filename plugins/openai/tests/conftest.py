@@ -8,11 +8,9 @@ from typing import Any
 
 import pytest
 
-from imagegate_openai.testing import SPEC_FILE, FakeOpenAI, SpecValidator
+from imagegate_openai.testing import REQUEST_SCHEMAS, SPEC_FILE, FakeOpenAI, SpecValidator
 
-SPECS = Path(__file__).resolve().parents[3] / "specs"
-API_KEY = "sk-test-SECRET-0123456789abcdef"
-BASE_URL = "http://api.test/v1"
+from .support import API_KEY, BASE_URL, SPECS
 
 
 @pytest.fixture(scope="session")
@@ -75,39 +73,13 @@ async def make_gateway(tmp_path: Path, fake_sleep: Sleeps) -> AsyncIterator[Gate
         await gateway.aclose()
 
 
+@pytest.fixture(scope="session")
+def request_schemas() -> Path:
+    return SPECS / REQUEST_SCHEMAS
+
+
 @pytest.fixture
-async def fake(spec_path: Path) -> AsyncIterator[FakeOpenAI]:
-    async with FakeOpenAI(spec_path=spec_path, api_key=API_KEY) as server:
+async def fake(request_schemas: Path) -> AsyncIterator[FakeOpenAI]:
+    async with FakeOpenAI(request_schemas=request_schemas, api_key=API_KEY) as server:
         yield server
 
-
-def b64_image(width: int = 64, height: int = 64, fmt: str = "png", seed: int = 0) -> str:
-    import pybase64
-
-    from imagegate_openai.testing import image_bytes
-
-    return pybase64.b64encode(image_bytes(width, height, fmt, seed=seed)).decode()
-
-
-def images_answer(validator: SpecValidator, count: int = 1, *, fmt: str | None = "png",
-                  usage: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-    """An ImagesResponse as OpenAI sends it, checked against the spec."""
-    answer: dict[str, Any] = {"created": 1713833628,
-                              "data": [{"b64_json": b64_image(fmt=fmt or "png", seed=i)} for i in range(count)]}
-    if fmt:
-        answer["output_format"] = fmt
-    if usage is not None:
-        answer["usage"] = usage
-    answer.update(extra)
-    validator.check("ImagesResponse", answer)
-    return answer
-
-
-def gpt_usage(text: int = 10, image_in: int = 0, out: int = 272) -> dict[str, Any]:
-    return {"input_tokens": text + image_in, "input_tokens_details": {"text_tokens": text, "image_tokens": image_in},
-            "output_tokens": out, "total_tokens": text + image_in + out}
-
-
-def error_body(message: str, kind: str = "invalid_request_error", param: str | None = None,
-               code: str | None = None) -> dict[str, Any]:
-    return {"error": {"message": message, "type": kind, "param": param, "code": code}}

@@ -13,7 +13,7 @@ from imagegate import ImageInput, ImageRequest, hookimpl
 from imagegate_openai.testing import form_fields, form_instance, image_bytes
 from imagegate.testing.mock_http import mock_upstream
 
-from .conftest import API_KEY, BASE_URL, b64_image, gpt_usage, images_answer
+from .support import API_KEY, BASE_URL, b64_image, gpt_usage, images_answer
 
 GENERATIONS = f"{BASE_URL}/images/generations"
 EDITS = f"{BASE_URL}/images/edits"

@@ -18,7 +18,7 @@ from imagegate_openai.inline_images import RawBase64, cut_images
 from imagegate_openai.results import decode_b64, image_from_b64, is_canonical
 from imagegate_openai.testing import image_bytes
 
-from .conftest import BASE_URL
+from .support import BASE_URL
 
 GENERATIONS = f"{BASE_URL}/images/generations"
 PNG = image_bytes(256, 256, seed=3)

@@ -12,7 +12,7 @@ from PIL import Image
 from imagegate import ImageInput, ImageRequest
 from imagegate_openai.testing import FakeOpenAI, image_bytes, serve_in_thread
 
-from .conftest import API_KEY
+from .support import API_KEY
 
 SUN = "gpt-image-2.6-sunburst"
 
@@ -100,12 +100,12 @@ async def test_retry_after_is_honoured(make_gateway: Any, fake: FakeOpenAI, fake
     assert len(result.images) == 1
 
 
-def test_cli_generate_and_edit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec_path: Path) -> None:
+def test_cli_generate_and_edit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request_schemas: Path) -> None:
     from click.testing import CliRunner
 
     from imagegate.cli.app import build_cli
 
-    with serve_in_thread(spec_path=spec_path, api_key=API_KEY) as fake:
+    with serve_in_thread(request_schemas=request_schemas, api_key=API_KEY) as fake:
         for name, value in {"PROVIDERS__OPENAI__BASE_URL": fake.base_url, "PROVIDERS__OPENAI__API_KEY": API_KEY,
                             "STORAGE__LOCAL__ROOT": str(tmp_path / "images"),
                             "STORAGE__SPOOL_DIR": str(tmp_path / "spool")}.items():
@@ -166,3 +166,74 @@ async def test_list_upstream_models_reads_shutdown_dates(make_gateway: Any, fake
     assert fake.calls[-1].path == "/v1/models" and fake.calls[-1].authorized
     Model.model_validate({"id": "gpt-image-2", "object": "model", "created": 1, "owned_by": "system",
                           "shutdown_date": "2027-06-01"})
+
+
+async def test_gif_output_is_stored_as_an_animated_gif(make_gateway: Any, fake: FakeOpenAI) -> None:
+    gateway = await make_gateway(fake.base_url)
+    result = await gateway.run("generate", ImageRequest(
+        prompt="a spinning coin", model=SUN, size="1024x1024", stream=True,
+        params={"output_format": "gif", "frame_count": 4, "frame_duration_ms": 150}))
+    fake.assert_valid()
+    assert "stream" not in fake.calls[0].body  # GIF never streams
+    image = result.images[0]
+    assert image.mime_type == "image/gif" and image.path.endswith(".gif")
+    gif = Image.open(image.path)
+    assert (gif.format, gif.n_frames, gif.info["duration"]) == ("GIF", 4, 150)
+
+
+async def test_svg_output_is_stored_as_clean_svg(make_gateway: Any, fake: FakeOpenAI) -> None:
+    from defusedxml import ElementTree
+
+    gateway = await make_gateway(fake.base_url)
+    result = await gateway.run("generate", ImageRequest(
+        prompt="a logo <script>", model=SUN, params={"output_format": "svg", "svg_model": "gpt-5.2",
+                                                      "svg_reasoning_effort": "low"}))
+    fake.assert_valid()
+    assert fake.calls[0].body["svg"] == {"model": "gpt-5.2", "reasoning": {"effort": "low"}}
+    image = result.images[0]
+    assert image.mime_type == "image/svg+xml" and image.path.endswith(".svg")
+    root = ElementTree.fromstring(Path(image.path).read_bytes())
+    assert root.tag == "{http://www.w3.org/2000/svg}svg" and (image.width, image.height) == (1024, 1024)
+
+
+async def test_retired_model_answers_404_model_not_found(make_gateway: Any, fake: FakeOpenAI) -> None:
+    from imagegate.errors import ImagegateError
+
+    from imagegate_openai.catalog import current_model
+
+    gateway = await make_gateway(fake.base_url)
+    spec = current_model(SUN).model_copy(update={"id": "gpt-image-1", "upstream": "gpt-image-1"})
+    gateway.registry.models["gpt-image-1"] = spec
+    with pytest.raises(ImagegateError) as caught:
+        await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-1"))
+    assert fake.calls[0].body["model"] == "gpt-image-1"
+    assert (caught.value.code, caught.value.retryable) == ("not_found", False)
+    assert "`gpt-image-1` has been deprecated" in caught.value.message
+
+
+_EDGE_PARAMS = [("generate", {"quality": "max"}), ("generate", {"quality": "xhigh"}), ("edit", {"input_fidelity": "high"}),
+                ("generate", {"output_format": "gif"}), ("edit", {"output_format": "svg"}),
+                ("generate", {"output_format": "gif", "output_compression": 50}),
+                ("generate", {"output_format": "gif", "partial_images": 2}),
+                ("generate", {"background": "transparent", "output_format": "jpeg"}),
+                ("edit", {"moderation": "low"}), ("generate", {"frame_count": 4}),
+                ("generate", {"svg_reasoning_effort": "low", "output_format": "svg"})]
+
+
+@pytest.mark.parametrize("model", ["gpt-image-2", "gpt-image-2.5-flare", "gpt-image-2.6-sunburst"])
+async def test_the_gateway_never_sends_what_todays_api_refuses(make_gateway: Any, fake: FakeOpenAI,
+                                                               model: str) -> None:
+    """Each edge case is either refused before any call or sent as the API takes it."""
+    from imagegate import ImagegateError
+
+    gateway = await make_gateway(fake.base_url)
+    image = ImageInput(kind="bytes", value=image_bytes(64, 64))
+    for operation, params in _EDGE_PARAMS:
+        before = fake.call_count
+        request = ImageRequest(prompt="p", model=model, params=params, stream=True,
+                               images=[image] if operation == "edit" else [])
+        try:
+            await gateway.run(operation, request)
+        except ImagegateError as error:
+            assert fake.call_count == before and error.code == "invalid_request", (params, error)
+    fake.assert_valid()

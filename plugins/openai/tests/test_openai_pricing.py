@@ -15,7 +15,7 @@ from imagegate_openai.results import usage_from
 from imagegate_openai.testing import image_bytes
 from imagegate.testing.mock_http import mock_upstream
 
-from .conftest import BASE_URL, gpt_usage, images_answer
+from .support import BASE_URL, gpt_usage, images_answer
 
 MODELS = {spec.id: spec for spec in builtin_models()}
 SUN = "gpt-image-2.6-sunburst"
@@ -33,12 +33,14 @@ def test_the_price_table_and_its_sources() -> None:
         model: (5.0, 8.0, 30.0) for model in ("gpt-image-2", "gpt-image-2.5-sunburst", "gpt-image-2.5-flare",
                                              "gpt-image-2.6-sunburst", "gpt-image-2.6-flare")}
     unofficial = sorted(spec.id for spec in MODELS.values()
-                        if spec.status == "active" and spec.options.get("price_source") == "unofficial")
+                        if spec.status == "active" and spec.api == "images" and spec.pricing.source == "unofficial")
     assert unofficial == sorted(["gpt-image-2", "gpt-image-2-2026-04-21", "gpt-image-2.5-sunburst",
                                  "gpt-image-2.5-sunburst-2026-09-08", "gpt-image-2.5-flare",
                                  "gpt-image-2.5-flare-2026-09-08", "gpt-image-2.6-flare"])
     assert all("unofficial" in MODELS[model].description for model in unofficial)
-    assert "price_source" not in MODELS[SUN].options and "unofficial" not in MODELS[SUN].description
+    assert MODELS[SUN].pricing.source == "official" and "unofficial" not in MODELS[SUN].description
+    assert all("price_source" not in spec.options for spec in MODELS.values())
+    assert {spec.pricing.source for spec in MODELS.values() if spec.api == "responses"} == {"unofficial"}
     snapshot = MODELS["gpt-image-2.5-flare-2026-09-08"].pricing
     assert snapshot == MODELS["gpt-image-2.5-flare"].pricing
 

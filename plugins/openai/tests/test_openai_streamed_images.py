@@ -23,7 +23,7 @@ from imagegate_openai.streamed_images import DecodedBase64, ImagesReader
 from imagegate_openai.testing import FakeOpenAI, image_bytes
 from imagegate_openai.transport import read_json
 
-from .conftest import API_KEY, BASE_URL
+from .support import API_KEY, BASE_URL
 
 GENERATIONS = f"{BASE_URL}/images/generations"
 WHAT = "gpt-image-2.6-sunburst generate"
@@ -209,7 +209,7 @@ async def test_only_answers_in_base64_keep_the_upstream_text(make_gateway: Any, 
     assert result.usage is not None and result.revised_prompt == 'say "b64_json": "x"'
 
 
-async def test_through_the_gateway_against_a_real_server(make_gateway: Any, spec_path: Path,
+async def test_through_the_gateway_against_a_real_server(make_gateway: Any, request_schemas: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     decoded: list[Any] = []
 
@@ -220,7 +220,7 @@ async def test_through_the_gateway_against_a_real_server(make_gateway: Any, spec
             return payload
 
     monkeypatch.setattr(transport, "ImagesReader", Recording)
-    async with FakeOpenAI(spec_path=spec_path, api_key=API_KEY) as server:
+    async with FakeOpenAI(request_schemas=request_schemas, api_key=API_KEY) as server:
         gateway = await make_gateway(server.base_url)
         result = await gateway.run("generate", ImageRequest(prompt="x", model="gpt-image-2.6-sunburst", n=2))
     assert [type(value) for value in decoded] == [DecodedBase64, DecodedBase64]

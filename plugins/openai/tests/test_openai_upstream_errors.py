@@ -25,7 +25,7 @@ from imagegate_openai.testing import image_bytes
 from imagegate_openai.upstream_errors import redact, retry_after
 from imagegate.testing.mock_http import mock_upstream
 
-from .conftest import API_KEY, BASE_URL, error_body, images_answer
+from .support import API_KEY, BASE_URL, error_body, images_answer
 
 GENERATIONS = f"{BASE_URL}/images/generations"
 

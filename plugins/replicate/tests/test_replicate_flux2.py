@@ -61,7 +61,7 @@ async def test_generate_then_edit_with_reference_images(fake, make_gateway, mode
     assert [decode_file_input(uri) for uri in sent[image_param]] == [("image/png", references[0]),
                                                                      ("image/jpeg", references[1])]
     assert edited.images[0].mime_type == "image/png"
-    assert len(fake.creates) == 2 and fake.spec_errors == []
+    assert len(fake.creates) == 2 and fake.schema_errors == []
 
 
 @pytest.mark.parametrize(("model_id", "params", "param", "words"), [
@@ -111,7 +111,7 @@ async def test_match_input_image_and_custom_size_in_an_edit(fake, make_gateway) 
     first, second = (create.body["input"] for create in fake.creates)
     assert first["aspect_ratio"] == first["resolution"] == "match_input_image" and len(first["input_images"]) == 1
     assert (second["width"], second["height"]) == (1536, 512)
-    assert fake.spec_errors == []
+    assert fake.schema_errors == []
 
 
 async def test_the_fake_refuses_file_inputs_that_are_not_images(fake) -> None:
@@ -136,7 +136,7 @@ async def test_flux_2_pro_estimate_follows_the_resolution(fake, make_gateway, pa
     estimate = await gateway.estimate("generate", ImageRequest(prompt="a cat", model="flux-2-pro", n=n,
                                                                params=params))
     assert estimate["cost"]["estimated_usd"] == pytest.approx(usd)
-    assert fake.received == []
+    assert fake.calls == []
 
 
 @pytest.mark.parametrize(("status", "code", "retry_after"), [
@@ -177,14 +177,14 @@ async def test_large_reference_images_are_uploaded_then_deleted(fake, make_gatew
             await gateway.run("edit", request)
     else:
         await gateway.run("edit", request)
-    (upload,) = fake.calls("POST", "/v1/files")
-    assert upload.headers["Authorization"] == "Bearer r8_test"
+    (upload,) = fake.calls_to("/v1/files", "POST")
+    assert upload.authorized
     uploaded_url, inline = fake.creates[0].body["input"]["input_images"]
     file_id = uploaded_url.rpartition("/")[2]
     assert uploaded_url == f"{fake.base_url}/files/{file_id}"
     assert decode_file_input(inline) == ("image/jpeg", small)
-    assert [call.path for call in fake.calls("DELETE", "/v1/files/")] == [f"/v1/files/{file_id}"]
-    assert fake.files == {} and fake.spec_errors == []
+    assert [call.path for call in fake.calls_to("/v1/files/", "DELETE")] == [f"/v1/files/{file_id}"]
+    assert fake.files == {} and fake.schema_errors == []
 
 
 async def test_the_fake_refuses_a_deleted_upload_as_input(fake) -> None:
@@ -213,4 +213,4 @@ async def test_a_failed_upload_creates_no_prediction_and_leaves_no_file(fake, ma
     with pytest.raises(ImagegateError) as info:
         await gateway.run("edit", ImageRequest(prompt="blend", model="flux-2-pro", images=images))
     assert info.value.code == "quota_exceeded"
-    assert len(fake.calls("POST", "/v1/files")) == 1 and fake.creates == [] and fake.files == {}
+    assert len(fake.calls_to("/v1/files", "POST")) == 1 and fake.creates == [] and fake.files == {}

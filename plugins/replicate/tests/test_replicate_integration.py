@@ -30,9 +30,9 @@ async def test_sync_mode_flux_dev(fake, make_gateway) -> None:
     (create,) = fake.creates
     assert create.body == {"input": {"prompt": "a lighthouse", "aspect_ratio": "16:9", "num_outputs": 3}}
     assert create.headers["Prefer"] == "wait=60" and create.headers["Cancel-After"].endswith("s")
-    assert not fake.calls("GET", "/v1/predictions/")
-    assert len(fake.calls("GET", "/files/")) == 3
-    assert fake.spec_errors == []
+    assert not fake.calls_to("/v1/predictions/", "GET")
+    assert len(fake.calls_to("/files/", "GET")) == 3
+    assert fake.schema_errors == []
 
 
 async def test_slow_mode_polls_until_succeeded(fake, make_gateway) -> None:
@@ -42,9 +42,9 @@ async def test_slow_mode_polls_until_succeeded(fake, make_gateway) -> None:
     result = await gateway.run("generate", ImageRequest(prompt="a fox", model="flux-dev", params={"output_format": "jpg"}),
                                progress=lambda message, data: statuses.append(data.get("status")))
     assert statuses == ["starting", "processing", "succeeded"]
-    assert len(fake.calls("GET", "/v1/predictions/")) == 2
+    assert len(fake.calls_to("/v1/predictions/", "GET")) == 2
     assert result.images[0].mime_type == "image/jpeg"
-    assert fake.spec_errors == []
+    assert fake.schema_errors == []
 
 
 async def test_recraft_svg_is_stored_cleaned(fake, make_gateway) -> None:
@@ -70,11 +70,11 @@ async def test_fan_out_for_a_model_without_count_field(fake, make_gateway) -> No
     assert len(result.images) == 2
     assert any("2 calls" in note for note in result.notes)
     assert result.cost.estimated_usd == pytest.approx(0.08)
-    assert fake.spec_errors == []
+    assert fake.schema_errors == []
 
 
 async def test_cancel_when_the_deadline_passes(fake, make_gateway) -> None:
-    fake.hang = True
+    fake.keep_processing = True
     gateway = await make_gateway(fake.base_url, timeout_s=0.3)
     with pytest.raises(ImagegateError) as info:
         await gateway.run("generate", ImageRequest(prompt="a cat", model="flux-1.1-pro"))
@@ -84,12 +84,12 @@ async def test_cancel_when_the_deadline_passes(fake, make_gateway) -> None:
     (cancel,) = fake.cancels
     pid = cancel.path.split("/")[-2]
     assert fake.predictions[pid].record["status"] == "canceled"
-    assert cancel.headers["Authorization"] == "Bearer r8_test"
-    assert fake.spec_errors == []
+    assert cancel.authorized
+    assert fake.schema_errors == []
 
 
 async def test_cancel_when_a_sync_wait_expires_and_the_deadline_passes(fake, make_gateway) -> None:
-    fake.hang = True
+    fake.keep_processing = True
     fake.max_wait_s = 0.05
     gateway = await make_gateway(fake.base_url, timeout_s=0.4)
     with pytest.raises(ImagegateError) as info:
@@ -100,10 +100,10 @@ async def test_cancel_when_a_sync_wait_expires_and_the_deadline_passes(fake, mak
 
 
 async def test_cancel_when_the_caller_goes_away(fake, make_gateway) -> None:
-    fake.hang = True
+    fake.keep_processing = True
     gateway = await make_gateway(fake.base_url)
     task = asyncio.create_task(gateway.run("generate", ImageRequest(prompt="a cat", model="flux-1.1-pro")))
-    await _until(lambda: len(fake.calls("GET", "/v1/predictions/")) >= 1)
+    await _until(lambda: len(fake.calls_to("/v1/predictions/", "GET")) >= 1)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -125,7 +125,7 @@ async def test_failed_prediction_is_not_retried(fake, make_gateway) -> None:
     with pytest.raises(ImagegateError) as info:
         await gateway.run("generate", ImageRequest(prompt="a cat", model="flux-dev"))
     assert info.value.code == "content_filtered" and len(fake.creates) == 1
-    assert fake.spec_errors == []
+    assert fake.schema_errors == []
 
 
 async def test_wrong_token_is_authentication(fake, make_gateway) -> None:
@@ -149,8 +149,8 @@ async def test_community_model_by_version(fake, make_gateway) -> None:
     assert [c.body["version"] for c in fake.creates] == [COMMUNITY_VERSION, COMMUNITY_VERSION]
     assert all(c.path == "/v1/predictions" for c in fake.creates)
     assert len(result.images) == 2 and any("2 calls" in note for note in result.notes)
-    assert len(fake.calls("GET", "/versions/")) == 1
-    assert fake.spec_errors == []
+    assert len(fake.calls_to("/versions/", "GET")) == 1
+    assert fake.schema_errors == []
 
 
 async def test_official_model_not_in_the_catalog_and_unknown_model(fake, make_gateway) -> None:
@@ -195,7 +195,7 @@ async def test_cli_generate(fake, tmp_path, args, mime, count) -> None:
     assert [image["mime_type"] for image in document["images"]] == [mime] * count
     assert all(Path(image["path"]).is_file() for image in document["images"])
     assert fake.creates and fake.creates[0].body["input"]["prompt"] == "a red kite"
-    assert fake.spec_errors == []
+    assert fake.schema_errors == []
 
 
 async def test_cli_reports_upstream_errors_as_json(fake, tmp_path) -> None:
@@ -221,4 +221,4 @@ async def test_cli_edit_sends_every_reference_image(fake, tmp_path) -> None:
     assert [decode_file_input(uri) for uri in sent["images"]] == [
         ("image/png", paths[0].read_bytes()), ("image/jpeg", paths[1].read_bytes())]
     assert sent["aspect_ratio"] == "match_input_image" and document["images"][0]["mime_type"] == "image/jpeg"
-    assert fake.spec_errors == []
+    assert fake.schema_errors == []

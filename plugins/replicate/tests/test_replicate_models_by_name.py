@@ -39,13 +39,13 @@ async def test_official_model_by_name_reads_its_schema_once(fake, make_gateway) 
     first = await gateway.run("generate", ImageRequest(prompt="a cat", model=model, params={"go_fast": True}))
     second = await gateway.run("edit", ImageRequest(prompt="the cat, in blue", model=model,
                                                     images=[ImageInput(kind="bytes", value=_png())]))
-    assert len(fake.calls("GET", f"/v1/models/{KLEIN_9B}")) == 1
+    assert len(fake.calls_to(f"/v1/models/{KLEIN_9B}", "GET")) == 1
     assert [c.path for c in fake.creates] == [f"/v1/models/{KLEIN_9B}/predictions"] * 2
     assert fake.creates[0].body == {"input": {"prompt": "a cat", "go_fast": True}}
     assert len(fake.creates[1].body["input"]["images"]) == 1
     assert first.model == second.model == KLEIN_9B
     assert first.images[0].mime_type == "image/jpeg"
-    assert fake.spec_errors == []
+    assert fake.schema_errors == []
 
 
 async def test_bad_input_for_a_model_by_name_is_refused_before_the_prediction(fake, make_gateway) -> None:
@@ -60,7 +60,7 @@ async def test_bad_input_for_a_model_by_name_is_refused_before_the_prediction(fa
                                                images=[ImageInput(kind="bytes", value=_png())] * 6))
     assert (info.value.code, info.value.param) == ("invalid_request", "image")
     assert fake.creates == []
-    assert len(fake.calls("GET", f"/v1/models/{KLEIN_9B}")) == 1
+    assert len(fake.calls_to(f"/v1/models/{KLEIN_9B}", "GET")) == 1
 
 
 async def test_concurrent_first_requests_share_one_schema_read(fake, make_gateway) -> None:
@@ -69,7 +69,7 @@ async def test_concurrent_first_requests_share_one_schema_read(fake, make_gatewa
     results = await asyncio.gather(*(gateway.run("generate", ImageRequest(prompt=f"cat {i}", model=f"replicate/{KLEIN_9B}"))
                                      for i in range(3)))
     assert len(results) == 3 and len(fake.creates) == 3
-    assert len(fake.calls("GET", f"/v1/models/{KLEIN_9B}")) == 1
+    assert len(fake.calls_to(f"/v1/models/{KLEIN_9B}", "GET")) == 1
 
 
 async def test_unknown_model_is_not_found_naming_it(fake, make_gateway) -> None:
@@ -91,7 +91,7 @@ async def test_a_failed_schema_read_is_not_kept(fake, make_gateway) -> None:
         await gateway.run("generate", ImageRequest(prompt="a cat", model=f"replicate/{KLEIN_9B}"))
     assert info.value.code == "rate_limited"
     result = await gateway.run("generate", ImageRequest(prompt="a cat", model=f"replicate/{KLEIN_9B}"))
-    assert len(result.images) == 1 and len(fake.calls("GET", f"/v1/models/{KLEIN_9B}")) == 2
+    assert len(result.images) == 1 and len(fake.calls_to(f"/v1/models/{KLEIN_9B}", "GET")) == 2
 
 
 @pytest.mark.parametrize("model_id", sorted(FLUX2_MODELS))
@@ -136,7 +136,7 @@ async def test_list_upstream_models_names_what_replicate_still_serves(fake, make
     listed = await provider.list_upstream_models(gateway.session)
     expected = sorted({spec.upstream for spec in builtin_models()} - {"black-forest-labs/flux-dev"})
     assert listed == [{"id": upstream, "shutdown_date": None} for upstream in expected]
-    assert len(fake.calls("GET", "/v1/models/")) == len(expected) + 1
+    assert len(fake.calls_to("/v1/models/", "GET")) == len(expected) + 1
     fake.fail_like_replicate(401, times=20)
     with pytest.raises(ImagegateError) as info:
         await provider.list_upstream_models(gateway.session)
@@ -156,9 +156,9 @@ def test_lifecycle_and_tool_data() -> None:
     for model_id in FLUX2_MODELS:
         spec = specs[model_id]
         priced = bool(spec.pricing.per_image)
-        assert spec.options["price_source"] == ("unofficial" if priced else None)
+        assert spec.pricing.source == ("unofficial" if priced else "unknown") and "price_source" not in spec.options
         assert ("unofficial estimate" if priced else "Price: unknown") in spec.description
-    assert specs["flux-dev"].pricing.per_image[0].usd == 0.025 and "price_source" not in specs["flux-dev"].options
+    assert specs["flux-dev"].pricing.per_image[0].usd == 0.025 and specs["flux-dev"].pricing.source == "official"
 
 
 INPAINT = "acme/inpaint"
@@ -197,4 +197,4 @@ async def test_an_edit_with_a_mask_on_a_model_by_name(fake, make_gateway) -> Non
     sent = fake.creates[0].body["input"]
     assert decode_file_input(sent["input_image"]) == ("image/png", image)
     assert decode_file_input(sent["mask"]) == ("image/png", mask)
-    assert sent["strength"] == 0.5 and fake.spec_errors == []
+    assert sent["strength"] == 0.5 and fake.schema_errors == []

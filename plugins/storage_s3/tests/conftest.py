@@ -9,6 +9,7 @@ import pytest
 
 import imagegate_storage_s3
 from imagegate.gateway import Gateway
+from imagegate.settings import Settings
 from imagegate.plugins import make_plugin_manager
 from imagegate_storage_s3.backend import S3Storage
 from imagegate_storage_s3.settings import S3Settings

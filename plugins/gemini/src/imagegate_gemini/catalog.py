@@ -3,7 +3,8 @@
 Facts come from Google's pages and the google-genai 3.3.0 SDK where they exist. Where only third
 parties speak (marked ``unverified`` below), lists are the widest documented for the family, so a
 value the API may take is passed through rather than refused; the API's own 400 then names it.
-Prices from third-party transcriptions are marked unofficial in the model's description.
+Prices from third-party transcriptions are ``Pricing.source = "unofficial"`` (and said so in the
+model's description); a model without a price is ``unknown``.
 """
 
 from __future__ import annotations
@@ -60,10 +61,11 @@ def _params(aspect_ratios: list[str], image_sizes: list[str] | None, verified: b
 
 
 def _pricing(*, image_out: float | None, text_in: float | None, text_out: float | None,
-             output_tokens: dict[str, int]) -> Pricing:
+             output_tokens: dict[str, int], official: bool) -> Pricing:
     if image_out is None:
         return Pricing()
-    return Pricing(text_input_per_mtok=text_in, image_input_per_mtok=text_in, text_output_per_mtok=text_out,
+    return Pricing(source="official" if official else "unofficial",
+                   text_input_per_mtok=text_in, image_input_per_mtok=text_in, text_output_per_mtok=text_out,
                    image_output_per_mtok=image_out, input_tokens_per_image=_TOKENS_PER_INPUT_IMAGE,
                    output_tokens=[*(PriceRule(match={"image_size": size}, tokens=tokens)
                                     for size, tokens in output_tokens.items()),
@@ -92,9 +94,8 @@ def gemini_model(model_id: str, *, description: str, aspect_ratios: list[str] = 
         output_formats=["png", "jpeg", "webp"],
         input_formats=["png", "jpeg", "webp"], max_input_images=_MAX_INPUT_IMAGES, max_input_mb=_MAX_INPUT_MB,
         pricing=_pricing(image_out=image_out, text_in=text_in, text_out=text_out,
-                         output_tokens=output_tokens),
-        options={"prices": "official" if official_prices else ("unofficial" if priced else "unknown"),
-                 "verified_limits": verified},
+                         output_tokens=output_tokens, official=official_prices),
+        options={"verified_limits": verified},
         status=status, shutdown_date=shutdown, replacement=replacement, recommended=recommended,
         tool=None if status == "retired" else TOOL.model_copy(update={"default": recommended}),
     )

@@ -4,7 +4,7 @@ Keys are checked by :class:`imagegate.bearer.BearerCheck`, as over MCP: in const
 address with too many failed attempts is answered 429 without its key being checked. The rate
 limit is a sliding 60-second window per key (per client address when no keys are configured) and
 answers 429 with ``Retry-After``. Health, metrics, the OpenAPI
-document and signed ``/files`` URLs need no key.
+document, the ``/gallery`` page (it holds no data) and signed ``/files`` URLs need no key.
 """
 
 from __future__ import annotations

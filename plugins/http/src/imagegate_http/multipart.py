@@ -1,6 +1,6 @@
 """Reading OpenAI's multipart uploads (edits, variations) part by part.
 
-Image parts (``image``, ``image[]``, ``image[0]``, ``mask``) are read in chunks, with the
+Image parts (``image``, ``image[]``, ``image[0]``, ``mask``, ``markup``) are read in chunks, with the
 per-image and whole-body limits enforced while reading, so an oversized upload is refused as soon
 as it is known to be one (a declared ``Content-Length`` before anything is read). A part whose
 first bytes are not an image is refused before the rest is read. Other parts are text fields of
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 __all__ = ["UploadForm", "read_upload"]
 
 _IMAGE_FIELD = re.compile(r"^image(\[\d*\])?$")
+_OVERLAYS = ("mask", "markup")
+"""Single-image file fields beside the input images."""
 _CHUNK = 256 * 1024
 _SNIFF_BYTES = 4096
 _BODY = ("the request body", "GATEWAY__MAX_BODY_MB")
@@ -37,11 +39,12 @@ _BODY = ("the request body", "GATEWAY__MAX_BODY_MB")
 
 @dataclass(slots=True)
 class UploadForm:
-    """The text fields, input images and mask of one multipart request."""
+    """The text fields, input images, mask and markup of one multipart request."""
 
     fields: dict[str, str] = field(default_factory=dict)
     images: list[ImageInput] = field(default_factory=list)
     mask: ImageInput | None = None
+    markup: ImageInput | None = None
 
 
 async def read_upload(request: web.Request, options: HttpOptions) -> UploadForm:
@@ -73,23 +76,23 @@ async def read_upload(request: web.Request, options: HttpOptions) -> UploadForm:
 async def _read_part(request: web.Request, part: BodyPartReader, form: UploadForm,
                      options: HttpOptions) -> None:
     name = part.name or ""
-    if _IMAGE_FIELD.match(name) or name == "mask":
-        param = "mask" if name == "mask" else "image"
-        if param == "mask" and form.mask is not None:
-            msg = "send at most one mask"
-            raise InvalidRequest(msg, param="mask")
+    if _IMAGE_FIELD.match(name) or name in _OVERLAYS:
+        param = name if name in _OVERLAYS else "image"
+        if param in _OVERLAYS and getattr(form, param) is not None:
+            msg = f"send at most one {param}"
+            raise InvalidRequest(msg, param=param)
         if param == "image" and len(form.images) >= options.max_images:
             msg = f"send at most {options.max_images} images"
             raise InvalidRequest(msg, param="image")
         data = await _read_image(request, part, param, options)
         upload = ImageInput(kind="bytes", value=data, filename=_safe_filename(part.filename))
-        if param == "mask":
-            form.mask = upload
+        if param in _OVERLAYS:
+            setattr(form, param, upload)
         else:
             form.images.append(upload)
         return
     if part.filename is not None:
-        msg = f"unexpected file field {quote(name)}; files go in image, image[] or mask"
+        msg = f"unexpected file field {quote(name)}; files go in image, image[], mask or markup"
         raise InvalidRequest(msg, param=name[:40] or None)
     raw = await _read_field(request, part, name, options)
     form.fields[name] = raw.decode("utf-8")

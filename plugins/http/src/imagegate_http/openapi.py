@@ -29,7 +29,13 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _QUERY: dict[str, dict[str, Any]] = {
     "limit": {"schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
               "description": "How many images to list."},
-    "before": {"schema": {"type": "string"}, "description": "List images older than this id."},
+    "before": {"schema": {"type": "string"}, "description": "List images older than this id (a page's last_id)."},
+    "model": {"schema": {"type": "string"}, "description": "Only images made by this model (id or alias)."},
+    "since": {"schema": {"type": "string", "format": "date-time"},
+              "description": "Only images created at or after this ISO 8601 date or time (UTC if no zone)."},
+    "until": {"schema": {"type": "string", "format": "date-time"},
+              "description": "Only images created before this ISO 8601 date or time (UTC if no zone)."},
+    "parent": {"schema": {"type": "string"}, "description": "Only images whose parent_ids name this image id."},
     "content": {"schema": {"type": "string", "enum": ["0", "1"]}, "description": "1: answer the image bytes."},
     "exp": {"schema": {"type": "string"}, "required": True, "description": "Expiry (Unix seconds)."},
     "sig": {"schema": {"type": "string"}, "required": True, "description": "HMAC-SHA256 signature."},
@@ -61,7 +67,8 @@ _IMAGES_RESPONSE = {
         "data": {"type": "array", "items": {"type": "object", "properties": {
             "b64_json": {"type": "string"}, "url": {"type": "string"}, "revised_prompt": {"type": "string"}}}},
         "usage": {"type": "object"},
-        "imagegate": {"type": "object", "description": "Stored ids, URLs, model, provider and cost."},
+        "imagegate": {"type": "object", "description": "Stored ids, URLs, model, provider and cost (with "
+                                                       "\"unofficial\": true when priced from third-party figures)."},
     },
 }
 
@@ -75,6 +82,7 @@ _ANSWERS: dict[str, dict[str, Any]] = {
     "image_list": {"application/json": {"schema": {"type": "object", "required": ["object", "data"],
                                                    "properties": {"object": {"const": "list"},
                                                                   "data": {"type": "array"},
+                                                                  "last_id": {"type": ["string", "null"]},
                                                                   "has_more": {"type": "boolean"}}}}},
     "stored_image": {"application/json": {"schema": {"type": "object", "required": ["id", "url"]}},
                      "image/*": {"schema": {"type": "string", "format": "binary"}}},
@@ -84,6 +92,8 @@ _ANSWERS: dict[str, dict[str, Any]] = {
                                                        "$ref": _REF + "Model"}}}}}},
     "model": {"application/json": {"schema": {"$ref": _REF + "Model"}}},
     "bytes": {"image/*": {"schema": {"type": "string", "format": "binary"}}},
+    "html": {"text/html": {"schema": {"type": "string"}}},
+    "asset": {"text/javascript": {"schema": {"type": "string"}}, "text/css": {"schema": {"type": "string"}}},
     "json": {"application/json": {"schema": {"type": "object"}}},
 }
 
@@ -136,7 +146,10 @@ def _request_schema(models: list[ModelSpec], operation: str) -> dict[str, Any]:
     binary = {"type": "string", "format": "binary"}
     if operation == "edit":
         properties["image"] = {"oneOf": [binary, {"type": "array", "items": binary, "maxItems": 16}]}
-        properties["mask"] = binary
+        properties["mask"] = {**binary, "description": "PNG whose transparent areas mark what to edit "
+                                                       "(first image); not with markup."}
+        properties["markup"] = {**binary, "description": "Transparent PNG drawn over the first image to guide "
+                                                         "the edit (models whose markup is true); not with mask."}
     elif operation == "variation":
         properties["image"] = binary
     required = {"generate": ["prompt"], "edit": ["image", "prompt"], "variation": ["image"]}[operation]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .envelope import json_response
 from .openapi import build_openapi
-from .views import files, health, images, models
+from .views import files, gallery, health, images, models
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -43,11 +43,12 @@ ROUTES: tuple[Route, ...] = (
           "Generate images from a prompt (OpenAI's shape; stream=true for server-sent events).",
           body="generation", answer="images"),
     Route("POST", "/v1/images/edits", images.edits, "createImageEdit",
-          "Edit images (multipart: image or image[], optional mask).", body="edit", answer="images"),
+          "Edit images (multipart: image or image[], optional mask or markup).", body="edit", answer="images"),
     Route("POST", "/v1/images/variations", images.variations, "createImageVariation",
           "Make variations of an image (multipart: image).", body="variation", answer="images"),
     Route("GET", "/v1/images", images.list_images, "listImages",
-          "Stored images' metadata, newest first.", query=("limit", "before"), answer="image_list"),
+          "Stored images' metadata, newest first; filtered by model, creation time or parent.",
+          query=("limit", "before", "model", "since", "until", "parent"), answer="image_list"),
     Route("GET", "/v1/images/{id}", images.get_image, "getImage",
           "A stored image's metadata with a fresh URL; the bytes with content=1.", query=("content",),
           answer="stored_image"),
@@ -60,6 +61,11 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/files/{id}", files.signed_file, "getSignedFile",
           "An image behind a signed, expiring URL (no key needed).", query=("exp", "sig"), answer="bytes",
           tag="files"),
+    Route("GET", "/gallery", gallery.gallery_page, "gallery",
+          "A browser page over the stored images (asks for a key when /v1 needs one).", answer="html",
+          tag="gallery"),
+    Route("GET", "/gallery/{asset}", gallery.gallery_asset, "galleryAsset", "The gallery page's script or style.",
+          answer="asset", tag="gallery"),
     Route("GET", "/healthz", health.healthz, "healthz", "The process is up.", tag="operations"),
     Route("GET", "/readyz", health.readyz, "readyz", "Plugins are loaded and storage is writable.",
           tag="operations"),

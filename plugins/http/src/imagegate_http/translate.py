@@ -125,7 +125,7 @@ def _from_form(fields: dict[str, str], spec: ModelSpec) -> dict[str, Any]:
 
 async def to_image_request(gateway: Gateway, body: dict[str, Any], *, form: bool = False,
                            images: list[ImageInput] | None = None, mask: ImageInput | None = None,
-                           ) -> tuple[ImageRequest, Delivery]:
+                           markup: ImageInput | None = None) -> tuple[ImageRequest, Delivery]:
     """Translate an OpenAI body (JSON, or multipart text fields with ``form``) for the gateway."""
     _check_names(body)
     model = _typed(body, "model", str, "a string")
@@ -156,5 +156,5 @@ async def to_image_request(gateway: Gateway, body: dict[str, Any], *, form: bool
             params["aspect_ratio"] = ratio
         size = None
     request = ImageRequest(prompt=prompt, model=model, size=size, n=n, params=params,
-                           images=images or [], mask=mask, stream=stream)
+                           images=images or [], mask=mask, markup=markup, stream=stream)
     return request, Delivery(response_format=response_format, stream=stream)

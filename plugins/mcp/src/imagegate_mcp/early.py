@@ -38,9 +38,11 @@ log = logging.getLogger("imagegate.mcp")
 HANDSHAKE_PROTOCOL_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
 """``mcp_types.version.HANDSHAKE_PROTOCOL_VERSIONS``; an unknown request gets the last one."""
 
-CAPABILITIES: dict[str, Any] = {"resources": {"listChanged": False, "subscribe": False},
+CAPABILITIES: dict[str, Any] = {"prompts": {"listChanged": False},
+                                "resources": {"listChanged": False, "subscribe": False},
                                 "tools": {"listChanged": False}}
-"""What the SDK derives from the server's handlers (tools and resources; no subscribe, no listChanged)."""
+"""What the SDK derives from the server's handlers (prompts, tools and resources; no subscribe, no
+listChanged)."""
 
 _PARAM_KEYS = {"protocolVersion", "capabilities", "clientInfo", "_meta"}
 _CLIENT_INFO_TEXT = {"name", "version", "title", "description", "websiteUrl"}

@@ -10,7 +10,8 @@ __all__ = ["INSTRUCTIONS", "SERVER_NAME", "SERVER_TITLE", "server_version"]
 SERVER_NAME = SERVER_TITLE = "imagegate"
 
 INSTRUCTIONS = (
-    "imagegate generates and edits images with many models. Call list_available_models to choose a model, "
+    "imagegate generates and edits images with many models. Call list_available_models to choose a model "
+    "(describe_model gives one model's full arguments), "
     "then generate_image (a model's own options go in params) or a per-model tool, edit_image or "
     "create_variation. "
     "Each result lists stored image ids and imagegate://images/{id} URIs (readable with resources/read); "

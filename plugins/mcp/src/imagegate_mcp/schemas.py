@@ -23,7 +23,7 @@ __all__ = [
     "tool_input_schema",
 ]
 
-COMMON = ("prompt", "model", "size", "n", "images", "image", "mask", "params", "deliver")
+COMMON = ("prompt", "model", "size", "n", "images", "image", "mask", "markup", "params", "deliver")
 
 _STR = {"type": "string"}
 _NULLABLE_STR = {"type": ["string", "null"]}
@@ -36,15 +36,12 @@ RESULT_SCHEMA: dict[str, Any] = {
     "properties": {
         "images": {"type": "array",
                    "items": {"type": "object", "required": ["id", "uri", "url", "mime_type", "sha256"]}},
-        "model": _STR,
-        "provider": _STR,
-        "cost": {"type": "object"},
-        "request_id": _STR,
     },
 }
 """The result object of CONTRACT.md (``ImageResult.contract()``: per image also ``path``, ``width``,
-``height``, ``bytes``; ``revised_prompt``), in brief: it goes with every generating tool, and the
-first text block of a result is the same JSON."""
+``height``, ``bytes``; ``revised_prompt``), in brief: its required fields only, since it goes with
+every generating tool and ``tools/list`` must stay small. The first text block of a result is the
+same JSON."""
 
 MODELS_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -68,11 +65,24 @@ def _fmt(values: list[Any]) -> str:
     return ", ".join(str(v) for v in values)
 
 
+_SNAPSHOT = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+
+def listed_ids(specs: list[ModelSpec], taking: str | None = None) -> list[str]:
+    """The ids worth naming to an assistant: a dated snapshot (``x-2026-04-21``) is left out when
+    ``x`` is there (it still works when asked for); with ``taking``, only models with that flag."""
+    ids = {spec.id for spec in specs}
+    return [spec.id for spec in specs if (taking is None or getattr(spec, taking))
+            and not (_SNAPSHOT.search(spec.id) and _SNAPSHOT.sub("", spec.id) in ids)]
+
+
 def model_list(specs: list[ModelSpec]) -> str:
-    """The models' ids by provider, on one line each: ``openai: gpt-image-1, dall-e-3``."""
+    """The models' ids by provider, on one line each: ``openai: gpt-image-2, gpt-image-2.6-flare``."""
     by_provider: dict[str, list[str]] = {}
+    listed = set(listed_ids(specs))
     for spec in specs:
-        by_provider.setdefault(spec.provider, []).append(spec.id)
+        if spec.id in listed:
+            by_provider.setdefault(spec.provider, []).append(spec.id)
     return "\n".join(f"{provider}: {_fmt(ids)}" for provider, ids in by_provider.items())
 
 
@@ -164,13 +174,13 @@ def _size_property(specs: list[ModelSpec]) -> dict[str, Any] | None:
     return schema
 
 
-def _masked(specs: list[ModelSpec]) -> str:
-    """The models taking a mask, a provider named once when all its models do."""
+def _taking(specs: list[ModelSpec], overlay: str) -> str:
+    """The models taking a mask (or markup), a provider named once when all its models do."""
     names: list[str] = []
     for provider in dict.fromkeys(spec.provider for spec in specs):
         own = [spec for spec in specs if spec.provider == provider]
-        masked = [spec.id for spec in own if spec.mask]
-        names += [f"all of {provider}"] if len(own) > 1 and len(masked) == len(own) else masked
+        masked = listed_ids(own, overlay)
+        names += [f"all of {provider}"] if len(own) > 1 and len(masked) == len(listed_ids(own)) else masked
     return _fmt(names)
 
 
@@ -218,8 +228,12 @@ def tool_input_schema(
         required.append("images")
         if any(spec.mask for spec in specs):
             props["mask"] = {"type": "string", "minLength": 1, "description": (
-                f"Optional PNG mask whose transparent areas are edited (models: {_masked(specs)}). "
+                f"Optional PNG mask whose transparent areas are edited (models: {_taking(specs, 'mask')}). "
                 "Same forms as images.")}
+        if any(spec.markup for spec in specs):
+            props["markup"] = {"type": "string", "minLength": 1, "description": (
+                "Optional transparent PNG drawn over the first image to guide the edit "
+                f"(models: {_taking(specs, 'markup')}); not with mask. Same forms as images.")}
     if operation == "variation":
         props["image"] = {"type": "string", "minLength": 1, "description": "The image to vary. " + image_help}
         required.append("image")

@@ -2,7 +2,8 @@
 
 The low-level server is used because the tools' schemas come from the catalog, not from Python
 signatures, and results are built here (structured content, resource links, ``isError``).
-Stored images are resources at ``imagegate://images/{id}``. The gateway may still be opening
+Stored images are resources at ``imagegate://images/{id}``; prompts for common jobs come from
+:mod:`imagegate_mcp.prompts`. The gateway may still be opening
 (a future): the handshake is answered at once and handlers wait for the catalog. The server's
 name, version and instructions are in :mod:`imagegate_mcp.identity`.
 """
@@ -93,6 +94,21 @@ def _protocol_error(exc: BaseException, where: str) -> Exception:
     return MCPError(code=INTERNAL_ERROR, message=error["message"], data=error)
 
 
+def _invalid_params(exc: BaseException, where: str) -> Exception:
+    """A caller's mistake (unknown prompt, missing or bad argument) as JSON-RPC invalid params
+    (-32602) carrying the contract's error object; anything else as an internal error."""
+    from imagegate import InvalidRequest, NotFound
+    from mcp.shared.exceptions import MCPError
+    from mcp_types.jsonrpc import INVALID_PARAMS
+
+    from .errors import error_object
+
+    if not isinstance(exc, (InvalidRequest, NotFound)):
+        return _protocol_error(exc, where)
+    error = error_object(exc, where)
+    return MCPError(code=INVALID_PARAMS, message=error["message"], data=error)
+
+
 def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool = True,
                  links: FileLinks | None = None) -> Server[Any]:
     """An MCP server exposing the gateway's tools and stored images.
@@ -133,6 +149,31 @@ def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool
         return await call_tool(gateway, tool, params.arguments or {}, settings=settings, with_paths=with_paths,
                                send_progress=send, carrier=_trace_carrier(ctx), links=links)
 
+    async def list_prompts(ctx: ServerRequestContext[Any], params: Any) -> types.ListPromptsResult:
+        from .prompts import available_prompts, prompt_listing
+
+        try:
+            gateway, settings, _ = await served.get()
+        except Exception as exc:
+            raise _protocol_error(exc, "prompts/list") from None
+        return types.ListPromptsResult(prompts=[
+            prompt_listing(spec) for spec, _ in available_prompts(gateway, settings).values()])
+
+    async def get_prompt(ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams,
+                         ) -> types.GetPromptResult:
+        from .prompts import available_prompts, render_prompt
+
+        try:
+            gateway, settings, _ = await served.get()
+            prompts = available_prompts(gateway, settings)
+            if params.name not in prompts:
+                msg = f"unknown prompt {params.name!r}; prompts: {', '.join(prompts) or 'none'}"
+                raise NotFound(msg, param="name")
+            spec, model = prompts[params.name]
+            return render_prompt(spec, model, params.arguments or {})
+        except Exception as exc:
+            raise _invalid_params(exc, "prompts/get") from None
+
     async def list_resources(ctx: ServerRequestContext[Any], params: Any) -> types.ListResourcesResult:
         try:
             gateway, _, _ = await served.get()
@@ -169,5 +210,6 @@ def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool
 
     return Server(
         SERVER_NAME, version=server_version(), title=SERVER_TITLE, instructions=INSTRUCTIONS,
-        on_list_tools=list_tools, on_call_tool=on_call_tool, on_list_resources=list_resources,
+        on_list_tools=list_tools, on_call_tool=on_call_tool, on_list_prompts=list_prompts,
+        on_get_prompt=get_prompt, on_list_resources=list_resources,
         on_list_resource_templates=list_templates, on_read_resource=read_resource)

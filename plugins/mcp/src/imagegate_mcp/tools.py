@@ -1,7 +1,8 @@
 """The tools: which exist for the installed catalog, how their arguments are checked, and the calls.
 
 Generic tools (``generate_image``, ``edit_image``, ``create_variation``) serve every model; the
-models' own options go in their ``params`` object. Per-model tools (``generate-openai``,
+models' own options go in their ``params`` object, and ``describe_model`` gives one model's full
+argument schema (see ``describe.py``). Per-model tools (``generate-openai``,
 ``generate-fluxdev``, ...) come from the catalog's :class:`~imagegate.catalog.ToolHint` data, so a
 third-party provider declares its own; models sharing a tool name become one tool with a ``model``
 argument, and each takes its models' own parameter names. Only models whose provider can be
@@ -14,9 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .describe import DESCRIBE_INPUT, DESCRIBE_SCHEMA
 from .errors import error_result
 from .schemas import MODELS_SCHEMA, RESULT_SCHEMA, image_input_description, model_list, tool_input_schema
 
@@ -30,17 +32,19 @@ if TYPE_CHECKING:
     from .progress import Send
     from .settings import Deliver, MCPSettings
 
-__all__ = ["ToolSpec", "build_tools", "call_tool"]
+__all__ = ["DESCRIBE", "ToolSpec", "build_tools", "call_tool", "offered_models"]
 
 log = logging.getLogger("imagegate.mcp")
+
+DESCRIBE = "describe_model"
 
 GENERIC = {
     "generate": ("generate_image", "Generate image",
                  "Generate images from a text prompt with any offered model. Paid models spend money and "
                  "every image is stored (its id can be passed to edit_image)."),
     "edit": ("edit_image", "Edit image",
-             "Edit one or more images following a prompt (optionally only inside a mask). Paid models "
-             "spend money; results are stored."),
+             "Edit one or more images following a prompt (optionally only inside a mask, or guided by a "
+             "markup). Paid models spend money; results are stored."),
     "variation": ("create_variation", "Create image variation",
                   "Make variations of an image, without a prompt. Results are stored."),
 }
@@ -56,6 +60,7 @@ class ToolSpec:
     input_schema: dict[str, Any]
     operation: Operation | None
     default_model: str | None = None
+    output_schema: dict[str, Any] = field(default_factory=lambda: RESULT_SCHEMA)
 
     def tool(self) -> Tool:
         from mcp_types import Tool, ToolAnnotations
@@ -67,7 +72,7 @@ class ToolSpec:
             annotations = ToolAnnotations(destructive_hint=False)
         return Tool(name=self.name, title=self.title, description=self.description,
                     input_schema=self.input_schema, annotations=annotations,
-                    output_schema=RESULT_SCHEMA if self.operation is not None else MODELS_SCHEMA)
+                    output_schema=self.output_schema)
 
 
 def _default_for(specs: list[ModelSpec], preferred: str) -> str:
@@ -85,7 +90,7 @@ def _tool_default(specs: list[ModelSpec]) -> ModelSpec:
 def offered_models(gateway: Gateway, settings: MCPSettings) -> list[ModelSpec]:
     """The models the tools offer: not retired, and callable unless ``offer_unconfigured``."""
     return [spec for spec in gateway.models() if spec.status != "retired"
-            and (settings.offer_unconfigured or _ready(gateway, spec))]
+            and (settings.offer_unconfigured or gateway.registry.ready(spec))]
 
 
 def build_tools(gateway: Gateway, settings: MCPSettings) -> list[ToolSpec]:
@@ -98,7 +103,11 @@ def build_tools(gateway: Gateway, settings: MCPSettings) -> list[ToolSpec]:
     tools = [ToolSpec("list_available_models", "List image models", (
         "List the installed image models: what each is for, its operations, sizes, parameters, and "
         "whether its provider is configured. Read-only; call it before choosing a model."),
-        {"type": "object", "properties": {}, "additionalProperties": False}, None)]
+        {"type": "object", "properties": {}, "additionalProperties": False}, None, output_schema=MODELS_SCHEMA),
+        ToolSpec(DESCRIBE, "Describe a model", (
+            "One model's arguments as JSON Schema per operation, with sizes, formats, prices and lifecycle. "
+            "Read-only."),
+            DESCRIBE_INPUT, None, output_schema=DESCRIBE_SCHEMA)]
     for operation, (name, title, purpose) in GENERIC.items():
         specs = [spec for spec in catalog if operation in spec.operations]
         if not specs:
@@ -154,15 +163,15 @@ def build_request(tool: ToolSpec, arguments: dict[str, Any],
     deliver: Deliver = args.pop("deliver", settings.deliver)
     extra = args.pop("params", None) or {}
     refs = [*args.pop("images", []), *([args.pop("image")] if "image" in args else [])]
-    mask = args.pop("mask", None)
-    for param, ref in [*(("image", ref) for ref in refs), ("mask", mask or "")]:
+    mask, markup = args.pop("mask", None), args.pop("markup", None)
+    for param, ref in [*(("image", ref) for ref in refs), ("mask", mask or ""), ("markup", markup or "")]:
         if "\x00" in ref:
             raise InvalidRequest(f"{param} contains a NUL character; no file name or image has one", param=param)
     images = [ImageInput.parse(ref) for ref in refs]
     request = ImageRequest(
         prompt=args.pop("prompt", None), model=args.pop("model", tool.default_model), size=args.pop("size", None),
         n=args.pop("n", None), params={**extra, **args}, images=images,
-        mask=ImageInput.parse(mask) if mask else None)
+        mask=ImageInput.parse(mask) if mask else None, markup=ImageInput.parse(markup) if markup else None)
     return request, deliver
 
 
@@ -175,32 +184,22 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _ready(gateway: Gateway, spec: ModelSpec) -> bool:
-    """Whether the model's provider is installed and configured (``check_ready`` passes)."""
-    from imagegate.errors import ImagegateError
-
-    provider = gateway.registry.providers.get(spec.provider)
-    if provider is None:
-        return False
-    try:
-        provider.check_ready(spec)
-    except ImagegateError:
-        return False
-    return True
-
-
 _LIFECYCLE = ("status", "shutdown_date", "replacement")
 
 
 def _list_models(gateway: Gateway) -> CallToolResult:
-    from mcp_types import CallToolResult, TextContent
-
     models = []
     for spec in gateway.models():  # compact: allowed values in words, empty fields left out
         summary = {**spec.summary(), "parameters": {name: p.allowed() for name, p in spec.params.items()}}
         entry = {key: value for key, value in summary.items() if value not in (None, [], {}) or key in _LIFECYCLE}
-        models.append({**entry, "ready": _ready(gateway, spec)})
-    body = {"default_model": gateway.default_model, "models": models}
+        models.append({**entry, "ready": gateway.registry.ready(spec)})
+    return _structured({"default_model": gateway.default_model, "models": models})
+
+
+def _structured(body: dict[str, Any]) -> CallToolResult:
+    """A read-only tool's result: the JSON as text and as structured content."""
+    from mcp_types import CallToolResult, TextContent
+
     return CallToolResult(content=[TextContent(text=_json(body))], structured_content=body)
 
 
@@ -213,10 +212,13 @@ async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any],
     from mcp_types import CallToolResult
 
     from .delivery import deliver_content
+    from .describe import describe_model
     from .progress import progress_reporter
 
     try:
         check_arguments(tool.input_schema, arguments)
+        if tool.name == DESCRIBE:
+            return _structured(await describe_model(gateway, arguments, settings))
         if tool.operation is None:
             return _list_models(gateway)
         request, deliver = build_request(tool, arguments, settings)
@@ -239,6 +241,6 @@ def without_folders(exc: Exception) -> Exception:
     an allowed input folder, never which folders the server allows (its directories)."""
     from imagegate.errors import PermissionDenied
 
-    if isinstance(exc, PermissionDenied) and exc.param in ("image", "mask") and "folder" in exc.message:
+    if isinstance(exc, PermissionDenied) and exc.param in ("image", "mask", "markup") and "folder" in exc.message:
         return PermissionDenied(f"{exc.param}: not under an allowed input folder", param=exc.param)
     return exc

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
-from imagegate.catalog import ModelSpec, ParamSpec, Pricing, PriceRule, Requirement, SizeSpec, ToolHint
+from imagegate.catalog import ModelSpec, ParamSpec, PriceRule, PriceSource, Pricing, Requirement, SizeSpec, ToolHint
 
 __all__ = [
     "FLEXIBLE_SIZES",
     "GPT_IMAGE_SIZES",
     "IMAGE_OUTPUT_TOKENS",
+    "MAINLINE_MODELS",
     "PROVIDER",
     "RESPONSES_PREFIX",
     "TOKEN_PRICES",
@@ -50,12 +51,12 @@ applied to 2.6 too (UNVERIFIED there, so let through)."""
 
 
 class TokenPrice(NamedTuple):
-    """USD per million tokens, and whether OpenAI publishes the figure (``official``)."""
+    """USD per million tokens, and whether OpenAI publishes the figure (``Pricing.source``)."""
 
     text_in: float
     image_in: float
     image_out: float
-    source: str
+    source: PriceSource
 
 
 TOKEN_PRICES: dict[str, TokenPrice] = {
@@ -72,7 +73,7 @@ TOKEN_PRICES: dict[str, TokenPrice] = {
 }
 """Prices per base model (a dated snapshot costs what its base model costs). ``unofficial``:
 quoted by third parties only (see the spec's section 7); such models say so in their description
-and carry ``options["price_source"] = "unofficial"``."""
+and their ``Pricing.source`` is ``unofficial``."""
 
 IMAGE_OUTPUT_TOKENS: dict[str, dict[str, int]] = {
     "low": {"1024x1024": 272, "1024x1536": 408, "1536x1024": 400},
@@ -91,10 +92,29 @@ _AUTO_SIZE = "1024x1536"
 _INPUT_TOKENS_PER_IMAGE = 765
 """Typical tokens of a 1024x1024 input image (85 + 4 tiles x 170), for edit estimates."""
 
+MAINLINE_MODELS = ("gpt-6.2-astra", "gpt-6-astra", "gpt-6.2-sol", "gpt-6.1-sol", "gpt-6-sol", "gpt-6.1-terra",
+                   "gpt-6-luna", "gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-5.5", "gpt-5.4",
+                   "gpt-5.4-mini", "gpt-5.2")
+"""Today's (2026-12-04) mainline models for ``responses/<model>``: the SDK 3.54 ``ChatModel`` ids
+its deprecation list does not name (``openai/types/shared/chat_model.py``), without dated
+snapshots or pro variants. Each resolves on demand; other ids do too, described as unlisted."""
+
+DEFAULT_MAINLINE = "gpt-5.5"
+"""The one ``responses/`` model registered at start-up (every registered model is listed in full by
+the MCP ``list_available_models`` answer, so the others resolve on demand), and the replacement
+named for a shut-down mainline model."""
+
+_MAINLINE_SHUTDOWN: dict[str, date] = {
+    **dict.fromkeys(("gpt-5.4-nano", "gpt-5.1"), date(2027, 4, 1)),
+    **dict.fromkeys(("gpt-4.1", "gpt-4.1-mini", "gpt-4o", "gpt-4o-mini"), date(2027, 1, 14)),
+    **dict.fromkeys(("gpt-5", "gpt-5-mini", "gpt-5-nano", "o3"), date(2026, 12, 11)),
+    **dict.fromkeys(("gpt-4.1-nano", "o4-mini", "o3-mini", "o1"), date(2026, 10, 23)),
+}
+"""Announced shutdowns of mainline models (the SDK's ``ChatModel`` deprecation list)."""
+
 _MAINLINE_PRICES: dict[str, tuple[float, float]] = {
     "gpt-4.1": (2.0, 8.0),
     "gpt-4.1-mini": (0.4, 1.6),
-    "gpt-4.1-nano": (0.1, 0.4),
     "gpt-4o": (2.5, 10.0),
     "gpt-4o-mini": (0.15, 0.6),
     "gpt-5": (1.25, 10.0),
@@ -102,7 +122,8 @@ _MAINLINE_PRICES: dict[str, tuple[float, float]] = {
     "gpt-5-nano": (0.05, 0.4),
     "o3": (2.0, 8.0),
 }
-"""USD per million text tokens (in, out) of Responses-API models that can call the image tool."""
+"""USD per million text tokens (in, out) of older mainline models (not in the vendored specs, so
+unofficial). Today's models have no recorded price: their text tokens are left out of estimates."""
 
 TOOL_DEFAULT_MODEL = "gpt-image-2.6-sunburst"
 """The image_generation tool's default ``model`` (tool_param.py ImageGeneration)."""
@@ -155,7 +176,7 @@ def _token_pricing(base: str, qualities: list[str]) -> Pricing:
     price = TOKEN_PRICES[base]
     return Pricing(text_input_per_mtok=price.text_in, image_input_per_mtok=price.image_in,
                    image_output_per_mtok=price.image_out, output_tokens=_output_token_rules(qualities),
-                   input_tokens_per_image=_INPUT_TOKENS_PER_IMAGE)
+                   input_tokens_per_image=_INPUT_TOKENS_PER_IMAGE, source=price.source)
 
 
 def _quality(values: list[str]) -> ParamSpec:
@@ -257,16 +278,14 @@ def current_model(model_id: str) -> ModelSpec:
     params = _current_params(family.qualities)
     if not family.input_fidelity:
         del params["input_fidelity"]
-    options: dict[str, Any] = {"family": "gpt-image"}
     if TOKEN_PRICES[base].source != "official":
-        options["price_source"] = "unofficial"
         description += " Prices are unofficial (third-party figures)."
     return ModelSpec(
         id=model_id, provider=PROVIDER, upstream=model_id, api="images", description=description,
         operations=["generate", "edit"], prompt_max_length=32000, sizes=FLEXIBLE_SIZES, default_size="auto",
         n_min=1, n_max=10, params=params, requirements=_current_requirements(), output_formats=_FORMATS,
         format_param="output_format", input_formats=["png", "jpeg", "webp"], max_input_images=16,
-        max_input_mb=50.0, mask=True, markup=family.markup, streaming=True, options=options,
+        max_input_mb=50.0, mask=True, markup=family.markup, streaming=True, options={"family": "gpt-image"},
         pricing=_token_pricing(base, ["auto", *family.qualities]),
         recommended=model_id == TOOL_DEFAULT_MODEL,
         tool=TOOL.model_copy(update={"default": model_id == TOOL_DEFAULT_MODEL}) if model_id in TOOL_MODELS else None,
@@ -348,7 +367,7 @@ def dall_e_3() -> ModelSpec:
         },
         output_formats=["png"], options={"family": "dall-e"},
         pricing=Pricing(per_image=[PriceRule(match={"quality": q, "size": s}, usd=usd)
-                                   for (q, s), usd in prices.items()]),
+                                   for (q, s), usd in prices.items()], source="official"),
         **_DALL_E_RETIRED,
     )
 
@@ -363,7 +382,8 @@ def dall_e_2() -> ModelSpec:
         sizes=SizeSpec(values=list(prices)), default_size="1024x1024", n_min=1, n_max=10,
         params={"user": _user()}, output_formats=["png"], input_formats=["png"], max_input_images=1,
         max_input_mb=4.0, mask=True, options={"family": "dall-e"},
-        pricing=Pricing(per_image=[PriceRule(match={"size": s}, usd=usd) for s, usd in prices.items()]),
+        pricing=Pricing(per_image=[PriceRule(match={"size": s}, usd=usd) for s, usd in prices.items()],
+                        source="official"),
         **_DALL_E_RETIRED,
     )
 
@@ -398,43 +418,76 @@ def responses_mainline(model_id: str) -> str | None:
     return mainline if _MODEL_NAME.match(mainline) else None
 
 
+_GPT_IMAGE_2 = [m for m, (family, _, _) in CURRENT_MODELS.items() if family == "gpt-image-2"]
+
+
+def _responses_params() -> dict[str, ParamSpec]:
+    """The image_generation tool's options (SDK ``tool_param.ImageGeneration``) as model parameters,
+    plus ``user`` (the request's ``safety_identifier``)."""
+    params = _current_params(_FAMILIES["gpt-image-2.6"].qualities)
+    del params["safety_identifier"]
+    params["moderation"] = params["moderation"].model_copy(update={"operations": None})
+    params["user"] = ParamSpec(max_length=64, description="End-user id, sent as safety_identifier.")
+    params["image_model"] = ParamSpec(enum=list(CURRENT_MODELS), default=TOOL_DEFAULT_MODEL,
+                                      description="The image model the tool uses.")
+    params["action"] = ParamSpec(enum=["generate", "edit", "auto"],
+                                 description="generate: always create; edit: edit the input images; auto: "
+                                             "the model decides. Default: edit for an edit, else auto.")
+    return params
+
+
+def _responses_requirements() -> list[Requirement]:
+    """The Images API's rules (but n, which the gateway fans out), and gpt-image-2's limits."""
+    return [
+        *(r for r in _current_requirements() if "n" not in r.then),
+        Requirement(when={"image_model": _GPT_IMAGE_2},
+                    then={"quality": ["auto", *_FAMILIES["gpt-image-2"].qualities, None],
+                          "input_fidelity": [None]}),
+    ]
+
+
+def _mainline_lifecycle(mainline: str) -> dict[str, Any]:
+    shutdown = _MAINLINE_SHUTDOWN.get(mainline)
+    if shutdown is None:
+        return {}
+    status = "retired" if shutdown <= datetime.now(UTC).date() else "deprecated"
+    return {"status": status, "shutdown_date": shutdown, "replacement": f"{RESPONSES_PREFIX}{DEFAULT_MAINLINE}"}
+
+
 def responses_model(mainline: str) -> ModelSpec:
     """``responses/<mainline>``: the Responses API with the image_generation tool forced.
 
-    The tool's ``model`` defaults to gpt-image-2.6-sunburst (``image_model`` picks another current
-    model). Text tokens of the mainline model are priced when it is known; image tokens at the
-    image model's rate (the Responses API reports only the mainline model's tokens, so image
-    tokens are the typical count for the size and quality the tool reports it used).
+    Generates, or edits the input images (sent as ``input_image`` content; a mask goes as the
+    tool's ``input_image_mask``). The tool's ``model`` defaults to gpt-image-2.6-sunburst
+    (``image_model`` picks another current model). Text tokens of the mainline model are priced
+    when it is known; image tokens at the image model's rate (the Responses API reports only the
+    mainline model's tokens, so image tokens are the typical count for the size and quality the
+    tool reports it used). The prices are ``unofficial``: the mainline model's are not in the
+    vendored specs (today's are not known at all) and the image tokens are typical counts.
     """
     text_in, text_out = _MAINLINE_PRICES.get(mainline, (None, None))
-    qualities = _FAMILIES["gpt-image-2.6"].qualities
-    params = _current_params(qualities)
-    for name in ("input_fidelity", "safety_identifier", "partial_images"):
-        del params[name]
-    params["moderation"] = params["moderation"].model_copy(update={"operations": None})
-    params["user"] = ParamSpec(max_length=64, description="End-user id, sent as safety_identifier.")
-    params["image_model"] = ParamSpec(enum=[m for m in CURRENT_MODELS], default=TOOL_DEFAULT_MODEL,
-                                      description="The image model the tool uses.")
-    params["action"] = ParamSpec(enum=["generate", "edit", "auto"], default="auto",
-                                 description="generate always creates; edit edits an image in context.")
+    image_price = TOKEN_PRICES[TOOL_DEFAULT_MODEL]
+    description = f"{mainline} through the Responses API, forced to call the image_generation tool."
+    if mainline not in MAINLINE_MODELS and mainline not in _MAINLINE_SHUTDOWN:
+        description += " Not a current mainline model the SDK lists: OpenAI refuses it if it does not exist."
     return ModelSpec(
         id=f"{RESPONSES_PREFIX}{mainline}", provider=PROVIDER, upstream=f"{RESPONSES_PREFIX}{mainline}",
-        api="responses",
-        description=f"{mainline} through the Responses API, forced to call the image_generation tool.",
-        operations=["generate"], prompt_max_length=32000, sizes=FLEXIBLE_SIZES, default_size="auto",
-        n_min=1, n_max=10, n_param=None, params=params,
-        requirements=[r for r in _current_requirements() if "n" not in r.then],
-        output_formats=_FORMATS, format_param="output_format",
+        api="responses", description=description,
+        operations=["generate", "edit"], prompt_max_length=32000, sizes=FLEXIBLE_SIZES, default_size="auto",
+        n_min=1, n_max=10, n_param=None, params=_responses_params(), requirements=_responses_requirements(),
+        output_formats=_FORMATS, format_param="output_format", input_formats=["png", "jpeg", "webp"],
+        max_input_images=16, max_input_mb=50.0, mask=True, streaming=True,
         pricing=Pricing(
             text_input_per_mtok=text_in, text_output_per_mtok=text_out,
-            image_output_per_mtok=TOKEN_PRICES[TOOL_DEFAULT_MODEL].image_out,
-            output_tokens=_output_token_rules(["auto", *qualities]),
+            image_input_per_mtok=image_price.image_in, image_output_per_mtok=image_price.image_out,
+            output_tokens=_output_token_rules(["auto", *_FAMILIES["gpt-image-2.6"].qualities]),
+            input_tokens_per_image=_INPUT_TOKENS_PER_IMAGE, source="unofficial",
         ),
-        options={"mainline_model": mainline},
+        options={"mainline_model": mainline}, **_mainline_lifecycle(mainline),
     )
 
 
 def builtin_models() -> list[ModelSpec]:
     """The models registered at start-up (other ``responses/<model>`` ids resolve on demand)."""
     return [*(current_model(model_id) for model_id in CURRENT_MODELS), *retired_models(),
-            responses_model("gpt-4.1-mini")]
+            responses_model(DEFAULT_MAINLINE)]

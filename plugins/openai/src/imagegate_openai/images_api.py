@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from .settings import OpenAISettings
 
-__all__ = ["edit_form", "generation_body", "run_images", "svg_object"]
+__all__ = ["check_inputs", "edit_form", "generation_body", "run_images", "svg_object"]
 
 DEFAULT_PARTIAL_IMAGES = 2
 _PATHS = {"generate": "/images/generations", "edit": "/images/edits"}
@@ -113,7 +113,7 @@ def _check_overlay(name: str, overlay: InputImage | None, first: InputImage, pur
         raise InvalidRequest(msg, param=name, provider=PROVIDER)
 
 
-def _check_inputs(call: ProviderCall) -> None:
+def check_inputs(call: ProviderCall) -> None:
     """What the catalog cannot declare: PNG masks and markups of the first image's size, and no
     mask with GIF output."""
     first = call.images[0]
@@ -128,7 +128,7 @@ def edit_form(call: ProviderCall) -> aiohttp.FormData:
     """The multipart body of ``POST /images/edits`` (``image[]`` when several images)."""
     import aiohttp
 
-    _check_inputs(call)
+    check_inputs(call)
     form = aiohttp.FormData()
     field = "image[]" if len(call.images) > 1 else "image"
     for index, image in enumerate(call.images):

@@ -3,7 +3,7 @@
 FLUX.1 and Recraft prices are Replicate's published per-output prices (USD). The FLUX.2 entries
 are built from their shipped input schemas (:mod:`imagegate_replicate.flux2_schemas`); Replicate's
 FLUX.2 prices could not be verified, so theirs are third-party estimates, marked
-``options["price_source"] = "unofficial"`` and said so in each description.
+``Pricing.source = "unofficial"`` (``unknown`` where there is none) and said so in each description.
 ``options["prefer_wait"]`` marks models that are created with ``Prefer: wait`` (sync mode);
 the others are polled. ``options["version"]`` is set only for community models run by version.
 """
@@ -73,7 +73,7 @@ def flux_dev() -> ModelSpec:
         },
         output_formats=RASTER_FORMATS,
         format_param="output_format",
-        pricing=Pricing(per_image=[PriceRule(usd=0.025)]),
+        pricing=Pricing(per_image=[PriceRule(usd=0.025)], source="official"),
         options={"prefer_wait": 60},
     )
 
@@ -121,7 +121,7 @@ def flux_pro() -> ModelSpec:
         },
         output_formats=RASTER_FORMATS,
         format_param="output_format",
-        pricing=Pricing(per_image=[PriceRule(usd=0.04)]),
+        pricing=Pricing(per_image=[PriceRule(usd=0.04)], source="official"),
         options={"prefer_wait": None},
     )
 
@@ -143,7 +143,7 @@ def recraft_svg() -> ModelSpec:
             "style": ParamSpec(enum=RECRAFT_STYLES, default="any", description="Style of the vector image."),
         },
         output_formats=["svg"],
-        pricing=Pricing(per_image=[PriceRule(usd=0.08)]),
+        pricing=Pricing(per_image=[PriceRule(usd=0.08)], source="official"),
         options={"prefer_wait": 60},
     )
 
@@ -222,10 +222,10 @@ def flux2_model(model_id: str) -> ModelSpec:
         "format_param": "output_format" if "output_format" in params else None,
         "description": description + (_UNOFFICIAL if prices else _NO_PRICE),
         "requirements": requirements,
-        "pricing": Pricing(per_image=prices),
+        "pricing": Pricing(per_image=prices, source="unofficial" if prices else "unknown"),
         "recommended": model_id == "flux-2-pro",
         "tool": FLUX2_TOOL.model_copy(update={"default": model_id == "flux-2-pro"}),
-        "options": {**spec.options, "prefer_wait": 60, "price_source": "unofficial" if prices else None},
+        "options": {**spec.options, "prefer_wait": 60},
     })
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from imagegate.filestore import FileStore
 from imagegate.settings import Settings, default_data_dir
 from imagegate.signing import UrlSigner, signer_for
-from imagegate.storage import Saved
+from imagegate.storage import Saved, StoredEntry
 
 __all__ = ["LocalSettings", "LocalStorage"]
 
@@ -94,6 +94,9 @@ class LocalStorage:
 
     async def list(self, limit: int = 50, before: str | None = None) -> list[dict[str, Any]]:
         return await self.files.list(limit, before)
+
+    async def inventory(self) -> list[StoredEntry]:
+        return await self.files.inventory()
 
     async def delete(self, image_id: str) -> None:
         await self.files.delete(image_id)

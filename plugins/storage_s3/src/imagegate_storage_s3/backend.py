@@ -19,7 +19,7 @@ import orjson
 from imagegate.errors import InvalidRequest, NotFound, StorageError
 from imagegate.ids import is_image_id
 from imagegate.settings import Settings
-from imagegate.storage import Saved
+from imagegate.storage import Saved, StoredEntry
 
 from .failures import Where, error_code, map_error
 from .keys import KeyLayout
@@ -241,6 +241,22 @@ class S3Storage:
                 day_ids = day_ids[day_ids.index(before) + 1:] if before in day_ids else []
             ids.extend(day_ids[: limit - len(ids)])
         return await self._metadata_of(ids)
+
+    async def inventory(self) -> list[StoredEntry]:
+        """Every image whose metadata object exists, from ListObjectsV2 alone: the sizes of its
+        objects added up, stored when its metadata object was last modified."""
+        sizes: dict[str, int] = {}
+        stored: dict[str, datetime] = {}
+        async for page in self._pages(self.keys.root):
+            for entry in page.get("Contents", []):
+                found = self.keys.id_of_key(entry["Key"])
+                if found is None:
+                    continue
+                image_id, extension = found
+                sizes[image_id] = sizes.get(image_id, 0) + int(entry.get("Size", 0))
+                if extension == "json":
+                    stored[image_id] = entry["LastModified"]
+        return [StoredEntry(image_id, sizes[image_id], when) for image_id, when in stored.items()]
 
     # listing helpers ---------------------------------------------------------------------------
 

@@ -41,8 +41,13 @@ class KeyLayout:
 
     def id_of_meta_key(self, key: str) -> str | None:
         """The image id a listed ``.json`` key belongs to, or None for any other object."""
+        found = self.id_of_key(key)
+        return found[0] if found is not None and found[1] == "json" else None
+
+    def id_of_key(self, key: str) -> tuple[str, str] | None:
+        """The image id and extension of a listed image or metadata key, or None for any other object."""
         folder, _, name = key.rpartition("/")
-        image_id, dot, extension = name.rpartition(".")
-        if extension != "json" or not dot or not is_image_id(image_id):
+        image_id, dot, extension = name.partition(".")
+        if not dot or not is_image_id(image_id) or f"{folder}/" != self.folder(image_id):
             return None
-        return image_id if f"{folder}/" == self.folder(image_id) else None
+        return image_id, extension

@@ -6,14 +6,12 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from imagegate.errors import InvalidRequest
-
 from ..answers import images_answer, lifecycle_headers
 from ..envelope import json_response, pieces_response
 from ..image_bytes import image_response
+from ..image_query import ImageQuery, find_images
 from ..keys import GATEWAY, OPTIONS
 from ..multipart import read_upload
-from ..quoting import quote
 from ..sse import stream_images
 from ..translate import read_json, to_image_request
 
@@ -56,12 +54,12 @@ async def _upload(request: web.Request, operation: Operation) -> web.StreamRespo
     gateway, options = _app_objects(request)
     form = await read_upload(request, options)
     image_request, delivery = await to_image_request(gateway, form.fields, form=True, images=form.images,
-                                                     mask=form.mask)
+                                                     mask=form.mask, markup=form.markup)
     return await _answer(request, operation, image_request, delivery)
 
 
 async def edits(request: web.Request) -> web.StreamResponse:
-    """POST /v1/images/edits (multipart: image or image[], optional mask)."""
+    """POST /v1/images/edits (multipart: image or image[], optional mask or markup)."""
     return await _upload(request, "edit")
 
 
@@ -70,25 +68,13 @@ async def variations(request: web.Request) -> web.StreamResponse:
     return await _upload(request, "variation")
 
 
-def _limit(request: web.Request) -> int:
-    text = request.query.get("limit", "50")
-    try:
-        limit = int(text)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 100:
-        msg = f"limit={quote(text, 20)} must be an integer from 1 to 100"
-        raise InvalidRequest(msg, param="limit")
-    return limit
-
-
 async def list_images(request: web.Request) -> web.Response:
-    """GET /v1/images?limit=&before=: stored images' metadata, newest first."""
+    """GET /v1/images?limit=&before=&model=&since=&until=&parent=: stored images' metadata, newest
+    first; ``last_id`` is the ``before`` of the next page."""
     gateway, _ = _app_objects(request)
-    limit = _limit(request)
-    items = await gateway.list(limit=limit, before=request.query.get("before") or None)
-    data = [{"object": "image", **item} for item in items]
-    return json_response({"object": "list", "data": data, "has_more": len(data) == limit})
+    page = await find_images(gateway, ImageQuery.parse(request.query, gateway))
+    data = [{"object": "image", **item} for item in page.data]
+    return json_response({"object": "list", "data": data, "last_id": page.last_id, "has_more": page.has_more})
 
 
 async def get_image(request: web.Request) -> web.StreamResponse:

@@ -1,0 +1,42 @@
+"""Price provenance over HTTP: an answer priced from unofficial figures says
+``"cost": {..., "unofficial": true}`` in its ``imagegate`` field; ``/v1/models`` names each model's
+``price_source``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from imagegate import hookimpl
+from imagegate.catalog import PriceRule, Pricing
+from imagegate.testing.scripted import ScriptedProvider, scripted_model
+
+
+class PricedModels:
+    @hookimpl
+    def register_providers(self, register: Any, settings: Any) -> None:
+        register.add_provider(ScriptedProvider("priced"))
+        for source in ("official", "unofficial"):
+            register.add_model(scripted_model(f"{source}-1", provider="priced", pricing=Pricing(
+                per_image=[PriceRule(usd=0.05)], source=source)))
+
+
+@pytest.fixture
+async def priced(serve: Any) -> Any:
+    return await serve(plugins=[(PricedModels(), "priced")])
+
+
+async def test_an_unofficial_price_is_flagged_in_the_answer(priced: Any) -> None:
+    client = priced.client()
+    flagged = await client.images.generate(model="unofficial-1", prompt="x", size="64x64")
+    plain = await client.images.generate(model="official-1", prompt="x", size="64x64")
+    assert flagged.model_extra["imagegate"]["cost"] == {"estimated_usd": 0.05, "actual_usd": None, "unofficial": True}
+    assert "unofficial" not in plain.model_extra["imagegate"]["cost"]
+
+
+async def test_models_name_their_price_source(priced: Any) -> None:
+    listed = {model.id: model.model_extra for model in (await priced.client().models.list()).data}
+    assert listed["unofficial-1"]["price_source"] == "unofficial"
+    assert listed["official-1"]["price_source"] == "official"
+    assert listed["placeholder"]["price_source"] == "unknown"
