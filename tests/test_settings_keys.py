@@ -116,7 +116,7 @@ def test_required_plugin_keys_are_left_to_the_plugin(monkeypatch: pytest.MonkeyP
 def test_core_names_no_plugin() -> None:
     register = SettingsRegistry()
     core_sections(register)
-    assert register.top_level() == {"gateway", "input", "logging", "storage", "models", "aliases"}
+    assert register.top_level() == {"gateway", "input", "jobs", "logging", "storage", "models", "aliases"}
     from imagegate.settings import GatewaySettings, StorageSettings
 
     assert set(StorageSettings.model_fields) == {"backend", "spool_dir", "retention_days", "max_size_gb",

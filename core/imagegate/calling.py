@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .bounded_body import body_limit
@@ -79,6 +79,8 @@ class ProviderCaller:
                 "operation": job.operation, "request_id": job.request_id})
             call = self._provider_call(job, n, number, step.outbound_headers)
             async with limiter.slot(job.deadline):
+                if job.delivery.job_hooks is not None:
+                    job.delivery.job_hooks.started(job.spec.id, job.estimated_usd)
                 return await self._run_step(step, lambda: _attempt(job, call))  # type: ignore[no-any-return]
 
         def on_retry(number: int, exc: ImagegateError, delay: float) -> None:
@@ -95,13 +97,15 @@ class ProviderCaller:
             raise Timeout(msg, provider=job.spec.provider) from None
 
     def _provider_call(self, job: Job, n: int, attempt: int, headers: dict[str, str]) -> ProviderCall:
+        hooks = job.delivery.job_hooks
         return ProviderCall(
             operation=job.operation, model=job.spec, prompt=job.valid.prompt, size=job.valid.size, n=n,
             params=job.valid.params, images=job.images, mask=job.mask, request_id=job.request_id,
             attempt=attempt, deadline=job.deadline, session=self._session(),
             download=lambda url: self.download_paid(job, url), progress=job.progress, stream=job.stream,
             headers=headers, keep_base64=job.delivery.keep_base64, markup=job.markup,
-            grid=job.grid)
+            grid=job.grid, record_upstream=hooks.upstream if hooks else _ignore,
+            resume_from=hooks.resume_from if hooks and attempt == 1 else None)
 
     async def download_paid(self, job: Job, url: str) -> bytes:
         """Fetch an output of a paid call, retrying the download (never the call)."""
@@ -125,6 +129,10 @@ class ProviderCaller:
             raise UpstreamError(msg, provider=provider, retryable=False) from None
 
 
+def _ignore(info: dict[str, Any]) -> None:
+    return None
+
+
 async def _attempt(job: Job, call: ProviderCall) -> ProviderResult:
     """One provider attempt, with whatever it raises turned into an :class:`ImagegateError`; every
     upstream body it reads stops at the provider's ``MAX_DOWNLOAD_MB``."""
@@ -133,7 +141,8 @@ async def _attempt(job: Job, call: ProviderCall) -> ProviderResult:
     provider = job.provider
     try:
         with body_limit(int(job.limits.max_download_mb * 2**20)):
-            result = await provider.run(call)
+            resume = getattr(provider, "resume", None) if call.resume_from else None
+            result = await (resume(call) if resume is not None else provider.run(call))
     except ImagegateError as exc:
         exc.provider = exc.provider or provider.name
         raise

@@ -28,6 +28,7 @@ from .grids import check_grid_job, prepare_grid, store_tiles
 from .http_client import new_session
 from .ids import new_request_id
 from .inputs import InputSources
+from .job_runs import JobRuns
 from .jobs import Delivery, Job, build_job, failed_event, quote
 from .lifecycle import apply_lifecycle, choose_default_model
 from .middleware import Middleware, Step, run_wrapped
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     import aiohttp
     import pluggy
 
+    from .job_runs import JobHooks
     from .models import ImageOut
     from .storage import Storage
 
@@ -86,6 +88,7 @@ class Gateway:
         self._input_session: aiohttp.ClientSession | None = None
         self._provider_settings: dict[str, ProviderSettings] = {}
         self.paid_work = PaidWork()
+        self.jobs = JobRuns(self)
 
     # lifecycle ---------------------------------------------------------------------------------
 
@@ -97,10 +100,12 @@ class Gateway:
         for result in self.pm.hook.startup(gateway=self):
             if inspect.isawaitable(result):
                 await result
+        await self.jobs.open()
         return self
 
     async def aclose(self) -> None:
         """Finish paid-for work still running in the background, then close everything."""
+        await self.jobs.aclose()
         await self.settle()
         await await_each(self.pm, "shutdown", gateway=self)
         for provider in self.registry.providers.values():
@@ -174,15 +179,23 @@ class Gateway:
         request, _ = prepare_grid(operation, request, self.settings.gateway.grid_prompt_template)
         return quote(self, spec, operation, request)
 
-    async def run(self, operation: Operation, request: ImageRequest, *, frontend: str = "api",
+    async def run(self, operation: Operation, request: ImageRequest, *, owner: str = "local",
+                  idempotency_key: str | None = None, digest: str | None = None, **kwargs: Any) -> ImageResult:
+        """Serve one request as a recorded job (see :mod:`~imagegate.job_runs`); ``owner`` scopes
+        ``idempotency_key``, and ``digest`` tells a repeat from a different request."""
+        return await self.jobs.run(operation, request, owner=owner, idempotency_key=idempotency_key,
+                                   digest=digest, **kwargs)
+
+    async def serve(self, operation: Operation, request: ImageRequest, *, frontend: str = "api",
                   progress: Progress | None = None, trusted_paths: bool = False,
-                  carrier: dict[str, str] | None = None, keep_base64: bool = False) -> ImageResult:
+                  carrier: dict[str, str] | None = None, keep_base64: bool = False,
+                  job_hooks: JobHooks | None = None) -> ImageResult:
         """Serve one request end to end; raise :class:`~imagegate.errors.ImagegateError`.
 
         The keyword arguments are the front-end's delivery choices (see :class:`~imagegate.jobs.Delivery`).
         """
         delivery = Delivery(frontend=frontend, progress=progress, trusted_paths=trusted_paths,
-                            carrier=dict(carrier or {}), keep_base64=keep_base64)
+                            carrier=dict(carrier or {}), keep_base64=keep_base64, job_hooks=job_hooks)
         request_id = new_request_id()
         step = Step("request", {"frontend": frontend, "operation": operation, "request_id": request_id,
                                 "model": request.model or self.default_model},

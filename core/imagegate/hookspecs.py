@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .events import Event
     from .gateway import Gateway
     from .middleware import Middleware
+    from .job_store import JobStoreRegistry
     from .registry import ProviderRegistry, StorageRegistry
     from .settings import Settings
     from .settings_registry import SettingsRegistry
@@ -159,5 +160,16 @@ def register_settings(register: SettingsRegistry) -> None:
     provider), and a key that no declared model has is refused with the nearest valid name
     (``GATEWAY__DEFALT_MODEL``: did you mean ``GATEWAY__DEFAULT_MODEL``?). Several models may
     declare one section; a front-end adds its own ``gateway`` limits that way. Return nothing.
+    Every implementation is called (not ``firstresult``).
+    """
+
+
+@hookspec
+def register_job_stores(register: JobStoreRegistry) -> None:
+    """Register job stores by name (the embedded ``sqlite`` one is built in).
+
+    Called once when a gateway is built. Call ``register.add_job_store(name, factory)`` where
+    ``factory(settings)`` returns an object following :class:`~imagegate.job_store.JobStore`; the
+    gateway uses the one ``JOBS__BACKEND`` names. Return nothing.
     Every implementation is called (not ``firstresult``).
     """

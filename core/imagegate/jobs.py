@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .gateway import Gateway
     from .grids import Grid
     from .inputs import InputSources
+    from .job_runs import JobHooks
     from .models import Cost, ImageRequest, ImageResult
     from .provider import InputImage, Progress, Provider
     from .settings import ProviderSettings
@@ -59,6 +60,8 @@ class Delivery:
     trusted_paths: bool = False
     carrier: dict[str, str] = field(default_factory=dict)
     keep_base64: bool = False
+    job_hooks: JobHooks | None = None
+    """The recorded job's hooks: told when the first attempt starts and of resumable upstream work."""
 
 
 @dataclass(slots=True)

@@ -107,6 +107,12 @@ class ProviderCall:
     markup: InputImage | None = None
     grid: Grid | None = None
     """Set for a grid request (the prompt already describes the layout); most providers ignore it."""
+    record_upstream: Callable[[dict[str, Any]], None] = field(default=lambda info: None)
+    """Record resumable upstream work (JSON, e.g. ``{"prediction": {...}}``) on the request's job, so a
+    restarted gateway can hand it back through ``resume_from`` instead of paying again."""
+    resume_from: dict[str, Any] | None = None
+    """What ``record_upstream`` recorded before a restart: a provider with an ``async resume(call)``
+    method follows that work instead of starting new work (``run`` is called otherwise)."""
 
     def remaining(self) -> float:
         """Seconds until the request's deadline (event-loop clock)."""
@@ -118,6 +124,9 @@ class ProviderCall:
 @runtime_checkable
 class Provider(Protocol):
     """A provider plugin's object, registered with ``register.add_provider``.
+
+    A provider may add ``async resume(call) -> ProviderResult``, following the upstream work that
+    ``call.resume_from`` names (recorded through ``call.record_upstream`` before a restart).
 
     ``cancellable`` says whether abandoning a call stops upstream spending (a Replicate prediction
     can be cancelled; an OpenAI request, once sent, is paid for, so the gateway finishes and stores

@@ -32,6 +32,7 @@ __all__ = [
     "CommaList",
     "GatewaySettings",
     "InputSettings",
+    "JobsSettings",
     "ProviderSettings",
     "Settings",
     "StorageSettings",
@@ -261,12 +262,28 @@ def section(raw: dict[str, Any], model: type[_M], where: str) -> _M:
         raise config_error(where, exc) from None
 
 
+class JobsSettings(BaseModel):
+    """Where every request's job is recorded, and for how long."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: str = Field("sqlite", description="The job store: sqlite (embedded) or one a plugin adds.")
+    sqlite_path: Path | None = Field(None, description=(
+        "The SQLite file; default jobs.sqlite3 in the data directory (beside STORAGE__SPOOL_DIR)."))
+    retention_h: float = Field(24.0, gt=0, description="Finished jobs older than this are purged.")
+
+    def resolved_sqlite_path(self, spool_dir: Path) -> Path:
+        """The file, by default beside the spool (both in the data directory unless moved)."""
+        return self.sqlite_path or spool_dir.parent / "jobs.sqlite3"
+
+
 def core_sections(register: SettingsRegistry) -> None:
     """The sections the core itself reads."""
     register.add_section("gateway", GatewaySettings)
     register.add_section("input", InputSettings)
     register.add_section("logging", LoggingSettings)
     register.add_section("storage", StorageSettings)
+    register.add_section("jobs", JobsSettings)
     register.add_open("models")
     register.add_open("aliases")
 

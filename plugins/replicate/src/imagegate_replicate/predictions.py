@@ -50,6 +50,8 @@ class PredictionRun:
         if not isinstance(prediction.get("id"), str):
             msg = "Replicate answered without a prediction id"
             raise UpstreamError(msg)
+        if self.prediction is None:
+            self.call.record_upstream({"prediction": {"id": prediction["id"], "urls": prediction.get("urls")}})
         self.prediction = prediction
         status = prediction.get("status")
         if status != self._status:
@@ -76,6 +78,19 @@ class PredictionRun:
                 await self._cancel()
             raise
         assert self.prediction is not None
+        if self.prediction.get("status") != "succeeded":
+            raise error_from_prediction(self.prediction)
+        return self.prediction
+
+    async def resume(self, prediction: dict[str, Any]) -> dict[str, Any]:
+        """Follow a prediction created before a restart (``{"id", "urls"}``) to its end."""
+        self.prediction = {**prediction, "status": "starting"}
+        try:
+            await self._follow()
+        except BaseException:
+            if self.running:
+                await self._cancel()
+            raise
         if self.prediction.get("status") != "succeeded":
             raise error_from_prediction(self.prediction)
         return self.prediction

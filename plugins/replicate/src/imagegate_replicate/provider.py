@@ -135,6 +135,19 @@ class ReplicateProvider(BaseProvider):
             model_version=version if isinstance(version, str) and version != "hidden" else None,
         )
 
+    async def resume(self, call: ProviderCall) -> ProviderResult:
+        """Follow the prediction ``call.resume_from`` names (made before a restart) instead of a new one."""
+        assert call.resume_from is not None
+        api = ReplicateAPI(call.session, self.config, call.headers, renames=_renames(call.model))
+        prediction = await PredictionRun(api, call, self._background).resume(call.resume_from["prediction"])
+        images = await fetch_images(call, prediction)
+        version = prediction.get("version")
+        return ProviderResult(
+            images=images,
+            provider_request_id=prediction["id"],
+            model_version=version if isinstance(version, str) and version != "hidden" else None,
+        )
+
     async def list_upstream_models(self, session: aiohttp.ClientSession) -> list[dict[str, Any]]:
         """The catalog models Replicate still serves (``GET /models/{owner}/{name}``; a 404 is
         a model it no longer serves), for ``imagegate models --check``."""
