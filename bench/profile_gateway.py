@@ -16,7 +16,7 @@ import time
 def main() -> None:
     """Profile ``imagegate <args>`` and dump the stats to ``argv[1]``."""
     out, args = sys.argv[1], sys.argv[2:]
-    from imagegate.cli.app import main as imagegate_main
+    from imagegate.cli._app import main as imagegate_main
 
     sys.argv = ["imagegate", *args]
     profiler = cProfile.Profile(time.thread_time)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-import imagegate.bearer as bearer
-from imagegate.bearer import BearerCheck
-from imagegate.errors import AuthenticationError, RateLimited
-from imagegate.settings import Settings
+import imagegate._bearer as bearer
+from imagegate._bearer import BearerCheck
+from imagegate._errors import AuthenticationError, RateLimited
+from imagegate._settings import Settings
 
 KEY = "sk-gateway-key-0123456789"
 

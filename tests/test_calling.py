@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from imagegate.calling import DOWNLOAD_ATTEMPTS
-from imagegate.errors import InvalidRequest, RateLimited, Timeout, UpstreamError
-from imagegate.provider import ProviderCall, ProviderImage, ProviderResult
+from imagegate._calling import DOWNLOAD_ATTEMPTS
+from imagegate._errors import InvalidRequest, RateLimited, Timeout, UpstreamError
+from imagegate._provider import ProviderCall, ProviderImage, ProviderResult
 from imagegate.testing import FakeSleep, image_bytes
 from imagegate.testing.mock_http import mock_upstream
 from .test_gateway import REQUEST, Scripted, make

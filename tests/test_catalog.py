@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
-from imagegate.catalog import ModelSpec, ParamSpec, Requirement, SizeSpec, validate_request
-from imagegate.errors import InvalidRequest
+from imagegate._catalog import ModelSpec, ParamSpec, Requirement, SizeSpec, validate_request
+from imagegate._errors import InvalidRequest
 
 
 def spec(**overrides: Any) -> ModelSpec:

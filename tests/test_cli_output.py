@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from imagegate.cli.output import echo, emit_json, fail
-from imagegate.errors import UpstreamError
+from imagegate.cli._output import echo, emit_json, fail
+from imagegate._errors import UpstreamError
 
 ESCAPES = ("\x1b]52;c;ZWNobyBwd25lZA==\x07", "\x1b]0;title\x07", "\x1b[2J", "\x9b31m", "\x07")
 

@@ -69,7 +69,7 @@ def test_readme_starts_with_the_two_commands_and_shows_http_and_mcp() -> None:
 def test_configuration_reference_lists_every_setting_of_the_installed_plugins() -> None:
     """Each field of each declared section appears as its variable (``PROVIDERS__<NAME>__`` for the
     limits every provider has, or ``__FIELD`` beside its section's first variable)."""
-    from imagegate.settings import installed_settings_registry
+    from imagegate._settings import installed_settings_registry
 
     text = (REPO / "docs" / "configuration.md").read_text()
     missing = []

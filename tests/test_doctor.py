@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from imagegate.diagnostics import run_checks
+from imagegate._diagnostics import run_checks
 
 CLEARED = ("PROVIDERS__", "STORAGE__", "GATEWAY__", "OPENAI_", "REPLICATE_", "IMAGEGATE_")
 

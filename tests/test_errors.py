@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from imagegate import errors
+from imagegate import _errors as errors
 
 # CONTRACT.md's table: code -> (retryable, HTTP status, OpenAI type)
 TABLE = {

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from imagegate.catalog import FORMAT_MIME as CATALOG_FORMAT_MIME
-from imagegate.formats import FORMAT_MIME, FORMATS, MIME_EXTENSION, MIME_FORMAT
-from imagegate.imagetype import EXTENSIONS, ImageInfo, inspect_image
+from imagegate._catalog import FORMAT_MIME as CATALOG_FORMAT_MIME
+from imagegate._formats import FORMAT_MIME, FORMATS, MIME_EXTENSION, MIME_FORMAT
+from imagegate._imagetype import EXTENSIONS, ImageInfo, inspect_image
 from imagegate.testing import image_bytes
 
 

@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 
 from imagegate import hookimpl
-from imagegate.catalog import ModelSpec, ParamSpec, Pricing, PriceRule
-from imagegate.errors import (
+from imagegate._catalog import ModelSpec, ParamSpec, Pricing, PriceRule
+from imagegate._errors import (
     AuthenticationError,
     ContentFiltered,
     ImagegateError,
@@ -25,9 +25,9 @@ from imagegate.errors import (
     Timeout,
     UpstreamError,
 )
-from imagegate.events import RequestFailed, RequestFinished, RequestStarted, RetryScheduled
-from imagegate.models import ImageRequest
-from imagegate.provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult
+from imagegate._events import RequestFailed, RequestFinished, RequestStarted, RetryScheduled
+from imagegate._models import ImageRequest
+from imagegate._provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult
 from imagegate.testing import FakeSleep, build_gateway, image_bytes, temp_settings
 
 

@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 
 from imagegate import hookimpl
-from imagegate.default_plugins.placeholder_grid import panel_boxes
-from imagegate.errors import InvalidRequest
-from imagegate.grid_cut import cut_grid
-from imagegate.models import ImageInput, ImageRequest
+from imagegate._default_plugins.placeholder_grid import panel_boxes
+from imagegate._errors import InvalidRequest
+from imagegate._grid_cut import cut_grid
+from imagegate._models import ImageInput, ImageRequest
 from imagegate.testing.factories import build_gateway, temp_settings
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from imagegate import hookimpl
-from imagegate.events import RequestFinished, RequestStarted
+from imagegate._events import RequestFinished, RequestStarted
 from imagegate.testing import FakeSleep, build_gateway, temp_settings
 
 from .test_gateway import REQUEST, Plugin, Scripted

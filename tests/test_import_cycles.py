@@ -105,8 +105,8 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_analysis_sees_the_project_and_its_imports() -> None:
     graph = import_graph()
-    assert {"imagegate.gateway", "imagegate.calling", "imagegate_http.routes"} <= set(graph)
-    assert "imagegate.calling" in graph["imagegate.gateway"]
+    assert {"imagegate._gateway", "imagegate._calling", "imagegate_http.routes"} <= set(graph)
+    assert "imagegate._calling" in graph["imagegate._gateway"]
     assert "imagegate_http.openapi" in graph["imagegate_http.routes"]
 
 

@@ -28,7 +28,7 @@ def test_public_api_resolves() -> None:
 
 
 def test_cli_start_up_imports_no_heavy_libraries() -> None:
-    code = ("import sys; from imagegate.cli.app import build_cli; build_cli(); "
+    code = ("import sys; from imagegate.cli._app import build_cli; build_cli(); "
             "print(','.join(m for m in ('asyncio', 'pydantic', 'aiohttp', 'PIL', 'mcp', 'opentelemetry', 'aiobotocore') "
             "if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

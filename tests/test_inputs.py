@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from imagegate.errors import InvalidRequest, PermissionDenied
-from imagegate.models import ImageInput, ImageRequest
+from imagegate._errors import InvalidRequest, PermissionDenied
+from imagegate._models import ImageInput, ImageRequest
 from imagegate.testing import FakeSleep, build_gateway, image_bytes, temp_settings
 
 

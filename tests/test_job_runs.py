@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from imagegate.errors import InvalidRequest, NotFound, UpstreamError
-from imagegate.job_runs import owner_of
+from imagegate._errors import InvalidRequest, NotFound, UpstreamError
+from imagegate._job_runs import owner_of
 from imagegate.testing import FakeSleep
 
 from .test_gateway import REQUEST, Scripted, make

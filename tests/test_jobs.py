@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from imagegate.jobs import Delivery
-from imagegate.models import ImageRequest
+from imagegate._jobs import Delivery
+from imagegate._models import ImageRequest
 from imagegate.testing import FakeSleep
 
 from .test_gateway import Scripted, fake_spec, make

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from imagegate import hookimpl
-from imagegate.catalog import SizeSpec
-from imagegate.errors import InvalidRequest, ModelRetired
-from imagegate.events import DeprecatedModelRequested, Event
-from imagegate.gateway import Gateway
-from imagegate.lifecycle import nearest_size
-from imagegate.models import ImageRequest
-from imagegate.settings import Settings
+from imagegate._catalog import SizeSpec
+from imagegate._errors import InvalidRequest, ModelRetired
+from imagegate._events import DeprecatedModelRequested, Event
+from imagegate._gateway import Gateway
+from imagegate._lifecycle import nearest_size
+from imagegate._models import ImageRequest
+from imagegate._settings import Settings
 from imagegate.testing import build_gateway, temp_settings
 from imagegate.testing.lifecycle import DEPRECATED_SHUTDOWN, LifecyclePlugin
 
@@ -125,7 +125,7 @@ async def test_translate_mode_runs_the_replacement_with_translated_parameters(
 
 
 async def test_translate_mode_refuses_an_operation_the_replacement_lacks(tmp_path: Path, png: bytes) -> None:
-    from imagegate.models import ImageInput
+    from imagegate._models import ImageInput
 
     gateway, plugin, _ = make(tmp_path, gateway=translate_mode())
     await gateway.open()
@@ -165,7 +165,7 @@ def test_sizes_map_to_the_nearest_shape_then_the_nearest_pixel_count() -> None:
 
 async def test_a_deprecated_model_runs_warns_once_and_emits_an_event_per_request(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    import imagegate.lifecycle as lifecycle
+    import imagegate._lifecycle as lifecycle
 
     lifecycle._warned.discard(("lc", "lc-deprecated"))
     gateway, plugin, events = make(tmp_path)

@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
-from imagegate.errors import RateLimited
-from imagegate.limits import ProviderLimiter, SlidingWindow
+from imagegate._errors import RateLimited
+from imagegate._limits import ProviderLimiter, SlidingWindow
 
 
 class FakeClock:

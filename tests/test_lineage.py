@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from imagegate.lineage import lineage
-from imagegate.models import ImageInput, ImageRequest
+from imagegate._lineage import lineage
+from imagegate._models import ImageInput, ImageRequest
 from imagegate.testing.factories import build_gateway, temp_settings
 
 

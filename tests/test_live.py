@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from imagegate.gateway import Gateway, open_gateway
-from imagegate.models import ImageRequest
-from imagegate.plugins import make_plugin_manager
+from imagegate._gateway import Gateway, open_gateway
+from imagegate._models import ImageRequest
+from imagegate._plugins import make_plugin_manager
 from imagegate.testing import temp_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,7 +91,7 @@ async def test_each_live_call_is_its_providers_cheapest_priced_model(catalog: Ga
     """No other current model of the provider is cheaper, asked the same way where it takes the
     same size and parameters, else at its defaults (a model without a price cannot be promised
     cheap, so it is never the live call)."""
-    from imagegate.errors import InvalidRequest
+    from imagegate._errors import InvalidRequest
 
     chosen = await _usd(catalog, call.request())
     assert chosen is not None and chosen > 0

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pybase64
 import pytest
 
-from imagegate.logsetup import RedactingFilter, configure_logging
-from imagegate.redact import Redactor
-from imagegate.settings import Settings
+from imagegate._logsetup import RedactingFilter, configure_logging
+from imagegate._redact import Redactor
+from imagegate._settings import Settings
 
 KEY = "sk-live-SECRET-abcdef0123456789"
 

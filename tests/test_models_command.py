@@ -17,7 +17,7 @@ from aiohttp import web
 
 KEY = "lc-test-key"
 SCRIPT = """
-import imagegate.plugins as plugins
+import imagegate._plugins as plugins
 from imagegate.testing.lifecycle import LifecyclePlugin
 
 build = plugins.make_plugin_manager

@@ -12,9 +12,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from imagegate.errors import UpstreamError
-from imagegate.http_client import download, new_session
-from imagegate.public_fetch import PublicOnlyResolver, is_public_address, new_public_session
+from imagegate._errors import UpstreamError
+from imagegate._http_client import download, new_session
+from imagegate._public_fetch import PublicOnlyResolver, is_public_address, new_public_session
 
 
 @pytest.mark.parametrize(("address", "public"), [
@@ -111,8 +111,8 @@ async def test_the_outbound_session_uses_the_environment_only_for_a_proxy(
 async def test_a_host_that_does_not_resolve_names_the_parameter(monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
 
-    from imagegate.errors import InvalidRequest
-    from imagegate.public_fetch import is_public_host
+    from imagegate._errors import InvalidRequest
+    from imagegate._public_fetch import is_public_host
 
     async def no_answer(*args: Any, **kwargs: Any) -> Any:
         raise OSError("Name or service not known")

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from imagegate.paid_work import PaidWork
+from imagegate._paid_work import PaidWork
 
 
 async def test_work_continues_when_the_caller_is_cancelled_and_settle_waits_for_it() -> None:

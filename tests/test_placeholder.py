@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 from PIL import Image
 
-from imagegate.models import ImageInput, ImageRequest
+from imagegate._models import ImageInput, ImageRequest
 from imagegate.testing import (
     FakeSleep,
     ProviderConformance,
@@ -72,7 +72,7 @@ async def test_transparent_background_has_real_alpha(gateway) -> None:  # type: 
 
 
 async def test_transparent_jpeg_is_refused_before_rendering(gateway) -> None:  # type: ignore[no-untyped-def]
-    from imagegate.errors import InvalidRequest
+    from imagegate._errors import InvalidRequest
 
     with pytest.raises(InvalidRequest) as caught:
         await gateway.run("generate", ImageRequest(prompt="x", params={"background": "transparent",
@@ -90,7 +90,7 @@ async def test_edit_and_variation_from_a_stored_id(gateway) -> None:  # type: ig
 
 
 async def test_tiny_input_images_are_refused_clearly(gateway) -> None:  # type: ignore[no-untyped-def]
-    from imagegate.errors import InvalidRequest
+    from imagegate._errors import InvalidRequest
 
     with pytest.raises(InvalidRequest) as caught:
         await gateway.run("edit", ImageRequest(prompt="0", images=[ImageInput(kind="bytes", value=image_bytes(1, 1))]))

@@ -1,4 +1,4 @@
-"""Tests for the offline placeholder renderer (imagegate.default_plugins.placeholder_render)."""
+"""Tests for the offline placeholder renderer (imagegate._default_plugins.placeholder_render)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import defusedxml.ElementTree as DET
 import pytest
 from PIL import Image, ImageChops
 
-from imagegate.default_plugins import placeholder_render as pr
+from imagegate._default_plugins import placeholder_render as pr
 
 SVG = "{http://www.w3.org/2000/svg}"
 RASTER = ("png", "jpeg", "webp")
@@ -171,7 +171,7 @@ def test_svg_control_characters_stay_well_formed() -> None:
 
 
 def test_svg_passes_gateway_sanitizer_unchanged() -> None:
-    svg_safety = pytest.importorskip("imagegate.svg_safety")
+    svg_safety = pytest.importorskip("imagegate._svg_safety")
     for data in (
         pr.render('a <b>&"', width=300, height=200, output_format="svg"),
         pr.render("clear", width=300, height=200, output_format="svg", background="transparent"),

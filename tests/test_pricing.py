@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from imagegate import hookimpl
-from imagegate.catalog import ModelSpec, Pricing
-from imagegate.pricing import per_image_cost, result_cost, sum_usage
-from imagegate.provider import ProviderImage, ProviderResult, Usage
+from imagegate._catalog import ModelSpec, Pricing
+from imagegate._pricing import per_image_cost, result_cost, sum_usage
+from imagegate._provider import ProviderImage, ProviderResult, Usage
 
 from .test_gateway import fake_spec
 
@@ -50,7 +50,7 @@ def test_reported_costs_win_over_usage_and_usage_is_priced_otherwise() -> None:
 
 
 def test_cost_says_unofficial_only_when_it_is() -> None:
-    from imagegate.models import Cost
+    from imagegate._models import Cost
 
     assert Cost(0.1, 0.2, unofficial=True).as_dict() == {"estimated_usd": 0.1, "actual_usd": 0.2, "unofficial": True}
     assert Cost(0.1).as_dict() == {"estimated_usd": 0.1, "actual_usd": None}
@@ -69,7 +69,7 @@ class PricedModels:
 
     @hookimpl
     def register_providers(self, register: Any, settings: Any) -> None:
-        from imagegate.catalog import PriceRule
+        from imagegate._catalog import PriceRule
         from imagegate.testing.scripted import scripted_model
 
         register.add_provider(self.provider)
@@ -91,7 +91,7 @@ async def priced(tmp_path: Path) -> AsyncIterator[Any]:
 
 
 async def test_estimates_results_and_metadata_carry_the_flag(priced: Any) -> None:
-    from imagegate.models import ImageRequest
+    from imagegate._models import ImageRequest
 
     estimate = await priced.estimate("generate", ImageRequest(prompt="x", model="unofficial-1", n=2))
     assert estimate["cost"] == {"estimated_usd": 0.1, "actual_usd": None, "unofficial": True}
@@ -105,10 +105,10 @@ async def test_estimates_results_and_metadata_carry_the_flag(priced: Any) -> Non
 
 
 async def test_the_cli_says_when_prices_are_unofficial(priced: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    from imagegate.cli.dry_run import dry_run
-    from imagegate.cli.info import _print_models
-    from imagegate.model_status import model_entry
-    from imagegate.models import ImageRequest
+    from imagegate.cli._dry_run import dry_run
+    from imagegate.cli._info import _print_models
+    from imagegate._model_status import model_entry
+    from imagegate._models import ImageRequest
 
     for model in ("unofficial-1", "official-1"):
         spec = await priced.resolve_model(model)

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from imagegate import hookimpl
-from imagegate.errors import NotFound
-from imagegate.events import Event, ImageDeleted
-from imagegate.gateway import Gateway
-from imagegate.ids import new_image_id
-from imagegate.retention import RetentionPolicy, collect_garbage, plan_deletions
-from imagegate.storage import StoredEntry
+from imagegate._errors import NotFound
+from imagegate._events import Event, ImageDeleted
+from imagegate._gateway import Gateway
+from imagegate._ids import new_image_id
+from imagegate._retention import RetentionPolicy, collect_garbage, plan_deletions
+from imagegate._storage import StoredEntry
 from imagegate.testing import build_gateway, temp_settings
 
 from imagegate.testing import image_bytes
@@ -259,7 +259,7 @@ async def test_gc_prints_what_it_would_delete_then_deletes_it(make_gateway: Gate
 
 
 async def test_a_backend_without_inventory_is_refused_clearly(make_gateway: GatewayMaker) -> None:
-    from imagegate.errors import StorageError
+    from imagegate._errors import StorageError
 
     gateway = await make_gateway(retention_days=7)
     old = await store(gateway, days_ago=30)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from imagegate.errors import ImagegateError, InvalidRequest, RateLimited, UpstreamError
-from imagegate.retry import backoff_delay, retrying
+from imagegate._errors import ImagegateError, InvalidRequest, RateLimited, UpstreamError
+from imagegate._retry import backoff_delay, retrying
 from imagegate.testing import FakeSleep
 
 

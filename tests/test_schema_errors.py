@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from imagegate.catalog import ModelSpec, ParamSpec, validate_request
-from imagegate.errors import InvalidRequest
-from imagegate.schema_errors import check_schema
+from imagegate._catalog import ModelSpec, ParamSpec, validate_request
+from imagegate._errors import InvalidRequest
+from imagegate._schema_errors import check_schema
 
 SCHEMA: dict[str, Any] = {
     "type": "object", "additionalProperties": False, "required": ["prompt"],

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from imagegate.errors import InvalidRequest
-from imagegate.settings import ProviderSettings, Settings
+from imagegate._errors import InvalidRequest
+from imagegate._settings import ProviderSettings, Settings
 
 
 class KeyedSettings(ProviderSettings):

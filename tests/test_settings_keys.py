@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from imagegate.errors import InvalidRequest
-from imagegate.settings import Settings
-from imagegate.settings import core_sections
-from imagegate.settings_registry import SettingsRegistry
+from imagegate._errors import InvalidRequest
+from imagegate._settings import Settings
+from imagegate._settings import core_sections
+from imagegate._settings_registry import SettingsRegistry
 
 
 def refused(monkeypatch: pytest.MonkeyPatch, **env: str) -> InvalidRequest:
@@ -117,7 +117,7 @@ def test_core_names_no_plugin() -> None:
     register = SettingsRegistry()
     core_sections(register)
     assert register.top_level() == {"gateway", "input", "jobs", "logging", "storage", "models", "aliases"}
-    from imagegate.settings import GatewaySettings, StorageSettings
+    from imagegate._settings import GatewaySettings, StorageSettings
 
     assert set(StorageSettings.model_fields) == {"backend", "spool_dir", "retention_days", "max_size_gb",
                                                  "retention_grace_h", "gc_interval_s"}  # retention is core

@@ -8,16 +8,16 @@ from typing import Any
 
 import pytest
 
-from imagegate.catalog import validate_request
-from imagegate.errors import StorageError, UpstreamError
-from imagegate.events import Event, ImageStored
-from imagegate.filestore import FileStore
-from imagegate.jobs import Delivery, Job
-from imagegate.middleware import Step
-from imagegate.provider import ProviderImage, ProviderResult, Usage
-from imagegate.redact import Redactor
-from imagegate.storage import Saved
-from imagegate.storing import ImageStorer, sha256_hex
+from imagegate._catalog import validate_request
+from imagegate._errors import StorageError, UpstreamError
+from imagegate._events import Event, ImageStored
+from imagegate._filestore import FileStore
+from imagegate._jobs import Delivery, Job
+from imagegate._middleware import Step
+from imagegate._provider import ProviderImage, ProviderResult, Usage
+from imagegate._redact import Redactor
+from imagegate._storage import Saved
+from imagegate._storing import ImageStorer, sha256_hex
 from imagegate.testing import image_bytes
 
 from .test_gateway import BrokenStorage, Scripted, fake_spec

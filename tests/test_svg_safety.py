@@ -1,4 +1,4 @@
-"""Attack corpus and round-trip tests for imagegate.svg_safety."""
+"""Attack corpus and round-trip tests for imagegate._svg_safety."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 try:
-    import imagegate.svg_safety  # noqa: F401
+    import imagegate._svg_safety  # noqa: F401
 except ImportError:  # running from a checkout without an installed package
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 
-from imagegate.svg_safety import MAX_DEPTH, UnsafeSVG, sanitize_svg, svg_dimensions
+from imagegate._svg_safety import MAX_DEPTH, UnsafeSVG, sanitize_svg, svg_dimensions
 
 SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"

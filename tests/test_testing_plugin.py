@@ -13,7 +13,7 @@ pytest_plugins = ["pytester"]
 def test_loading_the_plugin_imports_nothing_heavy() -> None:
     script = (
         "import sys, imagegate.testing.plugin\n"
-        "heavy = [m for m in ('pydantic', 'aiohttp', 'PIL', 'imagegate.gateway', 'imagegate.models') if m in sys.modules]\n"
+        "heavy = [m for m in ('pydantic', 'aiohttp', 'PIL', 'imagegate._gateway', 'imagegate._models') if m in sys.modules]\n"
         "print(heavy)\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]"

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from imagegate.errors import InvalidRequest, NotFound
-from imagegate.models import ImageRequest
+from imagegate._errors import InvalidRequest, NotFound
+from imagegate._models import ImageRequest
 from imagegate.testing.factories import build_gateway, temp_settings
-from imagegate.transforms import parse_transform
+from imagegate._transforms import parse_transform
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ async def test_svg_and_unknown_sources_are_refused(gateway: Any) -> None:
 
 
 async def test_a_decompression_bomb_is_refused_before_decoding(gateway: Any, tmp_path: Path) -> None:
-    from imagegate.transforms import apply_transform, parse_transform
+    from imagegate._transforms import apply_transform, parse_transform
 
     bomb = io.BytesIO()
     Image.new("1", (1, 1)).save(bomb, "PNG")

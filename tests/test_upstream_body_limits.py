@@ -14,8 +14,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from imagegate.errors import UpstreamError
-from imagegate.http_client import new_session
+from imagegate._errors import UpstreamError
+from imagegate._http_client import new_session
 
 LIMIT = 1 << 20  # 1 MiB
 BOMB_SIZE = 256 << 20  # what the gzip bomb inflates to: 256 MiB of zeros
@@ -131,7 +131,7 @@ async def test_an_answer_under_the_limit_is_read_as_usual(upstream: str, reader:
 
 @pytest.mark.parametrize(("limit", "refused"), [(250_000, True), (LIMIT, False)])
 async def test_inside_a_body_limit_block_its_limit_applies(upstream: str, limit: int, refused: bool) -> None:
-    from imagegate.bounded_body import body_limit
+    from imagegate._bounded_body import body_limit
 
     async with new_session(max_body_bytes=100) as session:
         with body_limit(limit):
@@ -172,7 +172,7 @@ async def openai_like(bomb: bytes) -> AsyncIterator[str]:
 @pytest.mark.parametrize("kind", ["bomb", "error"])
 async def test_a_provider_plugin_gets_its_own_limit_without_a_change(tmp_path: Any, openai_like: str, kind: str) -> None:
     imagegate_openai = pytest.importorskip("imagegate_openai")
-    from imagegate.models import ImageRequest
+    from imagegate._models import ImageRequest
     from imagegate.testing import build_gateway, temp_settings
 
     settings = temp_settings(tmp_path, providers={"openai": {

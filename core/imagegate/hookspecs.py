@@ -16,13 +16,13 @@ if TYPE_CHECKING:
     import click
     from aiohttp import web
 
-    from .events import Event
-    from .gateway import Gateway
-    from .middleware import Middleware
-    from .job_store import JobStoreRegistry
-    from .registry import ProviderRegistry, StorageRegistry
-    from .settings import Settings
-    from .settings_registry import SettingsRegistry
+    from ._events import Event
+    from ._gateway import Gateway
+    from ._middleware import Middleware
+    from ._job_store import JobStoreRegistry
+    from ._registry import ProviderRegistry, StorageRegistry
+    from ._settings import Settings
+    from ._settings_registry import SettingsRegistry
 
 hookspec = pluggy.HookspecMarker("imagegate")
 
@@ -31,10 +31,10 @@ hookspec = pluggy.HookspecMarker("imagegate")
 def register_providers(register: ProviderRegistry, settings: Settings) -> None:
     """Register providers and the models they serve.
 
-    Called once when a :class:`~imagegate.gateway.Gateway` is built. Call
+    Called once when a :class:`~imagegate.Gateway` is built. Call
     ``register.add_provider(provider)`` with an object following
-    :class:`~imagegate.provider.Provider`, and ``register.add_model(spec)`` for each
-    :class:`~imagegate.catalog.ModelSpec` it serves. ``settings`` is the effective configuration;
+    :class:`~imagegate.Provider`, and ``register.add_model(spec)`` for each
+    :class:`~imagegate.ModelSpec` it serves. ``settings`` is the effective configuration;
     read your own section with ``settings.provider(name, YourSettings)``. Return nothing.
     Do no network I/O here: a missing key is reported by ``Provider.check_ready`` at call time.
     Every implementation is called (not ``firstresult``).
@@ -46,7 +46,7 @@ def register_storage(register: StorageRegistry) -> None:
     """Register storage backends by name.
 
     Called once when a gateway is built. Call ``register.add_storage(name, factory)`` where
-    ``factory(settings)`` returns an object following :class:`~imagegate.storage.Storage`; the
+    ``factory(settings)`` returns an object following :class:`~imagegate.Storage`; the
     gateway calls the factory of the backend named by ``STORAGE__BACKEND`` only. Return nothing.
     Every implementation is called (not ``firstresult``).
     """
@@ -68,7 +68,7 @@ def serve_subcommand(serve: click.Group) -> None:
     """Add a server to ``imagegate serve`` (``imagegate serve http``, ``imagegate serve mcp``).
 
     Called once when the CLI starts, with the ``serve`` click group. The command builds its own
-    gateway with :func:`imagegate.gateway.open_gateway`. Return nothing.
+    gateway with :func:`imagegate.open_gateway`. Return nothing.
     Every implementation is called (not ``firstresult``).
     """
 
@@ -88,10 +88,10 @@ def step_middleware(gateway: Gateway) -> Middleware | None:
     """Contribute an async middleware put around every step of a request.
 
     Called once when a gateway is built. Return ``async def middleware(step, call_next)`` or
-    None. ``step`` is a :class:`~imagegate.middleware.Step` (``kind`` is ``request``,
+    None. ``step`` is a :class:`~imagegate.Step` (``kind`` is ``request``,
     ``provider_attempt``, ``download`` or ``storage_write``, with its attributes); the middleware
     must ``return await call_next()`` and learns the outcome from what that returns (for a
-    ``request``, the :class:`~imagegate.models.ImageResult`) or raises. Middlewares of several
+    ``request``, the :class:`~imagegate.ImageResult`) or raises. Middlewares of several
     plugins nest in registration order. Used for tracing and metering, so neither providers nor
     front-ends contain observability code.
     Every implementation is called (not ``firstresult``).
@@ -112,7 +112,7 @@ def provider_call_wrapper(gateway: Gateway) -> Middleware | None:
 def track_event(gateway: Gateway, event: Event) -> None:
     """Learn that something happened: a request started, was retried, stored, finished or failed.
 
-    Called synchronously on the event loop for each :mod:`imagegate.events` event; keep it quick
+    Called synchronously on the event loop for each :class:`imagegate.Event`; keep it quick
     and never raise (an exception is logged and ignored). Return nothing.
     Every implementation is called (not ``firstresult``).
     """
@@ -155,7 +155,7 @@ def register_settings(register: SettingsRegistry) -> None:
 
     Called whenever settings are loaded. Call ``register.add_section(path, Model)`` with a dotted
     lower-case ``path`` (``providers.<name>``, ``storage.<backend>``, or a top-level name such as
-    ``mcp``): the section's values are then kept in :class:`~imagegate.settings.Settings` for you
+    ``mcp``): the section's values are then kept in :class:`~imagegate.Settings` for you
     (read them with ``settings.section(path, Model)``, or ``settings.provider(name, Model)`` for a
     provider), and a key that no declared model has is refused with the nearest valid name
     (``GATEWAY__DEFALT_MODEL``: did you mean ``GATEWAY__DEFAULT_MODEL``?). Several models may
@@ -169,7 +169,7 @@ def register_job_stores(register: JobStoreRegistry) -> None:
     """Register job stores by name (the embedded ``sqlite`` one is built in).
 
     Called once when a gateway is built. Call ``register.add_job_store(name, factory)`` where
-    ``factory(settings)`` returns an object following :class:`~imagegate.job_store.JobStore`; the
+    ``factory(settings)`` returns an object following :class:`~imagegate.JobStore`; the
     gateway uses the one ``JOBS__BACKEND`` names. Return nothing.
     Every implementation is called (not ``firstresult``).
     """

@@ -11,9 +11,9 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from imagegate.gateway import Gateway
-from imagegate.plugins import make_plugin_manager
-from imagegate.settings import Settings
+from imagegate._gateway import Gateway
+from imagegate._plugins import make_plugin_manager
+from imagegate._settings import Settings
 from imagegate.testing import FakeSleep, image_bytes
 
 from .support import GATEWAY_KEY, SECRET, FailingStoragePlugin, FlakyPlugin, FlakyProvider

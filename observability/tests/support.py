@@ -11,9 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from imagegate import hookimpl
-from imagegate.catalog import ModelSpec, ParamSpec, Pricing, PriceRule, SizeSpec
-from imagegate.errors import UpstreamError
-from imagegate.provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult
+from imagegate._catalog import ModelSpec, ParamSpec, Pricing, PriceRule, SizeSpec
+from imagegate._errors import UpstreamError
+from imagegate._provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult
 from imagegate.testing import image_bytes
 
 SECRET = "sk-obs-test-Secret-1f2e3d4c5b6a7988"

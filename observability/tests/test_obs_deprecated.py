@@ -6,7 +6,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from imagegate.models import ImageRequest
+from imagegate._models import ImageRequest
 
 
 async def test_each_request_for_a_deprecated_model_is_counted(make_gateway: Any, spans: Any) -> None:

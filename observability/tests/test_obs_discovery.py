@@ -18,7 +18,7 @@ def test_entry_point_is_discovered_with_its_hooks() -> None:
 def test_loading_the_plugin_configures_nothing() -> None:
     script = """
 import logging, sys
-from imagegate.plugins import make_plugin_manager
+from imagegate._plugins import make_plugin_manager
 pm = make_plugin_manager()
 assert pm.get_plugin("observability") is not None
 heavy = sorted(m for m in sys.modules if m.startswith(("opentelemetry", "prometheus_client")))

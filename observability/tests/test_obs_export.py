@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from imagegate.models import ImageRequest
+from imagegate._models import ImageRequest
 from imagegate_observability.export import build_tracer_provider, exporter_names, tracer_provider_for
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from imagegate.errors import StorageError, UpstreamError
-from imagegate.models import ImageRequest
-from imagegate.redact import REDACTED, Redactor
+from imagegate._errors import StorageError, UpstreamError
+from imagegate._models import ImageRequest
+from imagegate._redact import REDACTED, Redactor
 
 from .support import B64, GATEWAY_KEY, SECRET, FlakyProvider, request_log_lines, span_texts
 
@@ -120,8 +120,8 @@ def test_with_the_request_log_on_every_stderr_line_is_json(capsys: pytest.Captur
     import logging
     import warnings
 
-    from imagegate.logsetup import configure_logging
-    from imagegate.settings import Settings
+    from imagegate._logsetup import configure_logging
+    from imagegate._settings import Settings
     from imagegate_observability.logs import install_handler
 
     root = logging.getLogger()

@@ -11,8 +11,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
-from imagegate.errors import InvalidRequest, NotFound, StorageError, UpstreamError
-from imagegate.models import ImageRequest
+from imagegate._errors import InvalidRequest, NotFound, StorageError, UpstreamError
+from imagegate._models import ImageRequest
 
 from .support import FlakyProvider
 
@@ -160,7 +160,7 @@ async def test_an_unknown_observability_setting_is_refused(make_gateway: Any, pl
 async def test_retention_deletions_are_counted_by_reason(make_gateway: Any, plugin: Any) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from imagegate.retention import collect_garbage
+    from imagegate._retention import collect_garbage
 
     registry = plugin.metrics.registry
     gateway = await make_gateway(plugin=plugin)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from imagegate.models import ImageRequest
+from imagegate._models import ImageRequest
 
 from .support import FlakyProvider
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
-from imagegate.errors import StorageError, UpstreamError
-from imagegate.models import ImageRequest
+from imagegate._errors import StorageError, UpstreamError
+from imagegate._models import ImageRequest
 
 from .support import FlakyProvider
 

@@ -110,7 +110,7 @@ EnvGateway = Callable[[dict[str, str]], Awaitable[Any]]
 @pytest.fixture
 async def env_gateway(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[EnvGateway]:
     """``await env_gateway(env)``: an opened gateway configured only by ``env``; closed afterwards."""
-    from imagegate.gateway import open_gateway
+    from imagegate._gateway import open_gateway
 
     async with AsyncExitStack() as stack:
         async def open_with(env: dict[str, str]) -> Any:

@@ -49,9 +49,9 @@ class Observed:
 async def observed_gateway(upstream_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
                            ) -> AsyncIterator[Callable[[], Awaitable[tuple[Any, Observed]]]]:
     """A gateway from the environment and the installed plugins, observability made inspectable."""
-    from imagegate.gateway import Gateway
-    from imagegate.plugins import make_plugin_manager
-    from imagegate.settings import Settings
+    from imagegate._gateway import Gateway
+    from imagegate._plugins import make_plugin_manager
+    from imagegate._settings import Settings
     from imagegate_observability.plugin import ObservabilityPlugin
 
     opened: list[tuple[Any, Observed]] = []

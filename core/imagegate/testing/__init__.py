@@ -20,8 +20,9 @@ Names load on first use, so the pytest plugin costs nothing at start-up.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from .cli import CliRun, run_cli
@@ -33,24 +34,15 @@ if TYPE_CHECKING:
     from .scripted import ScriptedProvider, scripted_model
 
 _LAZY: dict[str, str] = {
-    **dict.fromkeys(["CliRun", "run_cli"], "cli"),
+    **dict.fromkeys(["CliRun", "run_cli"], "imagegate.testing.cli"),
     **dict.fromkeys(["REQUIRED_METADATA", "ProviderConformance", "ProviderTarget", "StorageConformance"],
-                    "conformance"),
-    **dict.fromkeys(["assert_discovered", "assert_modules_import"], "discovery"),
-    **dict.fromkeys(["FakeSleep", "build_gateway", "temp_settings"], "factories"),
-    **dict.fromkeys(["FakeUpstream", "FormPart", "ReceivedCall"], "fake_upstream"),
-    "image_bytes": "images",
-    **dict.fromkeys(["ScriptedProvider", "scripted_model"], "scripted"),
+                    "imagegate.testing.conformance"),
+    **dict.fromkeys(["assert_discovered", "assert_modules_import"], "imagegate.testing.discovery"),
+    **dict.fromkeys(["FakeSleep", "build_gateway", "temp_settings"], "imagegate.testing.factories"),
+    **dict.fromkeys(["FakeUpstream", "FormPart", "ReceivedCall"], "imagegate.testing.fake_upstream"),
+    "image_bytes": "imagegate.testing.images",
+    **dict.fromkeys(["ScriptedProvider", "scripted_model"], "imagegate.testing.scripted"),
 }
 
 __all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        msg = f"module 'imagegate.testing' has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY)

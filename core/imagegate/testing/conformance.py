@@ -23,14 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..errors import ImagegateError, InvalidRequest, NotFound
-from ..ids import new_image_id
-from ..models import ImageRequest
-from ..storage import Saved, StoredEntry
+from .._errors import ImagegateError, InvalidRequest, NotFound
+from .._ids import new_image_id
+from .._models import ImageRequest
+from .._storage import Saved, StoredEntry
 
 if TYPE_CHECKING:
-    from ..gateway import Gateway
-    from ..storage import Storage
+    from .._gateway import Gateway
+    from .._storage import Storage
 
 __all__ = ["REQUIRED_METADATA", "ProviderConformance", "ProviderTarget", "StorageConformance"]
 

@@ -10,7 +10,7 @@ __all__ = ["assert_discovered", "assert_modules_import"]
 def assert_discovered(name: str, distribution: str, hooks: set[str] | frozenset[str] = frozenset()) -> Any:
     """Assert that the plugin ``name`` of ``distribution`` is discovered through the ``imagegate``
     entry-point group, loaded without error and implements ``hooks``; return its info."""
-    from ..plugins import make_plugin_manager, plugin_infos
+    from .._plugins import make_plugin_manager, plugin_infos
 
     infos = {info.name: info for info in plugin_infos(make_plugin_manager())}
     assert name in infos, f"plugin {name!r} not discovered; found: {sorted(infos)}"

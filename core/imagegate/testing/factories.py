@@ -6,9 +6,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..gateway import Gateway
-from ..plugins import make_plugin_manager
-from ..settings import Settings
+from .._gateway import Gateway
+from .._plugins import make_plugin_manager
+from .._settings import Settings
 
 __all__ = ["FakeSleep", "build_gateway", "temp_settings"]
 

@@ -21,14 +21,14 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from .. import hookimpl
-from ..catalog import ModelSpec, ParamSpec, SizeSpec
-from ..errors import AuthenticationError, UpstreamError
-from ..provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult, UpstreamModel
+from .._catalog import ModelSpec, ParamSpec, SizeSpec
+from .._errors import AuthenticationError, UpstreamError
+from .._provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult, UpstreamModel
 
 if TYPE_CHECKING:
     import aiohttp
 
-    from ..settings import Settings
+    from .._settings import Settings
 
 __all__ = ["DEPRECATED_SHUTDOWN", "LifecyclePlugin", "LifecycleProvider", "lifecycle_specs"]
 
@@ -75,7 +75,7 @@ class LifecycleProvider(BaseProvider):
             raise AuthenticationError(msg, provider=NAME, param=KEY_VARIABLE)
 
     async def run(self, call: ProviderCall) -> ProviderResult:
-        from ..default_plugins import placeholder_render
+        from .._default_plugins import placeholder_render
 
         self.calls.append(call)
         data = placeholder_render.render(call.prompt or "", width=64, height=64, output_format="png",

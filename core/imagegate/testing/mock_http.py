@@ -5,7 +5,7 @@ aiohttp 3.14 requires; this module supplies one so every plugin uses the same mo
 in tests (it needs the ``aioresponses`` test dependency).
 
 A mocked world has no DNS: while the mock is active, a host name counts as public for the check of
-output URLs (``imagegate.http_client.download``); an IP address is still judged as it is.
+output URLs (``imagegate._http_client.download``); an IP address is still judged as it is.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class mock_upstream(aioresponses):  # noqa: N801 - used like aioresponses
         super().add(url, method, *args, **kwargs)
 
     def start(self) -> None:
-        self._no_dns = mock.patch("imagegate.public_fetch.is_public_host", _names_are_public)
+        self._no_dns = mock.patch("imagegate._public_fetch.is_public_host", _names_are_public)
         self._no_dns.start()
         super().start()
 
@@ -48,7 +48,7 @@ class mock_upstream(aioresponses):  # noqa: N801 - used like aioresponses
 
 
 async def _names_are_public(host: str, *, param: str = "image") -> bool:
-    from imagegate.public_fetch import is_public_address
+    from imagegate._public_fetch import is_public_address
 
     try:
         ipaddress.ip_address(host)

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from ..gateway import Gateway
-    from ..settings import Settings
+    from .._gateway import Gateway
+    from .._settings import Settings
     from .factories import FakeSleep
 
 

@@ -7,13 +7,13 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..provider import BaseProvider, ProviderImage, ProviderResult
+from .._provider import BaseProvider, ProviderImage, ProviderResult
 from .images import image_bytes
 
 if TYPE_CHECKING:
-    from ..catalog import ModelSpec
-    from ..errors import ImagegateError
-    from ..provider import ProviderCall
+    from .._catalog import ModelSpec
+    from .._errors import ImagegateError
+    from .._provider import ProviderCall
 
 __all__ = ["ScriptedProvider", "scripted_model"]
 
@@ -22,7 +22,7 @@ Outcome = ProviderResult | Exception | Callable[["ProviderCall"], Any]
 
 def scripted_model(model_id: str = "scripted-1", provider: str = "scripted", **fields: Any) -> ModelSpec:
     """A model of the scripted provider: generate and edit, any multiple-of-16 size, n 1-4."""
-    from ..catalog import ModelSpec, SizeSpec
+    from .._catalog import ModelSpec, SizeSpec
 
     values: dict[str, Any] = {
         "id": model_id, "provider": provider, "upstream": model_id, "operations": ["generate", "edit"],

@@ -31,10 +31,10 @@ if TYPE_CHECKING:
 
     import click
     from aiohttp import web
-    from imagegate.events import Event
-    from imagegate.gateway import Gateway
-    from imagegate.middleware import Middleware
-    from imagegate.settings_registry import SettingsRegistry
+    from imagegate import Event
+    from imagegate import Gateway
+    from imagegate import Middleware
+    from imagegate import SettingsRegistry
 
     from .telemetry import Telemetry
 

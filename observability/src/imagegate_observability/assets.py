@@ -36,8 +36,8 @@ def export_assets(folder: Path, *, force: bool = False) -> list[Path]:
 
     Without ``force`` nothing is written when any of them exists (``InvalidRequest`` naming them).
     """
-    from imagegate.errors import InvalidRequest
-    from imagegate.filestore import atomic_write
+    from imagegate import InvalidRequest
+    from imagegate.files import atomic_write
 
     targets = [(name, folder / name) for name in ASSETS]
     existing = [str(path) for _, path in targets if path.exists()]

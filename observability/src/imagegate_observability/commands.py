@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from imagegate.cli.output import JSON_OPTION
+from imagegate.cli import JSON_OPTION
 
 __all__ = ["observability"]
 
@@ -22,8 +22,8 @@ def observability() -> None:
 def export(folder: Path, force: bool, as_json: bool) -> None:
     """Write the Grafana dashboard and the Prometheus alert rules (with their promtool tests) into
     FOLDER: dashboards/imagegate.json, alerts/imagegate.rules.yml, alerts/imagegate.rules.test.yml."""
-    from imagegate.cli.output import echo, emit_json, fail
-    from imagegate.errors import StorageError
+    from imagegate.cli import echo, emit_json, fail
+    from imagegate import StorageError
 
     from .assets import export_assets
 

@@ -33,7 +33,7 @@ def startup(telemetry: Telemetry) -> None:
         telemetry.metrics_server = start_metrics_server(telemetry.metrics.registry, config.metrics_host,
                                                         config.metrics_port)
     except OSError as exc:
-        from imagegate.errors import InvalidRequest
+        from imagegate import InvalidRequest
 
         msg = (f"OBSERVABILITY__METRICS_PORT={config.metrics_port}: cannot listen on "
                f"{config.metrics_host}:{config.metrics_port} ({exc.strerror or type(exc).__name__})")

@@ -68,7 +68,7 @@ def install_handler() -> logging.Logger:
     INFO unless the front-end chose a level for this logger (the CLI turns it off, and then keeps
     its plain-text warnings for the person reading them).
     """
-    from imagegate.logsetup import use_formatter
+    from imagegate.frontend import use_formatter
 
     logger = request_logger()
     if not any(isinstance(handler, StderrJsonHandler) for handler in logger.handlers):

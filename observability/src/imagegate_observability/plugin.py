@@ -13,9 +13,9 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable
 
     from aiohttp import web
-    from imagegate.events import Event
-    from imagegate.gateway import Gateway
-    from imagegate.middleware import Middleware
+    from imagegate import Event
+    from imagegate import Gateway
+    from imagegate import Middleware
     from prometheus_client import CollectorRegistry
 
     from .metrics import Metrics

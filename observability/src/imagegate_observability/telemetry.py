@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from .config import ObservabilitySettings
 from .metrics import Metrics
-from imagegate.redact import Redactor
+from imagegate.frontend import Redactor
 
 if TYPE_CHECKING:
-    from imagegate.events import Event, RequestFailed, RequestFinished
-    from imagegate.gateway import Gateway
-    from imagegate.middleware import Step
+    from imagegate import Event, RequestFailed, RequestFinished
+    from imagegate import Gateway
+    from imagegate import Step
     from opentelemetry.trace import Span, Tracer
 
 __all__ = ["ATTRIBUTE", "RequestRecord", "Telemetry", "outcome_of", "telemetry_for"]
@@ -175,15 +175,7 @@ class Telemetry:
 
     def on_event(self, event: Event) -> None:
         """Count what events report and remember it for the request's span and log line."""
-        from imagegate.events import (
-            DeprecatedModelRequested,
-            ImageDeleted,
-            ImageStored,
-            RequestFailed,
-            RequestFinished,
-            RequestStarted,
-            RetryScheduled,
-        )
+        from imagegate import DeprecatedModelRequested, ImageDeleted, ImageStored, RequestFailed, RequestFinished, RequestStarted, RetryScheduled
 
         if isinstance(event, ImageDeleted):
             self.metrics.child(self.metrics.deleted, event.reason).inc()

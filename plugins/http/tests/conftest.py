@@ -38,9 +38,9 @@ async def serve(tmp_path: Path, gate: Path, monkeypatch: pytest.MonkeyPatch) -> 
     import imagegate_storage_local
 
     import imagegate_http.testing as http_testing
-    from imagegate.gateway import Gateway
-    from imagegate.plugins import make_plugin_manager
-    from imagegate.settings import Settings
+    from imagegate._gateway import Gateway
+    from imagegate._plugins import make_plugin_manager
+    from imagegate._settings import Settings
     from imagegate_http.app import create_app
     from imagegate_http.options import HttpOptions
 
@@ -88,7 +88,7 @@ async def served(serve: Callable[..., Awaitable[Served]]) -> Served:
 
 
 CLI_CODE = (
-    "import imagegate.plugins as plugins; "
+    "import imagegate._plugins as plugins; "
     "plugins.BUILTIN_PLUGINS['http-testing'] = 'imagegate_http.testing'; "
     "from imagegate.cli import main; main()"
 )

@@ -9,7 +9,7 @@ import os
 from datetime import datetime
 from typing import Any
 
-from imagegate.ids import new_image_id
+from imagegate._ids import new_image_id
 from imagegate_http.testing import png_bytes
 
 

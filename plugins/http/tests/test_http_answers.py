@@ -11,9 +11,9 @@ import orjson
 import pybase64
 
 from imagegate import hookimpl
-from imagegate.catalog import ModelSpec, PriceRule, Pricing, SizeSpec
-from imagegate.models import Cost, ImageOut, ImageResult
-from imagegate.provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult
+from imagegate._catalog import ModelSpec, PriceRule, Pricing, SizeSpec
+from imagegate._models import Cost, ImageOut, ImageResult
+from imagegate._provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult
 from imagegate_http.answers import images_answer
 from imagegate_http.testing import png_bytes
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from imagegate import errors
+from imagegate import _errors as errors
 from imagegate_http.envelope import error_response
 from imagegate_http.translate import nearest_aspect_ratio
 

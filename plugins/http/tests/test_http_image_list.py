@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from imagegate.ids import new_image_id
+from imagegate._ids import new_image_id
 from imagegate_http.image_query import ImageQuery, find_images
 
 from .seeding import seed_image

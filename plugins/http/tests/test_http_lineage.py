@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from imagegate.models import ImageInput, ImageRequest
+from imagegate._models import ImageInput, ImageRequest
 
 
 async def test_get_image_names_its_parents(served) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from imagegate import hookimpl
-from imagegate.catalog import PriceRule, Pricing
+from imagegate._catalog import PriceRule, Pricing
 from imagegate.testing.scripted import ScriptedProvider, scripted_model
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from imagegate.errors import InvalidRequest
-from imagegate.settings import GatewaySettings, Settings
+from imagegate._errors import InvalidRequest
+from imagegate._settings import GatewaySettings, Settings
 from imagegate_http.options import HttpOptions
 from imagegate_http.settings import HttpSettings
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from imagegate.gateway import Gateway
+from imagegate._gateway import Gateway
 from imagegate.testing.factories import build_gateway, temp_settings
 
 from .support import FakeProvidersPlugin, FakeUpstream, RunningServer

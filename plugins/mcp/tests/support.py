@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from imagegate import hookimpl
-from imagegate.catalog import ModelSpec, ParamSpec, SizeSpec, ToolHint
-from imagegate.errors import AuthenticationError, ImagegateError
-from imagegate.gateway import Gateway
-from imagegate.provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult
+from imagegate._catalog import ModelSpec, ParamSpec, SizeSpec, ToolHint
+from imagegate._errors import AuthenticationError, ImagegateError
+from imagegate._gateway import Gateway
+from imagegate._provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult
 from imagegate.testing import image_bytes
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>'

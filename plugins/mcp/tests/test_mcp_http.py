@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pybase64
 import pytest
-from imagegate.errors import RateLimited
+from imagegate._errors import RateLimited
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client

@@ -8,8 +8,8 @@ from typing import Any
 
 import pybase64
 import pytest
-from imagegate.errors import InvalidRequest, StorageError
-from imagegate.models import Cost, ImageOut, ImageResult
+from imagegate._errors import InvalidRequest, StorageError
+from imagegate._models import Cost, ImageOut, ImageResult
 from imagegate_mcp.delivery import deliver_content, make_preview
 from imagegate_mcp.errors import error_result
 from imagegate_mcp.progress import describe_status
@@ -66,7 +66,7 @@ def test_parameters_of_several_models_are_merged() -> None:
 
 
 def test_a_parameter_every_model_takes_alike_needs_no_per_model_note() -> None:
-    from imagegate.catalog import ModelSpec, ParamSpec
+    from imagegate._catalog import ModelSpec, ParamSpec
 
     seed = ParamSpec(type="integer", minimum=0, description="Random seed.")
     specs = [ModelSpec(id=name, provider="p", upstream=name, params={"seed": seed}) for name in ("a", "b")]

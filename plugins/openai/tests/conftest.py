@@ -49,7 +49,7 @@ async def make_gateway(tmp_path: Path, fake_sleep: Sleeps) -> AsyncIterator[Gate
 
     import imagegate_openai
     from imagegate import Gateway, Settings
-    from imagegate.plugins import make_plugin_manager
+    from imagegate._plugins import make_plugin_manager
 
     opened: list[Any] = []
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from imagegate import ImageInput, ImageRequest
-from imagegate.errors import InvalidRequest, NotFound
+from imagegate._errors import InvalidRequest, NotFound
 from imagegate_openai.testing import image_bytes
 from imagegate.testing.mock_http import mock_upstream
 
@@ -135,8 +135,8 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 from datetime import date  # noqa: E402
 
-from imagegate.catalog import validate_request  # noqa: E402
-from imagegate.errors import ModelRetired  # noqa: E402
+from imagegate._catalog import validate_request  # noqa: E402
+from imagegate._errors import ModelRetired  # noqa: E402
 from imagegate_openai.catalog import CURRENT_MODELS, builtin_models  # noqa: E402
 
 MODELS = {spec.id: spec for spec in builtin_models()}

@@ -231,7 +231,7 @@ async def test_responses_body_and_answer(make_gateway: Any, validator: Any) -> N
 ])
 async def test_responses_without_an_image(make_gateway: Any, validator: Any, answer_update: dict[str, Any],
                                           error_name: str, words: str) -> None:
-    from imagegate import errors
+    from imagegate import _errors as errors
 
     gateway = await make_gateway()
     body = {"model": "gpt-4.1-mini", "tools": [{"type": "image_generation"}],
@@ -269,7 +269,7 @@ async def test_svg_options_become_the_svg_object_and_gif_never_streams(make_gate
 
 
 async def test_svg_effort_without_a_model_is_refused_on_generations(make_gateway: Any) -> None:
-    from imagegate.errors import InvalidRequest
+    from imagegate._errors import InvalidRequest
 
     gateway = await make_gateway()
     with mock_upstream() as mock:

@@ -12,7 +12,7 @@ import pybase64
 import pytest
 
 from imagegate import ImageRequest
-from imagegate.errors import UpstreamError
+from imagegate._errors import UpstreamError
 from imagegate.testing.mock_http import mock_upstream
 from imagegate_openai.inline_images import RawBase64, cut_images
 from imagegate_openai.results import decode_b64, image_from_b64, is_canonical

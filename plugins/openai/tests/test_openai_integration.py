@@ -103,7 +103,7 @@ async def test_retry_after_is_honoured(make_gateway: Any, fake: FakeOpenAI, fake
 def test_cli_generate_and_edit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request_schemas: Path) -> None:
     from click.testing import CliRunner
 
-    from imagegate.cli.app import build_cli
+    from imagegate.cli._app import build_cli
 
     with serve_in_thread(request_schemas=request_schemas, api_key=API_KEY) as fake:
         for name, value in {"PROVIDERS__OPENAI__BASE_URL": fake.base_url, "PROVIDERS__OPENAI__API_KEY": API_KEY,
@@ -132,7 +132,7 @@ def test_cli_generate_and_edit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
 
 
 async def test_hanging_upstream_times_out(make_gateway: Any, fake: FakeOpenAI) -> None:
-    from imagegate.errors import Timeout
+    from imagegate._errors import Timeout
 
     gateway = await make_gateway(fake.base_url, timeout_s=0.2)
     fake.hang()
@@ -142,7 +142,7 @@ async def test_hanging_upstream_times_out(make_gateway: Any, fake: FakeOpenAI) -
 
 
 async def test_wrong_key_is_refused_without_leaking(make_gateway: Any, fake: FakeOpenAI) -> None:
-    from imagegate.errors import AuthenticationError
+    from imagegate._errors import AuthenticationError
 
     gateway = await make_gateway(fake.base_url, api_key="sk-wrong-key-987654321")
     with pytest.raises(AuthenticationError) as info:
@@ -197,7 +197,7 @@ async def test_svg_output_is_stored_as_clean_svg(make_gateway: Any, fake: FakeOp
 
 
 async def test_retired_model_answers_404_model_not_found(make_gateway: Any, fake: FakeOpenAI) -> None:
-    from imagegate.errors import ImagegateError
+    from imagegate._errors import ImagegateError
 
     from imagegate_openai.catalog import current_model
 

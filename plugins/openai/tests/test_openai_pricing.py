@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from imagegate import ImageInput, ImageRequest
-from imagegate.pricing import Usage, actual_cost
+from imagegate._pricing import Usage, actual_cost
 from imagegate_openai.catalog import IMAGE_OUTPUT_TOKENS, TOKEN_PRICES, builtin_models, image_output_tokens
 from imagegate_openai.results import usage_from
 from imagegate_openai.testing import image_bytes

@@ -21,7 +21,7 @@ from pydantic import TypeAdapter
 from yarl import URL
 
 from imagegate import ImageInput, ImageRequest
-from imagegate.errors import InvalidRequest
+from imagegate._errors import InvalidRequest
 from imagegate.testing.images import image_bytes
 from imagegate.testing.mock_http import mock_upstream
 from imagegate_openai.catalog import MAINLINE_MODELS, builtin_models, responses_model

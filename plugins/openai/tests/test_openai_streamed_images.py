@@ -14,7 +14,7 @@ import pybase64
 import pytest
 
 from imagegate import ImageRequest
-from imagegate.errors import UpstreamError
+from imagegate._errors import UpstreamError
 from imagegate.testing.mock_http import mock_upstream
 from imagegate_openai import images_api, transport
 from imagegate_openai.inline_images import RawBase64

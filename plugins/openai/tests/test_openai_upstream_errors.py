@@ -11,7 +11,7 @@ import pytest
 from yarl import URL
 
 from imagegate import ImageRequest
-from imagegate.errors import (
+from imagegate._errors import (
     AuthenticationError,
     ContentFiltered,
     ImagegateError,

@@ -43,9 +43,9 @@ async def make_gateway(tmp_path: Path, fake_sleep: Any) -> AsyncIterator[Callabl
     """``await make_gateway(base_url, **replicate_settings)`` -> an opened Gateway, closed after the test."""
     import imagegate_replicate
     import imagegate_storage_local
-    from imagegate.gateway import Gateway
-    from imagegate.plugins import make_plugin_manager
-    from imagegate.settings import Settings
+    from imagegate._gateway import Gateway
+    from imagegate._plugins import make_plugin_manager
+    from imagegate._settings import Settings
 
     opened: list[Any] = []
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest_asyncio
 
-from imagegate.models import ImageRequest
+from imagegate._models import ImageRequest
 from imagegate.testing import ProviderConformance, ProviderTarget
 
 MODEL = "flux-2-klein-4b"

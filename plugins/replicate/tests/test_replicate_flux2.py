@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from imagegate.errors import ImagegateError
-from imagegate.models import ImageInput, ImageRequest
+from imagegate._errors import ImagegateError
+from imagegate._models import ImageInput, ImageRequest
 from imagegate_replicate.catalog import FLUX2_MODELS, builtin_models
 from imagegate_replicate.testing import decode_file_input
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from imagegate.errors import ImagegateError
-from imagegate.models import ImageRequest
+from imagegate._errors import ImagegateError
+from imagegate._models import ImageRequest
 from imagegate_replicate.fake_schemas import COMMUNITY_MODEL, COMMUNITY_VERSION
 
 

@@ -8,8 +8,8 @@ import io
 
 import pytest
 
-from imagegate.errors import ImagegateError, UpstreamError
-from imagegate.models import ImageInput, ImageRequest
+from imagegate._errors import ImagegateError, UpstreamError
+from imagegate._models import ImageInput, ImageRequest
 from imagegate_replicate.catalog import FLUX2_MODELS, builtin_models, flux2_model
 from imagegate_replicate.fake_schemas import FLUX2
 from imagegate_replicate.schema import spec_from_schema

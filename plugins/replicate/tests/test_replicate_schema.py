@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from imagegate.catalog import validate_request
-from imagegate.errors import InvalidRequest
+from imagegate._catalog import validate_request
+from imagegate._errors import InvalidRequest
 from imagegate_replicate.catalog import flux_dev, flux_pro, recraft_svg
 from imagegate_replicate.fake_schemas import COMMUNITY, COMMUNITY_MODEL, COMMUNITY_VERSION, FLUX_DEV, RECRAFT_SVG
 from imagegate_replicate.schema import spec_from_schema

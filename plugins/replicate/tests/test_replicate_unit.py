@@ -11,8 +11,8 @@ from imagegate.testing.mock_http import mock_upstream as aioresponses
 from jsonschema import Draft202012Validator, FormatChecker
 from yarl import URL
 
-from imagegate.errors import ImagegateError
-from imagegate.models import ImageRequest
+from imagegate._errors import ImagegateError
+from imagegate._models import ImageRequest
 from imagegate_replicate.fake_schemas import COMMUNITY, COMMUNITY_MODEL, COMMUNITY_VERSION
 from imagegate_replicate.testing import load_spec_schemas
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from imagegate.errors import StorageError
-from imagegate.filestore import FileStore, atomic_write
-from imagegate.ids import new_image_id
+from imagegate._errors import StorageError
+from imagegate._filestore import FileStore, atomic_write
+from imagegate._ids import new_image_id
 from imagegate.testing import StorageConformance, assert_discovered
 from imagegate_storage_local.backend import LocalStorage
 
@@ -54,7 +54,7 @@ def test_a_write_killed_midway_leaves_no_file(tmp_path: Path) -> None:
     script = textwrap.dedent(f"""
         import os, sys, time
         from pathlib import Path
-        from imagegate.filestore import atomic_write
+        from imagegate._filestore import atomic_write
         def stall(fd):
             print("written", flush=True)
             time.sleep(60)
@@ -140,7 +140,7 @@ def test_a_save_syncs_both_files_and_the_folder_once(tmp_path: Path, monkeypatch
 async def test_of_concurrent_deletes_of_one_id_exactly_one_succeeds(tmp_path: Path) -> None:
     import asyncio
 
-    from imagegate.errors import NotFound
+    from imagegate._errors import NotFound
 
     backend = LocalStorage(tmp_path / "root")
     for _ in range(20):

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 import imagegate_storage_s3
-from imagegate.gateway import Gateway
-from imagegate.settings import Settings
-from imagegate.plugins import make_plugin_manager
+from imagegate._gateway import Gateway
+from imagegate._settings import Settings
+from imagegate._plugins import make_plugin_manager
 from imagegate_storage_s3.backend import S3Storage
 from imagegate_storage_s3.settings import S3Settings
 from imagegate_storage_s3.testing import FAKE_AWS_ENV, MotoServer, S3Front, bucket_client, new_bucket

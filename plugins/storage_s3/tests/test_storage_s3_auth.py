@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from imagegate.errors import StorageError
-from imagegate.ids import new_image_id
+from imagegate._errors import StorageError
+from imagegate._ids import new_image_id
 from imagegate_storage_s3.backend import S3Storage
 from imagegate_storage_s3.settings import S3Settings
 from imagegate_storage_s3.testing import MotoServer

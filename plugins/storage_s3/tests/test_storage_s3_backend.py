@@ -12,8 +12,8 @@ import orjson
 import pytest
 from yarl import URL
 
-from imagegate.errors import InvalidRequest, NotFound, StorageError
-from imagegate.ids import new_image_id
+from imagegate._errors import InvalidRequest, NotFound, StorageError
+from imagegate._ids import new_image_id
 from imagegate_storage_s3.testing import S3Front
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4

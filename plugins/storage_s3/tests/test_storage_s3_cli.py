@@ -10,9 +10,9 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from imagegate.cli.app import build_cli
-from imagegate.filestore import FileStore
-from imagegate.ids import new_image_id
+from imagegate.cli._app import build_cli
+from imagegate._filestore import FileStore
+from imagegate._ids import new_image_id
 from imagegate_storage_s3.keys import KeyLayout
 from imagegate_storage_s3.testing import MotoServer, free_port
 

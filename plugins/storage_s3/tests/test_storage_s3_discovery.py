@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 import imagegate_storage_s3
-from imagegate.errors import InvalidRequest, NotFound, StorageError
-from imagegate.ids import new_image_id
-from imagegate.plugins import make_plugin_manager
-from imagegate.registry import StorageRegistry
-from imagegate.settings import Settings
+from imagegate._errors import InvalidRequest, NotFound, StorageError
+from imagegate._ids import new_image_id
+from imagegate._plugins import make_plugin_manager
+from imagegate._registry import StorageRegistry
+from imagegate._settings import Settings
 from imagegate.testing import assert_discovered
 from imagegate_storage_s3.backend import S3Storage
 from imagegate_storage_s3.keys import KeyLayout

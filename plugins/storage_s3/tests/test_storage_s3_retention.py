@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from imagegate import hookimpl
-from imagegate.gateway import Gateway
-from imagegate.models import ImageRequest
-from imagegate.retention import collect_garbage
-from imagegate.settings import Settings
+from imagegate._gateway import Gateway
+from imagegate._models import ImageRequest
+from imagegate._retention import collect_garbage
+from imagegate._settings import Settings
 from imagegate_storage_s3.testing import S3Front
 
 REQUEST = ImageRequest(prompt="a lighthouse", size="64x64")

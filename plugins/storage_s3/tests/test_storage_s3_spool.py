@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from imagegate.errors import StorageError
-from imagegate.models import ImageRequest
+from imagegate._errors import StorageError
+from imagegate._models import ImageRequest
 from imagegate_storage_s3.drain import drain_periodically
 from imagegate_storage_s3.testing import S3Front, gateway_settings
 

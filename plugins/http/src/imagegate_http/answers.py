@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import pybase64
 
-from imagegate.formats import MIME_FORMAT
+from imagegate.files import MIME_FORMAT
 
 if TYPE_CHECKING:
-    from imagegate.models import ImageOut, ImageResult
+    from imagegate import ImageOut, ImageResult
 
     from .translate import ResponseFormat
 

@@ -22,7 +22,7 @@ from .options import HttpOptions
 from .routes import add_routes
 
 if TYPE_CHECKING:
-    from imagegate.gateway import Gateway
+    from imagegate import Gateway
 
 __all__ = ["GATEWAY", "OPTIONS", "create_app"]
 

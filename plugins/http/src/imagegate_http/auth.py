@@ -1,6 +1,6 @@
 """Bearer-key authentication and per-key request rates for the ``/v1`` routes.
 
-Keys are checked by :class:`imagegate.bearer.BearerCheck`, as over MCP: in constant time, and an
+Keys are checked by :class:`imagegate._bearer.BearerCheck`, as over MCP: in constant time, and an
 address with too many failed attempts is answered 429 without its key being checked. The rate
 limit is a sliding 60-second window per key (per client address when no keys are configured) and
 answers 429 with ``Retry-After``. Health, metrics, the OpenAPI
@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from imagegate.errors import RateLimited
-from imagegate.limits import SlidingWindow
+from imagegate import RateLimited
+from imagegate.frontend import SlidingWindow
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler
 
-    from imagegate.bearer import BearerCheck
+    from imagegate.frontend import BearerCheck
 
 __all__ = ["bearer_auth", "is_protected"]
 

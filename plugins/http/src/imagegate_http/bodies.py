@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from imagegate.errors import InvalidRequest
+from imagegate import InvalidRequest
 
 if TYPE_CHECKING:
     from aiohttp import web

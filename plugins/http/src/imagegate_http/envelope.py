@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import web
 
-from imagegate.errors import ImagegateError, InternalError, InvalidRequest, NotFound
+from imagegate import ImagegateError, InternalError, InvalidRequest, NotFound
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler

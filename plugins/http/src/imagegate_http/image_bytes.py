@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from imagegate.imagetype import EXTENSIONS
+from imagegate.files import EXTENSIONS
 
 __all__ = ["IMAGE_CSP", "image_response"]
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from imagegate.errors import InvalidRequest
-from imagegate.ids import is_image_id, shard_of
+from imagegate import InvalidRequest
+from imagegate.files import is_image_id, shard_of
 
 from .quoting import quote
 
 if TYPE_CHECKING:
-    from imagegate.gateway import Gateway
+    from imagegate import Gateway
 
 __all__ = ["SCAN_LIMIT", "ImagePage", "ImageQuery", "find_images"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from imagegate.gateway import Gateway
+from imagegate import Gateway
 
 from .options import HttpOptions
 

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from imagegate.errors import InvalidRequest
-from imagegate.imagetype import sniff_mime
-from imagegate.models import ImageInput
+from imagegate import InvalidRequest
+from imagegate.files import sniff_mime
+from imagegate import ImageInput
 
 from .bodies import check_received, refuse_declared, too_large
 from .quoting import quote

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from aiohttp import web
-    from imagegate.catalog import ModelSpec
+    from imagegate import ModelSpec
 
     from .routes import Route
 

@@ -9,8 +9,8 @@ from pydantic import ConfigDict, Field
 from .settings import HttpSettings
 
 if TYPE_CHECKING:
-    from imagegate.bearer import BearerCheck
-    from imagegate.settings import Settings
+    from imagegate.frontend import BearerCheck
+    from imagegate import Settings
 
 __all__ = ["HttpOptions"]
 
@@ -50,7 +50,7 @@ class HttpOptions(HttpSettings):
 
     def bearer_check(self) -> BearerCheck:
         """The key check of ``/v1`` (the same class MCP's streamable HTTP uses)."""
-        from imagegate.bearer import BearerCheck
+        from imagegate.frontend import BearerCheck
 
         return BearerCheck(self.api_keys, max_failures=self.auth_max_failures,
                            window_s=self.auth_failure_window_s)

@@ -25,7 +25,7 @@ import sys
 
 from aiohttp import web
 
-from imagegate.errors import ImagegateError
+from imagegate import ImagegateError
 
 __all__ = ["access_logger", "bind", "public_url_for", "serve_http"]
 
@@ -51,11 +51,11 @@ def public_url_for(host: str, port: int) -> str:
 
 def serve_http(host: str, port: int) -> None:
     """Serve until SIGTERM/SIGINT; exit status 1 with the error on bad configuration."""
-    from imagegate.cli.output import fail
-    from imagegate.gateway import Gateway
-    from imagegate.logsetup import configure_logging
-    from imagegate.plugins import make_plugin_manager
-    from imagegate.settings import Settings
+    from imagegate.cli import fail
+    from imagegate import Gateway
+    from imagegate.frontend import configure_logging
+    from imagegate.frontend import make_plugin_manager
+    from imagegate import Settings
 
     from .app import create_app
     from .options import HttpOptions

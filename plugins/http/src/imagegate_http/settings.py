@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from imagegate.settings import CommaList
+from imagegate import CommaList
 
 __all__ = ["HttpSettings"]
 

@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import web
 
-from imagegate.errors import ImagegateError
+from imagegate import ImagegateError
 
 from .answers import b64, openai_usage
 from .envelope import error_envelope
 
 if TYPE_CHECKING:
-    from imagegate.catalog import Operation
-    from imagegate.gateway import Gateway
-    from imagegate.models import ImageRequest, ImageResult
+    from imagegate import Operation
+    from imagegate import Gateway
+    from imagegate import ImageRequest, ImageResult
 
 __all__ = ["stream_images"]
 

@@ -30,8 +30,8 @@ import pybase64
 from aiohttp import web
 
 from imagegate import hookimpl
-from imagegate.catalog import ModelSpec, ParamSpec, Pricing, PriceRule, SizeSpec
-from imagegate.provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult
+from imagegate import ModelSpec, ParamSpec, Pricing, PriceRule, SizeSpec
+from imagegate import BaseProvider, ProviderCall, ProviderImage, ProviderResult
 
 __all__ = ["GatedProvider", "RawAnswer", "StreamingProvider", "image_size", "loopback_socket", "png_bytes",
            "raw_exchange", "start_app"]
@@ -40,10 +40,9 @@ GATE_ENV = "IMAGEGATE_HTTP_TEST_GATE"
 
 
 def _png(prompt: str, width: int, height: int) -> bytes:
-    from imagegate.default_plugins import placeholder_render
+    from imagegate.testing import image_bytes
 
-    return placeholder_render.render(prompt, width=width, height=height, output_format="png",
-                                     background="auto", seed=1)
+    return image_bytes(width, height, seed=len(prompt))
 
 
 class GatedProvider(BaseProvider):

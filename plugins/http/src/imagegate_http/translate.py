@@ -1,4 +1,4 @@
-"""OpenAI request fields -> the gateway's :class:`~imagegate.models.ImageRequest`.
+"""OpenAI request fields -> the gateway's :class:`~imagegate._models.ImageRequest`.
 
 ``prompt``, ``model``, ``n``, ``size`` and ``stream`` are common fields; ``response_format`` is the
 gateway's delivery choice and never forwarded; ``user`` and ``safety_identifier`` are passed on
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
-from imagegate.errors import InvalidRequest
-from imagegate.models import ImageInput, ImageRequest
+from imagegate import InvalidRequest
+from imagegate import ImageInput, ImageRequest
 
 from .bodies import read_body
 from .quoting import QUOTE_CHARS, quote
@@ -29,8 +29,8 @@ from .quoting import QUOTE_CHARS, quote
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from imagegate.catalog import ModelSpec
-    from imagegate.gateway import Gateway
+    from imagegate import ModelSpec
+    from imagegate import Gateway
 
 __all__ = ["Delivery", "nearest_aspect_ratio", "read_json", "to_image_request"]
 

@@ -18,7 +18,7 @@ from imagegate import hookimpl
 
 if TYPE_CHECKING:
     import click
-    from imagegate.settings_registry import SettingsRegistry
+    from imagegate import SettingsRegistry
 
 
 @hookimpl

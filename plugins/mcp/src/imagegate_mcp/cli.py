@@ -15,10 +15,10 @@ def run(transport: str, host: str, port: int) -> None:
 
     import asyncio
 
-    from imagegate.cli.output import fail
-    from imagegate.errors import ImagegateError
-    from imagegate.logsetup import configure_logging
-    from imagegate.settings import Settings
+    from imagegate.cli import fail
+    from imagegate import ImagegateError
+    from imagegate.frontend import configure_logging
+    from imagegate import Settings
 
     from .transport import serve_http, serve_stdio
 

@@ -13,8 +13,8 @@ import io
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from imagegate.gateway import Gateway
-    from imagegate.models import ImageOut, ImageResult
+    from imagegate import Gateway
+    from imagegate import ImageOut, ImageResult
     from mcp_types import ContentBlock
 
     from .settings import Deliver, MCPSettings

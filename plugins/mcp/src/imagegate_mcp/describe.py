@@ -12,8 +12,8 @@ import difflib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from imagegate.catalog import ModelSpec
-    from imagegate.gateway import Gateway
+    from imagegate import ModelSpec
+    from imagegate import Gateway
 
     from .settings import MCPSettings
 

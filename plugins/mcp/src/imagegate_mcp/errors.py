@@ -5,7 +5,7 @@ assistant can fix its arguments (``param``), wait (``retry_after``) or switch mo
 structured content: a tool's output schema describes its success, and clients built on the
 TypeScript SDK 1.x validate structured content even on errors (and then throw the error away).
 What the message quotes from the caller is clipped, so a huge argument is never echoed back.
-Anything that is not an :class:`~imagegate.errors.ImagegateError` is logged here and reported as
+Anything that is not an :class:`~imagegate._errors.ImagegateError` is logged here and reported as
 ``internal`` without its message or stack trace.
 """
 
@@ -39,7 +39,7 @@ def clip(text: str) -> str:
 
 def as_imagegate_error(exc: BaseException, where: str) -> Exception:
     """The exception as an imagegate error; an unexpected one is logged and made ``internal``."""
-    from imagegate.errors import ImagegateError, InternalError
+    from imagegate import ImagegateError, InternalError
 
     if isinstance(exc, ImagegateError):
         return exc
@@ -50,7 +50,7 @@ def as_imagegate_error(exc: BaseException, where: str) -> Exception:
 
 def error_object(exc: BaseException, where: str = "the tool") -> dict[str, Any]:
     """The contract's error object for ``exc``; what an error about the caller's input quotes is clipped."""
-    from imagegate.errors import InvalidRequest, NotFound, PermissionDenied
+    from imagegate import InvalidRequest, NotFound, PermissionDenied
 
     error = as_imagegate_error(exc, where)
     body: dict[str, Any] = error.to_dict()  # type: ignore[attr-defined]

@@ -2,7 +2,7 @@
 
 A remote assistant cannot open a server-local path, so over HTTP each result image gets a URL it can
 fetch: the storage's own URL when it has one (S3), else a link signed with the core's
-:class:`~imagegate.signing.UrlSigner`, based at ``GATEWAY__PUBLIC_URL`` when set (the same signer
+:class:`~imagegate._signing.UrlSigner`, based at ``GATEWAY__PUBLIC_URL`` when set (the same signer
 and key the HTTP front-end uses) or at this server's own address. The route needs no bearer key:
 the unexpired signature is the permission. The file is found by id through the gateway, never by
 a path from the request; SVG is served under a sandboxing CSP.
@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from imagegate.gateway import Gateway
-    from imagegate.signing import UrlSigner
+    from imagegate import Gateway
+    from imagegate.files import UrlSigner
 
 __all__ = ["FILES_PREFIX", "FileLinks"]
 
@@ -27,7 +27,7 @@ class FileLinks:
     """Signs the links of one server and serves them (an ASGI app for ``/files/{id}``)."""
 
     def __init__(self, gateway: Gateway, base_url: str) -> None:
-        from imagegate.signing import signer_for
+        from imagegate.files import signer_for
 
         self._gateway = gateway
         configured = gateway.file_signer() if gateway.settings.gateway.public_url else None
@@ -45,8 +45,8 @@ class FileLinks:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         import orjson
-        from imagegate.errors import ImagegateError, NotFound, PermissionDenied
-        from imagegate.ids import is_image_id
+        from imagegate import ImagegateError, NotFound, PermissionDenied
+        from imagegate.files import is_image_id
         from starlette.requests import Request
         from starlette.responses import Response
 

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from imagegate.provider import Progress
+    from imagegate import Progress
 
 __all__ = ["describe_status", "progress_reporter"]
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from imagegate.catalog import ModelSpec
-    from imagegate.gateway import Gateway
+    from imagegate import ModelSpec
+    from imagegate import Gateway
     from mcp_types import GetPromptResult, Prompt
 
     from .settings import MCPSettings
@@ -148,7 +148,7 @@ def _call_arguments(spec: PromptSpec, model: ModelSpec, picture: str) -> dict[st
     """The ``generate_image`` arguments, checked against the model's catalog entry; optional
     extras the model refuses (alone or together) are left out."""
     from imagegate import InvalidRequest
-    from imagegate.catalog import validate_request
+    from imagegate import validate_request
 
     size, params = _shape_arguments(model, spec.shape)
     if spec.vector and model.format_param and model.output_format({}) != "svg":

@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from imagegate.catalog import ModelSpec, Operation, ParamSpec
+    from imagegate import ModelSpec, Operation, ParamSpec
 
     from .settings import Deliver
 

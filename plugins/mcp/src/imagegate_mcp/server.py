@@ -14,7 +14,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from imagegate.gateway import Gateway
+    from imagegate import Gateway
     from mcp.server import Server
     from mcp.server.context import ServerRequestContext
 
@@ -118,8 +118,8 @@ def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool
     ``links`` signs the result images' URLs a remote client fetches (streamable HTTP).
     """
     import mcp_types as types
-    from imagegate.errors import NotFound
-    from imagegate.ids import is_image_id
+    from imagegate import NotFound
+    from imagegate.files import is_image_id
     from mcp.server import Server
 
     from .errors import error_result

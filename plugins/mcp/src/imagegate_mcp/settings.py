@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from imagegate.settings import Settings
+    from imagegate import Settings
 
 __all__ = ["Deliver", "MCPSettings", "mcp_settings"]
 

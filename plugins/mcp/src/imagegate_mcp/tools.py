@@ -3,7 +3,7 @@
 Generic tools (``generate_image``, ``edit_image``, ``create_variation``) serve every model; the
 models' own options go in their ``params`` object, and ``describe_model`` gives one model's full
 argument schema (see ``describe.py``). Per-model tools (``generate-openai``,
-``generate-fluxdev``, ...) come from the catalog's :class:`~imagegate.catalog.ToolHint` data, so a
+``generate-fluxdev``, ...) come from the catalog's :class:`~imagegate._catalog.ToolHint` data, so a
 third-party provider declares its own; models sharing a tool name become one tool with a ``model``
 argument, and each takes its models' own parameter names. Only models whose provider can be
 called (its key is set) are offered, unless ``MCP__OFFER_UNCONFIGURED=true``. Arguments are checked
@@ -24,9 +24,9 @@ from .schemas import MODELS_SCHEMA, RESULT_SCHEMA, image_input_description, mode
 from .transform_tool import TRANSFORM_TOOL
 
 if TYPE_CHECKING:
-    from imagegate.catalog import ModelSpec, Operation
-    from imagegate.gateway import Gateway
-    from imagegate.models import ImageRequest
+    from imagegate import ModelSpec, Operation
+    from imagegate import Gateway
+    from imagegate import ImageRequest
     from mcp_types import CallToolResult, Tool
 
     from .links import FileLinks
@@ -155,7 +155,7 @@ def _model_tool(name: str, specs: list[ModelSpec], settings: MCPSettings, image_
 
 def check_arguments(schema: dict[str, Any], arguments: dict[str, Any]) -> None:
     """Raise ``InvalidRequest`` naming the first argument that breaks the advertised schema."""
-    from imagegate.schema_errors import check_schema
+    from imagegate.frontend import check_schema
 
     check_schema(schema, arguments)
 
@@ -163,8 +163,8 @@ def check_arguments(schema: dict[str, Any], arguments: dict[str, Any]) -> None:
 def build_request(tool: ToolSpec, arguments: dict[str, Any],
                   settings: MCPSettings) -> tuple[ImageRequest, Deliver]:
     """The gateway request for checked arguments, and the delivery asked for."""
-    from imagegate.errors import InvalidRequest
-    from imagegate.models import ImageInput, ImageRequest
+    from imagegate import InvalidRequest
+    from imagegate import ImageInput, ImageRequest
 
     args = dict(arguments)
     deliver: Deliver = args.pop("deliver", settings.deliver)
@@ -251,7 +251,7 @@ async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any],
 def without_folders(exc: Exception) -> Exception:
     """The error as a remote caller may see it: a refused input path says only that it is not under
     an allowed input folder, never which folders the server allows (its directories)."""
-    from imagegate.errors import PermissionDenied
+    from imagegate import PermissionDenied
 
     if isinstance(exc, PermissionDenied) and exc.param in ("image", "mask", "markup") and "folder" in exc.message:
         return PermissionDenied(f"{exc.param}: not under an allowed input folder", param=exc.param)

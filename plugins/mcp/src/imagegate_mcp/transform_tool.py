@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from imagegate.gateway import Gateway
+    from imagegate import Gateway
     from mcp_types import CallToolResult
 
 __all__ = ["TRANSFORM_TOOL", "call_transform", "transform_schema"]
@@ -32,8 +32,8 @@ def transform_schema() -> dict[str, Any]:
 
 async def call_transform(gateway: Gateway, arguments: dict[str, Any], *, with_paths: bool) -> CallToolResult:
     """Run a checked call; errors are raised for the caller to turn into an ``isError`` result."""
-    from imagegate.errors import InvalidRequest
-    from imagegate.ids import is_image_id
+    from imagegate import InvalidRequest
+    from imagegate.files import is_image_id
     from mcp_types import CallToolResult, TextContent
     from orjson import dumps
 

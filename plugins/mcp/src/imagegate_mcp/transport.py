@@ -1,7 +1,7 @@
 """Serving the MCP server: stdio (nothing but protocol on stdout) or streamable HTTP at ``/mcp``.
 
 Over streamable HTTP, when ``GATEWAY__API_KEYS`` is set every request to ``/mcp`` needs
-``Authorization: Bearer <key>``, checked by the HTTP front-end's :class:`~imagegate.bearer.BearerCheck`
+``Authorization: Bearer <key>``, checked by the HTTP front-end's :class:`~imagegate._bearer.BearerCheck`
 (the same keys; constant time; too many failed attempts from one address answer 429); the same
 server serves the signed file links of results at ``/files/{id}`` (see :mod:`imagegate_mcp.links`).
 """
@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     import socket
     from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 
-    from imagegate.bearer import BearerCheck
-    from imagegate.gateway import Gateway
-    from imagegate.settings import Settings
+    from imagegate.frontend import BearerCheck
+    from imagegate import Gateway
+    from imagegate import Settings
 
     from .early import EarlyStdio
 
@@ -39,7 +39,7 @@ def bearer_auth(app: ASGIApp, check: BearerCheck) -> ASGIApp:
     and 429 to an address with too many failed attempts (the HTTP front-end's check)."""
     import orjson
 
-    from imagegate.errors import ImagegateError
+    from imagegate import ImagegateError
 
     async def guarded(scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -70,7 +70,7 @@ def own_url(host: str, port: int) -> str:
 def http_app(gateway: Gateway, *, host: str = "127.0.0.1", base_url: str | None = None) -> ASGIApp:
     """The streamable-HTTP ASGI app (with its own lifespan) for a gateway: ``/mcp``, and the signed
     file links at ``/files/{id}`` based at ``GATEWAY__PUBLIC_URL``, else ``base_url`` (this server)."""
-    from imagegate.bearer import BearerCheck
+    from imagegate.frontend import BearerCheck
 
     from .links import FILES_PREFIX, FileLinks
     from .server import build_server
@@ -127,9 +127,9 @@ async def answering_malformed(read_stream: Any, write_stream: Any) -> AsyncItera
 
 
 def _new_gateway(settings: Settings | None) -> Gateway:
-    from imagegate.gateway import Gateway
-    from imagegate.plugins import make_plugin_manager
-    from imagegate.settings import Settings
+    from imagegate import Gateway
+    from imagegate.frontend import make_plugin_manager
+    from imagegate import Settings
 
     return Gateway(settings or Settings(), make_plugin_manager())
 
@@ -179,7 +179,7 @@ async def serve_http(host: str, port: int, settings: Settings | None = None,
                      sockets: list[socket.socket] | None = None) -> None:
     """Serve streamable HTTP at ``http://host:port/mcp`` until interrupted."""
     import uvicorn
-    from imagegate.gateway import open_gateway
+    from imagegate import open_gateway
 
     if sockets is None:
         sockets = [_bind(host, port)]

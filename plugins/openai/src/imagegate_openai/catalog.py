@@ -1,4 +1,4 @@
-"""OpenAI's image models as declarative :class:`~imagegate.catalog.ModelSpec` data.
+"""OpenAI's image models as declarative :class:`~imagegate._catalog.ModelSpec` data.
 
 Everything the gateway checks before a call lives here: sizes, counts, prompt limits, each
 parameter's allowed values, cross-parameter rules, input limits for edits, lifecycle and prices.
@@ -18,7 +18,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
-from imagegate.catalog import ModelSpec, ParamSpec, PriceRule, PriceSource, Pricing, Requirement, SizeSpec, ToolHint
+from imagegate import ModelSpec, ParamSpec, PriceRule, PriceSource, Pricing, Requirement, SizeSpec, ToolHint
 
 __all__ = [
     "FLEXIBLE_SIZES",

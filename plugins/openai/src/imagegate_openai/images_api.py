@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from imagegate.errors import InvalidRequest, UpstreamError
-from imagegate.imagetype import EXTENSIONS
-from imagegate.provider import InputImage, ProviderImage, ProviderResult, Usage
+from imagegate import InvalidRequest, UpstreamError
+from imagegate.files import EXTENSIONS
+from imagegate import InputImage, ProviderImage, ProviderResult, Usage
 
 from .catalog import PROVIDER
 from .results import decode_b64, images_from_data, mime_for, usage_from
@@ -24,7 +24,7 @@ from .transport import post, read_events, read_json
 if TYPE_CHECKING:
     import aiohttp
 
-    from imagegate.provider import ProviderCall
+    from imagegate import ProviderCall
 
     from .settings import OpenAISettings
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from imagegate.errors import AuthenticationError
-from imagegate.provider import BaseProvider
+from imagegate import AuthenticationError
+from imagegate import BaseProvider
 
 from .catalog import PROVIDER, responses_mainline, responses_model
 from .settings import KEY_VARIABLE
@@ -13,8 +13,8 @@ from .settings import KEY_VARIABLE
 if TYPE_CHECKING:
     import aiohttp
 
-    from imagegate.catalog import ModelSpec
-    from imagegate.provider import ProviderCall, ProviderResult, UpstreamModel
+    from imagegate import ModelSpec
+    from imagegate import ProviderCall, ProviderResult, UpstreamModel
 
     from .settings import OpenAISettings
 

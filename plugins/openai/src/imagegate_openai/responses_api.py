@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import pybase64
 
-from imagegate.errors import ContentFiltered, InvalidRequest, UpstreamError
-from imagegate.provider import ProviderImage, ProviderResult, Usage
+from imagegate import ContentFiltered, InvalidRequest, UpstreamError
+from imagegate import ProviderImage, ProviderResult, Usage
 
 from .catalog import PROVIDER, image_output_tokens
 from .images_api import DEFAULT_PARTIAL_IMAGES, check_inputs, svg_object
@@ -28,7 +28,7 @@ from .upstream_errors import error_from_body
 if TYPE_CHECKING:
     import aiohttp
 
-    from imagegate.provider import InputImage, ProviderCall
+    from imagegate import InputImage, ProviderCall
 
     from .settings import OpenAISettings
 

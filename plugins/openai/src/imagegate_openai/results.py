@@ -14,9 +14,9 @@ from typing import Any
 
 import pybase64
 
-from imagegate.catalog import FORMAT_MIME
-from imagegate.errors import UpstreamError
-from imagegate.provider import ProviderImage, Usage
+from imagegate.files import FORMAT_MIME
+from imagegate import UpstreamError
+from imagegate import ProviderImage, Usage
 
 from .catalog import PROVIDER
 from .inline_images import RawBase64

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field, SecretStr, field_validator
 
-from imagegate.settings import ProviderSettings
+from imagegate import ProviderSettings
 
 __all__ = ["KEY_VARIABLE", "OpenAISettings"]
 

@@ -2,7 +2,7 @@
 
 Headers: the gateway's (trace context) plus ``Authorization: Bearer``, ``OpenAI-Organization``
 and ``OpenAI-Project`` when configured. Non-2xx answers become imagegate errors; a 2xx answer
-that is not a JSON object is an :class:`~imagegate.errors.UpstreamError` that no retry fixes.
+that is not a JSON object is an :class:`~imagegate._errors.UpstreamError` that no retry fixes.
 Streaming answers (``text/event-stream``) are read as server-sent events.
 """
 
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from imagegate.errors import UpstreamError
-from imagegate.http_client import read_body
+from imagegate import UpstreamError
+from imagegate.frontend import read_body
 
 from .catalog import PROVIDER
 from .inline_images import cut_images
@@ -25,7 +25,7 @@ from .upstream_errors import error_from_body, error_from_response
 if TYPE_CHECKING:
     import aiohttp
 
-    from imagegate.provider import ProviderCall
+    from imagegate import ProviderCall
 
     from .settings import OpenAISettings
 

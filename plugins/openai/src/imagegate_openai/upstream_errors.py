@@ -14,17 +14,7 @@ from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from imagegate.errors import (
-    AuthenticationError,
-    ContentFiltered,
-    ImagegateError,
-    InvalidRequest,
-    NotFound,
-    PermissionDenied,
-    QuotaExceeded,
-    RateLimited,
-    UpstreamError,
-)
+from imagegate import AuthenticationError, ContentFiltered, ImagegateError, InvalidRequest, NotFound, PermissionDenied, QuotaExceeded, RateLimited, UpstreamError
 
 from .catalog import PROVIDER
 from .settings import KEY_VARIABLE

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 from imagegate import hookimpl
 
 if TYPE_CHECKING:
-    from imagegate.registry import ProviderRegistry
-    from imagegate.settings import Settings
-    from imagegate.settings_registry import SettingsRegistry
+    from imagegate import ProviderRegistry
+    from imagegate import Settings
+    from imagegate import SettingsRegistry
 
 
 @hookimpl

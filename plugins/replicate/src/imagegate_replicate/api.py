@@ -12,14 +12,14 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from imagegate.errors import ImagegateError, UpstreamError
+from imagegate import ImagegateError, UpstreamError
 
 from .errors import error_from_response
 
 if TYPE_CHECKING:
     import aiohttp
 
-    from imagegate.provider import InputImage
+    from imagegate import InputImage
 
     from .settings import ReplicateSettings
 

@@ -10,7 +10,7 @@ the others are polled. ``options["version"]`` is set only for community models r
 
 from __future__ import annotations
 
-from imagegate.catalog import ModelSpec, ParamSpec, Pricing, PriceRule, Requirement, SizeSpec, ToolHint
+from imagegate import ModelSpec, ParamSpec, Pricing, PriceRule, Requirement, SizeSpec, ToolHint
 
 from .flux2_schemas import as_openapi, flux2_input_schemas
 from .schema import spec_from_schema

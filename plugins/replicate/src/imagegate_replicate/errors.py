@@ -13,18 +13,7 @@ from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from imagegate.errors import (
-    AuthenticationError,
-    ContentFiltered,
-    ImagegateError,
-    InvalidRequest,
-    NotFound,
-    PermissionDenied,
-    QuotaExceeded,
-    RateLimited,
-    Timeout,
-    UpstreamError,
-)
+from imagegate import AuthenticationError, ContentFiltered, ImagegateError, InvalidRequest, NotFound, PermissionDenied, QuotaExceeded, RateLimited, Timeout, UpstreamError
 
 from .settings import TOKEN_VARIABLE
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from imagegate.errors import InvalidRequest, UpstreamError
+from imagegate import InvalidRequest, UpstreamError
 
 if TYPE_CHECKING:
-    from imagegate.provider import InputImage, ProviderCall
+    from imagegate import InputImage, ProviderCall
 
     from .api import ReplicateAPI
 

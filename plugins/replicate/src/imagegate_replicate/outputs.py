@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from imagegate.catalog import FORMAT_MIME
-from imagegate.errors import UpstreamError
-from imagegate.provider import ProviderImage
+from imagegate.files import FORMAT_MIME
+from imagegate import UpstreamError
+from imagegate import ProviderImage
 
 if TYPE_CHECKING:
-    from imagegate.provider import ProviderCall
+    from imagegate import ProviderCall
 
 __all__ = ["output_urls", "fetch_images"]
 
@@ -37,7 +37,7 @@ def output_urls(prediction: dict[str, Any]) -> list[str]:
 
 
 def _declared_mime(call: ProviderCall, data: bytes | bytearray) -> str | None:
-    from imagegate.imagetype import sniff_mime
+    from imagegate.files import sniff_mime
 
     spec = call.model
     if spec.format_param:

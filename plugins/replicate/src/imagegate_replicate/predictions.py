@@ -14,12 +14,12 @@ import asyncio
 import math
 from typing import TYPE_CHECKING, Any
 
-from imagegate.errors import ImagegateError, UpstreamError
+from imagegate import ImagegateError, UpstreamError
 
 from .errors import error_from_prediction
 
 if TYPE_CHECKING:
-    from imagegate.provider import ProviderCall
+    from imagegate import ProviderCall
 
     from .api import ReplicateAPI
 

@@ -12,8 +12,8 @@ import asyncio
 import re
 from typing import TYPE_CHECKING, Any
 
-from imagegate.errors import ImagegateError, InvalidRequest, NotFound, Timeout, UpstreamError
-from imagegate.provider import BaseProvider, ProviderResult
+from imagegate import ImagegateError, InvalidRequest, NotFound, Timeout, UpstreamError
+from imagegate import BaseProvider, ProviderResult
 
 from .api import ReplicateAPI
 from .input_files import FileInputs, check_operation_values
@@ -25,8 +25,8 @@ from .spec_cache import SpecCache
 if TYPE_CHECKING:
     import aiohttp
 
-    from imagegate.catalog import ModelSpec
-    from imagegate.provider import ProviderCall
+    from imagegate import ModelSpec
+    from imagegate import ProviderCall
 
     from .settings import ReplicateSettings
 

@@ -2,7 +2,7 @@
 
 Cog publishes each version's inputs as ``components.schemas.Input``, with enums behind
 ``allOf: [{"$ref": ...}]``. The refs are inlined so the schema stands alone, the parameters the
-gateway can take are listed as :class:`~imagegate.catalog.ParamSpec` (type, enum, bounds,
+gateway can take are listed as :class:`~imagegate._catalog.ParamSpec` (type, enum, bounds,
 default, description), and the whole schema minus ``prompt`` (sent separately) becomes the spec's
 ``input_schema``, which the core checks with full JSON Schema before any prediction is created.
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from imagegate.catalog import ModelSpec, Operation, ParamSpec, SizeSpec
-from imagegate.errors import InvalidRequest, UpstreamError
+from imagegate import ModelSpec, Operation, ParamSpec, SizeSpec
+from imagegate import InvalidRequest, UpstreamError
 
 __all__ = ["COUNT_FIELDS", "IMAGE_FORMATS", "image_inputs", "inline_refs", "spec_from_schema"]
 

@@ -6,8 +6,8 @@ from typing import ClassVar
 
 from pydantic import Field, SecretStr
 
-from imagegate.errors import AuthenticationError
-from imagegate.settings import ProviderSettings
+from imagegate import AuthenticationError
+from imagegate import ProviderSettings
 
 __all__ = ["TOKEN_VARIABLE", "ReplicateSettings"]
 

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from imagegate.catalog import ModelSpec
+    from imagegate import ModelSpec
 
 __all__ = ["SpecCache"]
 

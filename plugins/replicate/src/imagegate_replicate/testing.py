@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from imagegate.imagetype import sniff_mime
+from imagegate.files import sniff_mime
 from imagegate.testing import FakeUpstream, ReceivedCall, image_bytes
 from imagegate.testing.fake_upstream import CALL_KEY
 

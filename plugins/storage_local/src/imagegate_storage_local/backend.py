@@ -9,10 +9,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from imagegate.filestore import FileStore
-from imagegate.settings import Settings, default_data_dir
-from imagegate.signing import UrlSigner, signer_for
-from imagegate.storage import Saved, StoredEntry
+from imagegate.files import FileStore
+from imagegate import Settings, default_data_dir
+from imagegate.files import UrlSigner, signer_for
+from imagegate import Saved, StoredEntry
 
 __all__ = ["LocalSettings", "LocalStorage"]
 

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from imagegate.errors import InvalidRequest, NotFound, StorageError
-from imagegate.ids import is_image_id
-from imagegate.settings import Settings
-from imagegate.storage import Saved, StoredEntry
+from imagegate import InvalidRequest, NotFound, StorageError
+from imagegate.files import is_image_id
+from imagegate import Settings
+from imagegate import Saved, StoredEntry
 
 from .failures import Where, error_code, map_error
 from .keys import KeyLayout

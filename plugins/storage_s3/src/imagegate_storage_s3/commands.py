@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from imagegate.cli.output import JSON_OPTION
+from imagegate.cli import JSON_OPTION
 
 __all__ = ["spool"]
 
@@ -17,9 +17,9 @@ def spool() -> None:
 
 def _spool_entries() -> list[dict[str, Any]]:
     """What waits in the spool; needs no storage backend, so it works while the bucket is down."""
-    from imagegate.errors import NotFound
-    from imagegate.filestore import FileStore
-    from imagegate.settings import Settings
+    from imagegate import NotFound
+    from imagegate.files import FileStore
+    from imagegate import Settings
 
     store = FileStore(Settings().storage.resolved_spool_dir())
     entries = []
@@ -42,7 +42,7 @@ def list_spool(as_json: bool) -> None:
     """List spooled images, newest first."""
     import asyncio
 
-    from imagegate.cli.output import emit_json, run_async
+    from imagegate.cli import emit_json, run_async
 
     async def collect() -> list[dict[str, Any]]:
         return await asyncio.to_thread(_spool_entries)
@@ -63,8 +63,8 @@ def drain_spool(as_json: bool) -> None:
     """Move spooled images into the storage backend (STORAGE__BACKEND)."""
     import asyncio
 
-    from imagegate.cli.output import cli_gateway, emit_json, fail, run_async
-    from imagegate.errors import StorageError
+    from imagegate.cli import cli_gateway, emit_json, fail, run_async
+    from imagegate import StorageError
 
     async def drain() -> dict[str, Any]:
         waiting = {entry["id"] for entry in await asyncio.to_thread(_spool_entries)}

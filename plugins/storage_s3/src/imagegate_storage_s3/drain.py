@@ -1,7 +1,7 @@
 """Moving images from the spool into the bucket: once when a gateway opens, then periodically.
 
 The gateway spools paid-for images whose storage write failed (``STORAGE__SPOOL_DIR``);
-:meth:`imagegate.gateway.Gateway.drain_spool` moves them. This module decides when that runs. The
+:meth:`imagegate._gateway.Gateway.drain_spool` moves them. This module decides when that runs. The
 periodic drain (``STORAGE__S3__DRAIN_INTERVAL_S``) lives as long as the S3 backend: its task is
 cancelled when the gateway closes the backend.
 """
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from .backend import S3Storage
 
 if TYPE_CHECKING:
-    from imagegate.gateway import Gateway
+    from imagegate import Gateway
 
 __all__ = ["drain_at_startup", "drain_periodically"]
 

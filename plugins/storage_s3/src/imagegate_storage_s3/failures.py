@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from imagegate.errors import ImagegateError, NotFound, StorageError
+from imagegate import ImagegateError, NotFound, StorageError
 
 __all__ = ["CREDENTIALS_HINT", "Where", "error_code", "map_error"]
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from imagegate.errors import NotFound, StorageError
-from imagegate.ids import is_image_id, shard_of
+from imagegate import NotFound, StorageError
+from imagegate.files import is_image_id, shard_of
 
 __all__ = ["KeyLayout"]
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from imagegate.settings import Settings
+    from imagegate import Settings
 
 __all__ = ["FAKE_AWS_ENV", "MotoServer", "Received", "S3Front", "bucket_client", "free_port", "gateway_settings",
            "new_bucket"]
@@ -43,7 +43,7 @@ _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"
 
 def gateway_settings(endpoint: str, bucket: str, spool_dir: Path, **s3: Any) -> Settings:
     """Settings for a gateway that stores in ``bucket`` at ``endpoint`` (two attempts per call)."""
-    from imagegate.settings import Settings
+    from imagegate import Settings
 
     s3.setdefault("max_attempts", 2)
     return Settings(storage={"backend": "s3", "s3": {"bucket": bucket, "endpoint_url": endpoint, **s3},

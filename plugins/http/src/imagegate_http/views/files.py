@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from imagegate.errors import NotFound, PermissionDenied
-from imagegate.ids import is_image_id
+from imagegate import NotFound, PermissionDenied
+from imagegate.files import is_image_id
 
 from ..image_bytes import image_response
 from ..keys import GATEWAY

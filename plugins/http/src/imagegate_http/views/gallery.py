@@ -16,7 +16,7 @@ from importlib.resources import files
 
 from aiohttp import web
 
-from imagegate.errors import NotFound
+from imagegate import NotFound
 
 from ..quoting import quote
 

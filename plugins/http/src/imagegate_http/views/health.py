@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from imagegate.errors import ImagegateError
-from imagegate.plugins import load_failures
+from imagegate import ImagegateError
+from imagegate.frontend import load_failures
 
 from ..envelope import json_response
 from ..keys import GATEWAY

@@ -16,9 +16,9 @@ from ..sse import stream_images
 from ..translate import read_json, to_image_request
 
 if TYPE_CHECKING:
-    from imagegate.catalog import Operation
-    from imagegate.gateway import Gateway
-    from imagegate.models import ImageRequest
+    from imagegate import Operation
+    from imagegate import Gateway
+    from imagegate import ImageRequest
 
     from ..options import HttpOptions
 

@@ -10,7 +10,7 @@ from ..envelope import json_response
 from ..keys import GATEWAY
 
 if TYPE_CHECKING:
-    from imagegate.catalog import ModelSpec
+    from imagegate import ModelSpec
 
 __all__ = ["get_model", "list_models"]
 

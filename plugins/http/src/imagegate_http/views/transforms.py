@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from imagegate.errors import InvalidRequest
+from imagegate import InvalidRequest
 
 from ..envelope import json_response
 from ..image_bytes import image_response

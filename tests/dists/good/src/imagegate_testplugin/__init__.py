@@ -5,8 +5,8 @@ from imagegate import hookimpl
 
 @hookimpl
 def register_providers(register, settings):  # type: ignore[no-untyped-def]
-    from imagegate.catalog import ModelSpec
-    from imagegate.provider import BaseProvider
+    from imagegate._catalog import ModelSpec
+    from imagegate._provider import BaseProvider
 
     class Echo(BaseProvider):
         name = "testplugin"

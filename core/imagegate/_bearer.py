@@ -1,0 +1,109 @@
+"""The one bearer-key check of every network front-end (HTTP ``/v1``, MCP streamable HTTP).
+
+The presented token's SHA-256 digest is compared with every configured key's digest, all of them,
+with :func:`hmac.compare_digest`: the digests have one length, so timing reveals neither which key
+matched nor how much of one. Failed attempts are counted per client address; after
+``max_failures`` of them within ``window_s`` the address is answered ``rate_limited`` (with
+``retry_after``) without the key being looked at, until its oldest failure leaves the window.
+At most :data:`MAX_CLIENTS` addresses are remembered (the least recently failing forgotten first),
+each with at most ``max_failures`` times, so the record stays bounded whoever knocks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ._errors import AuthenticationError, RateLimited
+
+if TYPE_CHECKING:
+    from ._settings import GatewaySettings
+
+__all__ = ["MAX_CLIENTS", "BearerCheck"]
+
+MAX_CLIENTS = 10_000
+
+
+def _digest(secret: bytes) -> bytes:
+    return hashlib.sha256(secret).digest()
+
+
+def _token(authorization: str | bytes | None) -> bytes | None:
+    """The token of ``Bearer <token>`` (any case of the scheme), or None."""
+    if authorization is None:
+        return None
+    if isinstance(authorization, str):
+        authorization = authorization.encode("utf-8", "surrogateescape")
+    scheme, _, token = authorization.partition(b" ")
+    token = token.strip()
+    return token if scheme.lower() == b"bearer" and token else None
+
+
+class BearerCheck:
+    """Checks ``Authorization: Bearer <key>`` against the configured keys, throttling failures."""
+
+    def __init__(self, keys: list[str], *, max_failures: int = 10, window_s: float = 300.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._digests = [_digest(key.encode()) for key in keys if key]
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self._clock = clock
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+
+    @classmethod
+    def from_settings(cls, gateway: GatewaySettings) -> BearerCheck:
+        return cls(list(gateway.api_keys), max_failures=gateway.auth_max_failures,
+                   window_s=gateway.auth_failure_window_s)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any key is configured (without keys every request is let through)."""
+        return bool(self._digests)
+
+    def check(self, authorization: str | bytes | None, client: str) -> str:
+        """The matched key's short id (``key:<sha256 prefix>``) for an ``Authorization`` header.
+
+        Raises :class:`RateLimited` when ``client`` failed too often lately (the key is not
+        checked), else :class:`AuthenticationError` for a missing or unknown key.
+        """
+        now = self._clock()
+        wait = self._throttled(client, now)
+        if wait is not None:
+            msg = (f"too many failed API key attempts from this address ({self.max_failures} in "
+                   f"{self.window_s:g} s, GATEWAY__AUTH_MAX_FAILURES); retry in {wait:.0f} s")
+            raise RateLimited(msg, retry_after=round(wait, 3), param="Authorization")
+        token = _token(authorization)
+        presented = _digest(token or b"")
+        matched: bytes | None = None
+        for digest in self._digests:
+            if hmac.compare_digest(digest, presented):
+                matched = digest
+        if matched is None or token is None:
+            self._record_failure(client, now)
+            msg = ("missing or unknown API key; send Authorization: Bearer <key> with a key from "
+                   "GATEWAY__API_KEYS")
+            raise AuthenticationError(msg, param="Authorization")
+        return "key:" + matched.hex()[:16]
+
+    def _throttled(self, client: str, now: float) -> float | None:
+        """Seconds ``client`` must still wait, or None."""
+        times = self._failures.get(client)
+        if times is None:
+            return None
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        if not times:
+            del self._failures[client]
+            return None
+        return times[0] + self.window_s - now if len(times) >= self.max_failures else None
+
+    def _record_failure(self, client: str, now: float) -> None:
+        times = self._failures.pop(client, None) or deque(maxlen=self.max_failures)
+        times.append(now)
+        self._failures[client] = times
+        while len(self._failures) > MAX_CLIENTS:
+            self._failures.popitem(last=False)

@@ -1,0 +1,366 @@
+"""Every request is a job: recorded in the job store, run, and findable by id afterwards.
+
+A job moves ``queued`` (waiting for the provider's concurrency slot) -> ``running`` (its first
+upstream attempt started) -> ``succeeded`` / ``failed`` / ``canceled``, one store write per change.
+Synchronous callers await the job's task; asynchronous ones get the record at once and poll (or
+receive a webhook, see :mod:`~imagegate.webhooks`). An idempotency key (scoped to the owner) maps
+a repeated request to the first one's job and result, without a second upstream call. When the
+gateway opens it takes over jobs that a dead process left: queued generations run again, running
+ones whose provider recorded resumable upstream work (a Replicate prediction) are resumed, and the
+others fail with reason ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import secrets
+import socket
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ._errors import ImagegateError, InvalidRequest, NotFound, Unavailable, error_for_code
+from ._job_store import UNFINISHED, JobStore, JobStoreRegistry, SqliteJobStore
+from ._models import Cost, ImageOut, ImageRequest, ImageResult
+from ._settings import JobsSettings
+
+if TYPE_CHECKING:
+    from ._catalog import Operation
+    from ._gateway import Gateway
+
+__all__ = ["FINISHED", "JobHooks", "JobRuns", "Submitted", "fingerprint", "owner_of"]
+
+log = logging.getLogger("imagegate.jobs")
+
+FINISHED = ("succeeded", "failed", "canceled")
+_PRIVATE = ("owner", "idempotency_key", "fingerprint", "request", "upstream", "runner", "delivery", "stored")
+_POLL_S = 0.2
+
+
+def owner_of(api_key: str | None) -> str:
+    """The owner id of a caller: a hash of its key (``anonymous`` without one)."""
+    if not api_key:
+        return "anonymous"
+    return "key_" + hashlib.sha256(api_key.encode()).hexdigest()[:24]
+
+
+def fingerprint(operation: str, body: Any) -> str:
+    """A digest of what was asked, to tell a repeated request from a different one with the same key."""
+    import orjson
+
+    return hashlib.sha256(operation.encode() + orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _new_job_id() -> str:
+    return "job_" + secrets.token_hex(12)
+
+
+def _runner() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def _alive(runner: dict[str, Any] | None) -> bool:
+    """Whether the process that ran a job still lives (one on another host is assumed to)."""
+    if not runner or runner.get("host") != socket.gethostname():
+        return bool(runner)
+    try:
+        os.kill(int(runner["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass(slots=True)
+class JobHooks:
+    """What the pipeline tells the job about its progress (see :class:`~imagegate._jobs.Delivery`)."""
+
+    runs: JobRuns
+    job_id: str
+    resume_from: dict[str, Any] | None = None
+    _started: bool = False
+
+    estimated_usd: float | None = None
+
+    def started(self, model: str, estimated_usd: float | None) -> None:
+        """The first upstream attempt of ``model`` begins: the job is running (and may cost ``estimated_usd``)."""
+        if not self._started:
+            self._started = True
+            self.estimated_usd = estimated_usd
+            self.runs.write(self.job_id, {"status": "running", "started_at": time.time(), "model": model,
+                                          "cost": {"estimated_usd": estimated_usd, "actual_usd": None}})
+
+    def upstream(self, info: dict[str, Any]) -> None:
+        """The provider created resumable upstream work (e.g. a prediction id)."""
+        self.runs.write(self.job_id, {"upstream": info})
+
+
+@dataclass(slots=True)
+class Submitted:
+    """A submitted job: its record, and (when it runs in this process) its task."""
+
+    record: dict[str, Any]
+    task: asyncio.Task[ImageResult] | None
+    repeated: bool = False
+
+
+def _stored(result: ImageResult) -> dict[str, Any]:
+    """An :class:`ImageResult` as JSON, without image bytes."""
+    return {"images": [{**image.as_dict(), "path": None, "revised_prompt": image.revised_prompt}
+                       for image in result.images],
+            "model": result.model, "provider": result.provider, "request_id": result.request_id,
+            "cost": result.cost.as_dict(), "revised_prompt": result.revised_prompt,
+            "parameters": result.parameters, "usage": result.usage, "notes": result.notes,
+            "resolved_model": result.resolved_model, "substitutions": result.substitutions,
+            "deprecation": result.deprecation}
+
+
+class JobRuns:
+    """The gateway's jobs: submit, wait, list, cancel, and recover after a restart."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.settings = gateway.settings.section("jobs", JobsSettings)
+        stores = JobStoreRegistry()
+        stores.add_job_store("sqlite", lambda s: SqliteJobStore(
+            s.section("jobs", JobsSettings).resolved_sqlite_path(s.storage.resolved_spool_dir())))
+        gateway.pm.hook.register_job_stores(register=stores)
+        self.store: JobStore = stores.create(gateway.settings, self.settings.backend)
+        self.tasks: dict[str, asyncio.Task[ImageResult]] = {}
+        self._writes: dict[str, asyncio.Task[Any]] = {}
+        self._ended: list[Any] = []
+        """Callables told ``(record)`` when a job ends (webhooks)."""
+
+    # writing -----------------------------------------------------------------------------------
+
+    def write(self, job_id: str, fields: dict[str, Any]) -> None:
+        """Record ``fields`` without waiting; writes of one job keep their order."""
+        previous = self._writes.get(job_id)
+
+        async def write() -> None:
+            if previous is not None:
+                await asyncio.gather(previous, return_exceptions=True)
+            await self.store.update(job_id, fields)
+
+        task = asyncio.ensure_future(write())
+        self._writes[job_id] = task
+        task.add_done_callback(lambda t: self._writes.pop(job_id, None) if self._writes.get(job_id) is t else None)
+
+    async def _flush(self, job_id: str) -> None:
+        pending = self._writes.get(job_id)
+        if pending is not None:
+            await asyncio.gather(pending, return_exceptions=True)
+
+    # submitting --------------------------------------------------------------------------------
+
+    async def submit(self, operation: Operation, request: ImageRequest, *, owner: str,
+                     idempotency_key: str | None = None, digest: str | None = None,
+                     delivery: dict[str, Any] | None = None, webhook_url: str | None = None,
+                     **run_kwargs: Any) -> Submitted:
+        """Record a job and start it (or find the job an idempotency key already names)."""
+        replayable = not (request.images or request.mask or request.markup)
+        record: dict[str, Any] = {
+            "id": _new_job_id(), "object": "image.job", "status": "queued", "created_at": time.time(),
+            "started_at": None, "finished_at": None,
+            "model": request.model or self.gateway.default_model, "operation": operation,
+            "parameters": {"prompt": request.prompt, "size": request.size, "n": request.n, **request.params},
+            "cost": {"estimated_usd": None, "actual_usd": None}, "result": None, "error": None,
+            "webhook_url": webhook_url, "owner": owner, "idempotency_key": idempotency_key,
+            "fingerprint": digest, "delivery": delivery or {}, "runner": _runner(),
+            "request": request.model_dump(exclude={"images", "mask", "markup"}) if replayable else None,
+        }
+        found = await self.store.create(record)
+        if found["id"] != record["id"]:
+            if found.get("fingerprint") != digest:
+                msg = ("this Idempotency-Key was used with a different request; send a new key for a new "
+                       "request, or the same body to get the first request's job")
+                raise InvalidRequest(msg, param="Idempotency-Key")
+            return Submitted(found, self.tasks.get(found["id"]), repeated=True)
+        task = asyncio.ensure_future(self._execute(record, operation, request, run_kwargs))
+        self.tasks[record["id"]] = task
+        return Submitted(record, task)
+
+    async def run(self, operation: Operation, request: ImageRequest, *, owner: str = "local",
+                  idempotency_key: str | None = None, digest: str | None = None, **run_kwargs: Any) -> ImageResult:
+        """Serve a request synchronously as a recorded job; a repeated idempotency key gets the first
+        job's result (waiting for it while it runs)."""
+        submitted = await self.submit(operation, request, owner=owner, idempotency_key=idempotency_key,
+                                      digest=digest, **run_kwargs)
+        if submitted.task is not None:
+            if not submitted.repeated:
+                try:
+                    return await asyncio.shield(submitted.task)
+                except asyncio.CancelledError:
+                    submitted.task.cancel()  # the pipeline finishes and stores what was paid for
+                    await asyncio.wait([submitted.task])  # the upstream cancel is posted before we go
+                    raise
+            await asyncio.wait([submitted.task])
+        record = await self.wait(submitted.record["id"], owner, float("inf"))
+        return await self.finished(record, with_data=bool(run_kwargs.get("keep_base64")))
+
+    async def finished(self, record: dict[str, Any], *, with_data: bool) -> ImageResult:
+        """A finished job's result, or its error raised."""
+        if record["status"] == "succeeded":
+            return await self.result(record, with_data=with_data)
+        error = record.get("error") or {"code": "internal", "message": f"the job was {record['status']}"}
+        raise error_from_dict(error)
+
+    async def _execute(self, record: dict[str, Any], operation: Operation, request: ImageRequest,
+                       run_kwargs: dict[str, Any], resume_from: dict[str, Any] | None = None) -> ImageResult:
+        job_id = record["id"]
+        hooks = JobHooks(self, job_id, resume_from)
+        try:
+            result = await self.gateway.serve(operation, request, job_hooks=hooks, **run_kwargs)
+        except asyncio.CancelledError:
+            await self._end(record, {"status": "canceled", "cost": self._paid_so_far(hooks, record)})
+            raise
+        except ImagegateError as exc:
+            fields = {"status": "failed", "error": {**exc.to_dict(), "type": exc.openai_type},
+                      "cost": self._paid_so_far(hooks, record)}
+            await self._end(record, fields)
+            raise
+        else:
+            await self._end(record, {"status": "succeeded", "result": _stored(result),
+                                     "cost": result.cost.as_dict()})
+            return result
+        finally:
+            self.tasks.pop(job_id, None)
+
+    @staticmethod
+    def _paid_so_far(hooks: JobHooks, record: dict[str, Any]) -> dict[str, Any]:  # noqa: ARG004
+        """Once an attempt started, the estimate is what may have been paid."""
+        return {"estimated_usd": hooks.estimated_usd, "actual_usd": None}
+
+    async def _end(self, record: dict[str, Any], fields: dict[str, Any]) -> None:
+        await self._flush(record["id"])
+        fields["finished_at"] = time.time()
+        await asyncio.shield(self.store.update(record["id"], fields, only_if=UNFINISHED))
+        if record.get("webhook_url") and self._ended:
+            ended = await self.store.get(record["id"])
+            for listener in self._ended:
+                listener(ended)
+
+    def on_end(self, listener: Any) -> None:
+        self._ended.append(listener)
+
+    # reading -----------------------------------------------------------------------------------
+
+    async def get(self, job_id: str, owner: str) -> dict[str, Any]:
+        """The owner's job (``not_found`` for another owner's)."""
+        record = await self.store.get(job_id) if job_id.startswith("job_") else None
+        if record is None or record["owner"] != owner:
+            msg = f"no job {job_id[:40]!r} for this API key"
+            raise NotFound(msg, param="id")
+        return record
+
+    async def wait(self, job_id: str, owner: str, timeout_s: float) -> dict[str, Any]:
+        """The job once finished, or as it is after ``timeout_s``."""
+        record = await self.get(job_id, owner)
+        deadline = time.monotonic() + timeout_s
+        while record["status"] not in FINISHED and time.monotonic() < deadline:
+            task = self.tasks.get(job_id)
+            left = deadline - time.monotonic()
+            if task is not None:
+                await asyncio.wait([task], timeout=left)
+                await self._flush(job_id)
+            else:
+                await asyncio.sleep(min(_POLL_S, left))
+            record = await self.get(job_id, owner)
+        return record
+
+    async def list(self, owner: str, limit: int, before: str | None = None) -> list[dict[str, Any]]:
+        return await self.store.list(owner, limit, before)
+
+    async def cancel(self, job_id: str, owner: str) -> dict[str, Any]:
+        """Cancel a queued or running job (its upstream too, where the provider can)."""
+        record = await self.get(job_id, owner)
+        task = self.tasks.get(job_id)
+        if task is not None:
+            task.cancel()
+            await asyncio.wait([task])
+        elif record["status"] in UNFINISHED:
+            await self.store.update(job_id, {"status": "canceled", "finished_at": time.time()}, only_if=UNFINISHED)
+        return await self.get(job_id, owner)
+
+    async def result(self, record: dict[str, Any], *, with_data: bool) -> ImageResult:
+        """A finished job's result with fresh URLs (and the bytes, ``with_data``)."""
+        stored = record["result"]
+        images: list[ImageOut] = []
+        for item in stored["images"]:
+            image = await self.gateway.describe(item["id"])
+            if with_data:
+                image.data = await self.gateway.read(item["id"])
+            image.revised_prompt = item.get("revised_prompt")
+            images.append(image)
+        return ImageResult(images=images, model=stored["model"], provider=stored["provider"],
+                           request_id=stored["request_id"], cost=Cost(**stored["cost"]),
+                           revised_prompt=stored["revised_prompt"], parameters=stored["parameters"],
+                           usage=stored["usage"], notes=stored["notes"], resolved_model=stored["resolved_model"],
+                           substitutions=stored["substitutions"], deprecation=stored["deprecation"])
+
+    @staticmethod
+    def public(record: dict[str, Any]) -> dict[str, Any]:
+        """The job object callers see (no owner, key, request or runner)."""
+        return {k: v for k, v in record.items() if k not in _PRIVATE}
+
+    # lifetime ----------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Purge expired jobs and take over those a dead process left."""
+        purged = await self.store.purge(time.time() - self.settings.retention_h * 3600)
+        if purged:
+            log.info("purged %d finished jobs older than JOBS__RETENTION_H=%g", purged, self.settings.retention_h)
+        for record in await self.store.unfinished():
+            if not _alive(record.get("runner")):
+                await self._take_over(record)
+
+    async def purge(self) -> int:
+        return await self.store.purge(time.time() - self.settings.retention_h * 3600)
+
+    async def _take_over(self, record: dict[str, Any]) -> None:
+        claimed = {"runner": _runner()}
+        if not await self.store.update(record["id"], claimed, only_if=(record["status"],)):
+            return
+        record.update(claimed)
+        request = record.get("request")
+        upstream = record.get("upstream")
+        run_kwargs = {"frontend": "jobs", "keep_base64": False}
+        if record["status"] == "queued" and request is not None:
+            self._restart(record, ImageRequest.model_validate(request), run_kwargs)
+        elif record["status"] == "running" and upstream and request is not None:
+            self._restart(record, ImageRequest.model_validate(request), run_kwargs, resume_from=upstream)
+        else:
+            error = Unavailable("the gateway stopped while this job ran and could not resume it; send it again",
+                                retryable=True)
+            paid = record["cost"] if record["status"] == "running" else {"estimated_usd": None, "actual_usd": None}
+            await self._end(record, {"status": "failed", "cost": paid, "reason": "interrupted",
+                                     "error": {**error.to_dict(), "type": error.openai_type}})
+
+    def _restart(self, record: dict[str, Any], request: ImageRequest, run_kwargs: dict[str, Any],
+                 resume_from: dict[str, Any] | None = None) -> None:
+        task = asyncio.ensure_future(self._execute(record, record["operation"], request, run_kwargs, resume_from))
+        self.tasks[record["id"]] = task
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())  # its end is in the store
+
+    async def aclose(self) -> None:
+        """Let running jobs finish (they may be paid for) and their last writes land."""
+        tasks = list(self.tasks.values())
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for task in list(self._writes.values()):
+            await asyncio.gather(task, return_exceptions=True)
+        await self.store.aclose()
+
+
+def error_from_dict(error: dict[str, Any]) -> ImagegateError:
+    """The error a job recorded, as an exception again."""
+    cls = error_for_code(error.get("code", "internal"))
+    fields = {k: error.get(k) for k in ("provider", "param", "retry_after", "retryable")}
+    try:
+        return cls(error.get("message", "the job failed"), **fields)
+    except TypeError:
+        return ImagegateError(error.get("message", "the job failed"), **fields)

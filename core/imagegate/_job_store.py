@@ -1,0 +1,177 @@
+"""Where jobs are recorded: the :class:`JobStore` protocol and the embedded SQLite default.
+
+A job record is a JSON object (see :mod:`~imagegate.job_runs`) plus the columns the store indexes:
+``id``, ``owner``, ``idempotency_key``, ``status``, ``created_at``. SQLite runs in WAL mode with a
+busy timeout, so several processes can share one file; every call goes through
+:func:`asyncio.to_thread` (one connection per call: no connection crosses threads).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import orjson
+
+from ._errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from ._settings import Settings
+
+__all__ = ["JobStore", "JobStoreRegistry", "SqliteJobStore", "UNFINISHED"]
+
+UNFINISHED = ("queued", "running")
+
+
+@runtime_checkable
+class JobStore(Protocol):
+    """A job store a plugin registers with ``register.add_job_store(name, factory)``."""
+
+    async def create(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Insert ``record``; when its ``(owner, idempotency_key)`` exists, return that one instead."""
+
+    async def update(self, job_id: str, fields: dict[str, Any], *, only_if: tuple[str, ...] = ()) -> bool:
+        """Merge ``fields`` into the record (only when its status is in ``only_if``, if given)."""
+
+    async def get(self, job_id: str) -> dict[str, Any] | None: ...
+
+    async def list(self, owner: str, limit: int, before: str | None = None) -> list[dict[str, Any]]:
+        """The owner's jobs, newest first, older than job ``before`` when given."""
+
+    async def unfinished(self) -> list[dict[str, Any]]: ...
+
+    async def purge(self, older_than: float) -> int:
+        """Delete finished jobs created before ``older_than`` (epoch seconds); return how many."""
+
+    async def aclose(self) -> None: ...
+
+
+class JobStoreRegistry:
+    """Job-store backends by name (``JOBS__BACKEND`` picks one)."""
+
+    def __init__(self) -> None:
+        self.factories: dict[str, Callable[[Settings], JobStore]] = {}
+
+    def add_job_store(self, name: str, factory: Callable[[Settings], JobStore]) -> None:
+        self.factories[name] = factory
+
+    def create(self, settings: Settings, backend: str) -> JobStore:
+        if backend not in self.factories:
+            names = ", ".join(sorted(self.factories))
+            msg = f"JOBS__BACKEND={backend!r} is not installed; use one of: {names}"
+            raise InvalidRequest(msg, param="JOBS__BACKEND")
+        return self.factories[backend](settings)
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY, owner TEXT NOT NULL, idempotency_key TEXT, status TEXT NOT NULL,
+  created_at REAL NOT NULL, record BLOB NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_key ON jobs(owner, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, created_at);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status);
+"""
+
+
+class SqliteJobStore:
+    """Jobs in one SQLite file (WAL, safe for several processes)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._ready = False
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self._ready:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        connection.execute("PRAGMA busy_timeout=30000")
+        if not self._ready:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.executescript(_SCHEMA)
+            self._ready = True
+        return connection
+
+    def _run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        connection = self._connect()
+        try:
+            return work(connection)
+        finally:
+            connection.close()
+
+    async def create(self, record: dict[str, Any]) -> dict[str, Any]:
+        def work(db: sqlite3.Connection) -> dict[str, Any]:
+            try:
+                db.execute("INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?)",
+                           (record["id"], record["owner"], record.get("idempotency_key"), record["status"],
+                            record["created_at"], orjson.dumps(record)))
+            except sqlite3.IntegrityError:
+                row = db.execute("SELECT record FROM jobs WHERE owner = ? AND idempotency_key = ?",
+                                 (record["owner"], record.get("idempotency_key"))).fetchone()
+                if row is None:
+                    raise
+                return orjson.loads(row[0])  # type: ignore[no-any-return]
+            return record
+
+        return await asyncio.to_thread(self._run, work)  # type: ignore[no-any-return]
+
+    async def update(self, job_id: str, fields: dict[str, Any], *, only_if: tuple[str, ...] = ()) -> bool:
+        def work(db: sqlite3.Connection) -> bool:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute("SELECT record FROM jobs WHERE id = ?", (job_id,)).fetchone()
+                if row is None:
+                    return False
+                record = orjson.loads(row[0])
+                if only_if and record["status"] not in only_if:
+                    return False
+                record.update(fields)
+                db.execute("UPDATE jobs SET status = ?, record = ? WHERE id = ?",
+                           (record["status"], orjson.dumps(record), job_id))
+                return True
+            finally:
+                db.execute("COMMIT")
+
+        return await asyncio.to_thread(self._run, work)  # type: ignore[no-any-return]
+
+    async def get(self, job_id: str) -> dict[str, Any] | None:
+        def work(db: sqlite3.Connection) -> dict[str, Any] | None:
+            row = db.execute("SELECT record FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            return None if row is None else orjson.loads(row[0])
+
+        return await asyncio.to_thread(self._run, work)  # type: ignore[no-any-return]
+
+    async def list(self, owner: str, limit: int, before: str | None = None) -> list[dict[str, Any]]:
+        def work(db: sqlite3.Connection) -> list[dict[str, Any]]:
+            if before is None:
+                rows = db.execute("SELECT record FROM jobs WHERE owner = ? ORDER BY created_at DESC, id DESC "
+                                  "LIMIT ?", (owner, limit)).fetchall()
+            else:
+                rows = db.execute(
+                    "SELECT j.record FROM jobs j, jobs b WHERE b.id = ? AND j.owner = ? AND "
+                    "(j.created_at < b.created_at OR (j.created_at = b.created_at AND j.id < b.id)) "
+                    "ORDER BY j.created_at DESC, j.id DESC LIMIT ?", (before, owner, limit)).fetchall()
+            return [orjson.loads(row[0]) for row in rows]
+
+        return await asyncio.to_thread(self._run, work)  # type: ignore[no-any-return]
+
+    async def unfinished(self) -> list[dict[str, Any]]:
+        def work(db: sqlite3.Connection) -> list[dict[str, Any]]:
+            rows = db.execute("SELECT record FROM jobs WHERE status IN (?, ?) ORDER BY created_at",
+                              UNFINISHED).fetchall()
+            return [orjson.loads(row[0]) for row in rows]
+
+        return await asyncio.to_thread(self._run, work)  # type: ignore[no-any-return]
+
+    async def purge(self, older_than: float) -> int:
+        def work(db: sqlite3.Connection) -> int:
+            cursor = db.execute("DELETE FROM jobs WHERE created_at < ? AND status NOT IN (?, ?)",
+                                (older_than, *UNFINISHED))
+            return cursor.rowcount
+
+        return await asyncio.to_thread(self._run, work)  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        return None
