@@ -28,7 +28,7 @@ from ._grids import check_grid_job, prepare_grid, store_tiles
 from ._http_client import new_session
 from ._ids import new_request_id
 from ._inputs import InputSources
-from ._job_runs import JobRuns
+from ._job_runs import LOCAL, JobRuns
 from ._jobs import Delivery, Job, build_job, failed_event, quote
 from ._lifecycle import apply_lifecycle, choose_default_model
 from ._middleware import Middleware, Step, run_wrapped
@@ -179,7 +179,7 @@ class Gateway:
         request, _ = prepare_grid(operation, request, self.settings.gateway.grid_prompt_template)
         return quote(self, spec, operation, request)
 
-    async def run(self, operation: Operation, request: ImageRequest, *, owner: str = "local",
+    async def run(self, operation: Operation, request: ImageRequest, *, owner: str = LOCAL,
                   idempotency_key: str | None = None, digest: str | None = None, **kwargs: Any) -> ImageResult:
         """Serve one request as a recorded job (see :mod:`~imagegate.job_runs`); ``owner`` scopes
         ``idempotency_key``, and ``digest`` tells a repeat from a different request."""

@@ -31,19 +31,21 @@ if TYPE_CHECKING:
     from ._catalog import Operation
     from ._gateway import Gateway
 
-__all__ = ["FINISHED", "JobHooks", "JobRuns", "Submitted", "fingerprint", "owner_of"]
+__all__ = ["FINISHED", "LOCAL", "JobHooks", "JobRuns", "Submitted", "fingerprint", "owner_of"]
 
 log = logging.getLogger("imagegate.jobs")
 
 FINISHED = ("succeeded", "failed", "canceled")
 _PRIVATE = ("owner", "idempotency_key", "fingerprint", "request", "upstream", "runner", "delivery", "stored")
 _POLL_S = 0.2
+LOCAL = "local"
 
 
 def owner_of(api_key: str | None) -> str:
-    """The owner id of a caller: a hash of its key (``anonymous`` without one)."""
+    """The owner id of a caller: a hash of its key; ``local`` without one (the CLI, MCP over stdio,
+    and HTTP when no keys are configured share these jobs)."""
     if not api_key:
-        return "anonymous"
+        return LOCAL
     return "key_" + hashlib.sha256(api_key.encode()).hexdigest()[:24]
 
 
@@ -184,7 +186,7 @@ class JobRuns:
         self.tasks[record["id"]] = task
         return Submitted(record, task)
 
-    async def run(self, operation: Operation, request: ImageRequest, *, owner: str = "local",
+    async def run(self, operation: Operation, request: ImageRequest, *, owner: str = LOCAL,
                   idempotency_key: str | None = None, digest: str | None = None, **run_kwargs: Any) -> ImageResult:
         """Serve a request synchronously as a recorded job; a repeated idempotency key gets the first
         job's result (waiting for it while it runs)."""
