@@ -13,7 +13,7 @@ from imagegate._errors import InvalidRequest, RateLimited, Timeout, UpstreamErro
 from imagegate._provider import ProviderCall, ProviderImage, ProviderResult
 from imagegate.testing import FakeSleep, image_bytes
 from imagegate.testing.mock_http import mock_upstream
-from .test_gateway import REQUEST, Scripted, make
+from .pipeline_support import REQUEST, Scripted, make
 
 OUTPUT_URL = "https://cdn.upstream.example/out/1.png"
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from imagegate.testing import FakeSleep
 
-from .test_gateway import REQUEST, Scripted, make
+from .pipeline_support import REQUEST, Scripted, make
 
 
 @pytest.mark.parametrize("cancellable", [True, False])

@@ -13,7 +13,7 @@ from imagegate import hookimpl
 from imagegate._events import RequestFinished, RequestStarted
 from imagegate.testing import FakeSleep, build_gateway, temp_settings
 
-from .test_gateway import REQUEST, Plugin, Scripted
+from .pipeline_support import REQUEST, Plugin, Scripted
 
 
 class EventOnly:

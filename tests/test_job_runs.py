@@ -14,7 +14,7 @@ from imagegate._errors import InvalidRequest, NotFound, UpstreamError
 from imagegate._job_runs import owner_of
 from imagegate.testing import FakeSleep
 
-from .test_gateway import REQUEST, Scripted, make
+from .pipeline_support import REQUEST, Scripted, make
 
 
 def dead_pid() -> int:

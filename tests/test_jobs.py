@@ -11,7 +11,7 @@ from imagegate._jobs import Delivery
 from imagegate._models import ImageRequest
 from imagegate.testing import FakeSleep
 
-from .test_gateway import Scripted, fake_spec, make
+from .pipeline_support import Scripted, fake_spec, make
 
 
 class Resolving(Scripted):

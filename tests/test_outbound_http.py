@@ -169,7 +169,7 @@ async def test_the_gateway_fetches_outputs_only_from_public_hosts_or_the_provide
         tmp_path: Any, server: str, own_host: str, case: int) -> None:
     from imagegate.testing import FakeSleep
 
-    from .test_gateway import REQUEST, Downloading, make
+    from .pipeline_support import REQUEST, Downloading, make
 
     provider = Downloading([f"http://{own_host}/image.png", *private_urls(server, own_host)][case])
     gateway, _ = await make(tmp_path, provider, FakeSleep(), providers={"fake": {"base_url": f"http://{own_host}/v1"}})

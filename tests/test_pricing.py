@@ -13,7 +13,7 @@ from imagegate._catalog import ModelSpec, Pricing
 from imagegate._pricing import per_image_cost, result_cost, sum_usage
 from imagegate._provider import ProviderImage, ProviderResult, Usage
 
-from .test_gateway import fake_spec
+from .pipeline_support import fake_spec
 
 TOKENS = ModelSpec(id="t", provider="p", upstream="t",
                    pricing=Pricing(image_output_per_mtok=40.0, text_input_per_mtok=5.0))

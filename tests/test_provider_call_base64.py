@@ -8,7 +8,7 @@ import pytest
 
 from imagegate.testing import FakeSleep
 
-from .test_gateway import REQUEST, Scripted, make
+from .pipeline_support import REQUEST, Scripted, make
 
 
 @pytest.mark.parametrize("keep", [None, False, True], ids=["default", "false", "true"])

@@ -20,7 +20,7 @@ from imagegate._storage import Saved
 from imagegate._storing import ImageStorer, sha256_hex
 from imagegate.testing import image_bytes
 
-from .test_gateway import BrokenStorage, Scripted, fake_spec
+from .pipeline_support import BrokenStorage, Scripted, fake_spec
 
 
 class HashingStorage(BrokenStorage):
