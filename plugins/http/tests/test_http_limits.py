@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from imagegate_http.testing import png_bytes, raw_exchange
+from imagegate.testing import image_bytes
+from imagegate_http.testing import raw_exchange
 
 BOUNDARY = "b0undary"
 
@@ -59,7 +60,7 @@ async def test_declared_oversized_upload_is_refused_before_reading(serve) -> Non
 
 async def test_chunked_upload_over_the_body_limit_is_413(serve) -> None:
     served = await serve(options={"max_body_mb": 1, "max_image_mb": 50})
-    image = png_bytes() + b"\0" * 300_000
+    image = image_bytes() + b"\0" * 300_000
     body = _chunked([_field("prompt", b"x")] + [_field("image[]", image, "a.png")] * 16 + [END])
     answer = await raw_exchange(served.base_url, _head("/v1/images/edits", MULTIPART), body)
     assert answer.status == 413 and "GATEWAY__MAX_BODY_MB" in answer.json()["error"]["message"]
@@ -77,7 +78,7 @@ async def test_too_many_parts_are_refused_naming_the_setting(serve) -> None:
 
 async def test_a_text_field_over_its_cap_is_413_naming_the_field(serve) -> None:
     served = await serve(options={"max_field_kb": 4})
-    body = _chunked([_field("prompt", b"p" * 5000), _field("image", png_bytes(), "a.png"), END])
+    body = _chunked([_field("prompt", b"p" * 5000), _field("image", image_bytes(), "a.png"), END])
     answer = await raw_exchange(served.base_url, _head("/v1/images/edits", MULTIPART), body)
     assert answer.status == 413
     error = answer.json()["error"]
@@ -89,7 +90,7 @@ async def test_the_longest_legitimate_prompt_passes_under_the_defaults(served) -
     client = served.client()
     answer = await client.images.generate(model="placeholder", prompt=prompt, size="64x64")
     assert answer.data[0].b64_json
-    edited = await client.images.edit(model="placeholder", prompt=prompt, image=("a.png", png_bytes(), "image/png"))
+    edited = await client.images.edit(model="placeholder", prompt=prompt, image=("a.png", image_bytes(), "image/png"))
     assert edited.data[0].b64_json
 
 
@@ -102,10 +103,10 @@ LONG = "q" * 200_000  # under every size cap: the values themselves must be refu
     ("/v1/images/generations", b'{"model": "test-streamer", "prompt": "x", "size": "%s"}' % LONG.encode(),
      "application/json"),
     ("/v1/images/generations", b"{}", "text/" + "z" * 7000),
-    ("/v1/images/edits", _field("n" * 7000, b"v") + _field("image", png_bytes(), "a.png") + END,
+    ("/v1/images/edits", _field("n" * 7000, b"v") + _field("image", image_bytes(), "a.png") + END,
      MULTIPART),
     ("/v1/images/edits", _field("n" * 7000, b"v", "f.png") + END, MULTIPART),
-    ("/v1/images/edits", _field("prompt", b"x") + _field("n", LONG.encode()) + _field("image", png_bytes(), "a.png")
+    ("/v1/images/edits", _field("prompt", b"x") + _field("n", LONG.encode()) + _field("image", image_bytes(), "a.png")
      + END, MULTIPART),
     ("/v1/images/edits", _field("x" * 1_000_000, b"v") + END, MULTIPART),
 ])

@@ -8,7 +8,7 @@ import aiohttp
 import openai
 import pytest
 
-from imagegate_http.testing import png_bytes
+from imagegate.testing import image_bytes
 
 KEY = "sk-test-gateway-key-abcdef"
 
@@ -87,7 +87,7 @@ async def test_json_body_over_the_limit_is_413_in_the_envelope(serve) -> None:
 
 async def test_upload_over_the_limit_is_refused(serve) -> None:
     served = await serve(options={"max_body_mb": 0.05})
-    big = png_bytes(600, 600) + b"\0" * 100_000
+    big = image_bytes(600, 600) + b"\0" * 100_000
     form = aiohttp.FormData()
     form.add_field("prompt", "x")
     form.add_field("image", big, filename="a.png", content_type="image/png")
@@ -100,12 +100,12 @@ async def test_upload_over_the_limit_is_refused(serve) -> None:
 async def test_image_over_the_per_image_limit_is_400(serve) -> None:
     served = await serve(options={"max_image_mb": 0.01})
     with pytest.raises(openai.BadRequestError) as caught:
-        await served.client().images.edit(prompt="x", image=("a.png", png_bytes() + b"\0" * 20000, "image/png"))
+        await served.client().images.edit(prompt="x", image=("a.png", image_bytes() + b"\0" * 20000, "image/png"))
     assert caught.value.body["param"] == "image"
 
 
 async def test_more_than_16_images_is_400(served) -> None:
-    images = [(f"{i}.png", png_bytes(), "image/png") for i in range(17)]
+    images = [(f"{i}.png", image_bytes(), "image/png") for i in range(17)]
     with pytest.raises(openai.BadRequestError) as caught:
         await served.client().images.edit(prompt="x", image=images)
     assert caught.value.body["param"] == "image" and "16" in caught.value.body["message"]
@@ -139,7 +139,7 @@ async def test_non_image_upload_is_400(served) -> None:
         await served.client().images.edit(prompt="x", image=("a.png", b"%PDF-1.4 not an image" * 10, "image/png"))
     assert caught.value.body["param"] == "image"
     with pytest.raises(openai.BadRequestError) as caught:
-        await served.client().images.edit(prompt="x", image=("a.png", png_bytes(), "image/png"),
+        await served.client().images.edit(prompt="x", image=("a.png", image_bytes(), "image/png"),
                                           mask=("m.png", b"GIF? no", "image/png"))
     assert caught.value.body["param"] == "mask"
 

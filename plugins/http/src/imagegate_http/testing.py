@@ -33,7 +33,7 @@ from imagegate import hookimpl
 from imagegate import ModelSpec, ParamSpec, Pricing, PriceRule, SizeSpec
 from imagegate import BaseProvider, ProviderCall, ProviderImage, ProviderResult
 
-__all__ = ["GatedProvider", "RawAnswer", "StreamingProvider", "image_size", "loopback_socket", "png_bytes",
+__all__ = ["GatedProvider", "RawAnswer", "StreamingProvider", "image_size", "loopback_socket",
            "raw_exchange", "start_app"]
 
 GATE_ENV = "IMAGEGATE_HTTP_TEST_GATE"
@@ -103,14 +103,6 @@ def register_providers(register: Any, settings: Any) -> None:
     register.add_provider(StreamingProvider())
     register.add_model(streaming_spec())
 
-
-def png_bytes(width: int = 64, height: int = 64, color: tuple[int, int, int, int] = (200, 30, 30, 255)) -> bytes:
-    """A plain PNG to upload."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGBA", (width, height), color).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def image_size(data: bytes) -> tuple[int, int]:
