@@ -9,15 +9,15 @@ import os
 from datetime import datetime
 from typing import Any
 
+from imagegate.testing import image_bytes
 from imagegate._ids import new_image_id
-from imagegate_http.testing import png_bytes
 
 
 async def seed_image(gateway: Any, *, model: str, created: datetime, prompt: str = "a seeded image",
-                     parent_ids: list[str] | None = None, color: tuple[int, int, int, int] = (40, 120, 200, 255)) -> str:
+                     parent_ids: list[str] | None = None, seed: int = 0) -> str:
     """Store one 64x64 PNG with this metadata; its id."""
     image_id = new_image_id(created)
-    data = await asyncio.to_thread(png_bytes, 64, 64, color)
+    data = await asyncio.to_thread(image_bytes, 64, 64, seed=seed)
     metadata: dict[str, Any] = {
         "id": image_id, "extension": "png", "mime_type": "image/png", "bytes": len(data), "sha256": None,
         "width": 64, "height": 64, "created": created.isoformat(timespec="milliseconds"), "prompt": prompt,

@@ -10,14 +10,14 @@ import aiohttp
 import orjson
 import pybase64
 
+from imagegate.testing import image_bytes
 from imagegate import hookimpl
 from imagegate._catalog import ModelSpec, PriceRule, Pricing, SizeSpec
 from imagegate._models import Cost, ImageOut, ImageResult
 from imagegate._provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult
 from imagegate_http.answers import images_answer
-from imagegate_http.testing import png_bytes
 
-PNGS = [png_bytes(64, 64, (200, 30, 30, 255)), png_bytes(64, 64, (30, 200, 30, 255))]
+PNGS = [image_bytes(64, 64, seed=1), image_bytes(64, 64, seed=2)]
 
 
 def _result(images: list[ImageOut]) -> ImageResult:

@@ -13,6 +13,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from imagegate._transforms import thumbnail_id
+
 from .headless import Chromium, Page, chromium_path, headless_chromium
 from .seeding import seed_image
 
@@ -61,7 +63,7 @@ async def _seed(gateway) -> list[dict]:
         model = "test-streamer" if index % 10 == 0 else "placeholder"
         parents = [made[-1]["id"]] if index == 29 else None
         image_id = await seed_image(gateway, model=model, created=created, prompt=f"seeded image {index}",
-                                    parent_ids=parents, color=(index * 8, 90, 200 - index * 5, 255))
+                                    parent_ids=parents, seed=index)
         made.append({"id": image_id, "model": model, "created": created})
     return made[::-1]
 
@@ -103,6 +105,9 @@ async def test_browse_filter_page_open_lineage_download_and_delete(serve, browse
     assert await page.evaluate(GRID_IDS) == ids[:PAGE_SIZE]
     await page.wait_for(IMAGES_SHOWN)
     print(await page.screenshot(shots / "list-page-1.png"))
+    # the cards show the gateway's cached thumbnails (which the listing never shows: see "newer" below)
+    thumb = await served.gateway.metadata(thumbnail_id(ids[0], 320))
+    assert thumb["operation"] == "thumbnail" and thumb["parent_ids"] == [ids[0]]
 
     # the next page holds the rest; back again
     await page.click("#older")

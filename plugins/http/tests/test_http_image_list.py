@@ -88,6 +88,18 @@ async def test_filter_by_date_and_time_range(served) -> None:
             m["id"] for m in made if m["model"] == "placeholder" and m["created"] >= datetime(2026, 11, 22, tzinfo=UTC)]
 
 
+async def test_cached_thumbnails_are_never_listed_and_do_not_end_a_date_scan(served) -> None:
+    """A thumbnail is written now under its source's (older) day: the scan skips it, not stops at it."""
+    made = await _seed_week(served.gateway)
+    oldest = made[-1]["id"]
+    await served.gateway.thumbnail(oldest, 32)
+    async with aiohttp.ClientSession(served.base_url) as http:
+        assert await _all_pages(http, limit="3") == [m["id"] for m in made]
+        recent = await _list(http, since="2026-11-24")
+        assert [item["id"] for item in recent["data"]] == [m["id"] for m in made[:2]]
+        assert (await _list(http, parent=oldest))["data"] == []
+
+
 async def test_children_are_the_images_whose_parent_ids_name_the_image(served) -> None:
     gateway = served.gateway
     parent = await seed_image(gateway, model="placeholder", created=DAY)

@@ -8,9 +8,9 @@ from typing import Any
 import openai
 import pytest
 
+from imagegate.testing import image_bytes
 from imagegate import hookimpl
 from imagegate.testing.scripted import ScriptedProvider, scripted_model
-from imagegate_http.testing import png_bytes
 
 
 class MarkupPlugin:
@@ -34,9 +34,9 @@ async def marked(serve: Any) -> tuple[Any, ScriptedProvider]:
 
 async def test_markup_reaches_the_provider(marked: tuple[Any, ScriptedProvider]) -> None:
     served, provider = marked
-    markup = png_bytes(64, 64, (255, 0, 0, 0))
+    markup = image_bytes(64, 64, transparent=True)
     answer = await served.client().images.edit(
-        model="marker-1", prompt="follow the arrows", image=("a.png", png_bytes(64, 64), "image/png"),
+        model="marker-1", prompt="follow the arrows", image=("a.png", image_bytes(64, 64), "image/png"),
         markup=("markup.png", markup, "image/png"), size="64x64")
     assert len(answer.data) == 1
     [call] = provider.calls
@@ -48,9 +48,9 @@ async def test_markup_with_a_mask_is_refused(marked: tuple[Any, ScriptedProvider
     served, provider = marked
     with pytest.raises(openai.BadRequestError) as caught:
         await served.client().images.edit(
-            model="marker-1", prompt="x", image=("a.png", png_bytes(64, 64), "image/png"),
-            mask=("mask.png", png_bytes(64, 64, (0, 0, 0, 0)), "image/png"),
-            markup=("markup.png", png_bytes(64, 64, (255, 0, 0, 0)), "image/png"))
+            model="marker-1", prompt="x", image=("a.png", image_bytes(64, 64), "image/png"),
+            mask=("mask.png", image_bytes(64, 64, transparent=True), "image/png"),
+            markup=("markup.png", image_bytes(64, 64, transparent=True), "image/png"))
     error = caught.value.body
     assert (error["code"], error["param"], error["type"]) == ("invalid_request", "markup", "invalid_request_error")
     assert "mask" in error["message"] and error["retryable"] is False
@@ -64,9 +64,9 @@ async def test_two_markups_are_refused(marked: tuple[Any, ScriptedProvider]) -> 
     form = aiohttp.FormData()
     form.add_field("model", "marker-1")
     form.add_field("prompt", "x")
-    form.add_field("image", png_bytes(), filename="a.png", content_type="image/png")
+    form.add_field("image", image_bytes(), filename="a.png", content_type="image/png")
     for _ in range(2):
-        form.add_field("markup", png_bytes(64, 64, (255, 0, 0, 0)), filename="markup.png", content_type="image/png")
+        form.add_field("markup", image_bytes(64, 64, transparent=True), filename="markup.png", content_type="image/png")
     async with aiohttp.ClientSession() as session, \
             session.post(served.base_url + "/v1/images/edits", data=form) as response:
         error = (await response.json())["error"]
@@ -76,8 +76,8 @@ async def test_two_markups_are_refused(marked: tuple[Any, ScriptedProvider]) -> 
 
 async def test_markup_for_a_model_without_it_names_markup(served: Any) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
-        await served.client().images.edit(model="placeholder", prompt="x", image=("a.png", png_bytes(), "image/png"),
-                                          markup=("markup.png", png_bytes(64, 64, (255, 0, 0, 0)), "image/png"))
+        await served.client().images.edit(model="placeholder", prompt="x", image=("a.png", image_bytes(), "image/png"),
+                                          markup=("markup.png", image_bytes(64, 64, transparent=True), "image/png"))
     assert caught.value.body["param"] == "markup" and "placeholder" in caught.value.body["message"]
 
 

@@ -13,7 +13,8 @@ import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from imagegate_http.testing import png_bytes, raw_exchange
+from imagegate.testing import image_bytes
+from imagegate_http.testing import raw_exchange
 
 MB = 1024 * 1024
 BOUNDARY = "b0undary"
@@ -49,7 +50,7 @@ def _part(name: str, filename: str | None = None) -> bytes:
 
 async def _attacks(base_url: str) -> list[tuple[int, str]]:
     """Every attack at once; (status, error message) of each."""
-    image = png_bytes() + b"\0" * (10 * MB)
+    image = image_bytes() + b"\0" * (10 * MB)
     images = b"".join(_part("image[]", "a.png") + image + b"\r\n" for _ in range(8))
     attacks = [
         # declared 200 MB JSON bodies: refused on Content-Length, never read

@@ -8,7 +8,8 @@ import aiohttp
 import openai
 import pytest
 
-from imagegate_http.testing import image_size, png_bytes
+from imagegate.testing import image_bytes
+from imagegate_http.testing import image_size
 
 
 async def test_generate_b64_json_is_a_png_of_the_requested_size(served) -> None:
@@ -43,8 +44,8 @@ async def test_edit_with_mask_and_several_images(served) -> None:
     client = served.client()
     answer = await client.images.edit(
         model="placeholder", prompt="add a moon",
-        image=[("a.png", png_bytes(96, 64), "image/png"), ("b.png", png_bytes(96, 64, (0, 0, 255, 255)), "image/png")],
-        mask=("mask.png", png_bytes(96, 64, (0, 0, 0, 0)), "image/png"), n=2, size="96x64")
+        image=[("a.png", image_bytes(96, 64), "image/png"), ("b.png", image_bytes(96, 64, seed=2), "image/png")],
+        mask=("mask.png", image_bytes(96, 64, transparent=True), "image/png"), n=2, size="96x64")
     assert len(answer.data) == 2
     assert image_size(base64.b64decode(answer.data[0].b64_json)) == (96, 64)
 
@@ -53,7 +54,7 @@ async def test_edit_with_mask_and_several_images(served) -> None:
 async def test_variation(served) -> None:
     client = served.client()
     answer = await client.images.create_variation(
-        model="placeholder", image=("in.png", png_bytes(64, 64), "image/png"), n=1, size="64x64",
+        model="placeholder", image=("in.png", image_bytes(64, 64), "image/png"), n=1, size="64x64",
         response_format="url")
     assert answer.data[0].url.startswith(served.base_url + "/files/")
 
@@ -136,7 +137,7 @@ async def test_stream_sends_partial_then_completed_events(served) -> None:
 
 async def test_stream_edit_uses_edit_events(served) -> None:
     stream = await served.client().images.edit(model="test-streamer", prompt="streamed edit", stream=True,
-                                               image=("a.png", png_bytes(), "image/png"))
+                                               image=("a.png", image_bytes(), "image/png"))
     types = [event.type async for event in stream]
     assert types[-1] == "image_edit.completed" and types[0] == "image_edit.partial_image"
 

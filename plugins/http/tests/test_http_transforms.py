@@ -7,6 +7,8 @@ import io
 import aiohttp
 from PIL import Image
 
+from imagegate._transforms import thumbnail_id
+
 
 async def _source_id(served) -> str:
     answer = await served.client().images.generate(model="placeholder", prompt="a hill", size="200x100")
@@ -49,7 +51,9 @@ async def test_thumbnail_is_made_once(served) -> None:
     assert bodies[0] == bodies[1]
     with Image.open(io.BytesIO(bodies[0])) as image:
         assert image.size == (40, 20)
-    assert len(listed) == 2 and [item["parent_ids"] for item in listed if item["id"] != source] == [[source]]
+    assert [item["id"] for item in listed] == [source]  # a cached thumbnail is never listed
+    thumb = await served.gateway.metadata(thumbnail_id(source, 40))
+    assert thumb["operation"] == "thumbnail" and thumb["parent_ids"] == [source]
 
 
 async def test_openapi_describes_the_routes(served) -> None:

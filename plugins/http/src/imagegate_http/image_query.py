@@ -1,4 +1,5 @@
 """``GET /v1/images`` filters and cursor paging: by model, creation time and parent image.
+Cached thumbnails (stored images made by ``GET /v1/images/{id}/thumbnail``) are never listed.
 
 Storage backends list newest first with an id cursor (``before``) and nothing else, so a filtered
 page is found by reading the listing in batches and keeping the images that match, up to
@@ -149,6 +150,10 @@ async def find_images(gateway: Gateway, query: ImageQuery, scan_limit: int = SCA
         items = await gateway.list(limit=asked, before=cursor)
         for item in items:
             image_id = item["id"]
+            if item.get("operation") == "thumbnail":  # a cache entry, written late under its source's day
+                seen.add(image_id)
+                cursor = image_id
+                continue
             if image_id in seen or query.past_the_end(image_id):  # a repeat: the listing restarted
                 return _page(found, query.limit, more=False)
             seen.add(image_id)

@@ -6,6 +6,7 @@
 const KEY_STORAGE = "imagegate.apiKey";
 const PAGE_SIZE = 24;
 const LOADERS = 4;
+const THUMBNAIL_SIDE = 320; // made once by the gateway and cached; SVG cards show the image itself
 const CHILD_PAGES = 10;
 const FILTERS = [["model", "filter-model"], ["since", "filter-since"], ["until", "filter-until"]];
 const VIEWS = ["key-view", "list-view", "detail-view"];
@@ -69,8 +70,9 @@ function releaseImages() {
   state.objectUrls = [];
 }
 
-async function imageSource(id, route) {
-  const response = await api(`${imagePath(id)}?content=1`);
+async function imageSource(id, route, thumbnail = false) {
+  const path = thumbnail ? `${imagePath(id)}/thumbnail?size=${THUMBNAIL_SIDE}` : `${imagePath(id)}?content=1`;
+  const response = await api(path);
   return adopt(URL.createObjectURL(await response.blob()), route);
 }
 
@@ -195,6 +197,7 @@ function card(item) {
   const entry = document.createElement("li");
   entry.className = "card";
   entry.dataset.id = item.id;
+  entry.dataset.svg = String(item.mime_type === "image/svg+xml");
   entry.append(link);
   return entry;
 }
@@ -233,7 +236,7 @@ async function showList(params, current) {
   await eachLimited(cards, LOADERS, async (entry) => {
     const image = entry.querySelector("img");
     try {
-      image.src = await imageSource(entry.dataset.id, current);
+      image.src = await imageSource(entry.dataset.id, current, entry.dataset.svg !== "true");
     } catch (error) {
       if (error instanceof KeyNeeded || error instanceof Stale) throw error;
       image.classList.add("broken");
