@@ -25,7 +25,6 @@ from ._errors import ImagegateError, Timeout
 from ._events import Event
 from ._filestore import FileStore
 from ._grids import check_grid_job, prepare_grid, store_tiles
-from ._http_client import new_session
 from ._ids import new_request_id
 from ._inputs import InputSources
 from ._job_runs import LOCAL, JobRuns
@@ -36,19 +35,17 @@ from ._models import ImageRequest, ImageResult
 from ._paid_work import PaidWork
 from ._plugins import await_each, call_each
 from ._provider import Progress
-from ._public_fetch import new_public_session
 from ._redact import Redactor
 from ._registry import ProviderRegistry, StorageRegistry
+from ._sessions import Sessions
 from ._settings import ProviderSettings, Settings
 from ._stored_images import StoredImages
 from ._storing import ImageStorer
 
 if TYPE_CHECKING:
-    import aiohttp
     import pluggy
 
     from ._job_runs import JobHooks
-    from ._models import ImageOut
     from ._storage import Storage
 
 __all__ = ["Gateway", "open_gateway"]
@@ -84,8 +81,7 @@ class Gateway:
         self.storer = ImageStorer(self.storage, self.spool, url_ttl_s=settings.gateway.url_ttl_s,
                                   redactor=self.redactor, run_step=self.wrapped, emit=self.emit)
         self.inputs = InputSources(settings.input, self.images.read, lambda: self.input_session)
-        self._session: aiohttp.ClientSession | None = None
-        self._input_session: aiohttp.ClientSession | None = None
+        self.sessions = Sessions()
         self._provider_settings: dict[str, ProviderSettings] = {}
         self.paid_work = PaidWork()
         self.jobs = JobRuns(self)
@@ -111,27 +107,15 @@ class Gateway:
         for provider in self.registry.providers.values():
             await provider.aclose()
         await self.storage.aclose()
-        for session in (self._session, self._input_session):
-            if session is not None:
-                await session.close()
+        await self.sessions.aclose()
 
     async def settle(self) -> None:
         """Wait for paid-for work that callers abandoned to be finished and stored."""
         await self.paid_work.settle()
 
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        """The shared outbound HTTP session (created on first use)."""
-        if self._session is None or self._session.closed:
-            self._session = new_session()
-        return self._session
-
-    @property
-    def input_session(self) -> aiohttp.ClientSession:
-        """The session that fetches URLs users name: public addresses only, no redirects, no proxy."""
-        if self._input_session is None or self._input_session.closed:
-            self._input_session = new_public_session()
-        return self._input_session
+    session = property(lambda self: self.sessions.upstream, doc="The shared outbound HTTP session (made on first use).")
+    input_session = property(lambda self: self.sessions.public,
+                             doc="The session that fetches URLs users name: public addresses only, no redirects.")
 
     # catalog -----------------------------------------------------------------------------------
 
@@ -252,7 +236,7 @@ class Gateway:
             return stored
         return await store_tiles(self.storer, job, results, stored, job.grid)
 
-    # stored images: read, link, list, delete and drain through :class:`~imagegate._stored_images.StoredImages`
+    # stored images: read, link, list, delete, transform and drain through :class:`~imagegate._stored_images.StoredImages`
 
     metadata = _stored("metadata")
     read = _stored("read")
@@ -263,18 +247,8 @@ class Gateway:
     list = _stored("list")
     delete = _stored("delete")
     drain_spool = _stored("drain_spool")
-
-    async def transform(self, image_id: str, op: str, params: dict[str, Any], *, frontend: str = "api") -> ImageOut:
-        """A new stored image made from a stored one (see :mod:`~imagegate.transforms`)."""
-        from ._transforms import parse_transform, transform_image
-
-        return await transform_image(self, image_id, parse_transform(op, params), frontend=frontend)
-
-    async def thumbnail(self, image_id: str, size: int, *, frontend: str = "api") -> ImageOut:
-        """The image's cached thumbnail (longest side ``size``), made once."""
-        from ._transforms import thumbnail
-
-        return await thumbnail(self, image_id, size, frontend=frontend)
+    transform = _stored("transform")
+    thumbnail = _stored("thumbnail")
 
 
 @asynccontextmanager

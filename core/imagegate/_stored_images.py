@@ -2,7 +2,7 @@
 image waits there because the backend failed; and moving spooled images into the backend.
 
 :class:`StoredImages` is what front-ends use, through :class:`~imagegate._gateway.Gateway`, to
-get, link, list and delete images (the gateway holds one and delegates to it).
+get, link, list, delete and transform images (the gateway holds one and delegates to it).
 """
 
 from __future__ import annotations
@@ -108,6 +108,18 @@ class StoredImages:
             await self.storage.delete(image_id)
         except NotFound:
             await self.spool.delete(image_id)
+
+    async def transform(self, image_id: str, op: str, params: dict[str, Any], *, frontend: str = "api") -> ImageOut:
+        """A new stored image made from a stored one, which is only read (see :mod:`~imagegate._transforms`)."""
+        from ._transforms import parse_transform, transform_image
+
+        return await transform_image(self, image_id, parse_transform(op, params), frontend=frontend)
+
+    async def thumbnail(self, image_id: str, size: int, *, frontend: str = "api") -> ImageOut:
+        """The image's thumbnail (longest side ``size``): made and stored once, then reused."""
+        from ._transforms import thumbnail
+
+        return await thumbnail(self, image_id, size, frontend=frontend)
 
     async def drain_spool(self) -> list[str]:
         """Move spooled images into the storage backend; return the ids moved.

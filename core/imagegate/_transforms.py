@@ -23,8 +23,8 @@ from ._imagetype import ImageTooLarge, NotAnImage, inspect_image
 from ._storing import sha256_hex
 
 if TYPE_CHECKING:
-    from ._gateway import Gateway
     from ._models import ImageOut
+    from ._stored_images import StoredImages
 
 __all__ = ["FORMATS", "OPS", "Transform", "apply_transform", "parse_transform", "thumbnail", "thumbnail_id",
            "transform_image"]
@@ -165,11 +165,11 @@ def apply_transform(data: bytes, transform: Transform) -> tuple[bytes, str]:
     return buffer.getvalue(), mime
 
 
-async def transform_image(gateway: Gateway, image_id: str, transform: Transform, *, frontend: str = "api",
+async def transform_image(images: StoredImages, image_id: str, transform: Transform, *, frontend: str = "api",
                           new_id: str | None = None) -> ImageOut:
     """Store the transformed copy of a stored image; the source is only read."""
-    source = await gateway.metadata(image_id)
-    data = await gateway.read(image_id)
+    source = await images.metadata(image_id)
+    data = await images.read(image_id)
     out, mime = await asyncio.to_thread(apply_transform, data, transform)
     info = inspect_image(out, mime)
     target = new_id or new_image_id()
@@ -183,12 +183,12 @@ async def transform_image(gateway: Gateway, image_id: str, transform: Transform,
         "cost": {"estimated_usd": 0.0, "actual_usd": 0.0}, "request_id": new_request_id(), "frontend": frontend,
     }
     try:
-        await gateway.storage.save(target, out, metadata)
+        await images.storage.save(target, out, metadata)
     except Exception as exc:
         if isinstance(exc, StorageError):
             raise
         raise StorageError(f"storing the transformed image failed: {type(exc).__name__}: {exc}") from None
-    return await gateway.describe(target)
+    return await images.describe(target)
 
 
 def thumbnail_id(image_id: str, size: int) -> str:
@@ -199,19 +199,19 @@ def thumbnail_id(image_id: str, size: int) -> str:
     return f"img_{year}{month}{day}_{token}"
 
 
-async def thumbnail(gateway: Gateway, image_id: str, size: int, *, frontend: str = "api") -> ImageOut:
+async def thumbnail(images: StoredImages, image_id: str, size: int, *, frontend: str = "api") -> ImageOut:
     """The image's thumbnail of ``size`` (longest side): the cached one, or made and stored once."""
     transform = parse_transform("thumbnail", {"size": size})
-    await gateway.metadata(image_id)  # the source must exist, even when its thumbnail is cached
+    await images.metadata(image_id)  # the source must exist, even when its thumbnail is cached
     cached = thumbnail_id(image_id, size)
     try:
-        return await gateway.describe(cached)
+        return await images.describe(cached)
     except NotFound:
         pass
     try:
-        return await transform_image(gateway, image_id, transform, frontend=frontend, new_id=cached)
+        return await transform_image(images, image_id, transform, frontend=frontend, new_id=cached)
     except StorageError as exc:  # made at the same moment by another request: use that one
         try:
-            return await gateway.describe(cached)
+            return await images.describe(cached)
         except NotFound:
             raise exc from None
