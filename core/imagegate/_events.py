@@ -10,6 +10,7 @@ __all__ = [
     "Event",
     "ImageDeleted",
     "ImageStored",
+    "KeySpent",
     "RequestFailed",
     "RequestFinished",
     "RequestStarted",
@@ -97,3 +98,13 @@ class ImageDeleted(Event):
     image_id: str
     bytes: int
     reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeySpent(Event):
+    """A virtual key's request ended having cost ``usd`` (actual, else estimated), counted against
+    the key's budget for ``period`` (``2026-12-05`` or ``2026-12``)."""
+
+    key: str
+    usd: float
+    period: str

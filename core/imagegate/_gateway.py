@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._callers import Caller, KeyRing
 from ._calling import ProviderCaller
 from ._catalog import ModelSpec, Operation
 from ._errors import ImagegateError, Timeout
@@ -28,6 +29,7 @@ from ._grids import check_grid_job, prepare_grid, store_tiles
 from ._ids import new_request_id
 from ._inputs import InputSources
 from ._job_runs import LOCAL, JobRuns
+from ._keys import SqliteKeyStore
 from ._jobs import Delivery, Job, build_job, failed_event, quote
 from ._lifecycle import apply_lifecycle, choose_default_model
 from ._middleware import Middleware, Step, run_wrapped
@@ -85,6 +87,8 @@ class Gateway:
         self._provider_settings: dict[str, ProviderSettings] = {}
         self.paid_work = PaidWork()
         self.jobs = JobRuns(self)
+        self.keys = KeyRing(SqliteKeyStore(self.jobs.settings.resolved_sqlite_path(
+            settings.storage.resolved_spool_dir())), self.emit)
 
     # lifecycle ---------------------------------------------------------------------------------
 
@@ -163,23 +167,26 @@ class Gateway:
         request, _ = prepare_grid(operation, request, self.settings.gateway.grid_prompt_template)
         return quote(self, spec, operation, request)
 
-    async def run(self, operation: Operation, request: ImageRequest, *, owner: str = LOCAL,
+    async def run(self, operation: Operation, request: ImageRequest, *, owner: str | None = None,
                   idempotency_key: str | None = None, digest: str | None = None, **kwargs: Any) -> ImageResult:
-        """Serve one request as a recorded job (see :mod:`~imagegate.job_runs`); ``owner`` scopes
-        ``idempotency_key``, and ``digest`` tells a repeat from a different request."""
-        return await self.jobs.run(operation, request, owner=owner, idempotency_key=idempotency_key,
-                                   digest=digest, **kwargs)
+        """Serve one request as a recorded job (see :mod:`~imagegate._job_runs`); ``owner`` (by
+        default the ``caller``'s) scopes ``idempotency_key``, and ``digest`` tells a repeat from a
+        different request."""
+        caller: Caller | None = kwargs.get("caller")
+        return await self.jobs.run(operation, request, owner=owner or (caller.owner if caller else LOCAL),
+                                   idempotency_key=idempotency_key, digest=digest, **kwargs)
 
     async def serve(self, operation: Operation, request: ImageRequest, *, frontend: str = "api",
                   progress: Progress | None = None, trusted_paths: bool = False,
                   carrier: dict[str, str] | None = None, keep_base64: bool = False,
-                  job_hooks: JobHooks | None = None) -> ImageResult:
+                  job_hooks: JobHooks | None = None, caller: Caller | None = None) -> ImageResult:
         """Serve one request end to end; raise :class:`~imagegate._errors.ImagegateError`.
 
         The keyword arguments are the front-end's delivery choices (see :class:`~imagegate._jobs.Delivery`).
         """
         delivery = Delivery(frontend=frontend, progress=progress, trusted_paths=trusted_paths,
-                            carrier=dict(carrier or {}), keep_base64=keep_base64, job_hooks=job_hooks)
+                            carrier=dict(carrier or {}), keep_base64=keep_base64, job_hooks=job_hooks,
+                            caller=caller)
         request_id = new_request_id()
         step = Step("request", {"frontend": frontend, "operation": operation, "request_id": request_id,
                                 "model": request.model or self.default_model},
@@ -222,13 +229,14 @@ class Gateway:
         return result
 
     async def _call_and_store(self, job: Job) -> ImageResult:
-        started = asyncio.get_running_loop().time()
-        results = await self.caller.call(job)
-        job.timings["upstream_ms"] = round((asyncio.get_running_loop().time() - started) * 1000, 3)
-        if not job.provider.cancellable:  # this whole call already runs shielded (see _serve)
-            return await self._store(job, results)
-        store = asyncio.ensure_future(self._store(job, results))  # the upstream was paid: store anyway
-        return await self.paid_work.finish(store)
+        async with self.keys.spending(job):  # a virtual key's models, rate and budget
+            started = asyncio.get_running_loop().time()
+            results = await self.caller.call(job)
+            job.timings["upstream_ms"] = round((asyncio.get_running_loop().time() - started) * 1000, 3)
+            if not job.provider.cancellable:  # this whole call already runs shielded (see _serve)
+                return await self._store(job, results)
+            store = asyncio.ensure_future(self._store(job, results))  # the upstream was paid: store anyway
+            return await self.paid_work.finish(store)
 
     async def _store(self, job: Job, results: list[Any]) -> ImageResult:
         stored = await self.storer.store_all(job, results)

@@ -20,6 +20,7 @@ from ._lifecycle import Lifecycle, apply_lifecycle
 from ._pricing import estimate_cost
 
 if TYPE_CHECKING:
+    from ._callers import Caller
     from ._catalog import ModelSpec, Operation, ValidRequest
     from ._errors import ImagegateError
     from ._gateway import Gateway
@@ -62,6 +63,8 @@ class Delivery:
     keep_base64: bool = False
     job_hooks: JobHooks | None = None
     """The recorded job's hooks: told when the first attempt starts and of resumable upstream work."""
+    caller: Caller | None = None
+    """Who asked (see :mod:`~imagegate._callers`): a virtual key is held to its models, rate and budget."""
 
 
 @dataclass(slots=True)

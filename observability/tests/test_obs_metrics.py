@@ -60,6 +60,18 @@ async def test_a_retried_success_moves_each_metric_by_exactly_its_share(make_gat
     assert samples(registry, "imagegate_requests_in_flight") == {labels(frontend="mcp"): 0}
 
 
+async def test_a_virtual_keys_spend_is_counted_by_key_name(make_gateway: Any, plugin: Any) -> None:
+    from imagegate._keys import VirtualKey, key_digest
+
+    gateway = await make_gateway(FlakyProvider(), plugin=plugin)
+    await gateway.keys.store.add(VirtualKey(name="team-a", digest=key_digest("igk_secret"), hint="igk_secr"))
+    caller = await gateway.keys.identify("igk_secret")
+    await gateway.run("generate", ImageRequest(prompt="x", model="flaky-model", n=2), caller=caller)
+    await gateway.run("generate", ImageRequest(prompt="x", model="flaky-model"))  # no key: not counted
+    spend = samples(plugin.metrics.registry, "imagegate_key_spend_usd_total")
+    assert list(spend) == [labels(key="team-a")] and spend[labels(key="team-a")] == pytest.approx(0.08)
+
+
 async def test_failures_count_by_error_code_and_add_no_images_or_cost(make_gateway: Any, plugin: Any) -> None:
     registry = plugin.metrics.registry
     gateway = await make_gateway(FlakyProvider(failures=99), max_retries=1, plugin=plugin)

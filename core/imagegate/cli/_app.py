@@ -59,13 +59,15 @@ def serve() -> None:
 
 def build_cli() -> click.Group:
     from .._plugins import make_plugin_manager
-    from . import _doctor as doctor, _gc as gc, _images as images, _info as info, _transform as transform
+    from . import _doctor as doctor, _gc as gc, _images as images, _info as info, _keys as keys
+    from . import _transform as transform
 
     images.attach(cli)
     gc.attach(cli)
     info.attach(cli)
     doctor.attach(cli)
     transform.attach(cli)
+    keys.attach(cli)
     pm = make_plugin_manager()
     pm.hook.register_commands(cli=cli)
     pm.hook.serve_subcommand(serve=serve)

@@ -62,6 +62,9 @@ class Metrics:
             "imagegate_cost_usd", "USD spent on provider calls (actual when reported, else estimated), "
             "including requests that failed after the provider was paid.",
             ["provider", "model", "operation"], registry=reg)
+        self.key_spend = Counter(
+            "imagegate_key_spend_usd", "USD spent by each virtual key (actual when reported, else estimated).",
+            ["key"], registry=reg)
         self.in_flight = Gauge(
             "imagegate_requests_in_flight", "Requests being served now.", ["frontend"], registry=reg)
         self.deprecated = Counter(

@@ -175,11 +175,14 @@ class Telemetry:
 
     def on_event(self, event: Event) -> None:
         """Count what events report and remember it for the request's span and log line."""
-        from imagegate import DeprecatedModelRequested, ImageDeleted, ImageStored, RequestFailed, RequestFinished, RequestStarted, RetryScheduled
+        from imagegate import DeprecatedModelRequested, ImageDeleted, ImageStored, KeySpent, RequestFailed, RequestFinished, RequestStarted, RetryScheduled
 
         if isinstance(event, ImageDeleted):
             self.metrics.child(self.metrics.deleted, event.reason).inc()
             self.metrics.child(self.metrics.deleted_bytes, event.reason).inc(event.bytes)
+            return
+        if isinstance(event, KeySpent):
+            self.metrics.child(self.metrics.key_spend, event.key).inc(event.usd)
             return
         record = self._live.get(event.request_id)
         if record is not None:
