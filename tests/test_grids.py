@@ -11,33 +11,16 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from imagegate import hookimpl
 from imagegate._default_plugins.placeholder_grid import panel_boxes
 from imagegate._errors import InvalidRequest
 from imagegate._grid_cut import cut_grid
 from imagegate._models import ImageInput, ImageRequest
-from imagegate.testing.factories import build_gateway, temp_settings
-
-
-class CountCalls:
-    """Counts provider attempts (a step middleware, as a plugin would)."""
-
-    def __init__(self) -> None:
-        self.attempts = 0
-
-    @hookimpl
-    def step_middleware(self, gateway: Any) -> Any:
-        async def count(step: Any, call_next: Any) -> Any:
-            if step.kind == "provider_attempt":
-                self.attempts += 1
-            return await call_next()
-
-        return count
+from imagegate.testing import AttemptCounter, build_gateway, temp_settings
 
 
 @pytest.fixture
 async def gateway_and_calls(tmp_path: Path, request: pytest.FixtureRequest) -> Any:
-    counter = CountCalls()
+    counter = AttemptCounter()
     gateway = build_gateway(temp_settings(tmp_path, gateway=getattr(request, "param", {})), ("count", counter))
     await gateway.open()
     try:

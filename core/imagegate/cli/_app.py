@@ -59,8 +59,7 @@ def serve() -> None:
 
 def build_cli() -> click.Group:
     from .._plugins import make_plugin_manager
-    from . import _doctor as doctor, _gc as gc, _images as images, _info as info, _keys as keys
-    from . import _transform as transform
+    from . import _doctor as doctor, _gc as gc, _images as images, _info as info, _keys as keys, _transform as transform
 
     images.attach(cli)
     gc.attach(cli)

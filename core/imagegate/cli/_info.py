@@ -116,8 +116,7 @@ def plugins(show_all: bool, as_json: bool) -> None:
 def config(as_json: bool) -> None:
     """The effective configuration of the core and every plugin, secrets masked; where images are
     stored and which variable each provider's key comes from."""
-    from .._settings import Settings
-    from .._settings import installed_settings_registry
+    from .._settings import Settings, installed_settings_registry
     from ._config_view import effective_config
 
     data = effective_config(Settings(), installed_settings_registry())

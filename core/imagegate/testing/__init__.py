@@ -7,6 +7,7 @@ project that installs imagegate gets the ``imagegate_*`` fixtures. Besides them:
   failures, hangs, schema checks of what it receives);
 * :class:`ScriptedProvider` and :func:`scripted_model`: a provider whose attempts are scripted;
 * :func:`image_bytes`: real image files of any size and format;
+* :class:`AttemptCounter`: a plugin counting upstream attempts (how many calls a request cost);
 * :func:`run_cli`: the ``imagegate`` CLI in a subprocess, from an async test (:class:`CliRun`);
 * :func:`assert_discovered`: the plugin's entry point is found and loads cleanly;
 * :class:`ProviderConformance` and :class:`StorageConformance`: subclass them to hold your plugin
@@ -26,6 +27,7 @@ from .._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from .cli import CliRun, run_cli
+    from .counting import AttemptCounter
     from .conformance import REQUIRED_METADATA, ProviderConformance, ProviderTarget, StorageConformance
     from .discovery import assert_discovered, assert_modules_import
     from .factories import FakeSleep, build_gateway, temp_settings
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 _LAZY: dict[str, str] = {
     **dict.fromkeys(["CliRun", "run_cli"], "imagegate.testing.cli"),
+    "AttemptCounter": "imagegate.testing.counting",
     **dict.fromkeys(["REQUIRED_METADATA", "ProviderConformance", "ProviderTarget", "StorageConformance"],
                     "imagegate.testing.conformance"),
     **dict.fromkeys(["assert_discovered", "assert_modules_import"], "imagegate.testing.discovery"),

@@ -31,10 +31,7 @@ if TYPE_CHECKING:
 
     import click
     from aiohttp import web
-    from imagegate import Event
-    from imagegate import Gateway
-    from imagegate import Middleware
-    from imagegate import SettingsRegistry
+    from imagegate import Event, Gateway, Middleware, SettingsRegistry
 
     from .telemetry import Telemetry
 

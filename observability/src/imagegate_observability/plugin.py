@@ -13,9 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable
 
     from aiohttp import web
-    from imagegate import Event
-    from imagegate import Gateway
-    from imagegate import Middleware
+    from imagegate import Event, Gateway, Middleware
     from prometheus_client import CollectorRegistry
 
     from .metrics import Metrics

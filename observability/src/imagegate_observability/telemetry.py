@@ -21,9 +21,7 @@ from .metrics import Metrics
 from imagegate.frontend import Redactor
 
 if TYPE_CHECKING:
-    from imagegate import Event, RequestFailed, RequestFinished
-    from imagegate import Gateway
-    from imagegate import Step
+    from imagegate import Event, Gateway, RequestFailed, RequestFinished, Step
     from opentelemetry.trace import Span, Tracer
 
 __all__ = ["ATTRIBUTE", "RequestRecord", "Telemetry", "outcome_of", "telemetry_for"]
@@ -175,7 +173,16 @@ class Telemetry:
 
     def on_event(self, event: Event) -> None:
         """Count what events report and remember it for the request's span and log line."""
-        from imagegate import DeprecatedModelRequested, ImageDeleted, ImageStored, KeySpent, RequestFailed, RequestFinished, RequestStarted, RetryScheduled
+        from imagegate import (
+            DeprecatedModelRequested,
+            ImageDeleted,
+            ImageStored,
+            KeySpent,
+            RequestFailed,
+            RequestFinished,
+            RequestStarted,
+            RetryScheduled,
+        )
 
         if isinstance(event, ImageDeleted):
             self.metrics.child(self.metrics.deleted, event.reason).inc()

@@ -12,21 +12,7 @@ import openai
 import pytest
 from PIL import Image
 
-from imagegate import hookimpl
-
-
-class CountCalls:
-    def __init__(self) -> None:
-        self.attempts = 0
-
-    @hookimpl
-    def step_middleware(self, gateway: Any) -> Any:
-        async def count(step: Any, call_next: Any) -> Any:
-            if step.kind == "provider_attempt":
-                self.attempts += 1
-            return await call_next()
-
-        return count
+from imagegate.testing import AttemptCounter
 
 
 def _edges_are_not_gutter(data: bytes) -> bool:
@@ -38,7 +24,7 @@ def _edges_are_not_gutter(data: bytes) -> bool:
 
 
 async def test_grid_answers_tiles_then_the_grid(serve) -> None:
-    counter = CountCalls()
+    counter = AttemptCounter()
     served = await serve(plugins=[(counter, "count")])
     cells = ["a red kite", "a blue boat", "a green tree", "a gold sun", "a grey cat", "a pink rose"]
     answer = await served.client().images.generate(
@@ -77,7 +63,7 @@ async def test_grid_as_urls(served) -> None:
 @pytest.mark.parametrize(("extra", "param"), [({"grid": "2x2", "cells": ["a"]}, "cells"),
                                               ({"grid": "8x8"}, "grid"), ({"grid": "2x2", "cells": "abcd"}, "cells")])
 async def test_bad_grid_is_a_400_naming_the_field(serve, extra: dict[str, Any], param: str) -> None:
-    counter = CountCalls()
+    counter = AttemptCounter()
     served = await serve(plugins=[(counter, "count")])
     with pytest.raises(openai.BadRequestError) as failed:
         await served.client().images.generate(model="placeholder", prompt="x", size="128x128", extra_body=extra)

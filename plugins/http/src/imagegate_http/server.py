@@ -53,8 +53,7 @@ def serve_http(host: str, port: int) -> None:
     """Serve until SIGTERM/SIGINT; exit status 1 with the error on bad configuration."""
     from imagegate.cli import fail
     from imagegate import Gateway
-    from imagegate.frontend import configure_logging
-    from imagegate.frontend import make_plugin_manager
+    from imagegate.frontend import configure_logging, make_plugin_manager
     from imagegate import Settings
 
     from .app import create_app

@@ -21,9 +21,7 @@ from .answers import b64, openai_usage
 from .envelope import error_envelope
 
 if TYPE_CHECKING:
-    from imagegate import Operation
-    from imagegate import Gateway
-    from imagegate import ImageRequest, ImageResult
+    from imagegate import Gateway, ImageRequest, ImageResult, Operation
 
 __all__ = ["stream_images"]
 

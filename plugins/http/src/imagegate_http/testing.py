@@ -29,9 +29,18 @@ from urllib.parse import urlsplit
 import pybase64
 from aiohttp import web
 
-from imagegate import hookimpl
-from imagegate import ModelSpec, ParamSpec, Pricing, PriceRule, SizeSpec
-from imagegate import BaseProvider, ProviderCall, ProviderImage, ProviderResult
+from imagegate import (
+    BaseProvider,
+    ModelSpec,
+    ParamSpec,
+    PriceRule,
+    Pricing,
+    ProviderCall,
+    ProviderImage,
+    ProviderResult,
+    SizeSpec,
+    hookimpl,
+)
 
 __all__ = ["GatedProvider", "RawAnswer", "StreamingProvider", "image_size", "loopback_socket",
            "raw_exchange", "start_app"]

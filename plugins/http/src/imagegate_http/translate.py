@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
-from imagegate import InvalidRequest
-from imagegate import ImageInput, ImageRequest
+from imagegate import ImageInput, ImageRequest, InvalidRequest
 
 from .bodies import read_body
 from .quoting import QUOTE_CHARS, quote
@@ -29,8 +28,7 @@ from .quoting import QUOTE_CHARS, quote
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from imagegate import ModelSpec
-    from imagegate import Gateway
+    from imagegate import Gateway, ModelSpec
 
 __all__ = ["Delivery", "nearest_aspect_ratio", "read_json", "to_image_request"]
 

@@ -13,8 +13,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from imagegate import Gateway
-    from imagegate import ImageOut, ImageResult
+    from imagegate import Gateway, ImageOut, ImageResult
     from mcp_types import ContentBlock
 
     from .settings import Deliver, MCPSettings

@@ -12,8 +12,7 @@ import difflib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from imagegate import ModelSpec
-    from imagegate import Gateway
+    from imagegate import Gateway, ModelSpec
 
     from .settings import MCPSettings
 

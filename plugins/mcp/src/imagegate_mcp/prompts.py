@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from imagegate import ModelSpec
-    from imagegate import Gateway
+    from imagegate import Gateway, ModelSpec
     from mcp_types import GetPromptResult, Prompt
 
     from .settings import MCPSettings
@@ -147,8 +146,7 @@ def _shape_arguments(model: ModelSpec, shape: Shape) -> tuple[str | None, dict[s
 def _call_arguments(spec: PromptSpec, model: ModelSpec, picture: str) -> dict[str, Any]:
     """The ``generate_image`` arguments, checked against the model's catalog entry; optional
     extras the model refuses (alone or together) are left out."""
-    from imagegate import InvalidRequest
-    from imagegate import validate_request
+    from imagegate import InvalidRequest, validate_request
 
     size, params = _shape_arguments(model, spec.shape)
     if spec.vector and model.format_param and model.output_format({}) != "svg":

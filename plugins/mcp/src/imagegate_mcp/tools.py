@@ -24,9 +24,7 @@ from .schemas import MODELS_SCHEMA, RESULT_SCHEMA, image_input_description, mode
 from .transform_tool import TRANSFORM_TOOL
 
 if TYPE_CHECKING:
-    from imagegate import ModelSpec, Operation
-    from imagegate import Gateway
-    from imagegate import ImageRequest
+    from imagegate import Gateway, ImageRequest, ModelSpec, Operation
     from mcp_types import CallToolResult, Tool
 
     from .links import FileLinks
@@ -163,8 +161,7 @@ def check_arguments(schema: dict[str, Any], arguments: dict[str, Any]) -> None:
 def build_request(tool: ToolSpec, arguments: dict[str, Any],
                   settings: MCPSettings) -> tuple[ImageRequest, Deliver]:
     """The gateway request for checked arguments, and the delivery asked for."""
-    from imagegate import InvalidRequest
-    from imagegate import ImageInput, ImageRequest
+    from imagegate import ImageInput, ImageRequest, InvalidRequest
 
     args = dict(arguments)
     deliver: Deliver = args.pop("deliver", settings.deliver)

@@ -19,8 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 
     from imagegate.frontend import BearerCheck
-    from imagegate import Gateway
-    from imagegate import Settings
+    from imagegate import Gateway, Settings
 
     from .early import EarlyStdio
 

@@ -22,9 +22,7 @@ from typing import TYPE_CHECKING
 from imagegate import hookimpl
 
 if TYPE_CHECKING:
-    from imagegate import ProviderRegistry
-    from imagegate import Settings
-    from imagegate import SettingsRegistry
+    from imagegate import ProviderRegistry, Settings, SettingsRegistry
 
 
 @hookimpl

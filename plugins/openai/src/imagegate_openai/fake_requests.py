@@ -75,8 +75,7 @@ def _strict(type_name: str, streaming: bool) -> Any:
     ``streaming``) that forbids unknown keys, nested ones too."""
     from pydantic import ConfigDict, TypeAdapter
 
-    from openai.types import image_edit_params as edit
-    from openai.types import image_generate_params as generate
+    from openai.types import image_edit_params as edit, image_generate_params as generate
     from openai.types.responses import response_create_params as responses
     from openai.types.responses.tool_param import ImageGeneration
 

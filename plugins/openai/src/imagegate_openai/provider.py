@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from imagegate import AuthenticationError
-from imagegate import BaseProvider
+from imagegate import AuthenticationError, BaseProvider
 
 from .catalog import PROVIDER, responses_mainline, responses_model
 from .settings import KEY_VARIABLE
@@ -13,8 +12,7 @@ from .settings import KEY_VARIABLE
 if TYPE_CHECKING:
     import aiohttp
 
-    from imagegate import ModelSpec
-    from imagegate import ProviderCall, ProviderResult, UpstreamModel
+    from imagegate import ModelSpec, ProviderCall, ProviderResult, UpstreamModel
 
     from .settings import OpenAISettings
 

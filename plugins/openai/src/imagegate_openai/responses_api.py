@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pybase64
 
-from imagegate import ContentFiltered, InvalidRequest, UpstreamError
-from imagegate import ProviderImage, ProviderResult, Usage
+from imagegate import ContentFiltered, InvalidRequest, ProviderImage, ProviderResult, UpstreamError, Usage
 
 from .catalog import PROVIDER, image_output_tokens
 from .images_api import DEFAULT_PARTIAL_IMAGES, check_inputs, svg_object

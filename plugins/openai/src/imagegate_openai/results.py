@@ -15,8 +15,7 @@ from typing import Any
 import pybase64
 
 from imagegate.files import FORMAT_MIME
-from imagegate import UpstreamError
-from imagegate import ProviderImage, Usage
+from imagegate import ProviderImage, UpstreamError, Usage
 
 from .catalog import PROVIDER
 from .inline_images import RawBase64

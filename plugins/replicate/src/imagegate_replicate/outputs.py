@@ -12,8 +12,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from imagegate.files import FORMAT_MIME
-from imagegate import UpstreamError
-from imagegate import ProviderImage
+from imagegate import ProviderImage, UpstreamError
 
 if TYPE_CHECKING:
     from imagegate import ProviderCall

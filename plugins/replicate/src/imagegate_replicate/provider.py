@@ -12,8 +12,7 @@ import asyncio
 import re
 from typing import TYPE_CHECKING, Any
 
-from imagegate import ImagegateError, InvalidRequest, NotFound, Timeout, UpstreamError
-from imagegate import BaseProvider, ProviderResult
+from imagegate import BaseProvider, ImagegateError, InvalidRequest, NotFound, ProviderResult, Timeout, UpstreamError
 
 from .api import ReplicateAPI
 from .input_files import FileInputs, check_operation_values
@@ -25,8 +24,7 @@ from .spec_cache import SpecCache
 if TYPE_CHECKING:
     import aiohttp
 
-    from imagegate import ModelSpec
-    from imagegate import ProviderCall
+    from imagegate import ModelSpec, ProviderCall
 
     from .settings import ReplicateSettings
 
@@ -127,26 +125,14 @@ class ReplicateProvider(BaseProvider):
             prediction = await PredictionRun(api, call, self._background).run(values)
         finally:
             await files.aclose()
-        images = await fetch_images(call, prediction)
-        version = prediction.get("version")
-        return ProviderResult(
-            images=images,
-            provider_request_id=prediction["id"],
-            model_version=version if isinstance(version, str) and version != "hidden" else None,
-        )
+        return await _result(call, prediction)
 
     async def resume(self, call: ProviderCall) -> ProviderResult:
         """Follow the prediction ``call.resume_from`` names (made before a restart) instead of a new one."""
         assert call.resume_from is not None
         api = ReplicateAPI(call.session, self.config, call.headers, renames=_renames(call.model))
         prediction = await PredictionRun(api, call, self._background).resume(call.resume_from["prediction"])
-        images = await fetch_images(call, prediction)
-        version = prediction.get("version")
-        return ProviderResult(
-            images=images,
-            provider_request_id=prediction["id"],
-            model_version=version if isinstance(version, str) and version != "hidden" else None,
-        )
+        return await _result(call, prediction)
 
     async def list_upstream_models(self, session: aiohttp.ClientSession) -> list[dict[str, Any]]:
         """The catalog models Replicate still serves (``GET /models/{owner}/{name}``; a 404 is
@@ -169,3 +155,13 @@ class ReplicateProvider(BaseProvider):
         """Let cancel requests still in flight finish."""
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+
+
+async def _result(call: ProviderCall, prediction: dict[str, Any]) -> ProviderResult:
+    """A finished prediction's images (downloaded through the gateway) and identity."""
+    version = prediction.get("version")
+    return ProviderResult(
+        images=await fetch_images(call, prediction),
+        provider_request_id=prediction["id"],
+        model_version=version if isinstance(version, str) and version != "hidden" else None,
+    )

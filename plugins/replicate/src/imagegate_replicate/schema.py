@@ -16,8 +16,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from imagegate import ModelSpec, Operation, ParamSpec, SizeSpec
-from imagegate import InvalidRequest, UpstreamError
+from imagegate import InvalidRequest, ModelSpec, Operation, ParamSpec, SizeSpec, UpstreamError
 
 __all__ = ["COUNT_FIELDS", "IMAGE_FORMATS", "image_inputs", "inline_refs", "spec_from_schema"]
 

@@ -6,8 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field, SecretStr
 
-from imagegate import AuthenticationError
-from imagegate import ProviderSettings
+from imagegate import AuthenticationError, ProviderSettings
 
 __all__ = ["TOKEN_VARIABLE", "ReplicateSettings"]
 

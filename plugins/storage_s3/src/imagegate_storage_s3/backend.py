@@ -18,8 +18,7 @@ import orjson
 
 from imagegate import InvalidRequest, NotFound, StorageError
 from imagegate.files import is_image_id
-from imagegate import Settings
-from imagegate import Saved, StoredEntry
+from imagegate import Saved, Settings, StoredEntry
 
 from .failures import Where, error_code, map_error
 from .keys import KeyLayout

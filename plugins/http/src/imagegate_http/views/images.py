@@ -16,9 +16,7 @@ from ..sse import stream_images
 from ..translate import read_json, to_image_request
 
 if TYPE_CHECKING:
-    from imagegate import Operation
-    from imagegate import Gateway
-    from imagegate import ImageRequest
+    from imagegate import Gateway, ImageRequest, Operation
 
     from ..options import HttpOptions
 
