@@ -20,7 +20,7 @@ PLUGIN_SOURCES = sorted([*ROOT.glob("plugins/*/src"), ROOT / "observability" / "
 # remove or rename one only with a deprecation period.
 PUBLIC = {
     imagegate: [
-        "AuthenticationError", "BaseProvider", "CommaList", "ContentFiltered", "DeprecatedModelRequested",
+        "AuthenticationError", "BaseProvider", "Caller", "CommaList", "ContentFiltered", "DeprecatedModelRequested",
         "Event", "Gateway", "ImageDeleted", "ImageInput", "ImageOut", "ImageRequest", "ImageResult",
         "ImageStored", "ImagegateError", "InputImage", "InternalError", "InvalidRequest", "JobStore",
         "JobStoreRegistry", "KeySpent", "ListsUpstreamModels", "Middleware", "ModelRetired", "ModelSpec", "NotFound", "Operation",

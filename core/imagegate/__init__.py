@@ -20,6 +20,7 @@ hookimpl = pluggy.HookimplMarker("imagegate")
 """Marker for hook implementations: ``@hookimpl def register_providers(register, settings): ...``"""
 
 if TYPE_CHECKING:
+    from ._callers import Caller
     from ._catalog import (
         ModelSpec,
         Operation,
@@ -82,6 +83,7 @@ if TYPE_CHECKING:
     from ._storage import Saved, Storage, StoredEntry
 
 _LAZY: dict[str, str] = {
+    "Caller": "imagegate._callers",
     **dict.fromkeys(["ModelSpec", "Operation", "ParamSpec", "PriceRule", "PriceSource", "Pricing", "Requirement",
                      "SizeSpec", "Status", "ToolHint", "validate_request"], "imagegate._catalog"),
     **dict.fromkeys(

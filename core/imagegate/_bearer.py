@@ -6,7 +6,9 @@ matched nor how much of one. Failed attempts are counted per client address; aft
 ``max_failures`` of them within ``window_s`` the address is answered ``rate_limited`` (with
 ``retry_after``) without the key being looked at, until its oldest failure leaves the window.
 At most :data:`MAX_CLIENTS` addresses are remembered (the least recently failing forgotten first),
-each with at most ``max_failures`` times, so the record stays bounded whoever knocks.
+each with at most ``max_failures`` times, so the record stays bounded whoever knocks. A token
+that is no configured key is looked up among the virtual keys (``imagegate keys create``) by its
+digest (:class:`~imagegate._callers.KeyRing`).
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ._callers import Caller
 from ._errors import AuthenticationError, RateLimited
 
 if TYPE_CHECKING:
+    from ._callers import KeyRing
     from ._settings import GatewaySettings
 
 __all__ = ["MAX_CLIENTS", "BearerCheck"]
@@ -61,15 +65,18 @@ class BearerCheck:
 
     @property
     def enabled(self) -> bool:
-        """Whether any key is configured (without keys every request is let through)."""
+        """Whether ``GATEWAY__API_KEYS`` holds a key (virtual keys also turn the check on)."""
         return bool(self._digests)
 
-    def check(self, authorization: str | bytes | None, client: str) -> str:
-        """The matched key's short id (``key:<sha256 prefix>``) for an ``Authorization`` header.
+    async def caller(self, authorization: str | bytes | None, client: str, keys: KeyRing | None = None) -> Caller:
+        """Who sends this ``Authorization`` header: a key from ``GATEWAY__API_KEYS`` (the operator's,
+        admin), a virtual key of ``keys``, or, when no key is configured anywhere, the local owner.
 
         Raises :class:`RateLimited` when ``client`` failed too often lately (the key is not
         checked), else :class:`AuthenticationError` for a missing or unknown key.
         """
+        if not self.enabled and (keys is None or not await keys.any()):
+            return Caller()
         now = self._clock()
         wait = self._throttled(client, now)
         if wait is not None:
@@ -77,17 +84,18 @@ class BearerCheck:
                    f"{self.window_s:g} s, GATEWAY__AUTH_MAX_FAILURES); retry in {wait:.0f} s")
             raise RateLimited(msg, retry_after=round(wait, 3), param="Authorization")
         token = _token(authorization)
-        presented = _digest(token or b"")
-        matched: bytes | None = None
-        for digest in self._digests:
-            if hmac.compare_digest(digest, presented):
-                matched = digest
-        if matched is None or token is None:
-            self._record_failure(client, now)
-            msg = ("missing or unknown API key; send Authorization: Bearer <key> with a key from "
-                   "GATEWAY__API_KEYS")
-            raise AuthenticationError(msg, param="Authorization")
-        return "key:" + matched.hex()[:16]
+        if token is not None:
+            text = token.decode("utf-8", "surrogateescape")
+            presented = _digest(token)
+            if any([hmac.compare_digest(digest, presented) for digest in self._digests]):  # all compared
+                return Caller.static(text)
+            found = await keys.identify(text) if keys is not None else None
+            if found is not None:
+                return found
+        self._record_failure(client, now)
+        msg = ("missing or unknown API key; send Authorization: Bearer <key> with a key from "
+               "GATEWAY__API_KEYS or imagegate keys create")
+        raise AuthenticationError(msg, param="Authorization")
 
     def _throttled(self, client: str, now: float) -> float | None:
         """Seconds ``client`` must still wait, or None."""

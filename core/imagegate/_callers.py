@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._errors import PermissionDenied, QuotaExceeded, RateLimited
 from ._events import KeySpent
@@ -47,6 +47,11 @@ class Caller:
         """A caller with a key from ``GATEWAY__API_KEYS`` (or none): the operator's own, admin."""
         return cls(owner=owner_of(token), admin=token is not None)
 
+    def sees(self, metadata: dict[str, Any]) -> bool:
+        """Whether this caller may see a stored image (or job): its own, or any for an admin. An
+        image stored without an owner (by the CLI, or before keys) is ``local``'s."""
+        return self.admin or metadata.get("owner", LOCAL) == self.owner
+
 
 class KeyRing:
     """Virtual keys: looked up by digest (cached briefly), and held to their limits."""
@@ -58,6 +63,14 @@ class KeyRing:
         self._clock = clock
         self._cache: dict[str, tuple[float, VirtualKey | None]] = {}
         self._windows: dict[str, SlidingWindow] = {}
+        self._any: tuple[float, bool] | None = None
+
+    async def any(self) -> bool:
+        """Whether any virtual key is active (then every network front-end asks for a key)."""
+        now = self._clock()
+        if self._any is None or now - self._any[0] > _CACHE_S:
+            self._any = (now, any(key.revoked_at is None for key in await self.store.all()))
+        return self._any[1]
 
     async def identify(self, token: str) -> Caller | None:
         """The caller a virtual key stands for; None for an unknown or revoked key."""

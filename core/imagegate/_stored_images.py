@@ -17,6 +17,7 @@ from ._models import ImageOut
 from ._signing import UrlSigner, signer_for
 
 if TYPE_CHECKING:
+    from ._callers import Caller
     from ._filestore import FileStore
     from ._settings import GatewaySettings
     from ._storage import Storage
@@ -48,9 +49,14 @@ class StoredImages:
             except NotFound:
                 raise exc from None
 
-    async def metadata(self, image_id: str) -> dict[str, Any]:
-        return await self._from_storage_or_spool(
+    async def metadata(self, image_id: str, caller: Caller | None = None) -> dict[str, Any]:
+        """The image's metadata; ``not_found`` when ``caller`` is given and may not see it (another
+        key's image: see :meth:`~imagegate._callers.Caller.sees`)."""
+        metadata = await self._from_storage_or_spool(
             image_id, lambda: self.storage.metadata(image_id), lambda: self.spool.metadata(image_id))
+        if caller is not None and not caller.sees(metadata):
+            raise NotFound(f"no image {image_id!r}", param="id")
+        return metadata
 
     async def read(self, image_id: str) -> bytes:
         return await self._from_storage_or_spool(
@@ -109,17 +115,20 @@ class StoredImages:
         except NotFound:
             await self.spool.delete(image_id)
 
-    async def transform(self, image_id: str, op: str, params: dict[str, Any], *, frontend: str = "api") -> ImageOut:
-        """A new stored image made from a stored one, which is only read (see :mod:`~imagegate._transforms`)."""
+    async def transform(self, image_id: str, op: str, params: dict[str, Any], *, frontend: str = "api",
+                        caller: Caller | None = None) -> ImageOut:
+        """A new stored image (``caller``'s) made from a stored one, which is only read (see
+        :mod:`~imagegate._transforms`)."""
         from ._transforms import parse_transform, transform_image
 
-        return await transform_image(self, image_id, parse_transform(op, params), frontend=frontend)
+        return await transform_image(self, image_id, parse_transform(op, params), frontend=frontend, caller=caller)
 
-    async def thumbnail(self, image_id: str, size: int, *, frontend: str = "api") -> ImageOut:
+    async def thumbnail(self, image_id: str, size: int, *, frontend: str = "api",
+                        caller: Caller | None = None) -> ImageOut:
         """The image's thumbnail (longest side ``size``): made and stored once, then reused."""
         from ._transforms import thumbnail
 
-        return await thumbnail(self, image_id, size, frontend=frontend)
+        return await thumbnail(self, image_id, size, frontend=frontend, caller=caller)
 
     async def drain_spool(self) -> list[str]:
         """Move spooled images into the storage backend; return the ids moved.

@@ -178,4 +178,5 @@ def _metadata(job: Job, result: ProviderResult, image: ProviderImage, info: Imag
         "model_version": result.model_version, "frontend": job.delivery.frontend,
         "parent_ids": list(job.parent_ids),
         **({"grid": job.grid.as_dict()} if job.grid is not None else {}),
+        **({"owner": job.delivery.caller.owner} if job.delivery.caller is not None else {}),
     }

@@ -23,6 +23,7 @@ from ._imagetype import ImageTooLarge, NotAnImage, inspect_image
 from ._storing import sha256_hex
 
 if TYPE_CHECKING:
+    from ._callers import Caller
     from ._models import ImageOut
     from ._stored_images import StoredImages
 
@@ -166,9 +167,11 @@ def apply_transform(data: bytes, transform: Transform) -> tuple[bytes, str]:
 
 
 async def transform_image(images: StoredImages, image_id: str, transform: Transform, *, frontend: str = "api",
-                          new_id: str | None = None) -> ImageOut:
-    """Store the transformed copy of a stored image; the source is only read."""
-    source = await images.metadata(image_id)
+                          new_id: str | None = None, caller: Caller | None = None) -> ImageOut:
+    """Store the transformed copy of a stored image (one ``caller`` may see; the copy is the
+    caller's, a thumbnail its source's); the source is only read."""
+    source = await images.metadata(image_id, caller)
+    owner = source.get("owner") if new_id is not None or caller is None else caller.owner
     data = await images.read(image_id)
     out, mime = await asyncio.to_thread(apply_transform, data, transform)
     info = inspect_image(out, mime)
@@ -181,6 +184,7 @@ async def transform_image(images: StoredImages, image_id: str, transform: Transf
         "operation": transform.op if transform.op == "thumbnail" else "transform",
         "transform": transform.as_dict(), "parent_ids": [image_id],
         "cost": {"estimated_usd": 0.0, "actual_usd": 0.0}, "request_id": new_request_id(), "frontend": frontend,
+        **({"owner": owner} if owner else {}),
     }
     try:
         await images.storage.save(target, out, metadata)
@@ -199,17 +203,18 @@ def thumbnail_id(image_id: str, size: int) -> str:
     return f"img_{year}{month}{day}_{token}"
 
 
-async def thumbnail(images: StoredImages, image_id: str, size: int, *, frontend: str = "api") -> ImageOut:
+async def thumbnail(images: StoredImages, image_id: str, size: int, *, frontend: str = "api",
+                    caller: Caller | None = None) -> ImageOut:
     """The image's thumbnail of ``size`` (longest side): the cached one, or made and stored once."""
     transform = parse_transform("thumbnail", {"size": size})
-    await images.metadata(image_id)  # the source must exist, even when its thumbnail is cached
+    await images.metadata(image_id, caller)  # the source must exist (and be the caller's), even when cached
     cached = thumbnail_id(image_id, size)
     try:
         return await images.describe(cached)
     except NotFound:
         pass
     try:
-        return await transform_image(images, image_id, transform, frontend=frontend, new_id=cached)
+        return await transform_image(images, image_id, transform, frontend=frontend, new_id=cached, caller=caller)
     except StorageError as exc:  # made at the same moment by another request: use that one
         try:
             return await images.describe(cached)

@@ -4,7 +4,7 @@ by the real app on a free 127.0.0.1 port, and the official ``openai`` SDK pointe
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +18,16 @@ class Served:
     base_url: str
     gateway: Any
     app: Any
+    clients: list[Any] = field(default_factory=list)
+    """The SDK clients handed out, closed with the server (an unclosed one is closed by the garbage
+    collector later, logging an error into whichever test runs then)."""
 
     def client(self, api_key: str = "unused", **kwargs: Any) -> Any:
         import openai
 
-        return openai.AsyncOpenAI(base_url=self.base_url + "/v1", api_key=api_key, max_retries=0, **kwargs)
+        client = openai.AsyncOpenAI(base_url=self.base_url + "/v1", api_key=api_key, max_retries=0, **kwargs)
+        self.clients.append(client)
+        return client
 
 
 @pytest.fixture
@@ -44,7 +49,7 @@ async def serve(tmp_path: Path, gate: Path, monkeypatch: pytest.MonkeyPatch) -> 
     from imagegate_http.app import create_app
     from imagegate_http.options import HttpOptions
 
-    started: list[tuple[Any, Any]] = []
+    started: list[tuple[Any, Any, Served]] = []
     monkeypatch.setenv(http_testing.GATE_ENV, str(gate))
 
     async def start(gateway: dict[str, Any] | None = None, options: dict[str, Any] | None = None,
@@ -73,11 +78,14 @@ async def serve(tmp_path: Path, gate: Path, monkeypatch: pytest.MonkeyPatch) -> 
         except BaseException:
             await gw.aclose()
             raise
-        started.append((runner, gw))
-        return Served(base_url, gw, app)
+        served = Served(base_url, gw, app)
+        started.append((runner, gw, served))
+        return served
 
     yield start
-    for runner, gw in reversed(started):
+    for runner, gw, served in reversed(started):
+        for client in served.clients:
+            await client.close()
         await runner.cleanup()
         await gw.aclose()
 

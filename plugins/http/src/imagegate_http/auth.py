@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from imagegate import RateLimited
+from imagegate import Caller, RateLimited
 from imagegate.frontend import SlidingWindow
+
+from .keys import CALLER
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler
@@ -33,15 +35,11 @@ def is_protected(path: str) -> bool:
     return path == "/v1" or path.startswith("/v1/")
 
 
-def bearer_auth(check: BearerCheck, rpm: int | None, clock: Callable[[], float] = time.monotonic) -> Any:
-    """Middleware checking ``Authorization: Bearer <key>`` (through ``check``) and the per-key rate."""
+def bearer_auth(check: BearerCheck, rpm: int | None, keys: Any = None,
+                clock: Callable[[], float] = time.monotonic) -> Any:
+    """Middleware checking ``Authorization: Bearer <key>`` (through ``check``, with the gateway's
+    virtual ``keys``) and the per-key rate; it keeps the :class:`~imagegate.Caller` on the request."""
     windows: dict[str, SlidingWindow] = {}
-
-    def identify(request: web.Request) -> str:
-        client = request.remote or "unknown"
-        if not check.enabled:
-            return f"addr:{client}"
-        return check.check(request.headers.get("Authorization"), client)
 
     def check_rate(identity: str) -> None:
         if rpm is None:
@@ -55,8 +53,10 @@ def bearer_auth(check: BearerCheck, rpm: int | None, clock: Callable[[], float] 
     async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.method == "OPTIONS" or not is_protected(request.path):
             return await handler(request)
-        if check.enabled or rpm is not None:
-            check_rate(identify(request))
+        client = request.remote or "unknown"
+        caller = await check.caller(request.headers.get("Authorization"), client, keys)
+        request[CALLER] = caller
+        check_rate(f"addr:{client}" if caller.owner == Caller().owner else caller.owner)
         return await handler(request)
 
     return auth

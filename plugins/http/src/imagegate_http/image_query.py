@@ -22,7 +22,7 @@ from imagegate.files import is_image_id, shard_of
 from .quoting import quote
 
 if TYPE_CHECKING:
-    from imagegate import Gateway
+    from imagegate import Caller, Gateway
 
 __all__ = ["SCAN_LIMIT", "ImagePage", "ImageQuery", "find_images"]
 
@@ -97,9 +97,11 @@ class ImageQuery:
     since: datetime | None = None
     until: datetime | None = None
     parent: str | None = None
+    caller: Caller | None = None
+    """Only images this caller may see (its own; any for an admin)."""
 
     @classmethod
-    def parse(cls, query: Mapping[str, str], gateway: Gateway) -> ImageQuery:
+    def parse(cls, query: Mapping[str, str], gateway: Gateway, caller: Caller | None = None) -> ImageQuery:
         """Validate the query string; a model is matched by the name given and the id it resolves to."""
         models: frozenset[str] = frozenset()
         if name := query.get("model"):
@@ -110,11 +112,11 @@ class ImageQuery:
             msg = "since must be earlier than until"
             raise InvalidRequest(msg, param="until")
         return cls(limit=_limit(query), before=_image_id(query, "before"), models=models,
-                   since=since, until=until, parent=_image_id(query, "parent"))
+                   since=since, until=until, parent=_image_id(query, "parent"), caller=caller)
 
     @property
     def filtered(self) -> bool:
-        return bool(self.models or self.since or self.until or self.parent)
+        return bool(self.models or self.since or self.until or self.parent or (self.caller and not self.caller.admin))
 
     def _oldest_day(self) -> date | None:
         days = [d for d in (self.since and self.since.astimezone(UTC).date(),
@@ -122,6 +124,8 @@ class ImageQuery:
         return max(days) if days else None
 
     def matches(self, item: dict[str, Any]) -> bool:
+        if self.caller is not None and not self.caller.sees(item):
+            return False
         if self.models and item.get("model") not in self.models:
             return False
         if self.since or self.until:

@@ -19,6 +19,7 @@ from imagegate import ImagegateError
 
 from .answers import b64, openai_usage
 from .envelope import error_envelope
+from .keys import caller_of
 
 if TYPE_CHECKING:
     from imagegate import Gateway, ImageRequest, ImageResult, Operation
@@ -60,7 +61,7 @@ async def stream_images(request: web.Request, gateway: Gateway, operation: Opera
             partials.put_nowait(data)
 
     work = asyncio.ensure_future(gateway.run(operation, image_request, frontend="http", progress=progress,
-                                             carrier=dict(request.headers)))
+                                             carrier=dict(request.headers), caller=caller_of(request)))
     response: web.StreamResponse | None = None
     try:
         while not work.done() or not partials.empty():

@@ -10,7 +10,7 @@ from ..answers import images_answer, lifecycle_headers
 from ..envelope import json_response, pieces_response
 from ..image_bytes import image_response
 from ..image_query import ImageQuery, find_images
-from ..keys import GATEWAY, OPTIONS
+from ..keys import GATEWAY, OPTIONS, caller_of
 from ..multipart import read_upload
 from ..sse import stream_images
 from ..translate import read_json, to_image_request
@@ -35,7 +35,7 @@ async def _answer(request: web.Request, operation: Operation, image_request: Ima
     if delivery.stream:
         return await stream_images(request, gateway, operation, image_request)
     result = await gateway.run(operation, image_request, frontend="http", carrier=dict(request.headers),
-                               keep_base64=delivery.response_format == "b64_json")
+                               keep_base64=delivery.response_format == "b64_json", caller=caller_of(request))
     return await pieces_response(request, images_answer(result, delivery.response_format),
                                  lifecycle_headers(result))
 
@@ -70,7 +70,7 @@ async def list_images(request: web.Request) -> web.Response:
     """GET /v1/images?limit=&before=&model=&since=&until=&parent=: stored images' metadata, newest
     first; ``last_id`` is the ``before`` of the next page."""
     gateway, _ = _app_objects(request)
-    page = await find_images(gateway, ImageQuery.parse(request.query, gateway))
+    page = await find_images(gateway, ImageQuery.parse(request.query, gateway, caller_of(request)))
     data = [{"object": "image", **item} for item in page.data]
     return json_response({"object": "list", "data": data, "last_id": page.last_id, "has_more": page.has_more})
 
@@ -79,7 +79,7 @@ async def get_image(request: web.Request) -> web.StreamResponse:
     """GET /v1/images/{id}: metadata with a fresh URL, or the bytes with ``?content=1``."""
     gateway, _ = _app_objects(request)
     image_id = request.match_info["id"]
-    metadata = await gateway.metadata(image_id)
+    metadata = await gateway.metadata(image_id, caller_of(request))
     if request.query.get("content", "").lower() in {"1", "true", "yes"}:
         data = await gateway.read(image_id)
         return image_response(data, metadata["mime_type"], image_id, "private, no-cache")
@@ -91,5 +91,6 @@ async def delete_image(request: web.Request) -> web.Response:
     """DELETE /v1/images/{id}."""
     gateway, _ = _app_objects(request)
     image_id = request.match_info["id"]
+    await gateway.metadata(image_id, caller_of(request))  # another key's image is not found
     await gateway.delete(image_id)
     return json_response({"id": image_id, "object": "image", "deleted": True})

@@ -9,7 +9,7 @@ from imagegate import InvalidRequest
 
 from ..envelope import json_response
 from ..image_bytes import image_response
-from ..keys import GATEWAY, OPTIONS
+from ..keys import GATEWAY, OPTIONS, caller_of
 from ..quoting import quote
 from ..translate import read_json
 
@@ -24,7 +24,7 @@ async def transform(request: web.Request) -> web.Response:
     if not isinstance(op, str):
         raise InvalidRequest("op is required: resize, crop, thumbnail or convert", param="op")
     source = request.match_info["id"]
-    image = await gateway.transform(source, op, body, frontend="http")
+    image = await gateway.transform(source, op, body, frontend="http", caller=caller_of(request))
     metadata = await gateway.metadata(image.id)
     return json_response({"object": "image", **metadata, "id": image.id, "url": image.url})
 
@@ -35,6 +35,6 @@ async def thumbnail(request: web.Request) -> web.Response:
     text = request.query.get("size", "256")
     if not text.isdigit():
         raise InvalidRequest(f"size={quote(text, 20)} must be an integer from 16 to 1024", param="size")
-    image = await gateway.thumbnail(request.match_info["id"], int(text), frontend="http")
+    image = await gateway.thumbnail(request.match_info["id"], int(text), frontend="http", caller=caller_of(request))
     data = await gateway.read(image.id)
     return image_response(data, image.mime_type, image.id, "private, max-age=3600")
