@@ -44,7 +44,11 @@ def submit(args: RequestArgs, api_key: str | None, as_json: bool) -> dict[str, A
     order = {"request": dataclasses.asdict(args), "owner": owner_of(api_key)}  # the key itself stays here
     process = subprocess.Popen([sys.executable, "-m", "imagegate.cli._background"], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    out, err = process.communicate(orjson.dumps(order))  # both close once the job is recorded
+    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+    with process.stdin:
+        process.stdin.write(orjson.dumps(order))
+    out = process.stdout.read()  # until it lets go of its output, once the job is recorded (not ended)
+    err = process.stderr.read()
     first = out.partition(b"\n")[0]
     answer = orjson.loads(first) if first.startswith(b"{") else {}
     if "job" in answer:
