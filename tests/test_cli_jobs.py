@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from imagegate._job_runs import owner_of
 from imagegate._job_store import SqliteJobStore
+from imagegate.testing import image_bytes
 
 from .test_cli import run
 from .test_job_runs import dead_pid
@@ -54,6 +55,18 @@ def test_async_prints_the_queued_job_and_wait_prints_its_images(env: dict[str, s
     assert line.startswith(f"{submitted['id']}  succeeded  generate  placeholder  ")
     assert path == image["path"] and json.loads(Path(meta).read_text())["prompt"] == "a lighthouse"
     assert [job["id"] for job in ok(run(env, "jobs", "list", "--json"))] == [submitted["id"]]
+
+
+def test_an_async_edit_reads_a_path_relative_to_where_it_was_typed(env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "in.png").write_bytes(image_bytes(96, 64))
+    submitted = subprocess.run([sys.executable, "-c", "from imagegate.cli import main; main()", "vary", "in.png",
+                                "--async", "--json"], check=False, capture_output=True, text=True, env=env,
+                               cwd=tmp_path, timeout=120)
+    job = ok(submitted)
+    assert job["operation"] == "variation"
+    done = ok(run(env, "jobs", "wait", job["id"], "--json"))
+    assert done["status"] == "succeeded", done["error"]
+    assert (done["result"]["images"][0]["width"], done["result"]["images"][0]["height"]) == (96, 64)
 
 
 def test_a_key_owns_its_jobs(env: dict[str, str]) -> None:

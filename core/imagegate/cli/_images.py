@@ -74,7 +74,10 @@ def _dispatch(operation: Operation, *, prompt: str | None, images: tuple[str, ..
         from ._background import submit
         from ._jobs import print_job
 
-        print_job(submit(args, api_key, as_json), None, as_json)
+        job = submit(args, api_key, as_json)
+        print_job(job, None, as_json)
+        if sys.stderr.isatty() and not as_json:
+            echo(f"`imagegate jobs wait {job['id']}` prints its images when it ends", err=True)
         return
     run_async(lambda: _run(args, api_key=api_key, output_dir=output_dir, as_json=as_json, dry_run=dry_run), as_json)
 

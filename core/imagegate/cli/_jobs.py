@@ -64,7 +64,9 @@ def jobs() -> None:
     """Recorded jobs: every generate, edit and vary (and each HTTP or MCP request) is one.
 
     `imagegate generate … --async` prints a job and returns; a background imagegate process runs it.
-    `imagegate jobs wait ID` then prints its images. Jobs are kept JOBS__RETENTION_H hours.
+    `imagegate jobs wait ID` then prints its images. If that process dies, the next `imagegate serve`
+    or `imagegate jobs wait` takes the job over (a queued job runs again, a Replicate prediction is
+    followed, another running call fails as interrupted). Jobs are kept JOBS__RETENTION_H hours.
     """
 
 
