@@ -9,6 +9,8 @@ Replicate prediction whose output URL is served by the same server (``GET /files
 The delay and the image are settings of the running server: ``FakeUpstream.delay_s`` and
 ``.image`` in-process, or ``POST /_control {"delay_ms": 200, "image": "small"}`` when it runs as
 its own process (``python -m bench.fake_upstream`` prints ``{"port": N}`` and serves until killed).
+``{"hold": true}`` holds every following call unanswered (on an event, no timer) until
+``{"hold": false}``; the control's answer says how many are ``holding``.
 """
 
 from __future__ import annotations
@@ -72,7 +74,9 @@ class FakeUpstream:
     calls: int = 0
     received: list[dict] = field(default_factory=list)
     keep_bodies: int = 20
+    holding: int = 0
     _images: dict[str, Prepared] = field(default_factory=dict)
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
 
     @property
@@ -86,6 +90,7 @@ class FakeUpstream:
 
     async def start(self) -> FakeUpstream:
         """Build the images and listen on a free port."""
+        self._released.set()
         loop = asyncio.get_running_loop()
         for name, side in SIZES.items():
             self._images[name] = await loop.run_in_executor(None, _prepare, side)
@@ -103,6 +108,7 @@ class FakeUpstream:
 
     async def stop(self) -> None:
         """Stop listening and close connections."""
+        self._released.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -114,6 +120,12 @@ class FakeUpstream:
             self.received.append({"path": request.path, "body": body})
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
+        if not self._released.is_set():
+            self.holding += 1
+            try:
+                await self._released.wait()
+            finally:
+                self.holding -= 1
         return body
 
     async def _generations(self, request: web.Request) -> web.Response:
@@ -161,7 +173,10 @@ class FakeUpstream:
             if body["image"] not in SIZES:
                 raise web.HTTPBadRequest(text="image must be big or small")
             self.image = body["image"]
+        if "hold" in body:
+            (self._released.clear if body["hold"] else self._released.set)()
         return web.json_response({"delay_ms": self.delay_s * 1000, "image": self.image, "calls": self.calls,
+                                  "holding": self.holding,
                                   "png_bytes": {k: len(v.png) for k, v in self._images.items()}})
 
 

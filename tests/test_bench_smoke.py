@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import sys
 from pathlib import Path
@@ -60,6 +61,30 @@ async def test_fake_upstream_answers_valid_per_openai_spec(upstream: FakeUpstrea
             body = orjson.loads(await r.read())
     validator.check("ImagesResponse", body)
     assert len(body["data"]) == 2
+
+
+async def test_fake_upstream_holds_calls_until_released(upstream: FakeUpstream) -> None:
+    control = f"http://127.0.0.1:{upstream.port}/_control"
+    async with aiohttp.ClientSession() as s:
+        async with s.post(control, json={"hold": True, "image": "small"}) as r:
+            assert (await r.json())["holding"] == 0
+
+        async def generate() -> int:
+            async with s.post(f"{upstream.base_url}/images/generations", json={"prompt": "x"},
+                              headers={"Authorization": "Bearer sk-bench"}) as r:
+                await r.read()
+                return r.status
+
+        calls = [asyncio.ensure_future(generate()) for _ in range(3)]
+        deadline = asyncio.get_running_loop().time() + 10
+        while upstream.holding < 3:
+            assert asyncio.get_running_loop().time() < deadline, "the calls never arrived"
+            await asyncio.sleep(0.01)
+        assert not any(call.done() for call in calls)
+        async with s.post(control, json={"hold": False}) as r:
+            await r.read()
+        assert await asyncio.gather(*calls) == [200, 200, 200]
+    assert upstream.holding == 0
 
 
 async def test_fake_upstream_rejects_a_missing_key_and_switches_image(upstream: FakeUpstream) -> None:

@@ -92,15 +92,16 @@ class Gateway:
 
     # lifecycle ---------------------------------------------------------------------------------
 
-    async def open(self, *, check_storage: bool = True) -> Gateway:
+    async def open(self, *, check_storage: bool = True, take_over: bool = True) -> Gateway:
         """Check storage is writable (unless told not to: reading works from the spool while the
-        backend is down) and run the plugins' start-up hooks."""
+        backend is down), run the plugins' start-up hooks, and (``take_over``) run the jobs a dead
+        process left (see :meth:`~imagegate._job_runs.JobRuns.open`)."""
         if check_storage:
             await self.storage.check_writable()
         for result in self.pm.hook.startup(gateway=self):
             if inspect.isawaitable(result):
                 await result
-        await self.jobs.open()
+        await self.jobs.open(take_over=take_over)
         return self
 
     async def aclose(self) -> None:
@@ -261,13 +262,13 @@ class Gateway:
 
 @asynccontextmanager
 async def open_gateway(settings: Settings | None = None, pm: pluggy.PluginManager | None = None, *,
-                       check_storage: bool = True) -> AsyncIterator[Gateway]:
+                       check_storage: bool = True, take_over: bool = True) -> AsyncIterator[Gateway]:
     """Build a gateway from the environment and installed plugins, opened, and close it after."""
     from ._plugins import make_plugin_manager
 
     gateway = Gateway(settings or Settings(), pm or make_plugin_manager())
     try:
-        await gateway.open(check_storage=check_storage)
+        await gateway.open(check_storage=check_storage, take_over=take_over)
         yield gateway
     finally:
         await gateway.aclose()

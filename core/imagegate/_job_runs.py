@@ -311,12 +311,12 @@ class JobRuns:
 
     # lifetime ----------------------------------------------------------------------------------
 
-    async def open(self) -> None:
-        """Purge expired jobs and take over those a dead process left."""
+    async def open(self, *, take_over: bool = True) -> None:
+        """Purge expired jobs and (``take_over``) run those a dead process left."""
         purged = await self.store.purge(time.time() - self.settings.retention_h * 3600)
         if purged:
             log.info("purged %d finished jobs older than JOBS__RETENTION_H=%g", purged, self.settings.retention_h)
-        for record in await self.store.unfinished():
+        for record in await self.store.unfinished() if take_over else ():
             if not _alive(record.get("runner")):
                 await self._take_over(record)
 

@@ -59,7 +59,13 @@ def serve() -> None:
 
 def build_cli() -> click.Group:
     from .._plugins import make_plugin_manager
-    from . import _doctor as doctor, _gc as gc, _images as images, _info as info, _keys as keys, _transform as transform
+    from . import _doctor as doctor
+    from . import _gc as gc
+    from . import _images as images
+    from . import _info as info
+    from . import _jobs as jobs
+    from . import _keys as keys
+    from . import _transform as transform
 
     images.attach(cli)
     gc.attach(cli)
@@ -67,6 +73,7 @@ def build_cli() -> click.Group:
     doctor.attach(cli)
     transform.attach(cli)
     keys.attach(cli)
+    jobs.attach(cli)
     pm = make_plugin_manager()
     pm.hook.register_commands(cli=cli)
     pm.hook.serve_subcommand(serve=serve)

@@ -1,4 +1,4 @@
-"""Image commands: generate, edit, vary, get, list, delete."""
+"""Image commands: generate, edit, vary (now, or ``--async`` as a background job), get, list, delete."""
 
 from __future__ import annotations
 
@@ -9,12 +9,23 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._output import JSON_OPTION, cli_gateway, echo, emit_json, fail, progress_printer, run_async
+from ._output import (
+    API_KEY_OPTION,
+    JSON_OPTION,
+    cli_gateway,
+    echo,
+    emit_json,
+    fail,
+    print_result,
+    progress_printer,
+    run_async,
+)
+from ._request_args import RequestArgs
 
 if TYPE_CHECKING:
     from .._catalog import Operation
     from .._gateway import Gateway
-    from .._models import ImageOut, ImageResult
+    from .._models import ImageResult
 
 
 def _common(fn: Any) -> Any:
@@ -28,6 +39,10 @@ def _common(fn: Any) -> Any:
                      help="Also write a copy of each image here; the printed path is the copy."),
         JSON_OPTION,
         click.option("--dry-run", is_flag=True, help="Validate and price the request without making it."),
+        click.option("--async", "background", is_flag=True,
+                     help="Validate, record the job and print it (id, status) at once; a background "
+                          "imagegate process runs it (`imagegate jobs wait ID` gets the images)."),
+        API_KEY_OPTION,
     ]):
         fn = option(fn)
     return fn
@@ -45,33 +60,45 @@ def _split_params(pairs: tuple[str, ...], as_json: bool) -> dict[str, str]:
     return params
 
 
-async def _run(operation: Operation, *, prompt: str | None, images: tuple[str, ...], mask: str | None,
-               model: str | None, markup: str | None = None, size: str | None, n: int | None, params: tuple[str, ...],
-               output_dir: Path | None, as_json: bool, dry_run: bool, grid: str | None = None,
-               cells: tuple[str, ...] = ()) -> None:
-    from .._models import ImageInput, ImageRequest
+def _dispatch(operation: Operation, *, prompt: str | None, images: tuple[str, ...] = (), mask: str | None = None,
+              markup: str | None = None, model: str | None, size: str | None, n: int | None,
+              params: tuple[str, ...], output_dir: Path | None, as_json: bool, dry_run: bool, background: bool,
+              api_key: str | None, grid: str | None = None, cells: tuple[str, ...] = ()) -> None:
+    """Run the request now, price it (``--dry-run``), or submit it as a background job (``--async``)."""
+    args = RequestArgs(operation, prompt, images, mask, markup, model, size, n, _split_params(params, as_json),
+                       grid, cells)
+    if background:
+        if dry_run or output_dir is not None:
+            flag = "--dry-run" if dry_run else "--output-dir"
+            raise click.UsageError(f"--async does not go with {flag} (`imagegate jobs wait ID` prints the images)")
+        from ._background import submit
+        from ._jobs import print_job
 
-    raw = _split_params(params, as_json)
+        job = submit(args, api_key, as_json)
+        print_job(job, None, as_json)
+        if sys.stderr.isatty() and not as_json:
+            echo(f"`imagegate jobs wait {job['id']}` prints its images when it ends", err=True)
+        return
+    run_async(lambda: _run(args, api_key=api_key, output_dir=output_dir, as_json=as_json, dry_run=dry_run), as_json)
+
+
+async def _run(args: RequestArgs, *, api_key: str | None, output_dir: Path | None, as_json: bool,
+               dry_run: bool) -> None:
+    from .._job_runs import owner_of
+
     async with cli_gateway() as gateway:
-        spec = await gateway.resolve_model(model)
-        typed = {k: spec.params[k].coerce(v) if k in spec.params else v for k, v in raw.items()}
-        request = ImageRequest(
-            prompt=prompt, model=model, size=size, n=n, params=typed,
-            images=[ImageInput.parse(ref) for ref in images],
-            mask=ImageInput.parse(mask) if mask else None,
-            markup=ImageInput.parse(markup) if markup else None,
-            grid=grid, cells=list(cells) if cells else None,
-        )
+        spec, request = await args.build(gateway)
         if dry_run:
             from ._dry_run import dry_run as report
 
-            await report(gateway, spec, operation, request, as_json)
+            await report(gateway, spec, args.operation, request, as_json)
             return
         progress = progress_printer(sys.stderr.isatty() and not as_json)
-        result = await gateway.run(operation, request, frontend="cli", progress=progress, trusted_paths=True)
+        result = await gateway.run(args.operation, request, owner=owner_of(api_key), frontend="cli",
+                                   progress=progress, trusted_paths=True)
         if output_dir is not None:
             _copy_out(result, output_dir)
-        _print_result(result, as_json)
+        print_result(result, as_json)
 
 
 def _copy_out(result: ImageResult, output_dir: Path) -> None:
@@ -87,30 +114,6 @@ def _copy_out(result: ImageResult, output_dir: Path) -> None:
         image.path = str(target)
 
 
-def _metadata_path(image: ImageOut) -> str | None:
-    if not image.path:
-        return None
-    return str(Path(image.path).with_suffix(".json"))
-
-
-def _print_result(result: ImageResult, as_json: bool) -> None:
-    if as_json:
-        emit_json(result.contract())
-        return
-    for image in result.images:
-        echo(image.path or image.url)
-        meta = _metadata_path(image)
-        if meta and Path(meta).exists():
-            echo(meta)
-    if sys.stderr.isatty():  # a summary for a person; scripts get a clean stderr
-        cost = result.cost.actual_usd if result.cost.actual_usd is not None else result.cost.estimated_usd
-        price = "" if cost is None else f", ${cost:.4f}{' (unofficial prices)' if result.cost.unofficial else ''}"
-        ids = " ".join(image.id for image in result.images)
-        echo(f"{result.model} ({result.provider}{price}): {ids}", err=True)
-    for note in result.notes:
-        echo(f"note: {note}", err=True)
-
-
 @click.command()
 @click.argument("prompt", required=False)
 @click.option("--grid", metavar="RxC", help="One image of R rows by C columns of panels (1 to 6 each), "
@@ -122,7 +125,7 @@ def generate(prompt: str | None, **kwargs: Any) -> None:
     """Generate images from PROMPT; prints each image's path and its metadata JSON's path."""
     if prompt is None and not kwargs["cells"]:
         raise click.UsageError("Missing argument 'PROMPT' (or give --grid with --cell descriptions).")
-    run_async(lambda: _run("generate", prompt=prompt, images=(), mask=None, **kwargs), kwargs["as_json"])
+    _dispatch("generate", prompt=prompt, **kwargs)
 
 
 @click.command()
@@ -133,8 +136,7 @@ def generate(prompt: str | None, **kwargs: Any) -> None:
 @_common
 def edit(images: tuple[str, ...], prompt: str, mask: str | None, markup: str | None, **kwargs: Any) -> None:
     """Edit IMAGE(s): paths, stored image ids, or https URLs."""
-    run_async(lambda: _run("edit", prompt=prompt, images=images, mask=mask, markup=markup, **kwargs),
-              kwargs["as_json"])
+    _dispatch("edit", prompt=prompt, images=images, mask=mask, markup=markup, **kwargs)
 
 
 @click.command()
@@ -142,7 +144,7 @@ def edit(images: tuple[str, ...], prompt: str, mask: str | None, markup: str | N
 @_common
 def vary(image: str, **kwargs: Any) -> None:
     """Make variations of IMAGE (a path or a stored image id)."""
-    run_async(lambda: _run("variation", prompt=None, images=(image,), mask=None, **kwargs), kwargs["as_json"])
+    _dispatch("variation", prompt=None, images=(image,), **kwargs)
 
 
 async def _get(gateway: Gateway, image_id: str) -> dict[str, Any]:
