@@ -68,14 +68,14 @@ class FakeProvider(BaseProvider):
         self.upstream.seen.append(call)
         call.progress("starting", {"status": "starting"})
         self.upstream.started.set()
-        if self.upstream.error is not None:
-            raise self.upstream.error
         if self.upstream.hang:
             try:
                 await self.upstream.release.wait()
             except asyncio.CancelledError:
                 self.upstream.cancelled.set()
                 raise
+        if self.upstream.error is not None:
+            raise self.upstream.error
         self.upstream.finished.set()
         if call.model.id == "recraft-v3-svg":
             return ProviderResult(images=[ProviderImage(SVG, "image/svg+xml")])

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mcp.server import Server
     from mcp.server.context import ServerRequestContext
 
+    from .job_tools import Relays
     from .links import FileLinks
     from .settings import MCPSettings
     from .tools import ToolSpec
@@ -50,6 +51,16 @@ def _trace_carrier(ctx: ServerRequestContext[Any]) -> dict[str, str]:
         if isinstance(source.get("traceparent"), str):
             return {key: value for key in TRACE_KEYS if isinstance(value := source.get(key), str)}
     return {}
+
+
+def _owner(ctx: ServerRequestContext[Any], keyed: bool) -> str:
+    """Whose jobs a call starts and sees: its bearer key's when keys are configured (streamable
+    HTTP, where the key was already checked), else ``local`` (as for the CLI and HTTP without keys)."""
+    from imagegate.frontend import owner_of
+
+    headers = getattr(getattr(ctx, "request", None), "headers", None) if keyed else None
+    scheme, _, token = ((headers or {}).get("authorization") or "").partition(" ")
+    return owner_of(token.strip() if scheme.lower() == "bearer" else None)
 
 
 def _resource_error(exc: BaseException, uri: str, protocol_version: str) -> Exception:
@@ -110,12 +121,13 @@ def _invalid_params(exc: BaseException, where: str) -> Exception:
 
 
 def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool = True,
-                 links: FileLinks | None = None) -> Server[Any]:
+                 links: FileLinks | None = None, keyed: bool = False) -> Server[Any]:
     """An MCP server exposing the gateway's tools and stored images.
 
     ``gateway`` is an opened gateway or a future of one. ``with_paths`` says whether server-local
     paths mean something to the client (stdio: yes; streamable HTTP: no, so ``path`` is null).
-    ``links`` signs the result images' URLs a remote client fetches (streamable HTTP).
+    ``links`` signs the result images' URLs a remote client fetches (streamable HTTP). ``keyed``:
+    every request carries a checked bearer key, whose owner owns the jobs it starts.
     """
     import mcp_types as types
     from imagegate import NotFound
@@ -127,6 +139,7 @@ def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool
     from .tools import call_tool
 
     served = _Served(gateway)
+    relays: Relays = {}
 
     async def list_tools(ctx: ServerRequestContext[Any], params: Any) -> types.ListToolsResult:
         try:
@@ -147,7 +160,8 @@ def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool
             return error_result(NotFound(msg, param="name"))
         send = ctx.session.report_progress if _progress_token(ctx) is not None else None
         return await call_tool(gateway, tool, params.arguments or {}, settings=settings, with_paths=with_paths,
-                               send_progress=send, carrier=_trace_carrier(ctx), links=links)
+                               send_progress=send, owner=_owner(ctx, keyed), relays=relays,
+                               carrier=_trace_carrier(ctx), links=links)
 
     async def list_prompts(ctx: ServerRequestContext[Any], params: Any) -> types.ListPromptsResult:
         from .prompts import available_prompts, prompt_listing
