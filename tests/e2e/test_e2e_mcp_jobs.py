@@ -50,7 +50,7 @@ async def pending_then_cancel(client: Client, fake_replicate: Any) -> dict[str, 
     canceled = await client.call_tool("cancel_job", {"job_id": job_id})
     listed = (await client.call_tool("list_jobs", {"limit": 2})).structured_content["jobs"]
     assert canceled.structured_content == {"job_id": job_id, "status": "canceled"}
-    assert [job["job_id"] for job in listed][0] == job_id and listed[0]["status"] == "canceled"
+    assert (listed[0]["job_id"], listed[0]["status"]) == (job_id, "canceled")
     return canceled.structured_content
 
 
@@ -62,7 +62,7 @@ def images_of(result: Any) -> list[dict[str, Any]]:
 
 async def test_stdio_pending_get_job_and_cancel(upstream_env: dict[str, str], fake_replicate: Any) -> None:
     async with asyncio.timeout(90), stdio_client({**upstream_env, **JOB_ENV}) as client:
-        pending, done = await pending_then_images(client, fake_replicate)
+        _, done = await pending_then_images(client, fake_replicate)
         await pending_then_cancel(client, fake_replicate)
     [image] = images_of(done)
     assert Path(image["path"]).is_file() and done.structured_content["model"] == "flux-dev"

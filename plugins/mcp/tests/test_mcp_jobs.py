@@ -25,9 +25,9 @@ pytestmark = pytest.mark.parametrize("mcp_options", [{"soft_deadline_s": 0.2}])
 @asynccontextmanager
 async def client_with_key(url: str, key: str | None) -> AsyncIterator[Client]:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    async with create_mcp_http_client(headers=headers) as http:
-        async with Client(streamable_http_client(url, http_client=http)) as client:
-            yield client
+    async with (create_mcp_http_client(headers=headers) as http,
+                Client(streamable_http_client(url, http_client=http)) as client):
+        yield client
 
 
 async def start_pending(client: Client, upstream: FakeUpstream, tool: str = "generate-fluxdev") -> dict[str, Any]:
