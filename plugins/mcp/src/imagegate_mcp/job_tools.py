@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .settings import Deliver, MCPSettings
 
 __all__ = ["CANCEL_JOB", "GET_JOB", "JOB_TOOLS", "LIST_JOBS", "Relays", "cancel_job", "get_job", "job_result",
-           "list_jobs", "pending_content", "submit_and_wait"]
+           "list_jobs", "pending_content", "start_job", "submit_and_wait"]
 
 GET_JOB, CANCEL_JOB, LIST_JOBS = "get_job", "cancel_job", "list_jobs"
 
@@ -48,23 +48,34 @@ JOB_TOOLS: dict[str, tuple[str, str, dict[str, Any]]] = {
 _UNFINISHED = ("queued", "running")
 
 
+async def start_job(gateway: Gateway, operation: Operation, request: ImageRequest, deliver: Deliver, *,
+                    owner: str, relays: Relays, carrier: dict[str, str] | None,
+                    ) -> tuple[dict[str, Any], asyncio.Task[ImageResult]]:
+    """Submit the request as a job running in the background: its record and task (whose progress
+    goes to the job's relay, whoever listens)."""
+    from .progress import ProgressRelay
+
+    relay = ProgressRelay()
+    submitted = await gateway.jobs.submit(operation, request, owner=owner, delivery={"deliver": deliver},
+                                          frontend="mcp", progress=relay, trusted_paths=False, carrier=carrier)
+    job_id, task = submitted.record["id"], submitted.task
+    assert task is not None  # a new job runs here
+    relays[job_id] = relay
+    task.add_done_callback(lambda done: (relays.pop(job_id, None), done.cancelled() or done.exception()))
+    return submitted.record, task
+
+
 async def submit_and_wait(gateway: Gateway, operation: Operation, request: ImageRequest, deliver: Deliver, *,
                           settings: MCPSettings, owner: str, relays: Relays, send_progress: Send | None,
                           carrier: dict[str, str] | None) -> ImageResult | dict[str, Any]:
     """Run the request as a job and wait for it up to the soft deadline: its result, or (still
     running, or canceled meanwhile) the job's record. A caller going away cancels the job."""
-    from .progress import ProgressRelay, progress_reporter
+    from .progress import progress_reporter
 
-    relay = ProgressRelay()
     async with progress_reporter(send_progress, settings.progress_interval_s) as report:
-        with relay.listening(report):
-            submitted = await gateway.jobs.submit(operation, request, owner=owner, delivery={"deliver": deliver},
-                                                  frontend="mcp", progress=relay, trusted_paths=False,
-                                                  carrier=carrier)
-            job_id, task = submitted.record["id"], submitted.task
-            assert task is not None  # a new job runs here
-            relays[job_id] = relay
-            task.add_done_callback(lambda done: (relays.pop(job_id, None), done.cancelled() or done.exception()))
+        record, task = await start_job(gateway, operation, request, deliver, owner=owner, relays=relays,
+                                       carrier=carrier)
+        with relays[record["id"]].listening(report):  # the task has not run yet: no status is missed
             try:
                 await asyncio.wait([task], timeout=settings.soft_deadline_s)
             except asyncio.CancelledError:
@@ -73,7 +84,7 @@ async def submit_and_wait(gateway: Gateway, operation: Operation, request: Image
                 raise
     if task.done() and not task.cancelled():
         return task.result()
-    return await gateway.jobs.get(job_id, owner)
+    return await gateway.jobs.get(record["id"], owner)
 
 
 def pending_content(record: dict[str, Any], settings: MCPSettings) -> CallToolResult:
