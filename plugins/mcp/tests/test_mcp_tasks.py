@@ -9,26 +9,19 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import Any
 
 import aiohttp
 import pytest
 from imagegate._job_runs import owner_of
+from imagegate_mcp.testing import TaskHandle, TasksExtension, get_task
 from mcp import Client, MCPError
-from mcp.client.extension import ClaimContext, ClientExtension, ResultClaim
-from mcp_types import (
-    CallToolResult,
-    CancelTaskRequest,
-    CancelTaskRequestParams,
-    GetTaskRequest,
-    GetTaskRequestParams,
-    Result,
-)
+from mcp_types import CancelTaskRequest, CancelTaskRequestParams
 from pydantic import TypeAdapter
 
 from .support import FakeUpstream, LegacyHttp, RunningServer
 
-TASKS = "io.modelcontextprotocol/tasks"
+TASKS = TasksExtension.identifier
 
 
 @asynccontextmanager
@@ -131,41 +124,6 @@ async def test_a_task_belongs_to_its_key(http_server: RunningServer) -> None:
 
 
 # 2026-07-28: the tasks extension ---------------------------------------------------------------
-
-
-class TaskHandle(Result):
-    """``CreateTaskResult`` of the extension (the SDK has no type for it)."""
-
-    result_type: Literal["task"] = "task"
-    task_id: str
-    status: str
-    created_at: str
-    last_updated_at: str
-    ttl_ms: int | None
-    poll_interval_ms: int | None = None
-
-
-async def get_task(client: Client, task_id: str) -> dict[str, Any]:
-    request = GetTaskRequest(params=GetTaskRequestParams(task_id=task_id))
-    return await client.session.send_request(request, TypeAdapter(dict[str, Any]))
-
-
-async def poll_until_done(handle: TaskHandle, ctx: ClaimContext) -> CallToolResult:
-    """What a tasks-aware client does with a task handle: poll ``tasks/get`` as asked."""
-    while True:
-        task = await ctx.session.send_request(GetTaskRequest(params=GetTaskRequestParams(task_id=handle.task_id)),
-                                              TypeAdapter(dict[str, Any]))
-        if task["status"] == "completed":
-            return CallToolResult.model_validate(task["result"])
-        assert task["status"] == "working", task
-        await asyncio.sleep((handle.poll_interval_ms or 1000) / 1000)
-
-
-class TasksExtension(ClientExtension):
-    identifier = TASKS
-
-    def claims(self) -> list[ResultClaim[Any]]:
-        return [ResultClaim(result_type="task", model=TaskHandle, resolve=poll_until_done)]
 
 
 async def test_extension_task_create_get_cancel(http_server: RunningServer, upstream: FakeUpstream) -> None:
