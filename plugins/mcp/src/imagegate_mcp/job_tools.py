@@ -89,9 +89,8 @@ async def submit_and_wait(gateway: Gateway, operation: Operation, request: Image
 
 def pending_content(record: dict[str, Any], settings: MCPSettings) -> CallToolResult:
     """A job that has no images to show: still running (``pending``), or canceled."""
+    import orjson
     from mcp_types import CallToolResult, TextContent
-
-    from .tools import _json
 
     job_id = record["id"]
     status = "pending" if record["status"] in _UNFINISHED else record["status"]
@@ -104,7 +103,8 @@ def pending_content(record: dict[str, Any], settings: MCPSettings) -> CallToolRe
                 "pending); cancel_job stops it.")
     else:
         text = f"The job {job_id} was {status}; it made no images to show."
-    return CallToolResult(content=[TextContent(text=_json(body)), TextContent(text=text)], structured_content=body)
+    return CallToolResult(content=[TextContent(text=orjson.dumps(body).decode()), TextContent(text=text)],
+                          structured_content=body)
 
 
 async def job_result(gateway: Gateway, record: dict[str, Any], *, settings: MCPSettings, with_paths: bool,
