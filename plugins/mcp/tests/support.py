@@ -152,16 +152,17 @@ class LegacyHttp:
 
     VERSION = "2025-11-25"
 
-    def __init__(self, session: Any, url: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, session: Any, url: str, headers: dict[str, str] | None = None, version: str = VERSION) -> None:
         self.session = session
         self.url = url
+        self.version = version
         self.headers = {"Accept": "application/json, text/event-stream", **(headers or {})}
         self.next_id = 0
 
     async def initialize(self, capabilities: dict[str, Any]) -> dict[str, Any]:
-        result = await self.result("initialize", {"protocolVersion": self.VERSION, "capabilities": capabilities,
+        result = await self.result("initialize", {"protocolVersion": self.version, "capabilities": capabilities,
                                                   "clientInfo": {"name": "tasks-test", "version": "1"}})
-        self.headers["MCP-Protocol-Version"] = self.VERSION
+        self.headers["MCP-Protocol-Version"] = self.version
         await self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
         return result
 

@@ -123,6 +123,19 @@ async def test_a_task_belongs_to_its_key(http_server: RunningServer) -> None:
     assert (await http_server.gateway.jobs.get(task_id, owner_of("key-a")))["status"] == "succeeded"
 
 
+async def test_no_tasks_before_2025_11_25(http_server: RunningServer) -> None:
+    async with aiohttp.ClientSession() as session:
+        client = LegacyHttp(session, http_server.url, version="2025-06-18")
+        initialized = await client.initialize({"tasks": {}})
+        tools = (await client.result("tools/list"))["tools"]
+        unknown = await client.call("tasks/get", {"taskId": "job_000000000000000000000000"})
+    async with legacy(http_server.url) as (current, _):
+        update = await current.call("tasks/update", {"taskId": "x"})  # the 2026 extension's method
+    assert "tasks" not in initialized["capabilities"]
+    assert all("execution" not in tool for tool in tools)
+    assert unknown["error"]["code"] == -32601 and update["error"]["code"] == -32601
+
+
 # 2026-07-28: the tasks extension ---------------------------------------------------------------
 
 
