@@ -38,7 +38,7 @@ PUBLIC = {
     ],
     imagegate.frontend: [
         "BearerCheck", "Redactor", "SlidingWindow", "check_schema", "configure_logging", "load_failures",
-        "make_plugin_manager", "read_body", "use_formatter",
+        "make_plugin_manager", "owner_of", "read_body", "use_formatter",
     ],
     imagegate.cli: ["JSON_OPTION", "cli_gateway", "echo", "emit_json", "fail", "main", "run_async"],
 }

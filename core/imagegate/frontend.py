@@ -5,7 +5,8 @@
 * :func:`configure_logging`, :func:`use_formatter`, :class:`Redactor`: logs without secrets or payloads;
 * :func:`read_body`: a bounded read of an HTTP body;
 * :func:`check_schema`: JSON-Schema errors as ``invalid_request`` naming the argument;
-* :func:`make_plugin_manager`, :func:`load_failures`: plugin loading and what failed to load.
+* :func:`make_plugin_manager`, :func:`load_failures`: plugin loading and what failed to load;
+* :func:`owner_of`: the owner of a caller's jobs (by its API key; ``local`` without one).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ._lazy import lazy_getattr
 if TYPE_CHECKING:
     from ._bearer import BearerCheck
     from ._http_client import read_body
+    from ._job_runs import owner_of
     from ._limits import SlidingWindow
     from ._logsetup import configure_logging, use_formatter
     from ._plugins import load_failures, make_plugin_manager
@@ -27,6 +29,7 @@ _LAZY: dict[str, str] = {
     "BearerCheck": "imagegate._bearer",
     "read_body": "imagegate._http_client",
     "SlidingWindow": "imagegate._limits",
+    "owner_of": "imagegate._job_runs",
     **dict.fromkeys(["configure_logging", "use_formatter"], "imagegate._logsetup"),
     **dict.fromkeys(["load_failures", "make_plugin_manager"], "imagegate._plugins"),
     "Redactor": "imagegate._redact",

@@ -177,7 +177,7 @@ async def test_tools_carry_the_real_catalogs_schemas(mcp_url: str) -> None:
     edit = tools["edit_image"].input_schema
     assert edit["required"] == ["prompt", "images"] and "mask" in edit["properties"]
     assert tools["create_variation"].input_schema["required"] == ["image"]
-    assert tools["generate_image"].output_schema["required"][0] == "images"
+    assert tools["generate_image"].output_schema["required"] == ["model", "cost"]
 
     assert listed.is_error is False
     models = {model["id"]: model for model in listed.structured_content["models"]}

@@ -68,14 +68,14 @@ class FakeProvider(BaseProvider):
         self.upstream.seen.append(call)
         call.progress("starting", {"status": "starting"})
         self.upstream.started.set()
-        if self.upstream.error is not None:
-            raise self.upstream.error
         if self.upstream.hang:
             try:
                 await self.upstream.release.wait()
             except asyncio.CancelledError:
                 self.upstream.cancelled.set()
                 raise
+        if self.upstream.error is not None:
+            raise self.upstream.error
         self.upstream.finished.set()
         if call.model.id == "recraft-v3-svg":
             return ProviderResult(images=[ProviderImage(SVG, "image/svg+xml")])
@@ -144,3 +144,55 @@ class FakeProvidersPlugin:
 class RunningServer:
     url: str
     gateway: Gateway
+
+
+class LegacyHttp:
+    """A bare JSON-RPC client of the 2025-11-25 handshake over streamable HTTP: what a client that
+    uses tasks sends (the SDK's client rejects a ``CreateTaskResult`` answering ``tools/call``)."""
+
+    VERSION = "2025-11-25"
+
+    def __init__(self, session: Any, url: str, headers: dict[str, str] | None = None, version: str = VERSION) -> None:
+        self.session = session
+        self.url = url
+        self.version = version
+        self.headers = {"Accept": "application/json, text/event-stream", **(headers or {})}
+        self.next_id = 0
+
+    async def initialize(self, capabilities: dict[str, Any]) -> dict[str, Any]:
+        result = await self.result("initialize", {"protocolVersion": self.version, "capabilities": capabilities,
+                                                  "clientInfo": {"name": "tasks-test", "version": "1"}})
+        self.headers["MCP-Protocol-Version"] = self.version
+        await self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        return result
+
+    async def send(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """POST one message; the answer (from JSON or the SSE stream), None for a notification."""
+        import json
+
+        async with self.session.post(self.url, json=message, headers=self.headers) as response:
+            assert response.status in (200, 202), await response.text()
+            if "mcp-session-id" in response.headers:
+                self.headers["Mcp-Session-Id"] = response.headers["mcp-session-id"]
+            text = await response.text()
+        if "id" not in message:
+            return None
+        if response.content_type == "application/json":
+            return json.loads(text)  # type: ignore[no-any-return]
+        answers = [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:") and line[5:].strip()]
+        return next(answer for answer in answers if answer.get("id") == message["id"])
+
+    async def call(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The whole JSON-RPC answer (``result`` or ``error``)."""
+        self.next_id += 1
+        message: dict[str, Any] = {"jsonrpc": "2.0", "id": self.next_id, "method": method}
+        if params is not None:
+            message["params"] = params
+        answer = await self.send(message)
+        assert answer is not None
+        return answer
+
+    async def result(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        answer = await self.call(method, params)
+        assert "result" in answer, answer
+        return answer["result"]  # type: ignore[no-any-return]

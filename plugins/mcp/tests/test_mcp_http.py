@@ -32,7 +32,8 @@ async def test_tools_are_listed_with_catalog_schemas(http_server: RunningServer)
     async with Client(http_server.url) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     assert set(tools) == {"list_available_models", "describe_model", "generate_image", "edit_image", "create_variation",
-                          "generate-openai", "generate-fluxdev", "generate-svg", "generate-acme", "transform_image"}
+                          "generate-openai", "generate-fluxdev", "generate-svg", "generate-acme", "transform_image",
+                          "get_job", "cancel_job", "list_jobs"}
     openai = tools["generate-openai"].input_schema
     assert openai["properties"]["model"]["enum"] == ["dall-e-3", "gpt-image-1"]
     assert openai["properties"]["model"]["default"] == "gpt-image-1"  # the hint marked default
@@ -57,7 +58,9 @@ async def test_tools_are_listed_with_catalog_schemas(http_server: RunningServer)
     assert (generate.read_only_hint, generate.destructive_hint, generate.open_world_hint) == (None, False, None)
     listing = tools["list_available_models"].annotations
     assert (listing.read_only_hint, listing.idempotent_hint, listing.open_world_hint) == (True, True, False)
-    assert tools["generate_image"].output_schema["required"][0] == "images"
+    assert tools["generate_image"].output_schema["required"] == ["model", "cost"]  # a result, or a pending job
+    assert tools["get_job"].output_schema == tools["generate_image"].output_schema
+    assert tools["get_job"].annotations.read_only_hint is True and tools["list_jobs"].output_schema is None
 
 
 async def test_a_third_party_provider_declares_its_own_tool(http_server: RunningServer,

@@ -40,7 +40,7 @@ async def _tools_and_schemas(stdio_client: Client) -> None:
     tools = {tool.name: tool for tool in (await stdio_client.list_tools()).tools}
     # no provider key is set: only the placeholder model is offered, so no per-model tool
     assert set(tools) == {"generate_image", "edit_image", "create_variation", "list_available_models",
-                          "describe_model", "transform_image"}
+                          "describe_model", "transform_image", "get_job", "cancel_job", "list_jobs"}
     props = tools["generate_image"].input_schema["properties"]
     assert props["params"]["type"] == "object" and "output_format" not in props
     assert props["deliver"]["default"] == "link"

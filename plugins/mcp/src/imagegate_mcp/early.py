@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     import anyio
 
-__all__ = ["CAPABILITIES", "HANDSHAKE_PROTOCOL_VERSIONS", "EarlyStdio", "initialize_result"]
+__all__ = ["CAPABILITIES", "HANDSHAKE_PROTOCOL_VERSIONS", "TASKS_CAPABILITY", "EarlyStdio", "initialize_result"]
 
 log = logging.getLogger("imagegate.mcp")
 
@@ -48,11 +48,17 @@ _PARAM_KEYS = {"protocolVersion", "capabilities", "clientInfo", "_meta"}
 _CLIENT_INFO_TEXT = {"name", "version", "title", "description", "websiteUrl"}
 
 
+TASKS_VERSION = "2025-11-25"
+TASKS_CAPABILITY: dict[str, Any] = {"cancel": {}, "list": {}, "requests": {"tools": {"call": {}}}}
+"""What the server adds for 2025-11-25 (``imagegate_mcp.tasks.legacy_capability()``)."""
+
+
 def initialize_result(requested_version: str, version: str) -> dict[str, Any]:
     """The ``InitializeResult`` the SDK sends this server (at ``version``) for ``requested_version``."""
     negotiated = (requested_version if requested_version in HANDSHAKE_PROTOCOL_VERSIONS
                   else HANDSHAKE_PROTOCOL_VERSIONS[-1])
-    return {"capabilities": CAPABILITIES, "instructions": INSTRUCTIONS, "protocolVersion": negotiated,
+    capabilities = {**CAPABILITIES, "tasks": TASKS_CAPABILITY} if negotiated == TASKS_VERSION else CAPABILITIES
+    return {"capabilities": capabilities, "instructions": INSTRUCTIONS, "protocolVersion": negotiated,
             "serverInfo": {"name": SERVER_NAME, "title": SERVER_TITLE, "version": version}}
 
 

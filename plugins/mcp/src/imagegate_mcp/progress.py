@@ -2,21 +2,22 @@
 
 The gateway's progress callback is synchronous; statuses are queued and sent by one task, which
 also sends a heartbeat when nothing happened for ``MCP__PROGRESS_INTERVAL_S``. Nothing runs when
-the client sent no progress token.
+the client sent no progress token. A job's progress goes through a :class:`ProgressRelay`, so
+whichever call waits for it (the call that started it, then ``get_job``) reports it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from imagegate import Progress
 
-__all__ = ["describe_status", "progress_reporter"]
+__all__ = ["ProgressRelay", "describe_status", "progress_reporter"]
 
 log = logging.getLogger("imagegate.mcp")
 
@@ -69,3 +70,23 @@ async def progress_reporter(send: Send | None, interval: float) -> AsyncIterator
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+class ProgressRelay:
+    """A job's progress callback, told to every call waiting for the job meanwhile."""
+
+    def __init__(self) -> None:
+        self.listeners: list[Progress] = []
+
+    def __call__(self, message: str, data: dict[str, Any]) -> None:
+        for listener in list(self.listeners):
+            listener(message, data)
+
+    @contextmanager
+    def listening(self, listener: Progress) -> Iterator[None]:
+        """Tell ``listener`` the job's progress while the block runs."""
+        self.listeners.append(listener)
+        try:
+            yield
+        finally:
+            self.listeners.remove(listener)

@@ -25,36 +25,17 @@ __all__ = [
 
 COMMON = ("prompt", "model", "size", "n", "images", "image", "mask", "markup", "params", "deliver", "grid", "cells")
 
-_STR = {"type": "string"}
-_NULLABLE_STR = {"type": ["string", "null"]}
-_NULLABLE_INT = {"type": ["integer", "null"]}
-_NULLABLE_NUM = {"type": ["number", "null"]}
 
-RESULT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["images", "model", "provider", "cost", "request_id"],
-}
-"""The result object of CONTRACT.md (``ImageResult.contract()``: per image also ``path``, ``width``,
-``height``, ``bytes``; ``revised_prompt``), in brief: its required fields only, since it goes with
-every generating tool and ``tools/list`` must stay small. The first text block of a result is the
-same JSON."""
+RESULT_SCHEMA: dict[str, Any] = {"type": "object", "required": ["model", "cost"]}
+"""What every generating tool's structured result has: the result object of CONTRACT.md
+(``ImageResult.contract()``: ``images``, ``model``, ``provider``, ``cost``, ``request_id``, ...) or,
+for a call still running at the soft deadline, ``{"status": "pending", "job_id", "model", "cost"}``.
+In brief (the fields both have), since it goes with every generating tool and ``tools/list`` must
+stay small. The first text block of a result is the same JSON."""
 
-MODELS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["models", "default_model"],
-    "properties": {
-        "default_model": _STR,
-        "models": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["id", "provider", "operations", "ready"],
-                "properties": {"id": _STR, "provider": _STR, "operations": {"type": "array"},
-                               "ready": {"type": "boolean"}},
-            },
-        },
-    },
-}
+MODELS_SCHEMA: dict[str, Any] = {"type": "object", "required": ["models", "default_model"]}
+"""In brief, so ``tools/list`` stays small: each of ``models`` has ``id``, ``provider``,
+``operations``, ``ready`` and what describes the model (the text block is the same JSON)."""
 
 
 GRID_PROPERTIES: dict[str, Any] = {

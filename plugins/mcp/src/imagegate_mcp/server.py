@@ -5,7 +5,9 @@ signatures, and results are built here (structured content, resource links, ``is
 Stored images are resources at ``imagegate://images/{id}``; prompts for common jobs come from
 :mod:`imagegate_mcp.prompts`. The gateway may still be opening
 (a future): the handshake is answered at once and handlers wait for the catalog. The server's
-name, version and instructions are in :mod:`imagegate_mcp.identity`.
+name, version and instructions are in :mod:`imagegate_mcp.identity`. Generating tool calls can
+run as MCP tasks (both the 2025-11-25 core feature and the 2026-07-28 extension; see
+:mod:`imagegate_mcp.tasks`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from mcp.server import Server
     from mcp.server.context import ServerRequestContext
 
+    from .job_tools import Relays
     from .links import FileLinks
     from .settings import MCPSettings
     from .tools import ToolSpec
@@ -50,6 +53,16 @@ def _trace_carrier(ctx: ServerRequestContext[Any]) -> dict[str, str]:
         if isinstance(source.get("traceparent"), str):
             return {key: value for key in TRACE_KEYS if isinstance(value := source.get(key), str)}
     return {}
+
+
+def _owner(ctx: ServerRequestContext[Any], keyed: bool) -> str:
+    """Whose jobs a call starts and sees: its bearer key's when keys are configured (streamable
+    HTTP, where the key was already checked), else ``local`` (as for the CLI and HTTP without keys)."""
+    from imagegate.frontend import owner_of
+
+    headers = getattr(getattr(ctx, "request", None), "headers", None) if keyed else None
+    scheme, _, token = ((headers or {}).get("authorization") or "").partition(" ")
+    return owner_of(token.strip() if scheme.lower() == "bearer" else None)
 
 
 def _resource_error(exc: BaseException, uri: str, protocol_version: str) -> Exception:
@@ -110,30 +123,55 @@ def _invalid_params(exc: BaseException, where: str) -> Exception:
 
 
 def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool = True,
-                 links: FileLinks | None = None) -> Server[Any]:
+                 links: FileLinks | None = None, keyed: bool = False) -> Server[Any]:
     """An MCP server exposing the gateway's tools and stored images.
 
     ``gateway`` is an opened gateway or a future of one. ``with_paths`` says whether server-local
     paths mean something to the client (stdio: yes; streamable HTTP: no, so ``path`` is null).
-    ``links`` signs the result images' URLs a remote client fetches (streamable HTTP).
+    ``links`` signs the result images' URLs a remote client fetches (streamable HTTP). ``keyed``:
+    every request carries a checked bearer key, whose owner owns the jobs it starts.
     """
     import mcp_types as types
     from imagegate import NotFound
     from imagegate.files import is_image_id
     from mcp.server import Server
+    from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
     from .errors import error_result
     from .identity import INSTRUCTIONS, SERVER_NAME, SERVER_TITLE, server_version
-    from .tools import call_tool
+    from .tasks import (
+        LEGACY_VERSION,
+        TASKS_EXTENSION,
+        Tasks,
+        client_declares_extension,
+        legacy_capability,
+        method_error,
+    )
+    from .tools import call_tool, without_folders
 
     served = _Served(gateway)
+    relays: Relays = {}
+
+    tasks_of: list[Tasks] = []
+
+    async def served_tasks() -> Tasks:
+        if not tasks_of:
+            gateway, settings, _ = await served.get()
+            tasks_of.append(Tasks(gateway, settings, relays, with_paths=with_paths, links=links))
+        return tasks_of[0]
 
     async def list_tools(ctx: ServerRequestContext[Any], params: Any) -> types.ListToolsResult:
         try:
             _, _, tools = await served.get()
         except Exception as exc:
             raise _protocol_error(exc, "tools/list") from None
-        return types.ListToolsResult(tools=[spec.tool() for spec in tools.values()])
+        listed = [spec.tool() for spec in tools.values()]
+        declared = ctx.session.client_capabilities
+        if ctx.protocol_version == LEGACY_VERSION and declared is not None and declared.tasks is not None:
+            optional = types.ToolExecution(task_support="optional")  # for clients that know tasks only
+            listed = [tool.model_copy(update={"execution": optional}) if tools[tool.name].operation else tool
+                      for tool in listed]
+        return types.ListToolsResult(tools=listed)
 
     async def on_call_tool(ctx: ServerRequestContext[Any], params: types.CallToolRequestParams,
                            ) -> types.CallToolResult:
@@ -145,9 +183,19 @@ def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool
         if tool is None:
             msg = f"unknown tool {params.name!r}; tools: {', '.join(tools)}"
             return error_result(NotFound(msg, param="name"))
+        if (tool.operation is not None and ctx.protocol_version in MODERN_PROTOCOL_VERSIONS
+                and client_declares_extension(ctx.params)):  # a task handle at once (2026-07-28)
+            try:
+                tasks = await served_tasks()
+                record = await tasks.create(tool, params.arguments or {}, owner=_owner(ctx, keyed),
+                                            carrier=_trace_carrier(ctx))
+            except Exception as exc:
+                return error_result(exc if with_paths else without_folders(exc), f"tool {tool.name}")
+            return tasks.created(record, modern=True)  # type: ignore[no-any-return]
         send = ctx.session.report_progress if _progress_token(ctx) is not None else None
         return await call_tool(gateway, tool, params.arguments or {}, settings=settings, with_paths=with_paths,
-                               send_progress=send, carrier=_trace_carrier(ctx), links=links)
+                               send_progress=send, owner=_owner(ctx, keyed), relays=relays,
+                               carrier=_trace_carrier(ctx), links=links)
 
     async def list_prompts(ctx: ServerRequestContext[Any], params: Any) -> types.ListPromptsResult:
         from .prompts import available_prompts, prompt_listing
@@ -208,8 +256,73 @@ def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool
         return types.ReadResourceResult(contents=[types.BlobResourceContents(
             uri=uri, mime_type=metadata["mime_type"], blob=pybase64.b64encode(data).decode("ascii"))])
 
-    return Server(
+    async def legacy_task_call(ctx: ServerRequestContext[Any]) -> Any:
+        """A 2025-11-25 ``tools/call`` carrying ``task``: a ``CreateTaskResult`` at once (answered
+        here, above the SDK's result check, which knows only ``CallToolResult``)."""
+        from mcp.shared.exceptions import MCPError
+        from mcp_types.jsonrpc import METHOD_NOT_FOUND
+
+        try:
+            call = types.CallToolRequestParams.model_validate(ctx.params, by_name=False)
+            _, _, tools = await served.get()
+            tool = tools.get(call.name)
+            if tool is None:
+                msg = f"unknown tool {call.name!r}; tools: {', '.join(tools)}"
+                raise NotFound(msg, param="name")
+            if tool.operation is None:
+                raise MCPError(code=METHOD_NOT_FOUND, message=f"{call.name} does not run as a task "
+                               "(its execution.taskSupport is forbidden); call it without task")
+            tasks = await served_tasks()
+            record = await tasks.create(tool, call.arguments or {}, owner=_owner(ctx, keyed),
+                                        carrier=_trace_carrier(ctx))
+        except MCPError:
+            raise
+        except Exception as exc:
+            raise _invalid_params(exc if with_paths else without_folders(exc), "tools/call") from None
+        return tasks.created(record, modern=False)
+
+    async def legacy_tasks(ctx: ServerRequestContext[Any], call_next: Any) -> Any:
+        """2025-11-25 tasks: the capability in that revision's ``initialize`` answer, and
+        task-augmented tool calls."""
+        if (ctx.method == "tools/call" and ctx.protocol_version == LEGACY_VERSION
+                and isinstance(ctx.params, dict) and ctx.params.get("task") is not None):
+            return await legacy_task_call(ctx)
+        result = await call_next(ctx)
+        if ctx.method == "initialize" and isinstance(result, dict) and result.get("protocolVersion") == LEGACY_VERSION:
+            from mcp_types.methods import serialize_server_result
+
+            # shaped by that revision's surface, as the SDK shapes its own answer
+            result = serialize_server_result("initialize", LEGACY_VERSION, {
+                **result, "capabilities": {**result["capabilities"], "tasks": legacy_capability()}})
+        return result
+
+    def task_method(method: str, work: Any) -> Any:
+        async def handle(ctx: ServerRequestContext[Any], params: Any) -> Any:
+            refused = method_error(ctx, method)
+            if refused is not None:
+                raise refused
+            try:
+                tasks = await served_tasks()
+            except Exception as exc:
+                raise _protocol_error(exc, method) from None
+            return await work(tasks, params, _owner(ctx, keyed), ctx.protocol_version in MODERN_PROTOCOL_VERSIONS)
+
+        return handle
+
+    server = Server(
         SERVER_NAME, version=server_version(), title=SERVER_TITLE, instructions=INSTRUCTIONS,
         on_list_tools=list_tools, on_call_tool=on_call_tool, on_list_prompts=list_prompts,
         on_get_prompt=get_prompt, on_list_resources=list_resources,
         on_list_resource_templates=list_templates, on_read_resource=read_resource)
+    server.extensions[TASKS_EXTENSION] = {}  # advertised by server/discover (2026-07-28)
+    server.middleware.append(legacy_tasks)
+    for method, params_type, work in (
+        ("tasks/get", types.GetTaskRequestParams, lambda t, p, owner, modern: t.get(p.task_id, owner, modern=modern)),
+        ("tasks/result", types.GetTaskPayloadRequestParams, lambda t, p, owner, _: t.result(p.task_id, owner)),
+        ("tasks/list", types.PaginatedRequestParams, lambda t, p, owner, _: t.list(owner, p.cursor)),
+        ("tasks/cancel", types.CancelTaskRequestParams,
+         lambda t, p, owner, modern: t.cancel(p.task_id, owner, modern=modern)),
+        ("tasks/update", types.GetTaskRequestParams, lambda t, p, owner, _: t.update(p.task_id, owner)),
+    ):
+        server.add_request_handler(method, params_type, task_method(method, work))
+    return server

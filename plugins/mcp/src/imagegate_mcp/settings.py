@@ -15,8 +15,8 @@ Deliver = Literal["link", "preview", "full"]
 
 
 class MCPSettings(BaseModel):
-    """What ``MCP__DELIVER``, ``MCP__PREVIEW_MAX_BYTES``, ``MCP__INLINE_MAX_BYTES``, ``MCP__PROGRESS_INTERVAL_S``
-    and ``MCP__OFFER_UNCONFIGURED`` configure."""
+    """What ``MCP__DELIVER``, ``MCP__PREVIEW_MAX_BYTES``, ``MCP__INLINE_MAX_BYTES``, ``MCP__PROGRESS_INTERVAL_S``,
+    ``MCP__OFFER_UNCONFIGURED`` and ``MCP__SOFT_DEADLINE_S`` configure."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -30,6 +30,11 @@ class MCPSettings(BaseModel):
     )
     offer_unconfigured: bool = Field(
         False, description="Also offer tools and models of providers that cannot be called (no key)."
+    )
+    soft_deadline_s: float = Field(
+        45.0, gt=0, le=600, description=(
+            "A generation still running after this long returns status pending with its job_id (it goes on; "
+            "get_job waits for it); below the hosts' 60 s tool-call timeout.")
     )
 
 

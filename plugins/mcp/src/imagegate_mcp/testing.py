@@ -10,12 +10,20 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
+
+from mcp.client.extension import ClaimContext, ClientExtension, ResultClaim
+from mcp_types import CallToolResult, GetTaskRequest, GetTaskRequestParams, Result
+from pydantic import TypeAdapter
+
+from .tasks import TASKS_EXTENSION
 
 if TYPE_CHECKING:
     from imagegate import Gateway
+    from mcp import Client
+    from mcp.client.session import ClientSession
 
-__all__ = ["serve_streamable_http"]
+__all__ = ["TaskHandle", "TasksExtension", "get_task", "serve_streamable_http"]
 
 
 @asynccontextmanager
@@ -49,3 +57,46 @@ async def serve_streamable_http(gateway: Gateway) -> AsyncIterator[str]:
         except TimeoutError:
             task.cancel()
         sock.close()
+
+
+class TaskHandle(Result):
+    """The extension's ``CreateTaskResult`` (``resultType: "task"``; the SDK has no type for it)."""
+
+    result_type: Literal["task"] = "task"
+    task_id: str
+    status: str
+    created_at: str
+    last_updated_at: str
+    ttl_ms: int | None
+    poll_interval_ms: int | None = None
+
+
+async def _get(session: ClientSession, task_id: str) -> dict[str, Any]:
+    request = GetTaskRequest(params=GetTaskRequestParams(task_id=task_id))
+    return await session.send_request(request, TypeAdapter(dict[str, Any]))
+
+
+async def get_task(client: Client, task_id: str) -> dict[str, Any]:
+    """``tasks/get`` (the task as JSON)."""
+    return await _get(client.session, task_id)
+
+
+async def _poll_until_done(handle: TaskHandle, ctx: ClaimContext) -> CallToolResult:
+    """What a tasks-aware client does with a handle: poll ``tasks/get`` at the interval it names."""
+    while True:
+        task = await _get(ctx.session, handle.task_id)
+        if task["status"] == "completed":
+            return CallToolResult.model_validate(task["result"])
+        if task["status"] != "working":
+            msg = f"task {handle.task_id} ended {task['status']}"
+            raise RuntimeError(msg)
+        await asyncio.sleep((handle.poll_interval_ms or 1000) / 1000)
+
+
+class TasksExtension(ClientExtension):
+    """The tasks extension for ``Client(extensions=[TasksExtension()])``."""
+
+    identifier = TASKS_EXTENSION
+
+    def claims(self) -> list[ResultClaim[Any]]:
+        return [ResultClaim(result_type="task", model=TaskHandle, resolve=_poll_until_done)]

@@ -8,7 +8,9 @@ third-party provider declares its own; models sharing a tool name become one too
 argument, and each takes its models' own parameter names. Only models whose provider can be
 called (its key is set) are offered, unless ``MCP__OFFER_UNCONFIGURED=true``. Arguments are checked
 against the advertised schema here and against the catalog by the gateway, both before any
-upstream call; every failure becomes an ``isError`` result (see ``errors.py``).
+upstream call; every failure becomes an ``isError`` result (see ``errors.py``). A generation
+still running at ``MCP__SOFT_DEADLINE_S`` returns ``status: "pending"`` and its job id, for
+``get_job`` (see ``job_tools.py``).
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from typing import TYPE_CHECKING, Any
 
 from .describe import DESCRIBE_INPUT, DESCRIBE_SCHEMA
 from .errors import error_result
+from .job_tools import CANCEL_JOB, GET_JOB, JOB_TOOLS, LIST_JOBS
 from .schemas import MODELS_SCHEMA, RESULT_SCHEMA, image_input_description, model_list, tool_input_schema
 from .transform_tool import TRANSFORM_TOOL
 
 if TYPE_CHECKING:
-    from imagegate import Gateway, ImageRequest, ModelSpec, Operation
+    from imagegate import Gateway, ImageRequest, ImageResult, ModelSpec, Operation
     from mcp_types import CallToolResult, Tool
 
+    from .job_tools import Relays
     from .links import FileLinks
     from .progress import Send
     from .settings import Deliver, MCPSettings
@@ -59,7 +63,7 @@ class ToolSpec:
     input_schema: dict[str, Any]
     operation: Operation | None
     default_model: str | None = None
-    output_schema: dict[str, Any] = field(default_factory=lambda: RESULT_SCHEMA)
+    output_schema: dict[str, Any] | None = field(default_factory=lambda: RESULT_SCHEMA)
 
     def tool(self) -> Tool:
         from mcp_types import Tool, ToolAnnotations
@@ -67,6 +71,9 @@ class ToolSpec:
         # only what differs from the spec's defaults (not read-only, destructive, not idempotent, open world)
         if self.name == TRANSFORM_TOOL:  # makes a new image, changes nothing, calls no upstream
             annotations = ToolAnnotations(destructive_hint=False, open_world_hint=False)
+        elif self.name in JOB_TOOLS:
+            annotations = (ToolAnnotations(idempotent_hint=True) if self.name == CANCEL_JOB
+                           else ToolAnnotations(read_only_hint=True))
         elif self.operation is None:
             annotations = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
         else:
@@ -133,6 +140,10 @@ def build_tools(gateway: Gateway, settings: MCPSettings) -> list[ToolSpec]:
 
     tools.append(ToolSpec(TRANSFORM_TOOL, "Transform image", DESCRIPTION, transform_schema(), None,
                           output_schema=OUTPUT_SCHEMA))
+    if any(tool.operation for tool in tools):
+        tools.extend(ToolSpec(name, title, description, schema, None,
+                              output_schema=RESULT_SCHEMA if name == GET_JOB else None)
+                     for name, (title, description, schema) in JOB_TOOLS.items())
     return tools
 
 
@@ -208,17 +219,29 @@ def _structured(body: dict[str, Any]) -> CallToolResult:
     return CallToolResult(content=[TextContent(text=_json(body))], structured_content=body)
 
 
-async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any], *, settings: MCPSettings,
-                    with_paths: bool, send_progress: Send | None,
-                    carrier: dict[str, str] | None = None, links: FileLinks | None = None) -> CallToolResult:
-    """Run one tool call; every failure is returned as an ``isError`` result, never raised.
-    ``carrier`` is the call's trace context (``traceparent``, ``tracestate``); ``links`` gives the
-    images URLs a remote client can fetch (streamable HTTP)."""
+async def result_content(gateway: Gateway, result: ImageResult, deliver: Deliver, settings: MCPSettings, *,
+                         with_paths: bool, links: FileLinks | None) -> CallToolResult:
+    """A generating call's result: the contract's JSON (text and structured) and the images as asked."""
     from mcp_types import CallToolResult
 
     from .delivery import deliver_content
+
+    contract = result.contract(with_paths=with_paths)
+    if links is not None:
+        links.fill(contract)
+    content = await deliver_content(gateway, result, deliver, settings, summary=_json(contract))
+    return CallToolResult(content=content, structured_content=contract)
+
+
+async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any], *, settings: MCPSettings,
+                    with_paths: bool, send_progress: Send | None, owner: str, relays: Relays,
+                    carrier: dict[str, str] | None = None, links: FileLinks | None = None) -> CallToolResult:
+    """Run one tool call; every failure is returned as an ``isError`` result, never raised.
+    ``owner`` owns the jobs it starts and sees; ``relays`` carry running jobs' progress;
+    ``carrier`` is the call's trace context (``traceparent``, ``tracestate``); ``links`` gives the
+    images URLs a remote client can fetch (streamable HTTP)."""
+    from . import job_tools
     from .describe import describe_model
-    from .progress import progress_reporter
 
     try:
         check_arguments(tool.input_schema, arguments)
@@ -228,17 +251,22 @@ async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any],
             from .transform_tool import call_transform
 
             return await call_transform(gateway, arguments, with_paths=with_paths)
+        if tool.name == GET_JOB:
+            return await job_tools.get_job(gateway, arguments, settings=settings, owner=owner, relays=relays,
+                                           send_progress=send_progress, with_paths=with_paths, links=links)
+        if tool.name == CANCEL_JOB:
+            return _structured(await job_tools.cancel_job(gateway, arguments, owner=owner))
+        if tool.name == LIST_JOBS:
+            return _structured(await job_tools.list_jobs(gateway, arguments, owner=owner))
         if tool.operation is None:
             return _list_models(gateway)
         request, deliver = build_request(tool, arguments, settings)
-        async with progress_reporter(send_progress, settings.progress_interval_s) as progress:
-            result = await gateway.run(tool.operation, request, frontend="mcp", progress=progress,
-                                       trusted_paths=False, carrier=carrier)
-        contract = result.contract(with_paths=with_paths)
-        if links is not None:
-            links.fill(contract)
-        content = await deliver_content(gateway, result, deliver, settings, summary=_json(contract))
-        return CallToolResult(content=content, structured_content=contract)
+        done = await job_tools.submit_and_wait(gateway, tool.operation, request, deliver, settings=settings,
+                                               owner=owner, relays=relays, send_progress=send_progress,
+                                               carrier=carrier)
+        if isinstance(done, dict):
+            return job_tools.pending_content(done, settings)
+        return await result_content(gateway, done, deliver, settings, with_paths=with_paths, links=links)
     except asyncio.CancelledError:
         raise
     except Exception as exc:

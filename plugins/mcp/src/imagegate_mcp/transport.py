@@ -75,9 +75,9 @@ def http_app(gateway: Gateway, *, host: str = "127.0.0.1", base_url: str | None 
     from .server import build_server
 
     links = FileLinks(gateway, gateway.settings.gateway.public_url or base_url or own_url(host, 8000))
-    server = build_server(gateway, with_paths=False, links=links)
-    app: ASGIApp = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host)
     check = BearerCheck.from_settings(gateway.settings.gateway)
+    server = build_server(gateway, with_paths=False, links=links, keyed=check.enabled)
+    app: ASGIApp = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host)
     mcp = bearer_auth(app, check) if check.enabled else app
 
     async def route(scope: Scope, receive: Any, send: Any) -> None:

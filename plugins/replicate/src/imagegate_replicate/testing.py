@@ -5,7 +5,8 @@ versions with Cog-style schemas (:mod:`imagegate_replicate.fake_schemas`), creat
 the official-model endpoint and by version, answers ``Prefer: wait`` with the finished prediction
 (``mode="sync"``) or, once ``max_wait_s`` has passed (default 0), with the prediction as it stands,
 moves predictions ``starting -> processing -> succeeded`` as they are polled (``mode="slow"``),
-keeps them ``processing`` for ever (``keep_processing = True``) until cancelled, cancels them,
+keeps them ``processing`` for ever (``keep_processing = True``) until cancelled or let finish
+(``let_finish()``), cancels them,
 validates inputs against each model's schema (422 problem JSON with ``invalid_fields``; a file
 input must be an http(s) URL or a base64 ``data:`` URI of a JPEG, PNG, GIF or WEBP image), and
 serves the output files itself, as Replicate's CDN does (no key): real PNG/WEBP/JPEG bytes from
@@ -188,6 +189,13 @@ class FakeReplicate(FakeUpstream):
     def add_model(self, owner_name: str, schema: dict[str, Any], *, version: str, official: bool = False,
                   output_list: bool = True, default_format: str = "png") -> None:
         self.models[owner_name] = _Model(owner_name, version, schema, official, output_list, default_format)
+
+    def let_finish(self) -> None:
+        """Predictions kept ``processing`` finish at their next poll; new ones are no longer kept."""
+        self.keep_processing = False
+        for prediction in self.predictions.values():
+            if prediction.record["status"] not in _TERMINAL:
+                prediction.steps_left = 1
 
     def finish_as(self, status: str, error: str | None = None) -> None:
         """End the next predictions with this status (``failed`` with ``error``, ``canceled``, ...)."""
