@@ -16,7 +16,7 @@ from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from imagegate import Gateway, ImageRequest, ImageResult, Operation
+    from imagegate import Caller, Gateway, ImageRequest, ImageResult, Operation
     from mcp_types import CallToolResult
 
     from .links import FileLinks
@@ -49,15 +49,16 @@ _UNFINISHED = ("queued", "running")
 
 
 async def start_job(gateway: Gateway, operation: Operation, request: ImageRequest, deliver: Deliver, *,
-                    owner: str, relays: Relays, carrier: dict[str, str] | None,
+                    caller: Caller, relays: Relays, carrier: dict[str, str] | None,
                     ) -> tuple[dict[str, Any], asyncio.Task[ImageResult]]:
     """Submit the request as a job running in the background: its record and task (whose progress
     goes to the job's relay, whoever listens)."""
     from .progress import ProgressRelay
 
     relay = ProgressRelay()
-    submitted = await gateway.jobs.submit(operation, request, owner=owner, delivery={"deliver": deliver},
-                                          frontend="mcp", progress=relay, trusted_paths=False, carrier=carrier)
+    submitted = await gateway.jobs.submit(operation, request, owner=caller.owner, delivery={"deliver": deliver},
+                                          frontend="mcp", progress=relay, trusted_paths=False, carrier=carrier,
+                                          caller=caller)
     job_id, task = submitted.record["id"], submitted.task
     assert task is not None  # a new job runs here
     relays[job_id] = relay
@@ -66,14 +67,14 @@ async def start_job(gateway: Gateway, operation: Operation, request: ImageReques
 
 
 async def submit_and_wait(gateway: Gateway, operation: Operation, request: ImageRequest, deliver: Deliver, *,
-                          settings: MCPSettings, owner: str, relays: Relays, send_progress: Send | None,
+                          settings: MCPSettings, caller: Caller, relays: Relays, send_progress: Send | None,
                           carrier: dict[str, str] | None) -> ImageResult | dict[str, Any]:
     """Run the request as a job and wait for it up to the soft deadline: its result, or (still
     running, or canceled meanwhile) the job's record. A caller going away cancels the job."""
     from .progress import progress_reporter
 
     async with progress_reporter(send_progress, settings.progress_interval_s) as report:
-        record, task = await start_job(gateway, operation, request, deliver, owner=owner, relays=relays,
+        record, task = await start_job(gateway, operation, request, deliver, caller=caller, relays=relays,
                                        carrier=carrier)
         with relays[record["id"]].listening(report):  # the task has not run yet: no status is missed
             try:
@@ -84,7 +85,7 @@ async def submit_and_wait(gateway: Gateway, operation: Operation, request: Image
                 raise
     if task.done() and not task.cancelled():
         return task.result()
-    return await gateway.jobs.get(record["id"], owner)
+    return await gateway.jobs.get(record["id"], caller.owner)
 
 
 def pending_content(record: dict[str, Any], settings: MCPSettings) -> CallToolResult:

@@ -16,7 +16,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from imagegate import Gateway
+    from imagegate import Caller, Gateway
     from mcp.server import Server
     from mcp.server.context import ServerRequestContext
 
@@ -25,7 +25,10 @@ if TYPE_CHECKING:
     from .settings import MCPSettings
     from .tools import ToolSpec
 
-__all__ = ["IMAGE_URI_PREFIX", "build_server"]
+__all__ = ["CALLER", "IMAGE_URI_PREFIX", "build_server"]
+
+CALLER = "imagegate.caller"
+"""The ASGI scope key of the :class:`~imagegate.Caller` that the bearer check found."""
 
 IMAGE_URI_PREFIX = "imagegate://images/"
 RESOURCE_NOT_FOUND = -32002
@@ -55,14 +58,13 @@ def _trace_carrier(ctx: ServerRequestContext[Any]) -> dict[str, str]:
     return {}
 
 
-def _owner(ctx: ServerRequestContext[Any], keyed: bool) -> str:
-    """Whose jobs a call starts and sees: its bearer key's when keys are configured (streamable
-    HTTP, where the key was already checked), else ``local`` (as for the CLI and HTTP without keys)."""
-    from imagegate.frontend import owner_of
+def _caller(ctx: ServerRequestContext[Any]) -> Caller:
+    """Who makes a call: the caller the bearer check found (streamable HTTP, see
+    :func:`~imagegate_mcp.transport.bearer_auth`), else the local owner (stdio, as for the CLI)."""
+    from imagegate import Caller
 
-    headers = getattr(getattr(ctx, "request", None), "headers", None) if keyed else None
-    scheme, _, token = ((headers or {}).get("authorization") or "").partition(" ")
-    return owner_of(token.strip() if scheme.lower() == "bearer" else None)
+    scope = getattr(getattr(ctx, "request", None), "scope", None) or {}
+    return scope.get(CALLER) or Caller()
 
 
 def _resource_error(exc: BaseException, uri: str, protocol_version: str) -> Exception:
@@ -123,13 +125,13 @@ def _invalid_params(exc: BaseException, where: str) -> Exception:
 
 
 def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool = True,
-                 links: FileLinks | None = None, keyed: bool = False) -> Server[Any]:
+                 links: FileLinks | None = None) -> Server[Any]:
     """An MCP server exposing the gateway's tools and stored images.
 
     ``gateway`` is an opened gateway or a future of one. ``with_paths`` says whether server-local
     paths mean something to the client (stdio: yes; streamable HTTP: no, so ``path`` is null).
-    ``links`` signs the result images' URLs a remote client fetches (streamable HTTP). ``keyed``:
-    every request carries a checked bearer key, whose owner owns the jobs it starts.
+    ``links`` signs the result images' URLs a remote client fetches (streamable HTTP). A call's
+    :class:`~imagegate.Caller` (who owns the jobs and images it makes) is the bearer check's.
     """
     import mcp_types as types
     from imagegate import NotFound
@@ -187,14 +189,14 @@ def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool
                 and client_declares_extension(ctx.params)):  # a task handle at once (2026-07-28)
             try:
                 tasks = await served_tasks()
-                record = await tasks.create(tool, params.arguments or {}, owner=_owner(ctx, keyed),
+                record = await tasks.create(tool, params.arguments or {}, caller=_caller(ctx),
                                             carrier=_trace_carrier(ctx))
             except Exception as exc:
                 return error_result(exc if with_paths else without_folders(exc), f"tool {tool.name}")
             return tasks.created(record, modern=True)  # type: ignore[no-any-return]
         send = ctx.session.report_progress if _progress_token(ctx) is not None else None
         return await call_tool(gateway, tool, params.arguments or {}, settings=settings, with_paths=with_paths,
-                               send_progress=send, owner=_owner(ctx, keyed), relays=relays,
+                               send_progress=send, caller=_caller(ctx), relays=relays,
                                carrier=_trace_carrier(ctx), links=links)
 
     async def list_prompts(ctx: ServerRequestContext[Any], params: Any) -> types.ListPromptsResult:
@@ -249,7 +251,7 @@ def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool
             if not uri.startswith(IMAGE_URI_PREFIX) or not is_image_id(image_id):
                 msg = f"no such resource {uri!r}; image resources are {IMAGE_URI_PREFIX}{{id}}"
                 raise NotFound(msg, param="uri")
-            metadata = await gateway.metadata(image_id)
+            metadata = await gateway.metadata(image_id, _caller(ctx))  # another key's image is not found
             data = await gateway.read(image_id)
         except Exception as exc:
             raise _resource_error(exc, uri, ctx.protocol_version) from None
@@ -273,7 +275,7 @@ def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool
                 raise MCPError(code=METHOD_NOT_FOUND, message=f"{call.name} does not run as a task "
                                "(its execution.taskSupport is forbidden); call it without task")
             tasks = await served_tasks()
-            record = await tasks.create(tool, call.arguments or {}, owner=_owner(ctx, keyed),
+            record = await tasks.create(tool, call.arguments or {}, caller=_caller(ctx),
                                         carrier=_trace_carrier(ctx))
         except MCPError:
             raise
@@ -305,7 +307,7 @@ def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool
                 tasks = await served_tasks()
             except Exception as exc:
                 raise _protocol_error(exc, method) from None
-            return await work(tasks, params, _owner(ctx, keyed), ctx.protocol_version in MODERN_PROTOCOL_VERSIONS)
+            return await work(tasks, params, _caller(ctx).owner, ctx.protocol_version in MODERN_PROTOCOL_VERSIONS)
 
         return handle
 

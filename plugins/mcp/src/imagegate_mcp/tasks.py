@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from imagegate import Gateway
+    from imagegate import Caller, Gateway
     from mcp.server.context import ServerRequestContext
     from mcp_types import CallToolResult
 
@@ -138,7 +138,7 @@ class Tasks:
 
     # creating -----------------------------------------------------------------------------------
 
-    async def create(self, tool: ToolSpec, arguments: dict[str, Any], *, owner: str,
+    async def create(self, tool: ToolSpec, arguments: dict[str, Any], *, caller: Caller,
                      carrier: dict[str, str] | None) -> dict[str, Any]:
         """Start the job of a generating call; its record (raises on bad arguments)."""
         from .job_tools import start_job
@@ -147,7 +147,7 @@ class Tasks:
         assert tool.operation is not None
         check_arguments(tool.input_schema, arguments)
         request, deliver = build_request(tool, arguments, self.settings)
-        record, _ = await start_job(self.gateway, tool.operation, request, deliver, owner=owner,
+        record, _ = await start_job(self.gateway, tool.operation, request, deliver, caller=caller,
                                     relays=self.relays, carrier=carrier)
         return record
 

@@ -27,7 +27,7 @@ from .schemas import MODELS_SCHEMA, RESULT_SCHEMA, image_input_description, mode
 from .transform_tool import TRANSFORM_TOOL
 
 if TYPE_CHECKING:
-    from imagegate import Gateway, ImageRequest, ImageResult, ModelSpec, Operation
+    from imagegate import Caller, Gateway, ImageRequest, ImageResult, ModelSpec, Operation
     from mcp_types import CallToolResult, Tool
 
     from .job_tools import Relays
@@ -234,10 +234,10 @@ async def result_content(gateway: Gateway, result: ImageResult, deliver: Deliver
 
 
 async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any], *, settings: MCPSettings,
-                    with_paths: bool, send_progress: Send | None, owner: str, relays: Relays,
+                    with_paths: bool, send_progress: Send | None, caller: Caller, relays: Relays,
                     carrier: dict[str, str] | None = None, links: FileLinks | None = None) -> CallToolResult:
     """Run one tool call; every failure is returned as an ``isError`` result, never raised.
-    ``owner`` owns the jobs it starts and sees; ``relays`` carry running jobs' progress;
+    ``caller`` owns the jobs it starts and sees (and is held to its key's limits); ``relays`` carry running jobs' progress;
     ``carrier`` is the call's trace context (``traceparent``, ``tracestate``); ``links`` gives the
     images URLs a remote client can fetch (streamable HTTP)."""
     from . import job_tools
@@ -252,17 +252,17 @@ async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any],
 
             return await call_transform(gateway, arguments, with_paths=with_paths)
         if tool.name == GET_JOB:
-            return await job_tools.get_job(gateway, arguments, settings=settings, owner=owner, relays=relays,
+            return await job_tools.get_job(gateway, arguments, settings=settings, owner=caller.owner, relays=relays,
                                            send_progress=send_progress, with_paths=with_paths, links=links)
         if tool.name == CANCEL_JOB:
-            return _structured(await job_tools.cancel_job(gateway, arguments, owner=owner))
+            return _structured(await job_tools.cancel_job(gateway, arguments, owner=caller.owner))
         if tool.name == LIST_JOBS:
-            return _structured(await job_tools.list_jobs(gateway, arguments, owner=owner))
+            return _structured(await job_tools.list_jobs(gateway, arguments, owner=caller.owner))
         if tool.operation is None:
             return _list_models(gateway)
         request, deliver = build_request(tool, arguments, settings)
         done = await job_tools.submit_and_wait(gateway, tool.operation, request, deliver, settings=settings,
-                                               owner=owner, relays=relays, send_progress=send_progress,
+                                               caller=caller, relays=relays, send_progress=send_progress,
                                                carrier=carrier)
         if isinstance(done, dict):
             return job_tools.pending_content(done, settings)

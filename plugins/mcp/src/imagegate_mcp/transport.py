@@ -33,9 +33,12 @@ log = logging.getLogger("imagegate.mcp")
 MCP_PATH = "/mcp"
 
 
-def bearer_auth(app: ASGIApp, check: BearerCheck) -> ASGIApp:
-    """An ASGI wrapper answering 401 (an imagegate error object) unless a known bearer key is sent,
-    and 429 to an address with too many failed attempts (the HTTP front-end's check)."""
+def bearer_auth(app: ASGIApp, check: BearerCheck, keys: Any = None) -> ASGIApp:
+    """An ASGI wrapper answering 401 (an imagegate error object) unless a known bearer key is sent
+    (one of ``GATEWAY__API_KEYS`` or a virtual key of ``keys``; none needed while neither exists),
+    and 429 to an address with too many failed attempts (the HTTP front-end's check). The caller
+    it finds rides in the scope (:data:`~imagegate_mcp.server.CALLER`)."""
+    from .server import CALLER
     import orjson
 
     from imagegate import ImagegateError
@@ -44,7 +47,7 @@ def bearer_auth(app: ASGIApp, check: BearerCheck) -> ASGIApp:
         if scope["type"] == "http":
             header = dict(scope.get("headers") or []).get(b"authorization")
             try:
-                check.check(header, (scope.get("client") or ("unknown",))[0])
+                scope[CALLER] = await check.caller(header, (scope.get("client") or ("unknown",))[0], keys)
             except ImagegateError as exc:
                 body = orjson.dumps({"error": exc.to_dict()})
                 headers = [(b"content-type", b"application/json"),
@@ -76,9 +79,9 @@ def http_app(gateway: Gateway, *, host: str = "127.0.0.1", base_url: str | None 
 
     links = FileLinks(gateway, gateway.settings.gateway.public_url or base_url or own_url(host, 8000))
     check = BearerCheck.from_settings(gateway.settings.gateway)
-    server = build_server(gateway, with_paths=False, links=links, keyed=check.enabled)
+    server = build_server(gateway, with_paths=False, links=links)
     app: ASGIApp = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host)
-    mcp = bearer_auth(app, check) if check.enabled else app
+    mcp = bearer_auth(app, check, gateway.keys)
 
     async def route(scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"].startswith(FILES_PREFIX):
