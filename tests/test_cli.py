@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from imagegate.testing import image_bytes
+
+from .process_support import run
 
 
 @pytest.fixture
@@ -19,11 +19,6 @@ def env(tmp_path: Path) -> dict[str, str]:
              if not k.startswith(("PROVIDERS__", "STORAGE__", "GATEWAY__", "OPENAI_", "REPLICATE_"))}
     return {**clean, "STORAGE__LOCAL__ROOT": str(tmp_path / "images"), "STORAGE__SPOOL_DIR": str(tmp_path / "spool"),
             "IMAGEGATE_DISABLE_PLUGINS": "observability"}
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from imagegate.cli import main; main()", *args],
-                          capture_output=True, text=True, env=env, timeout=120)
 
 
 def test_generate_prints_the_image_and_its_metadata(env: dict[str, str], tmp_path: Path) -> None:

@@ -15,8 +15,7 @@ from imagegate._job_runs import owner_of
 from imagegate._job_store import SqliteJobStore
 from imagegate.testing import image_bytes
 
-from .test_cli import run
-from .test_job_runs import dead_pid
+from .process_support import dead_pid, run
 
 
 @pytest.fixture

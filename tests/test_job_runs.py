@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,12 +13,7 @@ from imagegate._job_runs import owner_of
 from imagegate.testing import FakeSleep
 
 from .pipeline_support import REQUEST, Scripted, make
-
-
-def dead_pid() -> int:
-    process = subprocess.Popen([sys.executable, "-c", "pass"])
-    process.wait()
-    return process.pid
+from .process_support import dead_pid
 
 
 async def test_a_sync_request_records_a_succeeded_job(tmp_path: Path) -> None:

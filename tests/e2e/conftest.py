@@ -120,3 +120,12 @@ async def env_gateway(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[EnvGatew
 
         yield open_with
 
+
+@pytest.fixture
+async def mcp_url(env_gateway: Any, upstream_env: dict[str, str]) -> AsyncIterator[str]:
+    """The MCP server over a gateway configured only by ``upstream_env`` (local storage)."""
+    gateway = await env_gateway(upstream_env)
+    from imagegate_mcp.testing import serve_streamable_http
+
+    async with serve_streamable_http(gateway) as url:
+        yield url

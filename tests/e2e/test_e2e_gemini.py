@@ -20,7 +20,7 @@ from PIL import Image
 from .support import run_cli
 from .http_support import Served, ServeEnv, assert_no_secrets
 from .http_support import serve_env  # noqa: F401  (a fixture: pytest finds it in this module)
-from .test_e2e_mcp import http_session, success
+from .mcp_support import http_session, success
 
 GEMINI_KEY = "AIzaSyE2E_gemini_SECRET_0123456789abcdef"
 MODEL = "gemini-nano-banana-2.1"

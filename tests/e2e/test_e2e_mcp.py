@@ -10,11 +10,10 @@ and a failing bucket loses nothing: the image is spooled and still readable by i
 
 from __future__ import annotations
 
-import re
-
 import asyncio
 import hashlib
 import json
+import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,7 +24,8 @@ import pybase64
 import pytest
 from imagegate_mcp.testing import serve_streamable_http
 
-from .support import OPENAI_KEY, REPLICATE_TOKEN, SECRETS, s3_client
+from .mcp_support import http_session, no_secrets, read_image, success
+from .support import OPENAI_KEY, REPLICATE_TOKEN, s3_client
 
 GENERIC_TOOLS = {"generate_image", "edit_image", "create_variation", "list_available_models", "describe_model"}
 MODEL_TOOLS = {"generate-openai", "generate-fluxdev", "generate-fluxpro", "generate-svg"}
@@ -33,17 +33,6 @@ SVG_MIME = "image/svg+xml"
 
 
 # serving and connecting ------------------------------------------------------------------------
-
-
-@asynccontextmanager
-async def http_session(url: str) -> AsyncIterator[Any]:
-    """An initialized ``ClientSession`` over streamable HTTP (enter it in the test's own task)."""
-    from mcp import ClientSession
-    from mcp.client.streamable_http import streamable_http_client
-
-    async with streamable_http_client(url) as (read, write), ClientSession(read, write) as session:
-        await session.initialize()
-        yield session
 
 
 @asynccontextmanager
@@ -61,37 +50,7 @@ async def stdio_session(env: dict[str, str]) -> AsyncIterator[Any]:
         yield session
 
 
-@pytest.fixture
-async def mcp_url(env_gateway: Any, upstream_env: dict[str, str]) -> AsyncIterator[str]:
-    """The MCP server over a gateway configured only by ``upstream_env`` (local storage)."""
-    gateway = await env_gateway(upstream_env)
-    async with serve_streamable_http(gateway) as url:
-        yield url
-
-
 # checking results ------------------------------------------------------------------------------
-
-
-def no_secrets(result: Any) -> None:
-    dumped = result.model_dump_json()
-    for secret in SECRETS:
-        assert secret not in dumped
-
-
-def success(result: Any) -> dict[str, Any]:
-    """The structured content of a successful call, checked against CONTRACT.md's shape."""
-    assert result.is_error is False, result.content[0].text
-    data = result.structured_content
-    assert set(data) >= {"images", "model", "provider", "revised_prompt", "cost", "request_id"}
-    # "unofficial" only where the model's prices are not the provider's published ones
-    assert set(data["cost"]) - {"unofficial"} == {"estimated_usd", "actual_usd"}
-    assert data["cost"].get("unofficial", True) is True
-    for image in data["images"]:
-        assert set(image) >= {"id", "uri", "path", "url", "mime_type", "width", "height", "bytes", "sha256"}
-        assert image["uri"] == f"imagegate://images/{image['id']}"
-    assert result.content[0].type == "text" and json.loads(result.content[0].text) == data
-    no_secrets(result)
-    return data
 
 
 def error_of(result: Any) -> dict[str, Any]:
@@ -109,13 +68,6 @@ def error_of(result: Any) -> dict[str, Any]:
 
 def blocks(result: Any, kind: str) -> list[Any]:
     return [block for block in result.content if block.type == kind]
-
-
-async def read_image(session: Any, uri: str) -> tuple[bytes, str]:
-    """``resources/read`` of an image URI: its bytes and MIME type."""
-    read = await session.read_resource(uri)
-    (content,) = read.contents
-    return pybase64.b64decode(content.blob), content.mime_type
 
 
 def sha256(data: bytes) -> str:

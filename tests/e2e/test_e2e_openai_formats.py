@@ -18,7 +18,7 @@ from PIL import Image
 from .support import run_cli
 from .http_support import Served, ServeEnv
 from .http_support import serve_env  # noqa: F401  (a fixture: pytest finds it in this module)
-from .test_e2e_mcp import http_session, mcp_url, read_image, success  # noqa: F401  (mcp_url: a fixture)
+from .mcp_support import http_session, read_image, success
 
 MODEL = "gpt-image-2.6-sunburst"
 SVG_TAG = "{http://www.w3.org/2000/svg}svg"

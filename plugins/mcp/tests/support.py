@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from imagegate import hookimpl
@@ -20,6 +26,7 @@ from imagegate._errors import AuthenticationError, ImagegateError
 from imagegate._gateway import Gateway
 from imagegate._provider import BaseProvider, ProviderCall, ProviderImage, ProviderResult
 from imagegate.testing import image_bytes
+from mcp import Client, StdioServerParameters
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>'
 
@@ -196,3 +203,27 @@ class LegacyHttp:
         answer = await self.call(method, params)
         assert "result" in answer, answer
         return answer["result"]  # type: ignore[no-any-return]
+
+
+def error_of(result: Any) -> dict[str, Any]:
+    assert result.is_error is True
+    text = result.content[0].text
+    body = json.loads(text)
+    assert set(body) == {"error"}
+    assert set(body["error"]) >= {"code", "message", "retryable", "provider", "param", "retry_after"}
+    assert result.structured_content is None  # errors carry no structured content
+    return body["error"]
+
+
+@asynccontextmanager
+async def serve_stdio(tmp_path: Path, extra_env: dict[str, str] | None = None) -> AsyncIterator[Client]:
+    """The server as a child process (stopped when the client closes), entered in the test's task;
+    ``extra_env`` adds settings (e.g. a provider's key and base URL)."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("STORAGE__", "GATEWAY__", "MCP__", "INPUT__", "PROVIDERS__"))}
+    env.update(STORAGE__LOCAL__ROOT=str(tmp_path / "images"), STORAGE__SPOOL_DIR=str(tmp_path / "spool"),
+               MCP__PREVIEW_MAX_BYTES="4096", INPUT__ALLOWED_ROOTS=str(tmp_path), **(extra_env or {}))
+    params = StdioServerParameters(
+        command=sys.executable, args=["-c", "from imagegate.cli import main; main()", "serve", "mcp"], env=env)
+    async with Client(params, mode="legacy") as client:
+        yield client

@@ -15,17 +15,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from .support import SVG, FakeUpstream, RunningServer
-
-
-def error_of(result: Any) -> dict[str, Any]:
-    assert result.is_error is True
-    text = result.content[0].text
-    body = json.loads(text)
-    assert set(body) == {"error"}
-    assert set(body["error"]) >= {"code", "message", "retryable", "provider", "param", "retry_after"}
-    assert result.structured_content is None  # errors carry no structured content
-    return body["error"]
+from .support import SVG, FakeUpstream, RunningServer, error_of
 
 
 async def test_tools_are_listed_with_catalog_schemas(http_server: RunningServer) -> None:

@@ -18,8 +18,7 @@ from imagegate import hookimpl
 from mcp import Client, MCPError
 
 from .support import FakeProvider, FakeUpstream, RunningServer, fake_specs
-from .test_mcp_http import error_of
-from .test_mcp_stdio import serve_stdio
+from .support import error_of, serve_stdio
 
 PROMPTS = {"logo": "name", "icon": "subject", "product_shot": "product", "portrait": "subject",
            "avatar_grid": "theme"}

@@ -6,28 +6,14 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pybase64
 import pytest
-from mcp import Client, MCPError, StdioServerParameters
+from mcp import Client, MCPError
 
-
-@asynccontextmanager
-async def serve_stdio(tmp_path: Path, extra_env: dict[str, str] | None = None) -> AsyncIterator[Client]:
-    """The server as a child process (stopped when the client closes), entered in the test's task;
-    ``extra_env`` adds settings (e.g. a provider's key and base URL)."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("STORAGE__", "GATEWAY__", "MCP__", "INPUT__", "PROVIDERS__"))}
-    env.update(STORAGE__LOCAL__ROOT=str(tmp_path / "images"), STORAGE__SPOOL_DIR=str(tmp_path / "spool"),
-               MCP__PREVIEW_MAX_BYTES="4096", INPUT__ALLOWED_ROOTS=str(tmp_path), **(extra_env or {}))
-    params = StdioServerParameters(
-        command=sys.executable, args=["-c", "from imagegate.cli import main; main()", "serve", "mcp"], env=env)
-    async with Client(params, mode="legacy") as client:
-        yield client
+from .support import serve_stdio
 
 
 async def test_tools_and_schemas(tmp_path: Path) -> None:
