@@ -111,7 +111,7 @@ def pending_content(record: dict[str, Any], settings: MCPSettings) -> CallToolRe
 async def job_result(gateway: Gateway, record: dict[str, Any], *, settings: MCPSettings, with_paths: bool,
                      links: FileLinks | None) -> CallToolResult:
     """What a call returns for the job: its images (or error) once finished, else ``pending``."""
-    from .tools import result_content
+    from .results import result_content
 
     if record["status"] in _UNFINISHED or record["status"] == "canceled":
         return pending_content(record, settings)

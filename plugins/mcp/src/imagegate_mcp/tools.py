@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING, Any
 from .describe import DESCRIBE_INPUT, DESCRIBE_SCHEMA
 from .errors import error_result
 from .job_tools import CANCEL_JOB, GET_JOB, JOB_TOOLS, LIST_JOBS
+from .results import result_content, structured
 from .schemas import MODELS_SCHEMA, RESULT_SCHEMA, image_input_description, model_list, tool_input_schema
 from .transform_tool import TRANSFORM_TOOL
 
 if TYPE_CHECKING:
-    from imagegate import Caller, Gateway, ImageRequest, ImageResult, ModelSpec, Operation
+    from imagegate import Caller, Gateway, ImageRequest, ModelSpec, Operation
     from mcp_types import CallToolResult, Tool
 
     from .job_tools import Relays
@@ -194,12 +195,6 @@ def build_request(tool: ToolSpec, arguments: dict[str, Any],
 # calling ----------------------------------------------------------------------------------------
 
 
-def _json(value: Any) -> str:
-    import orjson
-
-    return orjson.dumps(value).decode()
-
-
 _LIFECYCLE = ("status", "shutdown_date", "replacement")
 
 
@@ -209,28 +204,7 @@ def _list_models(gateway: Gateway) -> CallToolResult:
         summary = {**spec.summary(), "parameters": {name: p.allowed() for name, p in spec.params.items()}}
         entry = {key: value for key, value in summary.items() if value not in (None, [], {}) or key in _LIFECYCLE}
         models.append({**entry, "ready": gateway.registry.ready(spec)})
-    return _structured({"default_model": gateway.default_model, "models": models})
-
-
-def _structured(body: dict[str, Any]) -> CallToolResult:
-    """A read-only tool's result: the JSON as text and as structured content."""
-    from mcp_types import CallToolResult, TextContent
-
-    return CallToolResult(content=[TextContent(text=_json(body))], structured_content=body)
-
-
-async def result_content(gateway: Gateway, result: ImageResult, deliver: Deliver, settings: MCPSettings, *,
-                         with_paths: bool, links: FileLinks | None) -> CallToolResult:
-    """A generating call's result: the contract's JSON (text and structured) and the images as asked."""
-    from mcp_types import CallToolResult
-
-    from .delivery import deliver_content
-
-    contract = result.contract(with_paths=with_paths)
-    if links is not None:
-        links.fill(contract)
-    content = await deliver_content(gateway, result, deliver, settings, summary=_json(contract))
-    return CallToolResult(content=content, structured_content=contract)
+    return structured({"default_model": gateway.default_model, "models": models})
 
 
 async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any], *, settings: MCPSettings,
@@ -246,7 +220,7 @@ async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any],
     try:
         check_arguments(tool.input_schema, arguments)
         if tool.name == DESCRIBE:
-            return _structured(await describe_model(gateway, arguments, settings))
+            return structured(await describe_model(gateway, arguments, settings))
         if tool.name == TRANSFORM_TOOL:
             from .transform_tool import call_transform
 
@@ -255,9 +229,9 @@ async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any],
             return await job_tools.get_job(gateway, arguments, settings=settings, owner=caller.owner, relays=relays,
                                            send_progress=send_progress, with_paths=with_paths, links=links)
         if tool.name == CANCEL_JOB:
-            return _structured(await job_tools.cancel_job(gateway, arguments, owner=caller.owner))
+            return structured(await job_tools.cancel_job(gateway, arguments, owner=caller.owner))
         if tool.name == LIST_JOBS:
-            return _structured(await job_tools.list_jobs(gateway, arguments, owner=caller.owner))
+            return structured(await job_tools.list_jobs(gateway, arguments, owner=caller.owner))
         if tool.operation is None:
             return _list_models(gateway)
         request, deliver = build_request(tool, arguments, settings)
