@@ -23,7 +23,7 @@ PUBLIC = {
         "AuthenticationError", "BaseProvider", "CommaList", "ContentFiltered", "DeprecatedModelRequested",
         "Event", "Gateway", "ImageDeleted", "ImageInput", "ImageOut", "ImageRequest", "ImageResult",
         "ImageStored", "ImagegateError", "InputImage", "InternalError", "InvalidRequest", "JobStore",
-        "JobStoreRegistry", "ListsUpstreamModels", "Middleware", "ModelRetired", "ModelSpec", "NotFound", "Operation",
+        "JobStoreRegistry", "Limiter", "ListsUpstreamModels", "Middleware", "ModelRetired", "ModelSpec", "NotFound", "Operation",
         "ParamSpec", "PermissionDenied", "PriceRule", "PriceSource", "Pricing", "Progress", "Provider",
         "ProviderCall", "ProviderImage", "ProviderRegistry", "ProviderResult", "ProviderSettings",
         "QuotaExceeded", "RateLimited", "RequestFailed", "RequestFinished", "RequestStarted", "Requirement",
