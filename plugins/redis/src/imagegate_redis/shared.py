@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from imagegate import Unavailable
 from pydantic import SecretStr
 
-from .client import connect, guard, shown_url
+from .client import DOWN, connect, guard, shown_url
 from .limits import SharedLimiter
 from .settings import RedisSettings
 
@@ -36,11 +36,10 @@ class Shared:
     async def open(self, gateway: Gateway) -> None:
         """Check Redis answers, then adopt the shared signing key when none is configured."""
         try:
-            async with guard(self.settings, "starting"):
-                await self.client.ping()
-        except Unavailable as exc:
-            msg = (f"cannot reach Redis at REDIS__URL={shown_url(self.settings.url or '')}: start it, fix "
-                   f"REDIS__URL, or unset it to run without Redis ({exc.message})")
+            await self.client.ping()
+        except DOWN as exc:
+            msg = (f"cannot reach Redis at REDIS__URL={shown_url(self.settings.url or '')} "
+                   f"({type(exc).__name__}: {exc}); start it, fix REDIS__URL, or unset it to run without Redis")
             raise Unavailable(msg, retryable=True) from None
         if self.settings.shared_signing_key and gateway.settings.gateway.url_signing_key is None:
             gateway.settings.gateway.url_signing_key = SecretStr(await self.signing_key())
