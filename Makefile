@@ -26,8 +26,9 @@ $(STAMP): pyproject.toml constraints.txt $(addsuffix pyproject.toml,$(PLUGINS))
 	touch $@
 
 # external tools the tests use: promtool (Debian's prometheus package) for the alert-rule tests,
-# chromium (Debian's) for the gallery's browser tests, the MCP Inspector CLI (npm) for the MCP
-# client-compatibility tests; each test skips, saying why, without it
+# chromium (Debian's) for the gallery's browser tests, redis-server and nginx (Debian's) for the
+# Redis plugin's tests and the replicas end-to-end test (deploy/), the MCP Inspector CLI (npm) for
+# the MCP client-compatibility tests; each test skips, saying why, without it
 tools:
 	@if command -v npm >/dev/null 2>&1; then \
 	  test -x $(NODE_TOOLS)/node_modules/.bin/mcp-inspector && grep -q '"version": "$(INSPECTOR_VERSION)"' \
@@ -42,6 +43,9 @@ tools:
 	@test -x /usr/bin/chromium || ! command -v apt-get >/dev/null 2>&1 || \
 	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null) \
 	    || echo "warning: could not install chromium; the gallery's browser tests will say so"; }
+	@{ test -x /usr/bin/redis-server && test -x /usr/sbin/nginx; } || ! command -v apt-get >/dev/null 2>&1 || \
+	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server nginx >/dev/null) \
+	    || echo "warning: could not install redis-server and nginx; the Redis and replica tests will say so"; }
 
 # what serving needs and nothing more: the core and every bundled plugin, editable; no test stack
 $(RUNTIME_STAMP): pyproject.toml constraints.txt $(addsuffix pyproject.toml,$(PLUGINS))

@@ -148,3 +148,23 @@ async def test_jobs_a_dead_process_left_are_taken_over(tmp_path: Path) -> None:
     assert running["status"] == "failed" and running["reason"] == "interrupted"
     assert running["error"]["code"] == "unavailable" and running["cost"]["estimated_usd"] == 0.1
     assert alive["status"] == "running"  # its process still lives: not ours to take
+
+
+async def test_a_job_canceled_by_another_process_sharing_the_store_stops_where_it_runs(tmp_path: Path) -> None:
+    provider = Scripted(cancellable=True)
+    provider.gate = asyncio.Event()
+    runner, _ = await make(tmp_path, provider, FakeSleep())
+    other, _ = await make(tmp_path, Scripted(), FakeSleep())  # same jobs.sqlite3, no task of that job
+    try:
+        submitted = await runner.jobs.submit("generate", REQUEST, owner="o")
+        while not provider.calls:
+            await asyncio.sleep(0.01)
+        record = await other.jobs.cancel(submitted.record["id"], "o")
+        assert record["status"] == "canceled"
+        done, _ = await asyncio.wait([submitted.task], timeout=5)
+        assert done and submitted.task.cancelled() and provider.cancelled
+    finally:
+        provider.gate.set()
+        await runner.aclose()
+        await other.aclose()
+    assert (await runner.jobs.store.get(record["id"]))["status"] == "canceled"

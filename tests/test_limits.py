@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,3 +86,45 @@ def test_sliding_window_counts_starts_in_the_last_period() -> None:
     assert window.take(20.0) == pytest.approx(40.0)  # full: the first start leaves the window at 60
     assert window.take(60.0) == 0  # the start at 0 has left; the refused one was not recorded
     assert window.take(61.0) == pytest.approx(9.0)
+
+
+class CountingLimiter:
+    """A limiter a plugin supplies: counts the slots it hands out."""
+
+    def __init__(self) -> None:
+        self.slots = 0
+
+    @asynccontextmanager
+    async def slot(self, deadline: float) -> AsyncIterator[None]:
+        self.slots += 1
+        yield
+
+
+async def test_a_plugin_supplies_the_provider_limiter_and_none_keeps_the_in_process_one(tmp_path: Path) -> None:
+    from imagegate import Limiter, hookimpl
+    from imagegate.testing import FakeSleep, build_gateway, temp_settings
+
+    from .test_gateway import REQUEST, Plugin, Scripted
+
+    supplied = CountingLimiter()
+    asked: list[tuple[str, int, int | None]] = []
+
+    class Limits:
+        @hookimpl
+        def provider_limiter(self, provider: str, max_concurrency: int, rpm: int | None) -> Any:
+            asked.append((provider, max_concurrency, rpm))
+            return supplied if rpm == 7 else None
+
+    assert isinstance(supplied, Limiter)
+    for rpm, expected in ((7, CountingLimiter), (None, ProviderLimiter)):
+        settings = temp_settings(tmp_path, providers={"fake": {"max_concurrency": 2, **({"rpm": rpm} if rpm else {})}})
+        gateway = build_gateway(settings, ("fake", Plugin(Scripted())), ("limits", Limits()), sleep=FakeSleep())
+        await gateway.open()
+        try:
+            await gateway.run("generate", REQUEST)
+            await gateway.run("generate", REQUEST)
+        finally:
+            await gateway.aclose()
+        assert type(gateway.caller._limiters["fake"]) is expected
+    assert asked == [("fake", 2, 7), ("fake", 2, None)]  # once per provider and gateway
+    assert supplied.slots == 2

@@ -20,10 +20,12 @@ PLUGIN_SOURCES = sorted([*ROOT.glob("plugins/*/src"), ROOT / "observability" / "
 # remove or rename one only with a deprecation period.
 PUBLIC = {
     imagegate: [
-        "AuthenticationError", "BaseProvider", "Caller", "CommaList", "ContentFiltered", "DeprecatedModelRequested",
+        "AuthenticationError", "BaseProvider", "Caller", "CommaList", "ContentFiltered",
+        "DeprecatedModelRequested",
         "Event", "Gateway", "ImageDeleted", "ImageInput", "ImageOut", "ImageRequest", "ImageResult",
         "ImageStored", "ImagegateError", "InputImage", "InternalError", "InvalidRequest", "JobStore",
-        "JobStoreRegistry", "KeySpent", "ListsUpstreamModels", "Middleware", "ModelRetired", "ModelSpec", "NotFound", "Operation",
+        "JobStoreRegistry", "KeySpent", "Limiter", "ListsUpstreamModels", "Middleware", "ModelRetired", "ModelSpec",
+        "NotFound", "Operation",
         "ParamSpec", "PermissionDenied", "PriceRule", "PriceSource", "Pricing", "Progress", "Provider",
         "ProviderCall", "ProviderImage", "ProviderRegistry", "ProviderResult", "ProviderSettings",
         "QuotaExceeded", "RateLimited", "RequestFailed", "RequestFinished", "RequestStarted", "Requirement",

@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     )
     from ._gateway import Gateway, open_gateway
     from ._job_store import JobStore, JobStoreRegistry
+    from ._limits import Limiter
     from ._middleware import Middleware, Step
     from ._models import ImageInput, ImageOut, ImageRequest, ImageResult
     from ._provider import (
@@ -95,6 +96,7 @@ _LAZY: dict[str, str] = {
                      "RequestFinished", "RequestStarted", "RetryScheduled"], "imagegate._events"),
     **dict.fromkeys(["Gateway", "open_gateway"], "imagegate._gateway"),
     **dict.fromkeys(["JobStore", "JobStoreRegistry"], "imagegate._job_store"),
+    "Limiter": "imagegate._limits",
     **dict.fromkeys(["Middleware", "Step"], "imagegate._middleware"),
     **dict.fromkeys(["ImageInput", "ImageOut", "ImageRequest", "ImageResult"], "imagegate._models"),
     **dict.fromkeys(["BaseProvider", "InputImage", "ListsUpstreamModels", "Progress", "Provider", "ProviderCall",

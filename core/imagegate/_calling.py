@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     import aiohttp
 
     from ._jobs import Job
+    from ._limits import Limiter
+
+MakeLimiter = Callable[[str, int, "int | None"], "Limiter | None"]
+"""``(provider, max_concurrency, rpm)`` -> a plugin's limiter, or None for the in-process one."""
 
 __all__ = ["DOWNLOAD_ATTEMPTS", "ProviderCaller"]
 
@@ -40,12 +44,14 @@ class ProviderCaller:
     """The pipeline stage that turns a :class:`~imagegate._jobs.Job` into provider results."""
 
     def __init__(self, *, session: Callable[[], aiohttp.ClientSession], run_step: RunStep,
-                 emit: Callable[[Event], None], sleep: Callable[[float], Awaitable[None]]) -> None:
+                 emit: Callable[[Event], None], sleep: Callable[[float], Awaitable[None]],
+                 make_limiter: MakeLimiter | None = None) -> None:
         self._session = session
         self._run_step = run_step
         self._emit = emit
         self._sleep = sleep
-        self._limiters: dict[str, ProviderLimiter] = {}
+        self._make_limiter = make_limiter
+        self._limiters: dict[str, Limiter] = {}
 
     async def call(self, job: Job) -> list[ProviderResult]:
         """One call, or one per image for models whose API has no count field."""
@@ -60,11 +66,14 @@ class ProviderCaller:
             raise first.with_traceback(first.__traceback__) from None
         return [task.result() for task in tasks]
 
-    def _limiter(self, job: Job) -> ProviderLimiter:
+    def _limiter(self, job: Job) -> Limiter:
+        """The provider's limiter, made at its first call: a plugin's, else the in-process one."""
         name = job.spec.provider
         if name not in self._limiters:
-            self._limiters[name] = ProviderLimiter(name, max_concurrency=job.limits.max_concurrency,
-                                                   rpm=job.limits.rpm, sleep=self._sleep)
+            limits = job.limits
+            supplied = self._make_limiter(name, limits.max_concurrency, limits.rpm) if self._make_limiter else None
+            self._limiters[name] = supplied or ProviderLimiter(
+                name, max_concurrency=limits.max_concurrency, rpm=limits.rpm, sleep=self._sleep)
         return self._limiters[name]
 
     async def _call(self, job: Job, n: int) -> ProviderResult:

@@ -79,7 +79,9 @@ class Gateway:
         self.middlewares: list[Middleware] = [
             m for m in (*pm.hook.step_middleware(gateway=self), *pm.hook.provider_call_wrapper(gateway=self)) if m]
         sleep = asyncio.sleep if sleep is None else sleep
-        self.caller = ProviderCaller(session=lambda: self.session, run_step=self.wrapped, emit=self.emit, sleep=sleep)
+        self.caller = ProviderCaller(session=lambda: self.session, run_step=self.wrapped, emit=self.emit, sleep=sleep,
+                                     make_limiter=lambda provider, max_concurrency, rpm: pm.hook.provider_limiter(
+                                         gateway=self, provider=provider, max_concurrency=max_concurrency, rpm=rpm))
         self.storer = ImageStorer(self.storage, self.spool, url_ttl_s=settings.gateway.url_ttl_s,
                                   redactor=self.redactor, run_step=self.wrapped, emit=self.emit)
         self.inputs = InputSources(settings.input, self.images.read, lambda: self.input_session)

@@ -7,7 +7,8 @@ receive a webhook, see :mod:`~imagegate.webhooks`). An idempotency key (scoped t
 a repeated request to the first one's job and result, without a second upstream call. When the
 gateway opens it takes over jobs that a dead process left: queued generations run again, running
 ones whose provider recorded resumable upstream work (a Replicate prediction) are resumed, and the
-others fail with reason ``interrupted``.
+others fail with reason ``interrupted``. A job canceled by another process sharing the store (a
+replica, the CLI) is stopped by the process running it within a second.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ log = logging.getLogger("imagegate.jobs")
 FINISHED = ("succeeded", "failed", "canceled")
 _PRIVATE = ("owner", "idempotency_key", "fingerprint", "request", "upstream", "runner", "delivery", "stored")
 _POLL_S = 0.2
+_CANCEL_CHECK_S = 1.0
+"""How often a running job's record is read for a cancel made by another process (a replica)."""
 LOCAL = "local"
 
 
@@ -215,6 +218,7 @@ class JobRuns:
                        run_kwargs: dict[str, Any], resume_from: dict[str, Any] | None = None) -> ImageResult:
         job_id = record["id"]
         hooks = JobHooks(self, job_id, resume_from)
+        watcher = asyncio.ensure_future(self._watch_for_cancel(job_id, asyncio.current_task()))
         try:
             result = await self.gateway.serve(operation, request, job_hooks=hooks, **run_kwargs)
         except asyncio.CancelledError:
@@ -230,7 +234,20 @@ class JobRuns:
                                      "cost": result.cost.as_dict()})
             return result
         finally:
+            watcher.cancel()
             self.tasks.pop(job_id, None)
+
+    async def _watch_for_cancel(self, job_id: str, task: asyncio.Task[Any] | None) -> None:
+        """Cancel the job's task here once another process marked the job canceled in the store."""
+        while task is not None:
+            await asyncio.sleep(_CANCEL_CHECK_S)
+            try:
+                record = await self.store.get(job_id)
+            except ImagegateError:
+                continue  # the store is unavailable for now: look again later
+            if record is not None and record["status"] == "canceled":
+                task.cancel()
+                return
 
     @staticmethod
     def _paid_so_far(hooks: JobHooks, record: dict[str, Any]) -> dict[str, Any]:  # noqa: ARG004

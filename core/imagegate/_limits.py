@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol, runtime_checkable
 
 from ._errors import RateLimited
 
-__all__ = ["ProviderLimiter", "SlidingWindow"]
+__all__ = ["Limiter", "ProviderLimiter", "SlidingWindow"]
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -36,6 +37,16 @@ class SlidingWindow:
             self._starts.append(now)
             return 0.0
         return self._starts[0] + self.period_s - now
+
+
+@runtime_checkable
+class Limiter(Protocol):
+    """What holds one provider's limits (the in-process :class:`ProviderLimiter`, or one a plugin
+    supplies through the ``provider_limiter`` hook, e.g. shared by every replica)."""
+
+    def slot(self, deadline: float) -> AbstractAsyncContextManager[None]:
+        """Hold a concurrency slot and an RPM start for one upstream call; raise
+        :class:`~imagegate.RateLimited` when none frees up before ``deadline`` (event-loop clock)."""
 
 
 class ProviderLimiter:

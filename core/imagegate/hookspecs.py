@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ._gateway import Gateway
     from ._middleware import Middleware
     from ._job_store import JobStoreRegistry
+    from ._limits import Limiter
     from ._registry import ProviderRegistry, StorageRegistry
     from ._settings import Settings
     from ._settings_registry import SettingsRegistry
@@ -172,4 +173,17 @@ def register_job_stores(register: JobStoreRegistry) -> None:
     ``factory(settings)`` returns an object following :class:`~imagegate.JobStore`; the
     gateway uses the one ``JOBS__BACKEND`` names. Return nothing.
     Every implementation is called (not ``firstresult``).
+    """
+
+
+@hookspec(firstresult=True)
+def provider_limiter(gateway: Gateway, provider: str, max_concurrency: int, rpm: int | None) -> Limiter | None:
+    """Supply the limiter that holds one provider's concurrency and requests-per-minute limits.
+
+    Called once per provider, at its first upstream call, with the provider's
+    ``PROVIDERS__<NAME>__MAX_CONCURRENCY`` and ``__RPM``. Return an object with
+    ``slot(deadline)``, an async context manager held around each upstream attempt that raises
+    :class:`~imagegate.RateLimited` when no slot frees up before ``deadline`` (event-loop clock),
+    e.g. one shared by every replica; or None for the default in-process limiter.
+    The first implementation returning a limiter wins (``firstresult``).
     """

@@ -44,7 +44,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in _FOREIGN:
         monkeypatch.delenv(name, raising=False)
     for name in list(os.environ):
-        if name.startswith(("PROVIDERS__", "STORAGE__", "GATEWAY__", "MCP__", "HTTP__")):
+        if name.startswith(("PROVIDERS__", "STORAGE__", "GATEWAY__", "MCP__", "HTTP__", "REDIS__", "JOBS__")):
             monkeypatch.delenv(name)
 
 

@@ -1,0 +1,153 @@
+"""deploy/ as an operator runs it: three ``imagegate serve http`` replicas, Redis, an S3-compatible
+store (moto) and nginx rendered from ``deploy/nginx.conf.template``, all on loopback with free ports,
+configured from ``deploy/replica.env``; everything is stopped at the end, even when a check fails."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import string
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from imagegate import ImageRequest
+from imagegate._job_runs import owner_of
+
+from .http_support import GATEWAY_KEY, ServerProcess, start_server_process, stop_server_process
+from .support import OPENAI_KEY
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+REPLICAS = 3
+REQUEST = ImageRequest(prompt="a lighthouse", model="gpt-image-2", size="1024x1024", params={"quality": "low"})
+BODY = {"model": "gpt-image-2", "prompt": "a harbour", "size": "1024x1024", "quality": "low"}
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("redis-server") is None or shutil.which("nginx") is None,
+    reason="needs redis-server and nginx (Debian packages redis-server, nginx; `make tools`)")
+
+
+def replica_env() -> dict[str, str]:
+    """``deploy/replica.env`` as the replicas read it."""
+    lines = (line.strip() for line in (DEPLOY / "replica.env").read_text().splitlines())
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+@dataclass
+class Deployment:
+    url: str
+    env: dict[str, str]
+    replicas: list[ServerProcess]
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    from imagegate_redis.testing import RedisServer
+
+    with RedisServer() as server:
+        yield server.url
+
+
+def start_nginx(prefix: Path, port: int, upstreams: list[str]) -> subprocess.Popen[bytes]:
+    """nginx from the deploy template, in its own prefix folder; returns once it listens."""
+    servers = "\n        ".join(f"server {u.removeprefix('http://')} max_fails=2 fail_timeout=5s;" for u in upstreams)
+    template = string.Template((DEPLOY / "nginx.conf.template").read_text())
+    prefix.mkdir(parents=True)
+    (prefix / "nginx.conf").write_text(template.safe_substitute(LISTEN=f"127.0.0.1:{port}", REPLICAS=servers))
+    process = subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while True:
+        if process.poll() is not None:
+            raise AssertionError(f"nginx exited: {process.stderr.read().decode() if process.stderr else ''}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process
+        except OSError:
+            assert time.monotonic() < deadline, "nginx did not listen within 10 s"
+            time.sleep(0.02)
+
+
+def stop_nginx(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stderr:
+        process.stderr.close()
+
+
+@pytest.fixture
+async def deployment(tmp_path: Path, fake_openai: Any, moto_server: Any, bucket: str,
+                     redis_url: str) -> AsyncIterator[Deployment]:
+    from imagegate_storage_s3.testing import FAKE_AWS_ENV, free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**replica_env(), **FAKE_AWS_ENV,
+           "REDIS__URL": redis_url, "STORAGE__S3__BUCKET": bucket, "STORAGE__S3__ENDPOINT_URL": moto_server.url,
+           "STORAGE__S3__MAX_ATTEMPTS": "1", "GATEWAY__PUBLIC_URL": url, "GATEWAY__API_KEYS": GATEWAY_KEY,
+           "PROVIDERS__OPENAI__BASE_URL": fake_openai.base_url, "PROVIDERS__OPENAI__API_KEY": OPENAI_KEY,
+           "PROVIDERS__OPENAI__MAX_RETRIES": "0", "PROVIDERS__OPENAI__RPM": "3", "PROVIDERS__OPENAI__TIMEOUT_S": "5"}
+    replicas: list[ServerProcess] = []
+    nginx = None
+    try:
+        for n in range(REPLICAS):
+            replicas.append(await start_server_process(
+                {**env, "STORAGE__SPOOL_DIR": str(tmp_path / f"replica{n}" / "spool")}, tmp_path / f"replica{n}.log"))
+        nginx = start_nginx(tmp_path / "nginx", port, [replica.base_url for replica in replicas])
+        yield Deployment(url, env, replicas)
+    finally:
+        if nginx is not None:
+            stop_nginx(nginx)
+        for replica in replicas:
+            stop_server_process(replica)
+
+
+async def test_three_replicas_behind_nginx_act_as_one(deployment: Deployment, fake_openai: Any,
+                                                      env_gateway: Any, tmp_path: Path) -> None:
+    headers = {"Authorization": f"Bearer {GATEWAY_KEY}"}
+    owner = owner_of(GATEWAY_KEY)
+
+    # an idempotent request through two replicas' gateways: one upstream call, one job both read
+    first_gateway = await env_gateway({**deployment.env, "STORAGE__SPOOL_DIR": str(tmp_path / "a")})
+    other_gateway = await env_gateway({**deployment.env, "STORAGE__SPOOL_DIR": str(tmp_path / "b")})
+    first = await first_gateway.run("generate", REQUEST, owner=owner, idempotency_key="order-1", digest="d")
+    again = await other_gateway.run("generate", REQUEST, owner=owner, idempotency_key="order-1", digest="d")
+    assert [image.id for image in again.images] == [image.id for image in first.images]
+    assert fake_openai.call_count == 1
+    [job] = await other_gateway.jobs.list(owner, 10)
+    assert job["status"] == "succeeded"
+
+    image_id = first.images[0].id
+    link = first_gateway.file_signer().url(image_id, 300)
+    assert link.startswith(deployment.url + "/files/")
+    async with aiohttp.ClientSession() as session:
+        # every replica serves the image from the shared bucket, and verifies the link signed with
+        # the key the replicas share through Redis
+        served_by = set()
+        for _ in range(REPLICAS):
+            async with session.get(link) as answer:
+                assert answer.status == 200
+                assert await answer.read() == await first_gateway.read(image_id)
+                served_by.add(answer.headers["X-Imagegate-Replica"])
+        assert len(served_by) == REPLICAS
+
+        # PROVIDERS__OPENAI__RPM=3 holds for the replicas together: one call is spent above, so of
+        # three requests sent to three different replicas the third is refused without a call
+        statuses, served_by = [], set()
+        for _ in range(REPLICAS):
+            async with session.post(deployment.url + "/v1/images/generations", json=BODY, headers=headers) as answer:
+                body = await answer.json()
+                statuses.append((answer.status, body["error"]["code"] if "error" in body else None))
+                served_by.add(answer.headers["X-Imagegate-Replica"])
+    assert statuses == [(200, None), (200, None), (429, "rate_limited")]
+    assert len(served_by) == REPLICAS
+    assert fake_openai.call_count == 3
