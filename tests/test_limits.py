@@ -104,7 +104,7 @@ async def test_a_plugin_supplies_the_provider_limiter_and_none_keeps_the_in_proc
     from imagegate import Limiter, hookimpl
     from imagegate.testing import FakeSleep, build_gateway, temp_settings
 
-    from .test_gateway import REQUEST, Plugin, Scripted
+    from .pipeline_support import REQUEST, Plugin, Scripted
 
     supplied = CountingLimiter()
     asked: list[tuple[str, int, int | None]] = []

@@ -12,8 +12,8 @@ __all__ = ["CALLER", "GATEWAY", "OPTIONS", "caller_of"]
 
 GATEWAY = web.AppKey("gateway", Gateway)
 OPTIONS = web.AppKey("options", HttpOptions)
-CALLER = "imagegate.caller"
-"""The request key of the :class:`~imagegate.Caller` the auth middleware found."""
+CALLER = web.RequestKey("caller", Caller)
+"""Where a request keeps the :class:`~imagegate.Caller` the auth middleware found."""
 
 
 def caller_of(request: web.Request) -> Caller:
