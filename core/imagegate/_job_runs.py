@@ -118,7 +118,7 @@ def _stored(result: ImageResult) -> dict[str, Any]:
             "cost": result.cost.as_dict(), "revised_prompt": result.revised_prompt,
             "parameters": result.parameters, "usage": result.usage, "notes": result.notes,
             "resolved_model": result.resolved_model, "substitutions": result.substitutions,
-            "deprecation": result.deprecation}
+            "deprecation": result.deprecation, "grid": result.grid}
 
 
 class JobRuns:
@@ -302,7 +302,8 @@ class JobRuns:
                            request_id=stored["request_id"], cost=Cost(**stored["cost"]),
                            revised_prompt=stored["revised_prompt"], parameters=stored["parameters"],
                            usage=stored["usage"], notes=stored["notes"], resolved_model=stored["resolved_model"],
-                           substitutions=stored["substitutions"], deprecation=stored["deprecation"])
+                           substitutions=stored["substitutions"], deprecation=stored["deprecation"],
+                           grid=stored.get("grid"))
 
     @staticmethod
     def public(record: dict[str, Any]) -> dict[str, Any]:
