@@ -42,6 +42,7 @@ from ._registry import ProviderRegistry, StorageRegistry
 from ._settings import ProviderSettings, Settings
 from ._stored_images import StoredImages
 from ._storing import ImageStorer
+from ._webhooks import Webhooks
 
 if TYPE_CHECKING:
     import aiohttp
@@ -89,6 +90,8 @@ class Gateway:
         self._provider_settings: dict[str, ProviderSettings] = {}
         self.paid_work = PaidWork()
         self.jobs = JobRuns(self)
+        self.webhooks = Webhooks(self, sleep=sleep)
+        self.jobs.on_end(self.webhooks.job_ended)
 
     # lifecycle ---------------------------------------------------------------------------------
 
@@ -106,6 +109,7 @@ class Gateway:
     async def aclose(self) -> None:
         """Finish paid-for work still running in the background, then close everything."""
         await self.jobs.aclose()
+        await self.webhooks.aclose()
         await self.settle()
         await await_each(self.pm, "shutdown", gateway=self)
         for provider in self.registry.providers.values():

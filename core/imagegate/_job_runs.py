@@ -163,7 +163,10 @@ class JobRuns:
                      idempotency_key: str | None = None, digest: str | None = None,
                      delivery: dict[str, Any] | None = None, webhook_url: str | None = None,
                      **run_kwargs: Any) -> Submitted:
-        """Record a job and start it (or find the job an idempotency key already names)."""
+        """Record a job and start it (or find the job an idempotency key already names); a
+        ``webhook_url`` is checked first (:meth:`~imagegate._webhooks.Webhooks.check`)."""
+        if webhook_url is not None:
+            await self.gateway.webhooks.check(webhook_url)
         replayable = not (request.images or request.mask or request.markup)
         record: dict[str, Any] = {
             "id": _new_job_id(), "object": "image.job", "status": "queued", "created_at": time.time(),

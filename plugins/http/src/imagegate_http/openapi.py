@@ -204,6 +204,10 @@ def _request_schema(models: list[ModelSpec], operation: str) -> dict[str, Any]:
                                                   "mapped to the nearest declared ratio."},
         "response_format": {"type": "string", "enum": ["b64_json", "url"], "default": "b64_json"},
         "user": {"type": "string"},
+        "webhook_url": {"type": "string", "format": "uri", "maxLength": 2048, "description": (
+            "When the job ends, its job object (as GET /v1/images/jobs/{id} answers it) is POSTed here, signed "
+            "the Standard Webhooks way with GATEWAY__WEBHOOK_SECRET; https on a public address, unless the host "
+            "is in GATEWAY__WEBHOOK_ALLOW_HOSTS.")},
     }
     if operation != "variation":
         properties["prompt"] = {"type": "string", "minLength": 1}

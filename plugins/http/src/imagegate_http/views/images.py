@@ -48,6 +48,7 @@ async def _answer(request: web.Request, operation: Operation, image_request: Ima
     as OpenAI answers it; a repeated ``Idempotency-Key`` is answered from the first request's job."""
     gateway, _ = _app_objects(request)
     run: dict[str, Any] = {"owner": ask.owner, "idempotency_key": ask.key, "digest": digest,
+                           "webhook_url": delivery.webhook_url,
                            "delivery": {"frontend": "http", "response_format": delivery.response_format}}
     if ask.respond_async:
         if delivery.stream:
