@@ -309,3 +309,17 @@ async def test_a_grid_jobs_result_keeps_its_grid(served: Any) -> None:
     result = done["result"]
     assert len(result["data"]) == len(sync["data"]) == 4
     assert result["grid"]["rows"] == 2 and result["grid"]["url"] != sync["grid"]["url"]
+
+
+async def test_browsers_may_send_the_job_headers_and_read_location(serve: Callable[..., Awaitable[Any]]) -> None:
+    served = await serve(options={"cors_origins": ["https://app.example"]})
+    origin = {"Origin": "https://app.example"}
+    async with aiohttp.ClientSession(served.base_url) as http:
+        async with http.options("/v1/images/generations", headers={
+                **origin, "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "prefer, idempotency-key"}) as preflight:
+            allowed = preflight.headers["Access-Control-Allow-Headers"]
+        status, headers, _ = await _post(http, "generations", {"model": "placeholder", "prompt": "x"},
+                                         {**origin, **ASYNC, "Idempotency-Key": "browser-1"})
+    assert {"Prefer", "Idempotency-Key"} <= {name.strip() for name in allowed.split(",")}
+    assert status == 202 and "Location" in headers["Access-Control-Expose-Headers"]
