@@ -114,6 +114,8 @@ async def test_async_submit_then_poll_answers_what_the_sync_call_answers(
 
         status, done = await _get(http, headers["Location"], wait="30")
         assert status == 200 and done["status"] == "succeeded" and done["error"] is None
+        _, again = await _get(http, headers["Location"])
+        assert again["result"]["created"] == done["result"]["created"] == int(done["finished_at"])
         status, _, sync = await _post(http, operation, body, {}, image)
         assert status == 200
     result = done["result"]

@@ -4,7 +4,7 @@ and the body of its webhook).
 The job object is the core's public record (:meth:`imagegate.Gateway.jobs` ``.public``) with
 ``result`` rebuilt from the stored images into exactly the ``ImagesResponse`` the synchronous call
 would have answered: the ``response_format`` chosen when it was sent (kept with the job), fresh
-signed URLs, base64 read back from storage. ``error`` is the object of the error envelope. Like
+signed URLs, base64 read back from storage, ``created`` when the job ended. ``error`` is the object of the error envelope. Like
 :func:`~imagegate_http.answers.images_answer`, the JSON comes in pieces so base64 is never copied
 into one big string. A list item carries no ``result``: its job answers it by id.
 """
@@ -49,7 +49,8 @@ async def job_pieces(gateway: Gateway, record: dict[str, Any]) -> Pieces:
     except ImagegateError as exc:  # e.g. its images were deleted since
         return [orjson.dumps({**public, "result": None, "error": {**exc.to_dict(), "type": exc.openai_type}})]
     head = orjson.dumps(public)
-    return [head[:-1], b',"result":', *images_answer(result, response_format), b"}"]  # type: ignore[arg-type]
+    created = int(record.get("finished_at") or record["created_at"])  # the same on every GET
+    return [head[:-1], b',"result":', *images_answer(result, response_format, created), b"}"]  # type: ignore[arg-type]
 
 
 async def job_body(gateway: Gateway, record: dict[str, Any]) -> bytes:
