@@ -325,3 +325,16 @@ async def test_browsers_may_send_the_job_headers_and_read_location(serve: Callab
                                          {**origin, **ASYNC, "Idempotency-Key": "browser-1"})
     assert {"Prefer", "Idempotency-Key"} <= {name.strip() for name in allowed.split(",")}
     assert status == 202 and "Location" in headers["Access-Control-Expose-Headers"]
+
+
+async def test_the_openai_sdk_sends_an_idempotency_key_through_extra_headers(served: Any) -> None:
+    client = served.client()
+    try:
+        first, again = [await client.images.generate(
+            model="placeholder", prompt="sdk", size="64x64", response_format="url",
+            extra_headers={"Idempotency-Key": "sdk-1"}) for _ in range(2)]
+    finally:
+        await client.close()
+    assert again.model_extra["imagegate"]["images"][0]["id"] == first.model_extra["imagegate"]["images"][0]["id"]
+    [job] = await served.gateway.jobs.list("local", 10)
+    assert job["idempotency_key"] == "sdk-1"
