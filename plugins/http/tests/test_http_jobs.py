@@ -338,3 +338,13 @@ async def test_the_openai_sdk_sends_an_idempotency_key_through_extra_headers(ser
     assert again.model_extra["imagegate"]["images"][0]["id"] == first.model_extra["imagegate"]["images"][0]["id"]
     [job] = await served.gateway.jobs.list("local", 10)
     assert job["idempotency_key"] == "sdk-1"
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "has space", "ключ"])
+async def test_a_malformed_idempotency_key_is_refused(served: Any, key: str) -> None:
+    async with aiohttp.ClientSession(served.base_url) as http:
+        async with http.post("/v1/images/generations", json={"model": "placeholder", "prompt": "x"},
+                             headers={"Idempotency-Key": key.encode().decode("latin-1")}) as response:
+            status, error = response.status, await response.json()
+    assert status == 400 and error["error"]["param"] == "Idempotency-Key"
+    assert await served.gateway.jobs.list("local", 10) == []
