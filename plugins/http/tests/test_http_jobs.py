@@ -342,9 +342,8 @@ async def test_the_openai_sdk_sends_an_idempotency_key_through_extra_headers(ser
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "has space", "ключ"])
 async def test_a_malformed_idempotency_key_is_refused(served: Any, key: str) -> None:
+    headers = {"Idempotency-Key": key.encode().decode("latin-1")}  # as the bytes arrive
     async with aiohttp.ClientSession(served.base_url) as http:
-        async with http.post("/v1/images/generations", json={"model": "placeholder", "prompt": "x"},
-                             headers={"Idempotency-Key": key.encode().decode("latin-1")}) as response:
-            status, error = response.status, await response.json()
+        status, _, error = await _post(http, "generations", {"model": "placeholder", "prompt": "x"}, headers)
     assert status == 400 and error["error"]["param"] == "Idempotency-Key"
     assert await served.gateway.jobs.list("local", 10) == []
