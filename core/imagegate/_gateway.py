@@ -43,6 +43,7 @@ from ._sessions import Sessions
 from ._settings import ProviderSettings, Settings
 from ._stored_images import StoredImages
 from ._storing import ImageStorer
+from ._webhooks import Webhooks
 
 if TYPE_CHECKING:
     import pluggy
@@ -91,6 +92,8 @@ class Gateway:
         self.jobs = JobRuns(self)
         self.keys = KeyRing(SqliteKeyStore(self.jobs.settings.resolved_sqlite_path(
             settings.storage.resolved_spool_dir())), self.emit)
+        self.webhooks = Webhooks(self, sleep=sleep)
+        self.jobs.on_end(self.webhooks.job_ended)
 
     # lifecycle ---------------------------------------------------------------------------------
 
@@ -109,6 +112,7 @@ class Gateway:
     async def aclose(self) -> None:
         """Finish paid-for work still running in the background, then close everything."""
         await self.jobs.aclose()
+        await self.webhooks.aclose()
         await self.settle()
         await await_each(self.pm, "shutdown", gateway=self)
         for provider in self.registry.providers.values():

@@ -121,7 +121,7 @@ def _stored(result: ImageResult) -> dict[str, Any]:
             "cost": result.cost.as_dict(), "revised_prompt": result.revised_prompt,
             "parameters": result.parameters, "usage": result.usage, "notes": result.notes,
             "resolved_model": result.resolved_model, "substitutions": result.substitutions,
-            "deprecation": result.deprecation}
+            "deprecation": result.deprecation, "grid": result.grid}
 
 
 class JobRuns:
@@ -166,7 +166,10 @@ class JobRuns:
                      idempotency_key: str | None = None, digest: str | None = None,
                      delivery: dict[str, Any] | None = None, webhook_url: str | None = None,
                      **run_kwargs: Any) -> Submitted:
-        """Record a job and start it (or find the job an idempotency key already names)."""
+        """Record a job and start it (or find the job an idempotency key already names); a
+        ``webhook_url`` is checked first (:meth:`~imagegate._webhooks.Webhooks.check`)."""
+        if webhook_url is not None:
+            await self.gateway.webhooks.check(webhook_url)
         replayable = not (request.images or request.mask or request.markup)
         record: dict[str, Any] = {
             "id": _new_job_id(), "object": "image.job", "status": "queued", "created_at": time.time(),
@@ -319,7 +322,8 @@ class JobRuns:
                            request_id=stored["request_id"], cost=Cost(**stored["cost"]),
                            revised_prompt=stored["revised_prompt"], parameters=stored["parameters"],
                            usage=stored["usage"], notes=stored["notes"], resolved_model=stored["resolved_model"],
-                           substitutions=stored["substitutions"], deprecation=stored["deprecation"])
+                           substitutions=stored["substitutions"], deprecation=stored["deprecation"],
+                           grid=stored.get("grid"))
 
     @staticmethod
     def public(record: dict[str, Any]) -> dict[str, Any]:

@@ -36,10 +36,12 @@ __all__ = [
     "ProviderSettings",
     "Settings",
     "StorageSettings",
+    "WebhookSettings",
     "core_sections",
-    "installed_settings_registry",
     "default_data_dir",
+    "installed_settings_registry",
     "section",
+    "webhook_key",
 ]
 
 
@@ -277,6 +279,41 @@ class JobsSettings(BaseModel):
         return self.sqlite_path or spool_dir.parent / "jobs.sqlite3"
 
 
+class WebhookSettings(BaseModel):
+    """``GATEWAY__WEBHOOK_SECRET`` and ``GATEWAY__WEBHOOK_ALLOW_HOSTS`` (the rest of the section is the core's)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    webhook_secret: SecretStr | None = Field(None, description=(
+        "whsec_<base64>: the key job webhooks are signed with (Standard Webhooks); unset: webhooks are refused."))
+    webhook_allow_hosts: CommaList = Field(default_factory=list, description=(
+        "Webhook hosts allowed although private or plain http (e.g. 127.0.0.1)."))
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _whsec(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            webhook_key(value)
+        return value
+
+
+def webhook_key(secret: SecretStr) -> bytes:
+    """The HMAC key of a ``whsec_<base64>`` secret (ValueError, never showing it, when malformed)."""
+    import base64
+    import binascii
+
+    text = secret.get_secret_value()
+    if not text.startswith("whsec_"):
+        raise ValueError("webhook_secret must be whsec_ followed by a base64 key (Standard Webhooks)")
+    try:
+        key = base64.b64decode(text[6:], validate=True)
+    except binascii.Error:
+        raise ValueError("webhook_secret: the part after whsec_ is not valid base64") from None
+    if len(key) < 16:
+        raise ValueError("webhook_secret: the key must be at least 16 bytes (24 to 64 recommended)")
+    return key
+
+
 def core_sections(register: SettingsRegistry) -> None:
     """The sections the core itself reads."""
     register.add_section("gateway", GatewaySettings)
@@ -284,6 +321,7 @@ def core_sections(register: SettingsRegistry) -> None:
     register.add_section("logging", LoggingSettings)
     register.add_section("storage", StorageSettings)
     register.add_section("jobs", JobsSettings)
+    register.add_section("gateway", WebhookSettings)
     register.add_open("models")
     register.add_open("aliases")
 

@@ -4,9 +4,9 @@
 * :class:`SlidingWindow`: the requests-per-window limiter;
 * :func:`configure_logging`, :func:`use_formatter`, :class:`Redactor`: logs without secrets or payloads;
 * :func:`read_body`: a bounded read of an HTTP body;
+* :func:`owner_of`, :func:`fingerprint`: whose jobs a caller sees, and a request's idempotency digest;
 * :func:`check_schema`: JSON-Schema errors as ``invalid_request`` naming the argument;
-* :func:`make_plugin_manager`, :func:`load_failures`: plugin loading and what failed to load;
-* :func:`owner_of`: the owner of a caller's jobs (by its API key; ``local`` without one).
+* :func:`make_plugin_manager`, :func:`load_failures`: plugin loading and what failed to load.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ._lazy import lazy_getattr
 if TYPE_CHECKING:
     from ._bearer import BearerCheck
     from ._http_client import read_body
-    from ._job_runs import owner_of
+    from ._job_runs import fingerprint, owner_of
     from ._limits import SlidingWindow
     from ._logsetup import configure_logging, use_formatter
     from ._plugins import load_failures, make_plugin_manager
@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 _LAZY: dict[str, str] = {
     "BearerCheck": "imagegate._bearer",
     "read_body": "imagegate._http_client",
+    **dict.fromkeys(["fingerprint", "owner_of"], "imagegate._job_runs"),
     "SlidingWindow": "imagegate._limits",
-    "owner_of": "imagegate._job_runs",
     **dict.fromkeys(["configure_logging", "use_formatter"], "imagegate._logsetup"),
     **dict.fromkeys(["load_failures", "make_plugin_manager"], "imagegate._plugins"),
     "Redactor": "imagegate._redact",

@@ -39,7 +39,8 @@ def gate(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def serve(tmp_path: Path, gate: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Callable[..., Awaitable[Served]]]:
-    """``await serve(gateway={...}, options={...}, public_url=True)`` starts one server."""
+    """``await serve(gateway={...}, options={...}, public_url=True, providers={...})`` starts one
+    server (``providers``: the ``providers`` settings, e.g. the base URL of a fake upstream)."""
     import imagegate_storage_local
 
     import imagegate_http.testing as http_testing
@@ -53,7 +54,8 @@ async def serve(tmp_path: Path, gate: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv(http_testing.GATE_ENV, str(gate))
 
     async def start(gateway: dict[str, Any] | None = None, options: dict[str, Any] | None = None,
-                    public_url: bool = True, plugins: list[tuple[Any, str]] | None = None) -> Served:
+                    public_url: bool = True, plugins: list[tuple[Any, str]] | None = None,
+                    providers: dict[str, Any] | None = None) -> Served:
         sock, base_url = http_testing.loopback_socket()
         pm = make_plugin_manager(entrypoints=False)
         pm.register(imagegate_storage_local, name="storage-local")
@@ -66,7 +68,7 @@ async def serve(tmp_path: Path, gate: Path, monkeypatch: pytest.MonkeyPatch) -> 
         index = len(started)
         settings = Settings(storage={"local": {"root": str(tmp_path / f"images{index}")},
                                      "spool_dir": str(tmp_path / f"spool{index}")},
-                            gateway=section)
+                            gateway=section, providers=providers or {})
         gw = Gateway(settings, pm)
         await gw.open()
         http_options = HttpOptions.from_settings(settings)

@@ -67,11 +67,11 @@ def openai_usage(usage: dict[str, int] | None) -> dict[str, Any] | None:
     }
 
 
-def _response(result: ImageResult, response_format: ResponseFormat) -> dict[str, Any]:
+def _response(result: ImageResult, response_format: ResponseFormat, created: int | None) -> dict[str, Any]:
     """The ImagesResponse with a placeholder for each ``b64_json`` value."""
     tiles = [image for image in result.images if result.grid is None or image.id != result.grid["id"]]
     out: dict[str, Any] = {
-        "created": int(time.time()),
+        "created": int(time.time()) if created is None else created,
         "data": [_item(image, response_format, index) for index, image in enumerate(tiles)],
     }
     if result.grid is not None:  # the grid image is last in result.images: its base64 mark comes last
@@ -107,9 +107,10 @@ def lifecycle_headers(result: ImageResult) -> dict[str, str]:
     return headers
 
 
-def images_answer(result: ImageResult, response_format: ResponseFormat) -> list[bytes | bytearray | memoryview]:
-    """The ImagesResponse as JSON in pieces, to be sent in order."""
-    text = orjson.dumps(_response(result, response_format))
+def images_answer(result: ImageResult, response_format: ResponseFormat,
+                  created: int | None = None) -> list[bytes | bytearray | memoryview]:
+    """The ImagesResponse as JSON in pieces, to be sent in order (``created``: now, unless given)."""
+    text = orjson.dumps(_response(result, response_format, created))
     if response_format != "b64_json":
         return [text]
     view = memoryview(text)

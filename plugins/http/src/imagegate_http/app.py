@@ -10,6 +10,7 @@ in flight have finished) in the app's ``cleanup_ctx``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -17,6 +18,7 @@ from aiohttp import web
 from .auth import bearer_auth
 from .cors import install_cors
 from .envelope import error_middleware
+from .job_answers import job_body
 from .keys import GATEWAY, OPTIONS
 from .options import HttpOptions
 from .routes import add_routes
@@ -48,6 +50,7 @@ def create_app(gateway: Gateway, *, options: HttpOptions | None = None,
     app[OPTIONS] = options
     install_cors(app, options.cors_origins)
     add_routes(app)
+    gateway.webhooks.add_renderer("http", partial(job_body, gateway))  # a webhook body is what GET answers
     gateway.pm.hook.register_routes(app=app, gateway=gateway)
     if open_on_startup:
         app.cleanup_ctx.append(_gateway_lifetime)

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 __all__ = ["install_cors"]
 
-ALLOW_HEADERS = "Authorization, Content-Type, OpenAI-Organization, OpenAI-Project"
+ALLOW_HEADERS = "Authorization, Content-Type, OpenAI-Organization, OpenAI-Project, Prefer, Idempotency-Key"
+EXPOSE_HEADERS = "Retry-After, Location, Preference-Applied"
 ALLOW_METHODS = "GET, POST, DELETE, OPTIONS"
 
 
@@ -49,7 +50,7 @@ def install_cors(app: web.Application, origins: list[str]) -> None:
         origin = allow(request)
         if origin is not None:
             response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Access-Control-Expose-Headers"] = "Retry-After"
+            response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
             response.headers.add("Vary", "Origin")
 
     app.middlewares.insert(0, preflight)

@@ -35,11 +35,11 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 async def pieces_response(request: web.Request, pieces: list[bytes | bytearray | memoryview],
-                          headers: dict[str, str] | None = None) -> web.StreamResponse:
-    """A 200 JSON answer sent as ``pieces`` in order (big ones are never joined into one copy)."""
+                          headers: dict[str, str] | None = None, status: int = 200) -> web.StreamResponse:
+    """A JSON answer sent as ``pieces`` in order (big ones are never joined into one copy)."""
     if len(pieces) == 1:
-        return web.Response(body=pieces[0], content_type="application/json", headers=headers)
-    response = web.StreamResponse(headers=headers)
+        return web.Response(body=pieces[0], status=status, content_type="application/json", headers=headers)
+    response = web.StreamResponse(status=status, headers=headers)
     response.content_type = "application/json"
     response.content_length = sum(len(piece) for piece in pieces)
     await response.prepare(request)

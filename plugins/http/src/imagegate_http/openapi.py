@@ -41,7 +41,24 @@ _QUERY: dict[str, dict[str, Any]] = {
     "sig": {"schema": {"type": "string"}, "required": True, "description": "HMAC-SHA256 signature."},
     "size": {"schema": {"type": "integer", "minimum": 16, "maximum": 1024, "default": 256},
              "description": "The thumbnail's longest side."},
+    "wait": {"schema": {"type": "number", "minimum": 0, "maximum": 60, "default": 0},
+             "description": "Seconds to wait for the job to end before answering (long poll)."},
+    "jobs:limit": {"schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+                   "description": "How many jobs to list."},
+    "jobs:after": {"schema": {"type": "string"},
+                   "description": "List jobs older than this job id (the previous page's last_id)."},
+    "jobs:before": {"schema": {"type": "string"}, "description": "The same as after (the name GET /v1/images uses)."},
 }
+"""Query parameters by name; ``<tag>:<name>`` is the one a tag's routes describe differently."""
+
+_JOB_HEADERS = [
+    {"name": "Prefer", "in": "header", "required": False, "schema": {"type": "string", "enum": ["respond-async"]},
+     "description": "respond-async: answer 202 at once with the job (Location: its URL) instead of waiting."},
+    {"name": "Idempotency-Key", "in": "header", "required": False,
+     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+     "description": "A repeat with the same key and body (within JOBS__RETENTION_H) gets the first request's "
+                    "job and result without a second upstream call; the same key with another body is refused."},
+]
 
 _TRANSFORM_REQUEST = {
     "type": "object", "required": ["op"], "additionalProperties": False,
@@ -92,6 +109,28 @@ _IMAGES_RESPONSE = {
     },
 }
 
+_JOB = {
+    "type": "object",
+    "required": ["id", "object", "status", "created_at", "model", "operation"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^job_"},
+        "object": {"const": "image.job"},
+        "status": {"type": "string", "enum": ["queued", "running", "succeeded", "failed", "canceled"]},
+        "created_at": {"type": "number"}, "started_at": {"type": ["number", "null"]},
+        "finished_at": {"type": ["number", "null"]},
+        "model": {"type": "string"}, "operation": {"type": "string", "enum": ["generate", "edit", "variation"]},
+        "parameters": {"type": "object"},
+        "cost": {"type": "object", "properties": {"estimated_usd": {"type": ["number", "null"]},
+                                                  "actual_usd": {"type": ["number", "null"]}}},
+        "webhook_url": {"type": ["string", "null"]},
+        "result": {"oneOf": [{"$ref": _REF + "ImagesResponse"}, {"type": "null"}],
+                   "description": "Once succeeded: the body the synchronous call answers (same response_format, "
+                                  "fresh URLs). Not in list items."},
+        "error": {"oneOf": [_ERROR["properties"]["error"], {"type": "null"}],
+                  "description": "Once failed: the error envelope's object."},
+    },
+}
+
 _STREAM_EVENT = {"type": "object", "required": ["type"], "properties": {
     "type": {"type": "string", "enum": ["image_generation.partial_image", "image_generation.completed",
                                        "image_edit.partial_image", "image_edit.completed", "error"]},
@@ -115,6 +154,14 @@ _ANSWERS: dict[str, dict[str, Any]] = {
     "html": {"text/html": {"schema": {"type": "string"}}},
     "asset": {"text/javascript": {"schema": {"type": "string"}}, "text/css": {"schema": {"type": "string"}}},
     "json": {"application/json": {"schema": {"type": "object"}}},
+    "job": {"application/json": {"schema": {"$ref": _REF + "ImageJob"}}},
+    "job_list": {"application/json": {"schema": {"type": "object", "required": ["object", "data", "has_more"],
+                                                 "properties": {"object": {"const": "list"},
+                                                                "data": {"type": "array",
+                                                                         "items": {"$ref": _REF + "ImageJob"}},
+                                                                "first_id": {"type": ["string", "null"]},
+                                                                "last_id": {"type": ["string", "null"]},
+                                                                "has_more": {"type": "boolean"}}}}},
 }
 
 
@@ -157,6 +204,10 @@ def _request_schema(models: list[ModelSpec], operation: str) -> dict[str, Any]:
                                                   "mapped to the nearest declared ratio."},
         "response_format": {"type": "string", "enum": ["b64_json", "url"], "default": "b64_json"},
         "user": {"type": "string"},
+        "webhook_url": {"type": "string", "format": "uri", "maxLength": 2048, "description": (
+            "When the job ends, its job object (as GET /v1/images/jobs/{id} answers it) is POSTed here, signed "
+            "the Standard Webhooks way with GATEWAY__WEBHOOK_SECRET; https on a public address, unless the host "
+            "is in GATEWAY__WEBHOOK_ALLOW_HOSTS.")},
     }
     if operation != "variation":
         properties["prompt"] = {"type": "string", "minLength": 1}
@@ -187,9 +238,12 @@ def _operation(route: Route) -> dict[str, Any]:
                                  "tags": [route.tag]}
     parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                   for name in _PLACEHOLDER.findall(route.path)]
-    parameters += [{"name": name, "in": "query", "required": _QUERY[name].get("required", False),
-                    "schema": _QUERY[name]["schema"], "description": _QUERY[name]["description"]}
-                   for name in route.query]
+    for name in route.query:
+        query = _QUERY.get(f"{route.tag}:{name}") or _QUERY[name]
+        parameters.append({"name": name, "in": "query", "required": query.get("required", False),
+                           "schema": query["schema"], "description": query["description"]})
+    if route.answer == "images":
+        parameters += _JOB_HEADERS
     if parameters:
         operation["parameters"] = parameters
     if route.body == "generation":
@@ -207,6 +261,10 @@ def _operation(route: Route) -> dict[str, Any]:
         content["text/event-stream"] = {"schema": {"$ref": _REF + "ImageStreamEvent"}}
     operation["responses"] = {
         "200": {"description": "OK", "content": content},
+        **({"202": {"description": "Accepted (Prefer: respond-async): the job, to poll at Location.",
+                    "headers": {"Location": {"schema": {"type": "string"},
+                                             "description": "/v1/images/jobs/{id}"}},
+                    "content": _ANSWERS["job"]}} if route.answer == "images" else {}),
         "default": {"description": "An error in OpenAI's envelope.",
                     "content": {"application/json": {"schema": {"$ref": _REF + "ErrorResponse"}}}},
     }
@@ -237,6 +295,7 @@ def build_openapi(app: web.Application, routes: Sequence[Route]) -> dict[str, An
         "ErrorResponse": _ERROR,
         "ImagesResponse": _IMAGES_RESPONSE,
         "ImageStreamEvent": _STREAM_EVENT,
+        "ImageJob": _JOB,
         "Model": {"type": "object", "required": ["id", "object", "created", "owned_by"]},
         "CreateImageRequest": _request_schema(models, "generate"),
         "CreateImageEditRequest": _request_schema(models, "edit"),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .envelope import json_response
 from .openapi import build_openapi
-from .views import files, gallery, health, images, models, transforms
+from .views import files, gallery, health, images, jobs, models, transforms
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -49,6 +49,15 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/images", images.list_images, "listImages",
           "Stored images' metadata, newest first; filtered by model, creation time or parent.",
           query=("limit", "before", "model", "since", "until", "parent"), answer="image_list"),
+    Route("GET", "/v1/images/jobs", jobs.list_jobs, "listImageJobs",
+          "The caller's jobs, newest first (without result: GET the job for it).",
+          query=("limit", "after", "before"), answer="job_list", tag="jobs"),
+    Route("GET", "/v1/images/jobs/{id}", jobs.get_job, "getImageJob",
+          "One job; with wait=N (at most 60) the answer waits until it ends or N seconds pass.",
+          query=("wait",), answer="job", tag="jobs"),
+    Route("DELETE", "/v1/images/jobs/{id}", jobs.cancel_job, "cancelImageJob",
+          "Cancel a queued or running job (its upstream too, where the provider can); paid work is still stored.",
+          answer="job", tag="jobs"),
     Route("GET", "/v1/images/{id}", images.get_image, "getImage",
           "A stored image's metadata with a fresh URL; the bytes with content=1.", query=("content",),
           answer="stored_image"),

@@ -19,7 +19,6 @@ from imagegate import ImagegateError
 
 from .answers import b64, openai_usage
 from .envelope import error_envelope
-from .keys import caller_of
 
 if TYPE_CHECKING:
     from imagegate import Gateway, ImageRequest, ImageResult, Operation
@@ -51,7 +50,9 @@ async def _start(request: web.Request) -> web.StreamResponse:
 
 
 async def stream_images(request: web.Request, gateway: Gateway, operation: Operation,
-                        image_request: ImageRequest) -> web.StreamResponse:
+                        image_request: ImageRequest, **run: Any) -> web.StreamResponse:
+    """Serve ``image_request`` as server-sent events; ``run`` is passed to the gateway (owner,
+    idempotency key and digest, delivery)."""
     prefix = "image_generation" if operation == "generate" else "image_edit"
     fields = _settings_fields(image_request)
     partials: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -61,7 +62,7 @@ async def stream_images(request: web.Request, gateway: Gateway, operation: Opera
             partials.put_nowait(data)
 
     work = asyncio.ensure_future(gateway.run(operation, image_request, frontend="http", progress=progress,
-                                             carrier=dict(request.headers), caller=caller_of(request)))
+                                             carrier=dict(request.headers), **run))
     response: web.StreamResponse | None = None
     try:
         while not work.done() or not partials.empty():

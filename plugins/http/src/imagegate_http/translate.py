@@ -2,9 +2,9 @@
 
 ``prompt``, ``model``, ``n``, ``size`` and ``stream`` are common fields; ``response_format`` is the
 gateway's delivery choice and never forwarded; ``user`` and ``safety_identifier`` are passed on
-only to models that declare them. Every other field (``quality``, ``output_format``,
-``aspect_ratio``, ``seed``, ...) is a model parameter, checked by the catalog, which names the
-allowed parameters when one is unknown.
+only to models that declare them; ``webhook_url`` names where the job's end is POSTed. Every other
+field (``quality``, ``output_format``, ``aspect_ratio``, ``seed``, ...) is a model parameter,
+checked by the catalog, which names the allowed parameters when one is unknown.
 
 For a model that takes ``aspect_ratio`` and no ``size`` (e.g. Flux on Replicate), OpenAI's
 ``size=WxH`` becomes the declared aspect ratio nearest to W:H (``1536x1024`` -> ``3:2``), unless
@@ -36,15 +36,17 @@ ResponseFormat = Literal["b64_json", "url"]
 _SIZE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
 _RATIO = re.compile(r"^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$")
 _SOFT = ("user", "safety_identifier")
-_COMMON = ("prompt", "model", "n", "size", "stream", "response_format", "grid", "cells")
+_COMMON = ("prompt", "model", "n", "size", "stream", "response_format", "grid", "cells", "webhook_url")
 
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """How the answer is delivered: inline base64 or a URL, JSON or server-sent events."""
+    """How the answer is delivered: inline base64 or a URL, JSON or server-sent events, and where
+    the job's end is POSTed (``webhook_url``)."""
 
     response_format: ResponseFormat = "b64_json"
     stream: bool = False
+    webhook_url: str | None = None
 
 
 async def read_json(request: web.Request, limit: int) -> dict[str, Any]:
@@ -157,4 +159,5 @@ async def to_image_request(gateway: Gateway, body: dict[str, Any], *, form: bool
     cells = _typed(body, "cells", list, "a list of strings, one per grid panel")
     request = ImageRequest(prompt=prompt, model=model, size=size, n=n, params=params,
                            images=images or [], mask=mask, markup=markup, stream=stream, grid=grid, cells=cells)
-    return request, Delivery(response_format=response_format, stream=stream)
+    webhook_url = _typed(body, "webhook_url", str, "an https URL")
+    return request, Delivery(response_format=response_format, stream=stream, webhook_url=webhook_url)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+
+from imagegate import InvalidRequest
 
 from ..answers import images_answer, lifecycle_headers
 from ..envelope import json_response, pieces_response
 from ..image_bytes import image_response
 from ..image_query import ImageQuery, find_images
+from ..job_answers import job_pieces
+from ..job_asks import JobAsk, json_digest, upload_digest
 from ..keys import GATEWAY, OPTIONS, caller_of
 from ..multipart import read_upload
 from ..sse import stream_images
@@ -29,13 +34,36 @@ def _app_objects(request: web.Request) -> tuple[Gateway, HttpOptions]:
     return request.app[GATEWAY], request.app[OPTIONS]
 
 
+def _consume(task: asyncio.Task[Any]) -> None:
+    """An async job's outcome is in its record: nobody awaits its task."""
+    if not task.cancelled():
+        task.exception()
+
+
 async def _answer(request: web.Request, operation: Operation, image_request: ImageRequest,
-                  delivery: Delivery) -> web.StreamResponse:
+                  delivery: Delivery, ask: JobAsk, digest: str | None) -> web.StreamResponse:
+    """Serve the request as a job: at once (202 and the job) with ``Prefer: respond-async``, else
+    as OpenAI answers it; a repeated ``Idempotency-Key`` is answered from the first request's job."""
     gateway, _ = _app_objects(request)
+    run: dict[str, Any] = {"owner": ask.owner, "caller": caller_of(request), "idempotency_key": ask.key, "digest": digest,
+                           "webhook_url": delivery.webhook_url,
+                           "delivery": {"frontend": "http", "response_format": delivery.response_format}}
+    if ask.respond_async:
+        if delivery.stream:
+            msg = "stream=true is answered as it runs; drop it, or drop Prefer: respond-async"
+            raise InvalidRequest(msg, param="stream")
+        await gateway.estimate(operation, image_request)  # refuse what would fail before accepting it
+        submitted = await gateway.jobs.submit(operation, image_request, frontend="http",
+                                              carrier=dict(request.headers), **run)
+        if submitted.task is not None:
+            submitted.task.add_done_callback(_consume)
+        job_id = submitted.record["id"]
+        headers = {"Location": f"/v1/images/jobs/{job_id}", "Preference-Applied": "respond-async"}
+        return await pieces_response(request, await job_pieces(gateway, submitted.record), headers, status=202)
     if delivery.stream:
-        return await stream_images(request, gateway, operation, image_request)
+        return await stream_images(request, gateway, operation, image_request, **run)
     result = await gateway.run(operation, image_request, frontend="http", carrier=dict(request.headers),
-                               keep_base64=delivery.response_format == "b64_json", caller=caller_of(request))
+                               keep_base64=delivery.response_format == "b64_json", **run)
     return await pieces_response(request, images_answer(result, delivery.response_format),
                                  lifecycle_headers(result))
 
@@ -43,17 +71,21 @@ async def _answer(request: web.Request, operation: Operation, image_request: Ima
 async def generations(request: web.Request) -> web.StreamResponse:
     """POST /v1/images/generations (JSON)."""
     gateway, options = _app_objects(request)
+    ask = JobAsk.read(request)
     body = await read_json(request, options.max_json_bytes)
     image_request, delivery = await to_image_request(gateway, body)
-    return await _answer(request, "generate", image_request, delivery)
+    digest = json_digest("generate", body) if ask.key else None
+    return await _answer(request, "generate", image_request, delivery, ask, digest)
 
 
 async def _upload(request: web.Request, operation: Operation) -> web.StreamResponse:
     gateway, options = _app_objects(request)
+    ask = JobAsk.read(request)
     form = await read_upload(request, options)
     image_request, delivery = await to_image_request(gateway, form.fields, form=True, images=form.images,
                                                      mask=form.mask, markup=form.markup)
-    return await _answer(request, operation, image_request, delivery)
+    digest = upload_digest(operation, form) if ask.key else None
+    return await _answer(request, operation, image_request, delivery, ask, digest)
 
 
 async def edits(request: web.Request) -> web.StreamResponse:
