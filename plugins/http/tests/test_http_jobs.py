@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 from imagegate.files import sniff_mime
-from imagegate_http.testing import png_bytes
+from imagegate.testing import image_bytes
 
 OPENAI_KEY = "sk-test-jobs"
 REPLICATE_TOKEN = "r8_test_jobs"
@@ -91,8 +91,8 @@ async def _released(gate: Path) -> AsyncIterator[None]:
 
 OPERATIONS = {
     "generations": ({"model": "gpt-image-2", "prompt": "a lighthouse", "size": "1024x1024"}, None),
-    "edits": ({"model": "gpt-image-2", "prompt": "make it blue", "size": "1024x1024"}, png_bytes()),
-    "variations": ({"model": "placeholder", "size": "64x64"}, png_bytes()),
+    "edits": ({"model": "gpt-image-2", "prompt": "make it blue", "size": "1024x1024"}, image_bytes()),
+    "variations": ({"model": "placeholder", "size": "64x64"}, image_bytes()),
 }
 
 
@@ -218,7 +218,7 @@ async def test_idempotent_multipart_repeat_makes_one_upstream_call(upstreams: An
     async with aiohttp.ClientSession(upstreams.base_url) as http:
         _, _, first = await _post(http, "edits", body, key, image)
         _, _, again = await _post(http, "edits", body, key, image)
-        status, _, other = await _post(http, "edits", body, key, png_bytes(color=(0, 0, 255, 255)))
+        status, _, other = await _post(http, "edits", body, key, image_bytes(seed=3))
     assert len(fake_openai.calls_to("/images/edits")) == 1
     assert again["imagegate"]["images"][0]["id"] == first["imagegate"]["images"][0]["id"]
     assert status == 400 and other["error"]["param"] == "Idempotency-Key"  # another file: another request

@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from imagegate._webhooks import sign
-from imagegate_http.testing import png_bytes
+from imagegate.testing import image_bytes
 
 from .test_http_jobs import ASYNC, OPENAI_KEY, _get, _post, fake_openai  # noqa: F401  (a fixture)
 
@@ -95,7 +95,7 @@ async def test_the_receiver_gets_the_signed_job_as_get_answers_it(hooked: Any, r
     body = {"model": "placeholder", "size": "64x64", "response_format": "url", "webhook_url": receiver.url}
     if operation == "generations":
         body["prompt"] = "a bell"
-    image = png_bytes() if operation == "variations" else None  # webhook_url as a multipart field
+    image = image_bytes() if operation == "variations" else None  # webhook_url as a multipart field
     async with aiohttp.ClientSession(hooked.base_url) as http:
         status, headers, job = await _post(http, operation, body, ASYNC, image)
         assert status == 202 and job["webhook_url"] == receiver.url
