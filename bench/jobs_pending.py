@@ -9,9 +9,10 @@
    unfinished, as many ``running`` as the limit admits (the rest ``queued``), it reads the
    gateway's RSS and peak RSS and the CPU it spent accepting them; then the gateway's CPU per
    ``GET /healthz`` (2000 in a row), the HTTP floor under any read.
-2. Status reads: the HTTP jobs endpoints are not on this branch, so a gateway opened in this process
-   over the same store (no takeover) reads random pending jobs with ``gateway.jobs.get`` ``--reads``
-   times; CPU = this process's CPU time (all threads: SQLite runs in worker threads) per read.
+2. Status reads: the gateway's CPU per ``GET /v1/images/jobs/{id}`` of random pending jobs
+   (``--reads`` of them, while the 1000 wait), and, to split it, the store's share: a gateway
+   opened in this process over the same store (no takeover) reads them with ``gateway.jobs.get``;
+   CPU = this process's CPU time (all threads: SQLite runs in worker threads) per read.
 3. Releases the fake and waits for every answer.
 4. Recording cost: in this process, against the fake (no hold, small image), ``--rounds`` alternating
    rounds of ``--per-round`` sequential requests through ``gateway.serve`` (no job) and
@@ -112,19 +113,23 @@ async def _pending(procs: JobProcesses, jobs: int) -> tuple[dict[str, Any], list
         "gateway_cpu_ms_per_accepted_job": round((procstat.cpu_seconds(pid) - cpu0) * 1000 / jobs, 2),
         "job_ids": [r["id"] for r in unfinished],
     }
-    report["http_floor_cpu_ms_per_get"] = await _http_floor(procs, 2000)
+    report["http_floor_cpu_ms_per_get"] = await _gateway_cpu_per_get(procs, ["/healthz"] * 2000)
+    report["http_status_read_cpu_ms"] = await _gateway_cpu_per_get(
+        procs, [f"/v1/images/jobs/{random.choice(report['job_ids'])}" for _ in range(2000)])
     return report, posts, session
 
 
-async def _http_floor(procs: JobProcesses, count: int) -> float:
-    """The gateway's CPU per ``GET /healthz`` (what any HTTP read costs it before its own work)."""
+async def _gateway_cpu_per_get(procs: JobProcesses, paths: list[str]) -> float:
+    """The gateway's CPU per ``GET`` of each path in turn (``/healthz``: what any HTTP read costs
+    it before its own work)."""
     pid = procs.gateway.pid
     async with aiohttp.ClientSession() as session:
         cpu0 = procstat.cpu_seconds(pid)
-        for _ in range(count):
-            async with session.get(f"{procs.gateway_url}/healthz") as answer:
+        for path in paths:
+            async with session.get(f"{procs.gateway_url}{path}") as answer:
                 await answer.read()
-        return round((procstat.cpu_seconds(pid) - cpu0) * 1000 / count, 3)
+                assert answer.status == 200, path
+        return round((procstat.cpu_seconds(pid) - cpu0) * 1000 / len(paths), 3)
 
 
 async def _status_reads(gateway: Any, ids: list[str], reads: int) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from imagegate._settings import Settings
 from imagegate._webhooks import sign
 from imagegate.testing import FakeSleep
 
-from .test_gateway import REQUEST, Scripted, make
+from .pipeline_support import REQUEST, Scripted, make
 
 KEY = b"k" * 32
 SECRET = "whsec_" + base64.b64encode(KEY).decode()

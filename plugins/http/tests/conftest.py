@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from .jobs_support import OPENAI_KEY, REPLICATE_TOKEN
+
 SIGNING_KEY = "test-signing-key-0123456789"
 
 
@@ -160,3 +162,19 @@ def cli_server(tmp_path: Path, gate: Path) -> Any:
         process.wait(timeout=10)
     for log in logs:
         log.close()
+
+
+@pytest.fixture
+async def fake_openai() -> AsyncIterator[Any]:
+    from imagegate_openai.testing import FakeOpenAI
+
+    async with FakeOpenAI(api_key=OPENAI_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+async def fake_replicate() -> AsyncIterator[Any]:
+    from imagegate_replicate.testing import FakeReplicate
+
+    async with FakeReplicate(token=REPLICATE_TOKEN) as server:
+        yield server

@@ -16,25 +16,7 @@ import pytest
 from imagegate.files import sniff_mime
 from imagegate.testing import image_bytes
 
-OPENAI_KEY = "sk-test-jobs"
-REPLICATE_TOKEN = "r8_test_jobs"
-ASYNC = {"Prefer": "respond-async"}
-
-
-@pytest.fixture
-async def fake_openai() -> AsyncIterator[Any]:
-    from imagegate_openai.testing import FakeOpenAI
-
-    async with FakeOpenAI(api_key=OPENAI_KEY) as server:
-        yield server
-
-
-@pytest.fixture
-async def fake_replicate() -> AsyncIterator[Any]:
-    from imagegate_replicate.testing import FakeReplicate
-
-    async with FakeReplicate(token=REPLICATE_TOKEN) as server:
-        yield server
+from .jobs_support import ASYNC, OPENAI_KEY, REPLICATE_TOKEN, get_json, post_json
 
 
 @pytest.fixture
@@ -55,29 +37,6 @@ async def until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
     async with asyncio.timeout(timeout_s):
         while not condition():
             await asyncio.sleep(0.005)
-
-
-def _form(fields: dict[str, str], image: bytes) -> aiohttp.FormData:
-    form = aiohttp.FormData()
-    for name, value in fields.items():
-        form.add_field(name, value)
-    form.add_field("image", image, filename="in.png", content_type="image/png")
-    return form
-
-
-async def _post(http: aiohttp.ClientSession, operation: str, body: dict[str, Any], headers: dict[str, str],
-                image: bytes | None = None) -> tuple[int, dict[str, Any], Any]:
-    """POST a generation (JSON) or an edit/variation (multipart); status, headers and JSON answer."""
-    path = f"/v1/images/{operation}"
-    kwargs: dict[str, Any] = {"json": body} if image is None else {"data": _form(body, image)}
-    async with http.post(path, headers=headers, **kwargs) as response:
-        return response.status, dict(response.headers), await response.json()
-
-
-async def _get(http: aiohttp.ClientSession, path: str, headers: dict[str, str] | None = None,
-               **query: str) -> tuple[int, Any]:
-    async with http.get(path, params=query, headers=headers) as response:
-        return response.status, await response.json()
 
 
 @contextlib.asynccontextmanager
@@ -103,7 +62,7 @@ async def test_async_submit_then_poll_answers_what_the_sync_call_answers(
     body, image = OPERATIONS[operation]
     body = {**body, "response_format": response_format}
     async with aiohttp.ClientSession(upstreams.base_url) as http:
-        status, headers, job = await _post(http, operation, body, ASYNC, image)
+        status, headers, job = await post_json(http, operation, body, ASYNC, image)
         assert status == 202, job
         assert headers["Location"] == f"/v1/images/jobs/{job['id']}"
         assert headers["Preference-Applied"] == "respond-async"
@@ -112,11 +71,11 @@ async def test_async_submit_then_poll_answers_what_the_sync_call_answers(
         assert job["operation"] == {"generations": "generate", "edits": "edit", "variations": "variation"}[operation]
         assert isinstance(job["created_at"], float) and "owner" not in job and "delivery" not in job
 
-        status, done = await _get(http, headers["Location"], wait="30")
+        status, done = await get_json(http, headers["Location"], wait="30")
         assert status == 200 and done["status"] == "succeeded" and done["error"] is None
-        _, again = await _get(http, headers["Location"])
+        _, again = await get_json(http, headers["Location"])
         assert again["result"]["created"] == done["result"]["created"] == int(done["finished_at"])
-        status, _, sync = await _post(http, operation, body, {}, image)
+        status, _, sync = await post_json(http, operation, body, {}, image)
         assert status == 200
     result = done["result"]
     assert set(result) == set(sync) and set(result["data"][0]) == set(sync["data"][0])
@@ -133,12 +92,12 @@ async def test_async_submit_then_poll_answers_what_the_sync_call_answers(
 
 async def test_long_poll_returns_when_the_job_ends(served: Any, gate: Path) -> None:
     async with aiohttp.ClientSession(served.base_url) as http, _released(gate):
-        status, headers, _ = await _post(http, "generations", {"model": "test-gated", "prompt": "slow"}, ASYNC)
+        status, headers, _ = await post_json(http, "generations", {"model": "test-gated", "prompt": "slow"}, ASYNC)
         assert status == 202
         await until(lambda: any(gate.glob("started-*")))
-        status, running = await _get(http, headers["Location"])
+        status, running = await get_json(http, headers["Location"])
         assert running["status"] in {"queued", "running"} and running["result"] is None
-        poll = asyncio.ensure_future(_get(http, headers["Location"], wait="60"))
+        poll = asyncio.ensure_future(get_json(http, headers["Location"], wait="60"))
         await asyncio.sleep(0)
         assert not poll.done()
         (gate / "release").touch()
@@ -149,21 +108,21 @@ async def test_long_poll_returns_when_the_job_ends(served: Any, gate: Path) -> N
 
 async def test_wait_over_sixty_seconds_is_refused(served: Any) -> None:
     async with aiohttp.ClientSession(served.base_url) as http:
-        status, error = await _get(http, "/v1/images/jobs/job_0123", wait="61")
+        status, error = await get_json(http, "/v1/images/jobs/job_0123", wait="61")
     assert status == 400 and error["error"]["param"] == "wait" and "60" in error["error"]["message"]
 
 
 async def test_stream_cannot_be_answered_asynchronously(served: Any) -> None:
     async with aiohttp.ClientSession(served.base_url) as http:
         body = {"model": "test-streamer", "prompt": "x", "stream": True}
-        status, _, error = await _post(http, "generations", body, ASYNC)
+        status, _, error = await post_json(http, "generations", body, ASYNC)
     assert status == 400 and error["error"]["param"] == "stream"
     assert await served.gateway.jobs.list("local", 10) == []
 
 
 async def test_an_invalid_async_request_is_refused_before_it_is_accepted(served: Any) -> None:
     async with aiohttp.ClientSession(served.base_url) as http:
-        status, _, error = await _post(http, "generations", {"model": "placeholder", "prompt": "x",
+        status, _, error = await post_json(http, "generations", {"model": "placeholder", "prompt": "x",
                                                              "size": "7x7"}, ASYNC)
     assert status == 400 and error["error"]["param"] == "size"
     assert await served.gateway.jobs.list("local", 10) == []
@@ -173,8 +132,8 @@ async def test_a_failed_job_carries_the_error_envelope(upstreams: Any, fake_open
     fake_openai.fail_with(500, {"error": {"message": "boom", "type": "server_error", "param": None,
                                           "code": None}})
     async with aiohttp.ClientSession(upstreams.base_url) as http:
-        _, headers, _ = await _post(http, "generations", OPERATIONS["generations"][0], ASYNC)
-        status, done = await _get(http, headers["Location"], wait="30")
+        _, headers, _ = await post_json(http, "generations", OPERATIONS["generations"][0], ASYNC)
+        status, done = await get_json(http, headers["Location"], wait="30")
     assert status == 200 and done["status"] == "failed" and done["result"] is None
     error = done["error"]
     assert error["code"] == "upstream_error" and error["type"] == "upstream_error"
@@ -184,13 +143,13 @@ async def test_a_failed_job_carries_the_error_envelope(upstreams: Any, fake_open
 async def test_cancel_stops_a_running_replicate_prediction(upstreams: Any, fake_replicate: Any) -> None:
     fake_replicate.keep_processing = True
     async with aiohttp.ClientSession(upstreams.base_url) as http:
-        _, headers, job = await _post(http, "generations", {"model": "flux-dev", "prompt": "a fox",
+        _, headers, job = await post_json(http, "generations", {"model": "flux-dev", "prompt": "a fox",
                                                             "response_format": "url"}, ASYNC)
         await until(lambda: bool(fake_replicate.creates))
         async with http.delete(headers["Location"]) as response:
             assert response.status == 200
             canceled = await response.json()
-        _, again = await _get(http, headers["Location"])
+        _, again = await get_json(http, headers["Location"])
     assert canceled["id"] == job["id"] and canceled["status"] == "canceled" and canceled["finished_at"]
     assert again["status"] == "canceled"
     assert len(fake_replicate.cancels) == 1  # the upstream prediction was cancelled too
@@ -200,10 +159,10 @@ async def test_idempotent_sync_repeat_makes_one_upstream_call(upstreams: Any, fa
     body = {**OPERATIONS["generations"][0], "response_format": "url"}
     key = {"Idempotency-Key": "sync-1"}
     async with aiohttp.ClientSession(upstreams.base_url) as http:
-        _, _, first = await _post(http, "generations", body, key)
-        _, _, again = await _post(http, "generations", body, key)
-        _, _, as_job = await _post(http, "generations", body, {**key, **ASYNC})
-        status, _, other = await _post(http, "generations", {**body, "prompt": "another"}, key)
+        _, _, first = await post_json(http, "generations", body, key)
+        _, _, again = await post_json(http, "generations", body, key)
+        _, _, as_job = await post_json(http, "generations", body, {**key, **ASYNC})
+        status, _, other = await post_json(http, "generations", {**body, "prompt": "another"}, key)
     assert len(fake_openai.calls_to("/images/generations")) == 1
     ids = [image["id"] for image in first["imagegate"]["images"]]
     assert [image["id"] for image in again["imagegate"]["images"]] == ids
@@ -216,9 +175,9 @@ async def test_idempotent_multipart_repeat_makes_one_upstream_call(upstreams: An
     body, image = OPERATIONS["edits"]
     key = {"Idempotency-Key": "edit-1"}
     async with aiohttp.ClientSession(upstreams.base_url) as http:
-        _, _, first = await _post(http, "edits", body, key, image)
-        _, _, again = await _post(http, "edits", body, key, image)
-        status, _, other = await _post(http, "edits", body, key, image_bytes(seed=3))
+        _, _, first = await post_json(http, "edits", body, key, image)
+        _, _, again = await post_json(http, "edits", body, key, image)
+        status, _, other = await post_json(http, "edits", body, key, image_bytes(seed=3))
     assert len(fake_openai.calls_to("/images/edits")) == 1
     assert again["imagegate"]["images"][0]["id"] == first["imagegate"]["images"][0]["id"]
     assert status == 400 and other["error"]["param"] == "Idempotency-Key"  # another file: another request
@@ -229,10 +188,10 @@ async def test_concurrent_idempotent_repeats_share_one_upstream_call(upstreams: 
     key = {"Idempotency-Key": "concurrent-1"}
     fake_openai.hang()
     async with aiohttp.ClientSession(upstreams.base_url) as http:
-        syncs = [asyncio.ensure_future(_post(http, "generations", body, key)) for _ in range(3)]
+        syncs = [asyncio.ensure_future(post_json(http, "generations", body, key)) for _ in range(3)]
         await until(lambda: bool(fake_openai.calls_to("/images/generations")))
-        _, _, job = await _post(http, "generations", body, {**key, **ASYNC})
-        _, _, job_again = await _post(http, "generations", body, {**key, **ASYNC})
+        _, _, job = await post_json(http, "generations", body, {**key, **ASYNC})
+        _, _, job_again = await post_json(http, "generations", body, {**key, **ASYNC})
         assert job["status"] in {"queued", "running"}
         fake_openai.release()
         answers = await asyncio.gather(*syncs)
@@ -247,16 +206,16 @@ async def test_another_keys_jobs_are_not_found(serve: Callable[..., Awaitable[An
     served = await serve(gateway={"api_keys": ["key-a", "key-b"]})
     a, b = ({"Authorization": f"Bearer {key}"} for key in ("key-a", "key-b"))
     async with aiohttp.ClientSession(served.base_url) as http:
-        _, headers, job = await _post(http, "generations", {"model": "placeholder", "prompt": "mine"}, {**a, **ASYNC})
-        mine, _ = await _get(http, headers["Location"], a, wait="30")
-        status, error = await _get(http, headers["Location"], b)
+        _, headers, job = await post_json(http, "generations", {"model": "placeholder", "prompt": "mine"}, {**a, **ASYNC})
+        mine, _ = await get_json(http, headers["Location"], a, wait="30")
+        status, error = await get_json(http, headers["Location"], b)
         async with http.delete(headers["Location"], headers=b) as response:
             cancel_status = response.status
-        _, theirs = await _get(http, "/v1/images/jobs", b)
-        _, own = await _get(http, "/v1/images/jobs", a)
-        _, _, other = await _post(http, "generations", {"model": "placeholder", "prompt": "theirs"},
+        _, theirs = await get_json(http, "/v1/images/jobs", b)
+        _, own = await get_json(http, "/v1/images/jobs", a)
+        _, _, other = await post_json(http, "generations", {"model": "placeholder", "prompt": "theirs"},
                                   {**b, "Idempotency-Key": "shared"})
-        _, _, same_key = await _post(http, "generations", {"model": "placeholder", "prompt": "mine"},
+        _, _, same_key = await post_json(http, "generations", {"model": "placeholder", "prompt": "mine"},
                                      {**a, "Idempotency-Key": "shared"})
     assert mine == 200 and status == 404 and error["error"]["code"] == "not_found" and cancel_status == 404
     assert theirs["data"] == [] or job["id"] not in [j["id"] for j in theirs["data"]]
@@ -268,21 +227,21 @@ async def test_the_job_list_pages_newest_first(served: Any) -> None:
     async with aiohttp.ClientSession(served.base_url) as http:
         made = []
         for index in range(5):
-            _, _, job = await _post(http, "generations", {"model": "placeholder", "prompt": f"p{index}"}, ASYNC)
+            _, _, job = await post_json(http, "generations", {"model": "placeholder", "prompt": f"p{index}"}, ASYNC)
             made.append(job["id"])
         newest_first = made[::-1]
-        _, first = await _get(http, "/v1/images/jobs", limit="2")
+        _, first = await get_json(http, "/v1/images/jobs", limit="2")
         assert first["object"] == "list" and first["has_more"] is True
         assert [j["id"] for j in first["data"]] == newest_first[:2]
         assert first["first_id"] == newest_first[0] and first["last_id"] == newest_first[1]
         assert "result" not in first["data"][0] and first["data"][0]["object"] == "image.job"
-        _, second = await _get(http, "/v1/images/jobs", limit="2", after=first["last_id"])
-        _, third = await _get(http, "/v1/images/jobs", limit="2", before=second["last_id"])
+        _, second = await get_json(http, "/v1/images/jobs", limit="2", after=first["last_id"])
+        _, third = await get_json(http, "/v1/images/jobs", limit="2", before=second["last_id"])
         assert [j["id"] for j in second["data"] + third["data"]] == newest_first[2:]
         assert second["has_more"] is True and third["has_more"] is False
-        status, both = await _get(http, "/v1/images/jobs", after=made[0], before=made[1])
-        unknown, missing = await _get(http, "/v1/images/jobs", after="job_nothing")
-        bad_limit, _ = await _get(http, "/v1/images/jobs", limit="101")
+        status, both = await get_json(http, "/v1/images/jobs", after=made[0], before=made[1])
+        unknown, missing = await get_json(http, "/v1/images/jobs", after="job_nothing")
+        bad_limit, _ = await get_json(http, "/v1/images/jobs", limit="101")
     assert status == 400 and both["error"]["param"] == "before"
     assert unknown == 404 and missing["error"]["param"] == "after"
     assert bad_limit == 400
@@ -305,9 +264,9 @@ async def test_the_openapi_document_describes_jobs(served: Any) -> None:
 async def test_a_grid_jobs_result_keeps_its_grid(served: Any) -> None:
     body = {"model": "placeholder", "prompt": "panels", "size": "256x256", "grid": "2x2", "response_format": "url"}
     async with aiohttp.ClientSession(served.base_url) as http:
-        _, headers, _ = await _post(http, "generations", body, ASYNC)
-        _, done = await _get(http, headers["Location"], wait="30")
-        _, _, sync = await _post(http, "generations", body, {})
+        _, headers, _ = await post_json(http, "generations", body, ASYNC)
+        _, done = await get_json(http, headers["Location"], wait="30")
+        _, _, sync = await post_json(http, "generations", body, {})
     result = done["result"]
     assert len(result["data"]) == len(sync["data"]) == 4
     assert result["grid"]["rows"] == 2 and result["grid"]["url"] != sync["grid"]["url"]
@@ -321,7 +280,7 @@ async def test_browsers_may_send_the_job_headers_and_read_location(serve: Callab
                 **origin, "Access-Control-Request-Method": "POST",
                 "Access-Control-Request-Headers": "prefer, idempotency-key"}) as preflight:
             allowed = preflight.headers["Access-Control-Allow-Headers"]
-        status, headers, _ = await _post(http, "generations", {"model": "placeholder", "prompt": "x"},
+        status, headers, _ = await post_json(http, "generations", {"model": "placeholder", "prompt": "x"},
                                          {**origin, **ASYNC, "Idempotency-Key": "browser-1"})
     assert {"Prefer", "Idempotency-Key"} <= {name.strip() for name in allowed.split(",")}
     assert status == 202 and "Location" in headers["Access-Control-Expose-Headers"]
@@ -344,6 +303,6 @@ async def test_the_openai_sdk_sends_an_idempotency_key_through_extra_headers(ser
 async def test_a_malformed_idempotency_key_is_refused(served: Any, key: str) -> None:
     headers = {"Idempotency-Key": key.encode().decode("latin-1")}  # as the bytes arrive
     async with aiohttp.ClientSession(served.base_url) as http:
-        status, _, error = await _post(http, "generations", {"model": "placeholder", "prompt": "x"}, headers)
+        status, _, error = await post_json(http, "generations", {"model": "placeholder", "prompt": "x"}, headers)
     assert status == 400 and error["error"]["param"] == "Idempotency-Key"
     assert await served.gateway.jobs.list("local", 10) == []

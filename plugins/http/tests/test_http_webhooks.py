@@ -20,7 +20,7 @@ from aiohttp import web
 from imagegate._webhooks import sign
 from imagegate.testing import image_bytes
 
-from .test_http_jobs import ASYNC, OPENAI_KEY, _get, _post, fake_openai  # noqa: F401  (a fixture)
+from .jobs_support import ASYNC, OPENAI_KEY, get_json, post_json
 
 KEY = b"0123456789abcdef0123456789abcdef"
 SECRET = "whsec_" + base64.b64encode(KEY).decode()
@@ -97,10 +97,10 @@ async def test_the_receiver_gets_the_signed_job_as_get_answers_it(hooked: Any, r
         body["prompt"] = "a bell"
     image = image_bytes() if operation == "variations" else None  # webhook_url as a multipart field
     async with aiohttp.ClientSession(hooked.base_url) as http:
-        status, headers, job = await _post(http, operation, body, ASYNC, image)
+        status, headers, job = await post_json(http, operation, body, ASYNC, image)
         assert status == 202 and job["webhook_url"] == receiver.url
         await receiver.wait_for(1)
-        _, polled = await _get(http, headers["Location"])
+        _, polled = await get_json(http, headers["Location"])
     [(sent_headers, sent)] = receiver.received
     verify(sent_headers, sent)
     assert sent_headers["webhook-id"] == f"msg_{job['id']}"
@@ -115,7 +115,7 @@ async def test_a_failing_receiver_is_retried(hooked: Any, receiver: Receiver) ->
     receiver.statuses = [500]
     body = {"model": "placeholder", "prompt": "retry me", "webhook_url": receiver.url}
     async with aiohttp.ClientSession(hooked.base_url) as http:
-        status, _, answer = await _post(http, "generations", body, {})  # a sync request may name one too
+        status, _, answer = await post_json(http, "generations", body, {})  # a sync request may name one too
         assert status == 200 and answer["data"][0]["b64_json"]
         await receiver.wait_for(2)
     first, second = receiver.received
@@ -135,7 +135,7 @@ async def test_retries_back_off_exponentially_and_stop(hooked: Any, receiver: Re
     webhooks._sleep, webhooks.first_delay_s = record, 1.0
     receiver.statuses = [503] * 10
     async with aiohttp.ClientSession(hooked.base_url) as http:
-        await _post(http, "generations", {"model": "placeholder", "prompt": "x", "webhook_url": receiver.url}, {})
+        await post_json(http, "generations", {"model": "placeholder", "prompt": "x", "webhook_url": receiver.url}, {})
         await receiver.wait_for(webhooks.max_attempts)
     await webhooks.aclose()
     assert waits == [1.0, 2.0, 4.0, 8.0] and len(receiver.received) == 5
@@ -144,7 +144,7 @@ async def test_retries_back_off_exponentially_and_stop(hooked: Any, receiver: Re
 async def test_closing_the_gateway_awaits_deliveries_in_flight(hooked: Any, receiver: Receiver) -> None:
     receiver.hold.clear()
     async with aiohttp.ClientSession(hooked.base_url) as http:
-        await _post(http, "generations", {"model": "placeholder", "prompt": "x", "webhook_url": receiver.url}, {})
+        await post_json(http, "generations", {"model": "placeholder", "prompt": "x", "webhook_url": receiver.url}, {})
     await receiver.wait_for(1)
     closing = asyncio.ensure_future(hooked.gateway.webhooks.aclose())
     for _ in range(20):  # let it run as far as it can without the receiver's answer
@@ -171,7 +171,7 @@ async def test_a_target_that_is_not_allowed_is_refused_before_any_call(
         guarded: Any, fake_openai: Any, target: str, headers: dict[str, str]) -> None:  # noqa: F811
     body = {"model": "gpt-image-2", "prompt": "x", "webhook_url": target}
     async with aiohttp.ClientSession(guarded.base_url) as http:
-        status, _, error = await _post(http, "generations", body, headers)
+        status, _, error = await post_json(http, "generations", body, headers)
     assert status == 400 and error["error"]["param"] == "webhook_url"
     assert fake_openai.calls == [] and await guarded.gateway.jobs.list("local", 10) == []
 
@@ -180,7 +180,7 @@ async def test_a_webhook_without_a_secret_is_refused_naming_the_setting(
         serve: Callable[..., Awaitable[Any]], receiver: Receiver) -> None:
     served = await serve(gateway={"webhook_allow_hosts": "127.0.0.1"})
     async with aiohttp.ClientSession(served.base_url) as http:
-        status, _, error = await _post(http, "generations", {"model": "placeholder", "prompt": "x",
+        status, _, error = await post_json(http, "generations", {"model": "placeholder", "prompt": "x",
                                                              "webhook_url": receiver.url}, ASYNC)
     assert status == 400 and error["error"]["param"] == "webhook_url"
     assert "GATEWAY__WEBHOOK_SECRET" in error["error"]["message"]
