@@ -3,19 +3,20 @@ models, rate and budget before any upstream call."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from imagegate._callers import Caller
-from imagegate._errors import InvalidRequest, NotFound, PermissionDenied, QuotaExceeded, RateLimited, UpstreamError
+from imagegate import hookimpl
+from imagegate._callers import Caller, LocalKeyRates
+from imagegate._errors import PermissionDenied, QuotaExceeded, RateLimited, UpstreamError
 from imagegate._events import KeySpent
-from imagegate._keys import SqliteKeyStore, VirtualKey, key_digest, new_key, period_of
-from imagegate.testing import FakeSleep, run_cli
+from imagegate._job_store import JobStore, SqliteJobStore
+from imagegate._keys import KeyRates, KeyStore, SqliteKeyStore, VirtualKey, key_digest, new_key, period_of
+from imagegate.testing import FakeSleep, KeyStoreConformance, build_gateway, run_cli, temp_settings
 
-from .pipeline_support import REQUEST, Scripted, make
+from .pipeline_support import REQUEST, Plugin, Scripted, make
 
 
 def _key(name: str = "app", **limits: Any) -> tuple[str, VirtualKey]:
@@ -26,31 +27,22 @@ def _key(name: str = "app", **limits: Any) -> tuple[str, VirtualKey]:
 # the store -------------------------------------------------------------------------------------
 
 
-async def test_only_the_digest_is_stored_and_names_are_unique(tmp_path: Path) -> None:
+@pytest.fixture
+def key_stores(tmp_path: Path) -> tuple[SqliteKeyStore, SqliteKeyStore]:
+    path = tmp_path / "jobs.sqlite3"
+    return SqliteKeyStore(path), SqliteKeyStore(path)  # two processes' views of one file
+
+
+class TestSqliteKeyStore(KeyStoreConformance):
+    pass
+
+
+async def test_only_the_digest_is_stored(tmp_path: Path) -> None:
     store = SqliteKeyStore(tmp_path / "jobs.sqlite3")
     secret, key = _key()
     await store.add(key)
     assert secret.encode() not in (tmp_path / "jobs.sqlite3").read_bytes()
-    assert (await store.find(key_digest(secret))) == key
-    assert await store.find(key_digest(secret + "x")) is None
-    with pytest.raises(InvalidRequest) as taken:
-        await store.add(_key()[1])
-    assert taken.value.param == "name"
-    revoked = await store.revoke("app")
-    assert revoked.revoked_at is not None and (await store.find(key.digest)).revoked_at == revoked.revoked_at
-    with pytest.raises(NotFound):
-        await store.revoke("nobody")
-
-
-async def test_reservations_never_pass_the_budget_across_processes_sharing_the_file(tmp_path: Path) -> None:
-    path = tmp_path / "jobs.sqlite3"
-    stores = [SqliteKeyStore(path), SqliteKeyStore(path)]  # two processes' views of one file
-    results = await asyncio.gather(*(stores[i % 2].reserve("app", "2026-12", 0.1, 1.0) for i in range(25)))
-    assert results.count(None) == 10  # ten reservations of $0.10 fit in $1.00, the others are refused
-    assert all(left is not None and left < 0.1 + 1e-9 for left in results if left is not None)
-    await stores[0].settle("app", "2026-12", 0.1, 0.04)
-    [row] = await stores[1].usage("app")
-    assert (row.spent_usd, round(row.reserved_usd, 6), row.requests) == (0.04, 0.9, 10)
+    assert key.digest.encode() in (tmp_path / "jobs.sqlite3").read_bytes()
 
 
 def test_periods_are_utc_days_or_months() -> None:
@@ -142,6 +134,57 @@ async def test_a_revoked_or_unknown_key_is_no_caller(tmp_path: Path) -> None:
         assert await gateway.keys.identify("igk_unknown") is None
     finally:
         await gateway.aclose()
+
+
+# a plugin's key store ----------------------------------------------------------------------------
+
+
+class RatedKeys(SqliteKeyStore):
+    """A plugin's key store, beside its job store, that counts key rates itself (refusing all but
+    the first start)."""
+
+    def __init__(self, path: Path, jobs: JobStore) -> None:
+        super().__init__(path)
+        self.jobs = jobs
+        self.starts: list[tuple[str, int]] = []
+
+    async def take_start(self, name: str, rpm: int) -> float:
+        self.starts.append((name, rpm))
+        return 0.0 if len(self.starts) == 1 else 12.5
+
+
+class KeysBeside(Plugin):
+    def __init__(self, provider: Scripted, root: Path) -> None:
+        super().__init__(provider)
+        self.root = root
+
+    @hookimpl
+    def register_job_stores(self, register: Any) -> None:
+        register.add_job_store("beside", lambda settings: SqliteJobStore(self.root / "jobs-beside.sqlite3"))
+        register.add_key_store("beside", lambda settings, jobs: RatedKeys(self.root / "keys-beside.sqlite3", jobs))
+
+
+async def test_a_job_store_plugin_keeps_the_keys_and_their_rates_when_its_backend_is_chosen(tmp_path: Path) -> None:
+    provider = Scripted()
+    plugin = KeysBeside(provider, tmp_path)
+    gateway = build_gateway(temp_settings(tmp_path, providers={"fake": {}}, jobs={"backend": "beside"}),
+                            ("fake", plugin))
+    await gateway.open()
+    try:
+        store = gateway.keys.store
+        assert isinstance(store, RatedKeys) and store.jobs is gateway.jobs.store
+        assert isinstance(store, KeyStore) and gateway.keys.rates is store
+        caller = await _caller(gateway, rpm=5)
+        await gateway.run("generate", REQUEST, caller=caller)
+        with pytest.raises(RateLimited) as slowed:
+            await gateway.run("generate", REQUEST, caller=caller)
+        assert slowed.value.retry_after == 12.5 and store.starts == [("app", 5)] * 2
+        assert (tmp_path / "keys-beside.sqlite3").exists() and len(provider.calls) == 1
+    finally:
+        await gateway.aclose()
+    other = build_gateway(temp_settings(tmp_path / "other", providers={"fake": {}}), ("fake", plugin))
+    assert type(other.keys.store) is SqliteKeyStore  # another backend: the keys stay beside SQLite's jobs
+    assert isinstance(other.keys.rates, LocalKeyRates) and not isinstance(other.keys.store, KeyRates)
 
 
 # the CLI ---------------------------------------------------------------------------------------

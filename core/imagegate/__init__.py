@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     )
     from ._gateway import Gateway, open_gateway
     from ._job_store import JobStore, JobStoreRegistry
+    from ._keys import KeyStore, KeyUsage, VirtualKey
     from ._limits import Limiter
     from ._middleware import Middleware, Step
     from ._models import ImageInput, ImageOut, ImageRequest, ImageResult
@@ -96,6 +97,7 @@ _LAZY: dict[str, str] = {
                      "RequestFinished", "RequestStarted", "RetryScheduled"], "imagegate._events"),
     **dict.fromkeys(["Gateway", "open_gateway"], "imagegate._gateway"),
     **dict.fromkeys(["JobStore", "JobStoreRegistry"], "imagegate._job_store"),
+    **dict.fromkeys(["KeyStore", "KeyUsage", "VirtualKey"], "imagegate._keys"),
     "Limiter": "imagegate._limits",
     **dict.fromkeys(["Middleware", "Step"], "imagegate._middleware"),
     **dict.fromkeys(["ImageInput", "ImageOut", "ImageRequest", "ImageResult"], "imagegate._models"),

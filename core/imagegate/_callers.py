@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 from ._errors import PermissionDenied, QuotaExceeded, RateLimited
 from ._events import KeySpent
 from ._job_runs import LOCAL, owner_of
-from ._keys import KeyStore, VirtualKey, key_digest, period_of
+from ._keys import KeyRates, KeyStore, VirtualKey, key_digest, period_of
 from ._limits import SlidingWindow
 
 if TYPE_CHECKING:
     from ._events import Event
     from ._jobs import Job
 
-__all__ = ["Caller", "KeyRing"]
+__all__ = ["Caller", "KeyRing", "LocalKeyRates"]
 
 _CACHE_S = 5.0
 """How long a looked-up key is trusted before it is read again (a revocation takes effect within it)."""
@@ -53,16 +53,29 @@ class Caller:
         return self.admin or metadata.get("owner", LOCAL) == self.owner
 
 
+class LocalKeyRates:
+    """Each key's requests a minute counted in this process (a :class:`SlidingWindow` per key)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._windows: dict[str, SlidingWindow] = {}
+
+    async def take_start(self, name: str, rpm: int) -> float:
+        return self._windows.setdefault(name, SlidingWindow(rpm)).take(self._clock())
+
+
 class KeyRing:
-    """Virtual keys: looked up by digest (cached briefly), and held to their limits."""
+    """Virtual keys: looked up by digest (cached briefly), and held to their limits. Rates are
+    counted by the store when it keeps them too (:class:`~imagegate._keys.KeyRates`, e.g. shared
+    by every replica), else in this process."""
 
     def __init__(self, store: KeyStore, emit: Callable[[Event], None],
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
+        self.rates: KeyRates = store if isinstance(store, KeyRates) else LocalKeyRates(clock)
         self._emit = emit
         self._clock = clock
         self._cache: dict[str, tuple[float, VirtualKey | None]] = {}
-        self._windows: dict[str, SlidingWindow] = {}
         self._any: tuple[float, bool] | None = None
 
     async def any(self) -> bool:
@@ -87,14 +100,13 @@ class KeyRing:
             return None
         return Caller(owner=key.owner, key=key, admin=key.admin)
 
-    def _admit(self, key: VirtualKey, job: Job) -> None:
+    async def _admit(self, key: VirtualKey, job: Job) -> None:
         spec = job.spec
         if key.models and not {spec.id, spec.qualified_id, *spec.aliases} & set(key.models):
             msg = f"the key {key.name!r} may use only these models: {', '.join(key.models)}"
             raise PermissionDenied(msg, param="model")
         if key.rpm is not None:
-            window = self._windows.setdefault(key.name, SlidingWindow(key.rpm))
-            wait = window.take(self._clock())
+            wait = await self.rates.take_start(key.name, key.rpm)
             if wait:
                 msg = f"the key {key.name!r} is limited to {key.rpm} requests a minute; retry in {wait:.0f} s"
                 raise RateLimited(msg, retry_after=round(wait, 3))
@@ -106,7 +118,7 @@ class KeyRing:
         if key is None:
             yield
             return
-        self._admit(key, job)
+        await self._admit(key, job)
         period = period_of(key.budget_period)
         reserved = job.estimated_usd or 0.0
         if key.budget_usd is not None and job.estimated_usd is None:

@@ -29,7 +29,6 @@ from ._grids import check_grid_job, prepare_grid, store_tiles
 from ._ids import new_request_id
 from ._inputs import InputSources
 from ._job_runs import LOCAL, JobRuns
-from ._keys import SqliteKeyStore
 from ._jobs import Delivery, Job, build_job, failed_event, quote
 from ._lifecycle import apply_lifecycle, choose_default_model
 from ._middleware import Middleware, Step, run_wrapped
@@ -90,8 +89,7 @@ class Gateway:
         self._provider_settings: dict[str, ProviderSettings] = {}
         self.paid_work = PaidWork()
         self.jobs = JobRuns(self)
-        self.keys = KeyRing(SqliteKeyStore(self.jobs.settings.resolved_sqlite_path(
-            settings.storage.resolved_spool_dir())), self.emit)
+        self.keys = KeyRing(self.jobs.key_store, self.emit)
         self.webhooks = Webhooks(self, sleep=sleep)
         self.jobs.on_end(self.webhooks.job_ended)
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._errors import ImagegateError, InvalidRequest, NotFound, Unavailable, error_for_code
 from ._job_store import UNFINISHED, JobStore, JobStoreRegistry, SqliteJobStore
+from ._keys import KeyStore, SqliteKeyStore
 from ._models import Cost, ImageOut, ImageRequest, ImageResult
 from ._settings import JobsSettings
 
@@ -130,11 +131,14 @@ class JobRuns:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.settings = gateway.settings.section("jobs", JobsSettings)
+        sqlite_path = self.settings.resolved_sqlite_path(gateway.settings.storage.resolved_spool_dir())
         stores = JobStoreRegistry()
-        stores.add_job_store("sqlite", lambda s: SqliteJobStore(
-            s.section("jobs", JobsSettings).resolved_sqlite_path(s.storage.resolved_spool_dir())))
+        stores.add_job_store("sqlite", lambda _: SqliteJobStore(sqlite_path))
+        stores.add_key_store("sqlite", lambda _settings, _jobs: SqliteKeyStore(sqlite_path))
         gateway.pm.hook.register_job_stores(register=stores)
         self.store: JobStore = stores.create(gateway.settings, self.settings.backend)
+        self.key_store: KeyStore = stores.create_key_store(gateway.settings, self.settings.backend, self.store)
+        """Where virtual keys are kept: beside the jobs (see :class:`~imagegate._callers.KeyRing`)."""
         self.tasks: dict[str, asyncio.Task[ImageResult]] = {}
         self._writes: dict[str, asyncio.Task[Any]] = {}
         self._ended: list[Any] = []

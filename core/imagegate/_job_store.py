@@ -20,6 +20,7 @@ import orjson
 from ._errors import InvalidRequest
 
 if TYPE_CHECKING:
+    from ._keys import KeyStore
     from ._settings import Settings
 
 __all__ = ["JobStore", "JobStoreRegistry", "SqliteJobStore", "UNFINISHED"]
@@ -51,13 +52,21 @@ class JobStore(Protocol):
 
 
 class JobStoreRegistry:
-    """Job-store backends by name (``JOBS__BACKEND`` picks one)."""
+    """Job-store backends by name (``JOBS__BACKEND`` picks one), and the key stores kept beside them."""
 
     def __init__(self) -> None:
         self.factories: dict[str, Callable[[Settings], JobStore]] = {}
+        self.key_stores: dict[str, Callable[[Settings, JobStore], KeyStore]] = {}
 
     def add_job_store(self, name: str, factory: Callable[[Settings], JobStore]) -> None:
         self.factories[name] = factory
+
+    def add_key_store(self, name: str, factory: Callable[[Settings, JobStore], KeyStore]) -> None:
+        """Keep virtual keys and their spending in backend ``name`` too: with ``JOBS__BACKEND=name``
+        the gateway's key store is ``factory(settings, job_store)`` (it may share the job store's
+        connection: the gateway closes only the job store). Backends without one keep keys in the
+        jobs' SQLite file."""
+        self.key_stores[name] = factory
 
     def create(self, settings: Settings, backend: str) -> JobStore:
         if backend not in self.factories:
@@ -65,6 +74,10 @@ class JobStoreRegistry:
             msg = f"JOBS__BACKEND={backend!r} is not installed; use one of: {names}"
             raise InvalidRequest(msg, param="JOBS__BACKEND")
         return self.factories[backend](settings)
+
+    def create_key_store(self, settings: Settings, backend: str, job_store: JobStore) -> KeyStore:
+        """The key store kept beside ``backend``'s jobs (the ``sqlite`` one when it has none)."""
+        return self.key_stores.get(backend, self.key_stores["sqlite"])(settings, job_store)
 
 
 _SCHEMA = """

@@ -24,7 +24,8 @@ from pydantic import BaseModel, Field
 
 from ._errors import InvalidRequest, NotFound
 
-__all__ = ["KEY_PREFIX", "KeyStore", "SqliteKeyStore", "Usage", "VirtualKey", "key_digest", "new_key", "period_of"]
+__all__ = ["KEY_PREFIX", "KeyRates", "KeyStore", "KeyUsage", "SqliteKeyStore", "VirtualKey", "key_digest", "new_key",
+           "period_of"]
 
 KEY_PREFIX = "igk_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -79,7 +80,7 @@ class VirtualKey(BaseModel):
         return self.model_dump(exclude={"digest"})
 
 
-class Usage(BaseModel):
+class KeyUsage(BaseModel):
     """One key's spending in one period."""
 
     name: str
@@ -91,7 +92,8 @@ class Usage(BaseModel):
 
 @runtime_checkable
 class KeyStore(Protocol):
-    """Where virtual keys and their spending are kept (a job-store backend provides one)."""
+    """Where virtual keys and their spending are kept: the jobs' SQLite file, or the key store a
+    plugin registers for its job-store backend (``register.add_key_store``)."""
 
     async def add(self, key: VirtualKey) -> None:
         """Store a new key; ``invalid_request`` naming ``name`` when the name is taken."""
@@ -111,8 +113,18 @@ class KeyStore(Protocol):
     async def settle(self, name: str, period: str, reserved_usd: float, spent_usd: float) -> None:
         """Release a reservation and record what the request cost."""
 
-    async def usage(self, name: str | None = None) -> list[Usage]:
+    async def usage(self, name: str | None = None) -> list[KeyUsage]:
         """Spending per key and period, newest period first."""
+
+
+@runtime_checkable
+class KeyRates(Protocol):
+    """Per-key request rates a key store may also keep (e.g. shared by every replica); when its
+    store is not one, each gateway counts every key's starts in its own process."""
+
+    async def take_start(self, name: str, rpm: int) -> float:
+        """Count a start of key ``name`` and return 0, or (counting nothing) return the seconds
+        until its ``rpm`` starts a minute allow one."""
 
 
 _SCHEMA = """
@@ -202,12 +214,12 @@ class SqliteKeyStore:
             "UPDATE key_spend SET reserved = MAX(0, reserved - ?), spent = spent + ? WHERE name = ? AND period = ?",
             (reserved_usd, spent_usd, name, period)))
 
-    async def usage(self, name: str | None = None) -> list[Usage]:
+    async def usage(self, name: str | None = None) -> list[KeyUsage]:
         query = "SELECT name, period, spent, reserved, requests FROM key_spend"
         args: tuple[str, ...] = ()
         if name is not None:
             query, args = query + " WHERE name = ?", (name,)
         rows = await self._call(lambda db: db.execute(query + " ORDER BY period DESC, name", args).fetchall())
-        return [Usage(name=r[0], period=r[1], spent_usd=round(r[2], 6), reserved_usd=round(r[3], 6), requests=r[4])
+        return [KeyUsage(name=r[0], period=r[1], spent_usd=round(r[2], 6), reserved_usd=round(r[3], 6), requests=r[4])
                 for r in rows]
 

@@ -10,8 +10,8 @@ project that installs imagegate gets the ``imagegate_*`` fixtures. Besides them:
 * :class:`AttemptCounter`: a plugin counting upstream attempts (how many calls a request cost);
 * :func:`run_cli`: the ``imagegate`` CLI in a subprocess, from an async test (:class:`CliRun`);
 * :func:`assert_discovered`: the plugin's entry point is found and loads cleanly;
-* :class:`ProviderConformance` and :class:`StorageConformance`: subclass them to hold your plugin
-  to the rules the bundled ones follow;
+* :class:`ProviderConformance`, :class:`StorageConformance` and :class:`KeyStoreConformance`:
+  subclass them to hold your plugin to the rules the bundled ones follow;
 * :func:`build_gateway`, :func:`temp_settings`, :class:`FakeSleep`: gateways without entry points,
   environment or real sleeping; ``imagegate.testing.mock_http.mock_upstream`` is aioresponses made
   to work with the installed aiohttp, for unit tests.
@@ -28,7 +28,13 @@ from .._lazy import lazy_getattr
 if TYPE_CHECKING:
     from .cli import CliRun, run_cli
     from .counting import AttemptCounter
-    from .conformance import REQUIRED_METADATA, ProviderConformance, ProviderTarget, StorageConformance
+    from .conformance import (
+        REQUIRED_METADATA,
+        KeyStoreConformance,
+        ProviderConformance,
+        ProviderTarget,
+        StorageConformance,
+    )
     from .discovery import assert_discovered, assert_modules_import
     from .factories import FakeSleep, build_gateway, temp_settings
     from .fake_upstream import FakeUpstream, FormPart, ReceivedCall
@@ -38,8 +44,8 @@ if TYPE_CHECKING:
 _LAZY: dict[str, str] = {
     **dict.fromkeys(["CliRun", "run_cli"], "imagegate.testing.cli"),
     "AttemptCounter": "imagegate.testing.counting",
-    **dict.fromkeys(["REQUIRED_METADATA", "ProviderConformance", "ProviderTarget", "StorageConformance"],
-                    "imagegate.testing.conformance"),
+    **dict.fromkeys(["REQUIRED_METADATA", "KeyStoreConformance", "ProviderConformance", "ProviderTarget",
+                     "StorageConformance"], "imagegate.testing.conformance"),
     **dict.fromkeys(["assert_discovered", "assert_modules_import"], "imagegate.testing.discovery"),
     **dict.fromkeys(["FakeSleep", "build_gateway", "temp_settings"], "imagegate.testing.factories"),
     **dict.fromkeys(["FakeUpstream", "FormPart", "ReceivedCall"], "imagegate.testing.fake_upstream"),

@@ -4,12 +4,15 @@ Subclass in your plugin's tests and provide one fixture:
 
 * :class:`ProviderConformance` needs ``provider_target`` returning a :class:`ProviderTarget`
   (a gateway wired to your fake upstream, and knobs on that fake);
-* :class:`StorageConformance` needs ``storage`` yielding a fresh, empty backend.
+* :class:`StorageConformance` needs ``storage`` yielding a fresh, empty backend;
+* :class:`KeyStoreConformance` needs ``key_stores`` yielding two stores on one fresh, empty
+  backend (two processes' or replicas' views of it).
 
 The rules: a bad parameter fails ``invalid_request`` before any upstream call; each upstream
 failure maps to its code; cancelling stops upstream work (or, where a sent request is already paid
 for, the work is finished and stored); stored images carry every metadata field and read back byte
-for byte; storage writes are atomic and never overwrite; ids cannot reach outside the store.
+for byte; storage writes are atomic and never overwrite; ids cannot reach outside the store; key stores
+find keys by digest, refuse a taken name, and never let concurrent reservations pass a budget.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import pytest
 
 from .._errors import ImagegateError, InvalidRequest, NotFound
 from .._ids import new_image_id
+from .._keys import KeyRates, KeyStore, VirtualKey, key_digest, new_key
 from .._models import ImageRequest
 from .._storage import Saved, StoredEntry
 
@@ -32,7 +36,7 @@ if TYPE_CHECKING:
     from .._gateway import Gateway
     from .._storage import Storage
 
-__all__ = ["REQUIRED_METADATA", "ProviderConformance", "ProviderTarget", "StorageConformance"]
+__all__ = ["REQUIRED_METADATA", "KeyStoreConformance", "ProviderConformance", "ProviderTarget", "StorageConformance"]
 
 REQUIRED_METADATA = frozenset({
     "id", "prompt", "revised_prompt", "model", "provider", "operation", "parameters", "created", "sha256",
@@ -238,3 +242,78 @@ class StorageConformance:
         await task
         assert all(size in (0, len(big)) for size in seen), "a reader saw a partial image"
         assert await storage.read(image_id) == big
+
+
+def _virtual_key(name: str, **limits: Any) -> tuple[str, VirtualKey]:
+    secret = new_key()
+    return secret, VirtualKey(name=name, digest=key_digest(secret), hint=secret[:8], **limits)
+
+
+class KeyStoreConformance:
+    """Rules every virtual-key store holds to; needs ``key_stores``: two stores on one fresh, empty
+    backend, as two processes or replicas see it."""
+
+    async def test_it_follows_the_protocol(self, key_stores: tuple[KeyStore, KeyStore]) -> None:
+        assert all(isinstance(store, KeyStore) for store in key_stores)
+
+    async def test_a_key_is_found_by_its_digest_from_either_store(self, key_stores: tuple[KeyStore, KeyStore]) -> None:
+        a, b = key_stores
+        secret, key = _virtual_key("team-b", rpm=5, budget_usd=2.5, budget_period="day", models=["m1", "m2"])
+        await a.add(key)
+        await a.add(_virtual_key("team-a", admin=True)[1])
+        assert await b.find(key_digest(secret)) == key
+        assert await b.find(key_digest(secret + "x")) is None
+        assert [found.name for found in await b.all()] == ["team-a", "team-b"]
+
+    async def test_a_taken_name_is_refused_naming_it(self, key_stores: tuple[KeyStore, KeyStore]) -> None:
+        a, b = key_stores
+        secret, key = _virtual_key("app")
+        await a.add(key)
+        with pytest.raises(InvalidRequest) as taken:
+            await b.add(_virtual_key("app")[1])
+        assert taken.value.param == "name" and "'app'" in taken.value.message
+        assert await a.all() == [key] and await a.find(key_digest(secret)) == key
+
+    async def test_a_revocation_is_seen_by_the_other_store_and_kept(self, key_stores: tuple[KeyStore, KeyStore]) -> None:
+        a, b = key_stores
+        secret, key = _virtual_key("app")
+        await a.add(key)
+        revoked = await a.revoke("app")
+        assert revoked.revoked_at is not None and revoked.model_copy(update={"revoked_at": None}) == key
+        assert (await b.find(key_digest(secret))) == revoked
+        assert (await b.revoke("app")).revoked_at == revoked.revoked_at  # revoking again changes nothing
+        with pytest.raises(NotFound) as missing:
+            await b.revoke("nobody")
+        assert missing.value.param == "name"
+
+    async def test_concurrent_reservations_never_pass_the_budget(self, key_stores: tuple[KeyStore, KeyStore]) -> None:
+        results = await asyncio.gather(*(key_stores[i % 2].reserve("app", "2026-12", 0.1, 1.0) for i in range(25)))
+        assert results.count(None) == 10  # ten reservations of $0.10 fit in $1.00, the others are refused
+        assert all(left is not None and 0 <= left < 0.1 + 1e-9 for left in results if left is not None)
+        await key_stores[0].settle("app", "2026-12", 0.1, 0.04)
+        [row] = await key_stores[1].usage("app")
+        assert (row.name, row.period, row.spent_usd, row.reserved_usd, row.requests) == (
+            "app", "2026-12", 0.04, 0.9, 10)
+
+    async def test_settling_replaces_the_reservation_and_usage_is_newest_period_first(
+            self, key_stores: tuple[KeyStore, KeyStore]) -> None:
+        a, b = key_stores
+        assert await a.reserve("b", "2026-11", 0.5, None) is None  # no budget: never refused
+        assert await a.reserve("a", "2026-12", 0.25, 1.0) is None
+        assert await b.reserve("a", "2026-12", 0.25, 1.0) is None
+        assert await b.reserve("a", "2026-12", 0.6, 1.0) == 0.5  # what is left, nothing reserved
+        await b.settle("a", "2026-12", 0.25, 0.3)
+        await a.settle("a", "2026-12", 0.25, 0.0)  # failed before paying: the reservation goes back
+        await a.settle("b", "2026-11", 0.75, 0.5)  # more released than reserved: never below zero
+        await a.settle("c", "2026-12", 0.1, 0.1)  # nothing reserved there: nothing recorded
+        rows = [(r.name, r.period, r.spent_usd, r.reserved_usd, r.requests) for r in await b.usage()]
+        assert rows == [("a", "2026-12", 0.3, 0.0, 2), ("b", "2026-11", 0.5, 0.0, 1)]
+        assert [r.name for r in await a.usage("b")] == ["b"] and await a.usage("c") == []
+
+    async def test_a_rate_the_store_keeps_holds_across_stores(self, key_stores: tuple[KeyStore, KeyStore]) -> None:
+        a, b = key_stores
+        if not isinstance(a, KeyRates):
+            pytest.skip("this store leaves each key's rate to each process")
+        assert await a.take_start("app", 2) == 0 and await b.take_start("app", 2) == 0
+        assert 0 < await a.take_start("app", 2) <= 60  # the third start in a minute waits
+        assert await b.take_start("other", 2) == 0  # each key has its own window

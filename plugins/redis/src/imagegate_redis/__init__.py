@@ -1,7 +1,8 @@
 """Redis for imagegate replicas (``REDIS__URL``): what several gateways must agree on, kept in one Redis.
 
 * ``JOBS__BACKEND=redis``: the job store, so a job submitted on one replica can be read, awaited
-  and cancelled on any other, and an idempotency key maps to one job across all of them;
+  and cancelled on any other, and an idempotency key maps to one job across all of them; and the
+  virtual keys (``imagegate keys``) with their budgets and rates, held across all of them;
 * provider limits: each provider's RPM and max_concurrency held across every replica
   (``REDIS__SHARED_LIMITS``);
 * the ``/files`` URL-signing key, made once and used by every replica when
@@ -33,8 +34,10 @@ def register_settings(register: Any) -> None:
 @hookimpl
 def register_job_stores(register: Any) -> None:
     from .job_store import RedisJobStore
+    from .key_store import RedisKeyStore
 
     register.add_job_store("redis", RedisJobStore.from_settings)
+    register.add_key_store("redis", RedisKeyStore.beside)
 
 
 @hookimpl

@@ -124,13 +124,13 @@ class RedisJobStore:
 
     def __init__(self, settings: RedisSettings) -> None:
         self.settings = settings
-        self._redis = connect(settings)
+        self.client = connect(settings)
         self._prefix = settings.prefix
-        self._create = self._redis.register_script(_CREATE)
-        self._update = self._redis.register_script(_UPDATE)
-        self._list = self._redis.register_script(_LIST)
-        self._unfinished = self._redis.register_script(_UNFINISHED_RECORDS)
-        self._purge = self._redis.register_script(_PURGE)
+        self._create = self.client.register_script(_CREATE)
+        self._update = self.client.register_script(_UPDATE)
+        self._list = self.client.register_script(_LIST)
+        self._unfinished = self.client.register_script(_UNFINISHED_RECORDS)
+        self._purge = self.client.register_script(_PURGE)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RedisJobStore:
@@ -180,7 +180,7 @@ class RedisJobStore:
 
     async def get(self, job_id: str) -> dict[str, Any] | None:
         async with guard(self.settings, "reading a job"):
-            found = await self._redis.hgetall(self._job(job_id))
+            found = await self.client.hgetall(self._job(job_id))
         return _record(found)
 
     async def list(self, owner: str, limit: int, before: str | None = None) -> list[dict[str, Any]]:
@@ -209,5 +209,5 @@ class RedisJobStore:
                     return purged
 
     async def aclose(self) -> None:
-        await self._redis.aclose()
+        await self.client.aclose()
 

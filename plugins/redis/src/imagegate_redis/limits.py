@@ -27,13 +27,13 @@ from imagegate import RateLimited
 from .client import DOWN, guard
 from .settings import RedisSettings
 
-__all__ = ["SharedLimiter"]
+__all__ = ["TAKE_START", "SharedLimiter"]
 
 log = logging.getLogger("imagegate.redis")
 
 _NOW_MS = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
 
-_TAKE_START = _NOW_MS + """
+TAKE_START = _NOW_MS + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
   redis.call('ZADD', KEYS[1], now, ARGV[3])
@@ -43,6 +43,8 @@ end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(1, tonumber(oldest[2]) + tonumber(ARGV[2]) - now)
 """
+"""A sliding window of starts (``KEYS[1]``; ``ARGV``: limit, window in ms, a unique member): 0 when
+the start is counted, else the milliseconds until one leaves the window. Per-key rates use it too."""
 
 _ACQUIRE = _NOW_MS + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -78,7 +80,7 @@ class SharedLimiter:
         self._settings = settings
         self._starts = settings.prefix + f"limits:{provider}:starts"
         self._leases = settings.prefix + f"limits:{provider}:leases"
-        self._take_start = client.register_script(_TAKE_START)
+        self._take_start = client.register_script(TAKE_START)
         self._acquire = client.register_script(_ACQUIRE)
         self._renew = client.register_script(_RENEW)
         self._client = client
