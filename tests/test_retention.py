@@ -166,6 +166,34 @@ async def test_protected_ids_are_kept(make_gateway: GatewayMaker, awaitable: boo
     assert await stored_ids(gateway) == {kept}
 
 
+async def test_the_stored_inputs_of_an_unfinished_job_are_kept(make_gateway: GatewayMaker) -> None:
+    from imagegate._models import ImageInput, ImageRequest
+    from imagegate.testing import ScriptedProvider, scripted_model
+
+    provider = ScriptedProvider("held")
+
+    class Held:
+        @hookimpl
+        def register_providers(self, register: Any, settings: Any) -> None:
+            register.add_provider(provider)
+            register.add_model(scripted_model("held-1", provider="held"))
+
+    gateway = await make_gateway(("held", Held()), retention_days=7)
+    used, unused = await store(gateway, days_ago=30), await store(gateway, days_ago=30)
+    provider.hold()
+    submitted = await gateway.jobs.submit("edit", ImageRequest(
+        prompt="edit it", model="held-1", images=[ImageInput(kind="id", value=used)]), owner="local")
+    try:
+        report = await collect_garbage(gateway)
+        assert [e.image_id for e, _ in report.deleted] == [unused] and report.protected == 1
+        assert await stored_ids(gateway) == {used}
+    finally:
+        provider.release()
+        await submitted.task
+    assert (await gateway.jobs.get(submitted.record["id"], "local"))["status"] == "succeeded"
+    assert used not in await gateway.jobs.protected_ids()  # finished: no longer protected
+
+
 async def test_a_failing_protection_hook_stops_the_pass(make_gateway: GatewayMaker) -> None:
     gateway = await make_gateway(("jobs", Protector(set(), broken=True)), retention_days=7)
     old = await store(gateway, days_ago=30)

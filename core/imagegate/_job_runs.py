@@ -38,7 +38,8 @@ __all__ = ["FINISHED", "LOCAL", "JobHooks", "JobRuns", "Submitted", "fingerprint
 log = logging.getLogger("imagegate.jobs")
 
 FINISHED = ("succeeded", "failed", "canceled")
-_PRIVATE = ("owner", "idempotency_key", "fingerprint", "request", "upstream", "runner", "delivery", "stored")
+_PRIVATE = ("owner", "idempotency_key", "fingerprint", "request", "upstream", "runner", "delivery", "stored",
+            "inputs")
 _POLL_S = 0.2
 _CANCEL_CHECK_S = 1.0
 """How often a running job's record is read for a cancel made by another process (a replica)."""
@@ -184,6 +185,8 @@ class JobRuns:
             "webhook_url": webhook_url, "owner": owner, "idempotency_key": idempotency_key,
             "fingerprint": digest, "delivery": delivery or {}, "runner": _runner(),
             "request": request.model_dump(exclude={"images", "mask", "markup"}) if replayable else None,
+            "inputs": [ref.value for ref in (*request.images, request.mask, request.markup)
+                       if ref is not None and ref.kind == "id"],
         }
         found = await self.store.create(record)
         if found["id"] != record["id"]:
@@ -344,6 +347,10 @@ class JobRuns:
         for record in await self.store.unfinished() if take_over else ():
             if not _alive(record.get("runner")):
                 await self._take_over(record)
+
+    async def protected_ids(self) -> set[str]:
+        """The stored images unfinished jobs take as inputs (retention keeps them)."""
+        return {image_id for record in await self.store.unfinished() for image_id in record.get("inputs") or ()}
 
     async def purge(self) -> int:
         return await self.store.purge(time.time() - self.settings.retention_h * 3600)

@@ -1,8 +1,8 @@
 """Retention: deleting images stored too long ago, or the oldest ones while the store is too big.
 
 A pass lists the backend (:meth:`~imagegate._storage.Storage.inventory`: ids, sizes and storage
-times, no bodies), asks the plugins which ids to keep (the ``protected_image_ids`` hook, e.g. images
-unfinished jobs use), then deletes, oldest first, every other image stored more than
+times, no bodies), finds which ids to keep (the stored inputs of unfinished jobs, and whatever the
+plugins name through the ``protected_image_ids`` hook), then deletes, oldest first, every other image stored more than
 ``STORAGE__RETENTION_DAYS`` ago and, while the store still holds more than
 ``STORAGE__MAX_SIZE_GB``, the oldest remaining ones. An image stored less than
 ``STORAGE__RETENTION_GRACE_H`` ago is never deleted, even when the cap cannot be met without it.
@@ -113,8 +113,9 @@ def plan_deletions(entries: Iterable[StoredEntry], policy: RetentionPolicy, prot
 
 
 async def protected_ids(gateway: Gateway) -> set[str]:
-    """The ids every ``protected_image_ids`` implementation names; one that raises stops the pass."""
-    ids: set[str] = set()
+    """The inputs of unfinished jobs, and the ids every ``protected_image_ids`` implementation
+    names; one that raises stops the pass."""
+    ids = await gateway.jobs.protected_ids()
     for result in gateway.pm.hook.protected_image_ids(gateway=gateway):
         if inspect.isawaitable(result):
             result = await result
