@@ -16,8 +16,10 @@ from typing import Any
 
 import aiohttp
 import pytest
+
 from imagegate import ImageRequest
 from imagegate._job_runs import owner_of
+from imagegate.testing import stop_process
 
 from .http_support import GATEWAY_KEY, ServerProcess, start_server_process, stop_server_process
 from .support import OPENAI_KEY
@@ -73,17 +75,6 @@ def start_nginx(prefix: Path, port: int, upstreams: list[str]) -> subprocess.Pop
             time.sleep(0.02)
 
 
-def stop_nginx(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    if process.stderr:
-        process.stderr.close()
-
-
 @pytest.fixture
 async def deployment(tmp_path: Path, fake_openai: Any, moto_server: Any, bucket: str,
                      redis_url: str) -> AsyncIterator[Deployment]:
@@ -106,7 +97,7 @@ async def deployment(tmp_path: Path, fake_openai: Any, moto_server: Any, bucket:
         yield Deployment(url, env, replicas)
     finally:
         if nginx is not None:
-            stop_nginx(nginx)
+            stop_process(nginx)
         for replica in replicas:
             stop_server_process(replica)
 

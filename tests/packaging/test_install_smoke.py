@@ -23,6 +23,8 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
+from imagegate.testing import stop_process
+
 from .support import ROOT, Wheel
 
 pytestmark = [pytest.mark.install_smoke, pytest.mark.timeout(480)]
@@ -95,12 +97,7 @@ def http_server(installed: Path, user_env: dict[str, str], tmp_path: Path) -> It
         assert match, f"no address announced: {line!r} {proc.poll()}"
         yield f"http://127.0.0.1:{match.group(1)}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout_s=20)
 
 
 def test_serve_http_answers_healthz(http_server: str) -> None:

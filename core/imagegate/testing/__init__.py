@@ -9,6 +9,7 @@ project that installs imagegate gets the ``imagegate_*`` fixtures. Besides them:
 * :func:`image_bytes`: real image files of any size and format;
 * :class:`AttemptCounter`: a plugin counting upstream attempts (how many calls a request cost);
 * :func:`run_cli`: the ``imagegate`` CLI in a subprocess, from an async test (:class:`CliRun`);
+  :func:`stop_process` stops a child process a test started;
 * :func:`assert_discovered`: the plugin's entry point is found and loads cleanly;
 * :class:`ProviderConformance`, :class:`StorageConformance` and :class:`KeyStoreConformance`:
   subclass them to hold your plugin to the rules the bundled ones follow;
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from .factories import FakeSleep, build_gateway, temp_settings
     from .fake_upstream import FakeUpstream, FormPart, ReceivedCall
     from .images import image_bytes
+    from .processes import stop_process
     from .scripted import ScriptedProvider, scripted_model
 
 _LAZY: dict[str, str] = {
@@ -50,6 +52,7 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(["FakeSleep", "build_gateway", "temp_settings"], "imagegate.testing.factories"),
     **dict.fromkeys(["FakeUpstream", "FormPart", "ReceivedCall"], "imagegate.testing.fake_upstream"),
     "image_bytes": "imagegate.testing.images",
+    "stop_process": "imagegate.testing.processes",
     **dict.fromkeys(["ScriptedProvider", "scripted_model"], "imagegate.testing.scripted"),
 }
 

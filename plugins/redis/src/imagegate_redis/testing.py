@@ -13,6 +13,8 @@ import subprocess
 import time
 from typing import Self
 
+from imagegate.testing import stop_process
+
 __all__ = ["RedisServer", "free_port"]
 
 
@@ -61,16 +63,8 @@ class RedisServer:
     def stop(self) -> None:
         """Stop the server (its data goes with it)."""
         process, self._process = self._process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr:
-            process.stderr.close()
+        if process is not None:
+            stop_process(process)
 
     def __enter__(self) -> Self:
         return self.start()
