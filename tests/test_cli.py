@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from imagegate.testing import image_bytes
 
-from .process_support import run
+from .process_support import cli_env, run
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("PROVIDERS__", "STORAGE__", "GATEWAY__", "OPENAI_", "REPLICATE_"))}
-    return {**clean, "STORAGE__LOCAL__ROOT": str(tmp_path / "images"), "STORAGE__SPOOL_DIR": str(tmp_path / "spool"),
-            "IMAGEGATE_DISABLE_PLUGINS": "observability"}
+    return cli_env(tmp_path)
 
 
 def test_generate_prints_the_image_and_its_metadata(env: dict[str, str], tmp_path: Path) -> None:

@@ -15,15 +15,12 @@ from imagegate._job_runs import owner_of
 from imagegate._job_store import SqliteJobStore
 from imagegate.testing import image_bytes
 
-from .process_support import dead_pid, run
+from .process_support import cli_env, dead_pid, run
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("PROVIDERS__", "STORAGE__", "GATEWAY__", "JOBS__", "IMAGEGATE_"))}
-    return {**clean, "STORAGE__LOCAL__ROOT": str(tmp_path / "images"), "STORAGE__SPOOL_DIR": str(tmp_path / "spool"),
-            "IMAGEGATE_DISABLE_PLUGINS": "observability"}
+    return cli_env(tmp_path)
 
 
 def store(tmp_path: Path) -> SqliteJobStore:
