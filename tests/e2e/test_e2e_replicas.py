@@ -142,3 +142,29 @@ async def test_three_replicas_behind_nginx_act_as_one(deployment: Deployment, fa
     assert statuses == [(200, None), (200, None), (429, "rate_limited")]
     assert len(served_by) == REPLICAS
     assert fake_openai.call_count == 3
+
+
+async def test_a_job_submitted_on_one_replica_is_repeated_polled_and_cancelled_on_the_others(
+        deployment: Deployment, fake_openai: Any) -> None:
+    first, second, third = (replica.base_url for replica in deployment.replicas)
+    headers = {"Authorization": f"Bearer {GATEWAY_KEY}"}
+    asked = {**headers, "Prefer": "respond-async", "Idempotency-Key": "poster-7"}
+    fake_openai.hang()  # the upstream takes as long as the test needs
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.post(first + "/v1/images/generations", json=BODY, headers=asked) as answer:
+                assert answer.status == 202, await answer.text()
+                job = await answer.json()
+            # the same key on another replica is the same job, not a second call
+            async with session.post(second + "/v1/images/generations", json=BODY, headers=asked) as answer:
+                assert answer.status == 202 and (await answer.json())["id"] == job["id"]
+            async with session.get(f"{second}/v1/images/jobs/{job['id']}", headers=headers) as answer:
+                assert answer.status == 200 and (await answer.json())["status"] in ("queued", "running")
+            async with session.delete(f"{third}/v1/images/jobs/{job['id']}", headers=headers) as answer:
+                assert answer.status == 200, await answer.text()
+            async with session.get(f"{second}/v1/images/jobs/{job['id']}", params={"wait": "20"},
+                                   headers=headers) as answer:
+                assert (await answer.json())["status"] == "canceled"
+    finally:
+        fake_openai.release()
+    assert fake_openai.call_count <= 1  # one upstream call at most for both POSTs
