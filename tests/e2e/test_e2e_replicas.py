@@ -4,6 +4,7 @@ configured from ``deploy/replica.env``; everything is stopped at the end, even w
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import string
@@ -168,3 +169,29 @@ async def test_a_job_submitted_on_one_replica_is_repeated_polled_and_cancelled_o
     finally:
         fake_openai.release()
     assert fake_openai.call_count <= 1  # one upstream call at most for both POSTs
+
+
+async def test_a_keys_budget_holds_across_replicas_under_concurrent_load(
+        deployment: Deployment, fake_openai: Any, env_gateway: Any, tmp_path: Path) -> None:
+    from imagegate._keys import VirtualKey, key_digest, new_key
+
+    gateway = await env_gateway({**deployment.env, "STORAGE__SPOOL_DIR": str(tmp_path / "keys")})
+    estimate = (await gateway.estimate("generate", REQUEST))["cost"]["estimated_usd"]
+    secret = new_key()  # made where the operator runs `imagegate keys create`: in the replicas' Redis
+    await gateway.keys.store.add(VirtualKey(name="team", digest=key_digest(secret), hint=secret[:8],
+                                            budget_usd=round(estimate * 2.5, 6), budget_period="day"))
+    headers = {"Authorization": f"Bearer {secret}"}
+    async with aiohttp.ClientSession() as session:
+
+        async def post() -> tuple[int, str | None, str]:
+            async with session.post(deployment.url + "/v1/images/generations", json=BODY, headers=headers) as answer:
+                body = await answer.json()
+                return answer.status, body["error"]["code"] if "error" in body else None, answer.headers[
+                    "X-Imagegate-Replica"]
+
+        answers = await asyncio.gather(*(post() for _ in range(8)))
+    assert sorted((status, code) for status, code, _ in answers) == [(200, None)] * 2 + [(429, "quota_exceeded")] * 6
+    assert len({replica for _, _, replica in answers}) == REPLICAS  # the load was spread over all three
+    assert fake_openai.call_count == 2  # refused before any upstream call
+    [usage] = await gateway.keys.store.usage("team")
+    assert usage.spent_usd <= round(estimate * 2.5, 6) and usage.requests == 2 and usage.reserved_usd == 0
