@@ -49,11 +49,16 @@ class Deployment:
 
 
 @pytest.fixture
-def redis_url() -> Iterator[str]:
+def redis_server() -> Iterator[Any]:
     from imagegate_redis.testing import RedisServer
 
     with RedisServer() as server:
-        yield server.url
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: Any) -> str:
+    return str(redis_server.url)
 
 
 def start_nginx(prefix: Path, port: int, upstreams: list[str]) -> subprocess.Popen[bytes]:
@@ -195,3 +200,35 @@ async def test_a_keys_budget_holds_across_replicas_under_concurrent_load(
     assert fake_openai.call_count == 2  # refused before any upstream call
     [usage] = await gateway.keys.store.usage("team")
     assert usage.spent_usd <= round(estimate * 2.5, 6) and usage.requests == 2 and usage.reserved_usd == 0
+
+
+async def test_redis_lost_and_back_gives_clear_errors_then_full_service(
+        deployment: Deployment, fake_openai: Any, redis_server: Any) -> None:
+    headers = {"Authorization": f"Bearer {GATEWAY_KEY}"}
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+
+        async def ask(base: str, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+            async with session.request(method, base + path, headers=headers, **kwargs) as answer:
+                return answer.status, await answer.json()
+
+        assert (await ask(deployment.url, "GET", "/v1/images/jobs"))[0] == 200
+        redis_server.stop()
+        for replica in deployment.replicas:
+            for method, path, kwargs in (("GET", "/v1/images/jobs", {}),
+                                         ("POST", "/v1/images/generations", {"json": BODY})):
+                status, body = await ask(replica.base_url, method, path, **kwargs)
+                assert status == 503, body
+                assert body["error"]["code"] == "unavailable" and body["error"]["retryable"] is True
+            assert replica.process.poll() is None  # no crash
+        assert fake_openai.call_count == 0  # nothing was sent upstream without the shared state
+
+        redis_server.start()
+        deadline = asyncio.get_running_loop().time() + 15
+        for replica in deployment.replicas:
+            while (status := (await ask(replica.base_url, "GET", "/v1/images/jobs"))[0]) != 200:
+                assert status == 503 and asyncio.get_running_loop().time() < deadline
+                await asyncio.sleep(0.1)
+        status, body = await ask(deployment.url, "POST", "/v1/images/generations", json=BODY)
+        assert status == 200, body
+    assert fake_openai.call_count == 1
+
