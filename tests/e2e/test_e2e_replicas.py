@@ -82,8 +82,14 @@ def start_nginx(prefix: Path, port: int, upstreams: list[str]) -> subprocess.Pop
 
 
 @pytest.fixture
+def deployment_env() -> dict[str, str]:
+    """Settings a test adds to every replica's (parametrize it)."""
+    return {}
+
+
+@pytest.fixture
 async def deployment(tmp_path: Path, fake_openai: Any, moto_server: Any, bucket: str,
-                     redis_url: str) -> AsyncIterator[Deployment]:
+                     redis_url: str, deployment_env: dict[str, str]) -> AsyncIterator[Deployment]:
     from imagegate_storage_s3.testing import FAKE_AWS_ENV, free_port
 
     port = free_port()
@@ -92,7 +98,8 @@ async def deployment(tmp_path: Path, fake_openai: Any, moto_server: Any, bucket:
            "REDIS__URL": redis_url, "STORAGE__S3__BUCKET": bucket, "STORAGE__S3__ENDPOINT_URL": moto_server.url,
            "STORAGE__S3__MAX_ATTEMPTS": "1", "GATEWAY__PUBLIC_URL": url, "GATEWAY__API_KEYS": GATEWAY_KEY,
            "PROVIDERS__OPENAI__BASE_URL": fake_openai.base_url, "PROVIDERS__OPENAI__API_KEY": OPENAI_KEY,
-           "PROVIDERS__OPENAI__MAX_RETRIES": "0", "PROVIDERS__OPENAI__RPM": "3", "PROVIDERS__OPENAI__TIMEOUT_S": "5"}
+           "PROVIDERS__OPENAI__MAX_RETRIES": "0", "PROVIDERS__OPENAI__RPM": "3", "PROVIDERS__OPENAI__TIMEOUT_S": "5",
+           **deployment_env}
     replicas: list[ServerProcess] = []
     nginx = None
     try:
@@ -231,4 +238,24 @@ async def test_redis_lost_and_back_gives_clear_errors_then_full_service(
         status, body = await ask(deployment.url, "POST", "/v1/images/generations", json=BODY)
         assert status == 200, body
     assert fake_openai.call_count == 1
+
+
+@pytest.mark.parametrize("deployment_env", [{"PROVIDERS__OPENAI__RPM": "120", "PROVIDERS__OPENAI__TIMEOUT_S": "4",
+                                             "PROVIDERS__OPENAI__MAX_CONCURRENCY": "64"}])
+async def test_a_provider_rpm_of_120_holds_across_three_replicas(deployment: Deployment, fake_openai: Any) -> None:
+    """180 requests at once through nginx: the three replicas together start 120 upstream calls in
+    the minute (the window), the others wait for a slot until their deadline and are refused."""
+    headers = {"Authorization": f"Bearer {GATEWAY_KEY}"}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+
+        async def post() -> tuple[int, str]:
+            async with session.post(deployment.url + "/v1/images/generations", json=BODY, headers=headers) as answer:
+                await answer.read()
+                return answer.status, answer.headers["X-Imagegate-Replica"]
+
+        answers = await asyncio.gather(*(post() for _ in range(180)))
+    statuses = [status for status, _ in answers]
+    assert 114 <= fake_openai.call_count <= 126, fake_openai.call_count  # 120 within 5 %
+    assert statuses.count(200) == fake_openai.call_count and statuses.count(429) == 180 - fake_openai.call_count
+    assert len({replica for _, replica in answers}) == REPLICAS
 
