@@ -1,5 +1,5 @@
 """The READMEs and docs a user reads on a fresh clone stay inside the repository: no link that
-leaves it (``../shared``, a file outside the clone) and no path of one particular machine."""
+leaves it (a sibling folder, a file outside the clone) and no path of one particular machine."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ DOCUMENTS = sorted({REPO / "README.md", *REPO.glob("docs/*.md"), *REPO.glob("plu
 LINK = re.compile(r"\]\(([^)\s]+)")
 MACHINE_PATH = re.compile(r"(?<![\w.~-])/(?:work|root)/[\w.-]")
 """Paths of the machines this was written on (examples such as ``/Users/me/...`` are fine)."""
-FOREIGN = re.compile(r"\.\./shared\b")
+SIBLING = "shared"
+"""The folder the project's specifications sat in beside the checkout; a clone has nothing beside it."""
+FOREIGN = re.compile(rf"\.\./{SIBLING}\b")
 
 
 def leaving_links(document: Path, text: str | None = None) -> list[str]:
@@ -51,8 +53,8 @@ def test_relative_links_point_at_files_that_exist() -> None:
 
 
 def test_the_checks_catch_what_they_are_for() -> None:
-    text = "see [the contract](../shared/CONTRACT.md), [x](/etc/hosts) and [y](docs/plugin-hooks.md); cd /work/main"
-    assert leaving_links(REPO / "README.md", text) == ["../shared/CONTRACT.md", "/etc/hosts"]
+    text = f"see [the contract](../{SIBLING}/CONTRACT.md), [x](/etc/hosts) and [y](docs/plugin-hooks.md); cd /work/main"
+    assert leaving_links(REPO / "README.md", text) == [f"../{SIBLING}/CONTRACT.md", "/etc/hosts"]
     assert leaving_links(REPO / "docs" / "configuration.md", "[z](../../elsewhere.md)") == ["../../elsewhere.md"]
     assert FOREIGN.findall(text) and MACHINE_PATH.findall(text) == ["/work/m"]
 
