@@ -27,7 +27,7 @@ from imagegate._errors import (
 from imagegate._events import RequestFailed, RequestFinished, RequestStarted, RetryScheduled
 from imagegate._models import ImageRequest
 from imagegate._provider import ProviderCall, ProviderResult
-from imagegate.testing import FakeSleep, build_gateway, temp_settings
+from imagegate.testing import FakeSleep, build_gateway, opened_gateway, temp_settings
 
 from .pipeline_support import REQUEST, BrokenStoragePlugin, Downloading, Plugin, Scripted, fake_spec, make
 
@@ -199,9 +199,7 @@ async def test_storage_failure_keeps_the_paid_image_in_the_spool_and_drains(tmp_
     storage_plugin = BrokenStoragePlugin()
     config = temp_settings(tmp_path, providers={"fake": {}}, storage={"backend": "broken"})
     plugin = Plugin(provider)
-    gateway = build_gateway(config, ("fake", plugin), ("broken", storage_plugin), sleep=sleep)
-    await gateway.open()
-    try:
+    async with opened_gateway(config, ("fake", plugin), ("broken", storage_plugin), sleep=sleep) as gateway:
         with pytest.raises(StorageError) as caught:
             await gateway.run("generate", REQUEST)
         failed = [event for event in plugin.events if isinstance(event, RequestFailed)]
@@ -218,8 +216,6 @@ async def test_storage_failure_keeps_the_paid_image_in_the_spool_and_drains(tmp_
         assert await gateway.drain_spool() == [image_id]
         assert not spooled.exists()
         assert storage_plugin.instance.saved[image_id] == provider.data
-    finally:
-        await gateway.aclose()
 
 
 async def cancel_mid_call(gateway: Any, provider: Scripted) -> None:
@@ -265,12 +261,8 @@ async def test_a_failing_event_listener_does_not_break_requests(tmp_path: Path, 
             raise RuntimeError("listener bug")
 
     config = temp_settings(tmp_path, providers={"fake": {}})
-    gateway = build_gateway(config, ("fake", Plugin(Scripted())), ("noisy", Noisy()), sleep=sleep)
-    await gateway.open()
-    try:
+    async with opened_gateway(config, ("fake", Plugin(Scripted())), ("noisy", Noisy()), sleep=sleep) as gateway:
         result = await gateway.run("generate", REQUEST)
-    finally:
-        await gateway.aclose()
     assert len(result.images) == 1
 
 

@@ -15,18 +15,15 @@ from imagegate._default_plugins.placeholder_grid import panel_boxes
 from imagegate._errors import InvalidRequest
 from imagegate._grid_cut import cut_grid
 from imagegate._models import ImageInput, ImageRequest
-from imagegate.testing import AttemptCounter, build_gateway, temp_settings
+from imagegate.testing import AttemptCounter, opened_gateway, temp_settings
 
 
 @pytest.fixture
 async def gateway_and_calls(tmp_path: Path, request: pytest.FixtureRequest) -> Any:
     counter = AttemptCounter()
-    gateway = build_gateway(temp_settings(tmp_path, gateway=getattr(request, "param", {})), ("count", counter))
-    await gateway.open()
-    try:
+    settings = temp_settings(tmp_path, gateway=getattr(request, "param", {}))
+    async with opened_gateway(settings, ("count", counter)) as gateway:
         yield gateway, counter
-    finally:
-        await gateway.aclose()
 
 
 def _pixels(data: bytes) -> Image.Image:

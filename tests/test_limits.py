@@ -102,7 +102,7 @@ class CountingLimiter:
 
 async def test_a_plugin_supplies_the_provider_limiter_and_none_keeps_the_in_process_one(tmp_path: Path) -> None:
     from imagegate import Limiter, hookimpl
-    from imagegate.testing import FakeSleep, build_gateway, temp_settings
+    from imagegate.testing import FakeSleep, opened_gateway, temp_settings
 
     from .pipeline_support import REQUEST, Plugin, Scripted
 
@@ -118,13 +118,10 @@ async def test_a_plugin_supplies_the_provider_limiter_and_none_keeps_the_in_proc
     assert isinstance(supplied, Limiter)
     for rpm, expected in ((7, CountingLimiter), (None, ProviderLimiter)):
         settings = temp_settings(tmp_path, providers={"fake": {"max_concurrency": 2, **({"rpm": rpm} if rpm else {})}})
-        gateway = build_gateway(settings, ("fake", Plugin(Scripted())), ("limits", Limits()), sleep=FakeSleep())
-        await gateway.open()
-        try:
+        plugins = (("fake", Plugin(Scripted())), ("limits", Limits()))
+        async with opened_gateway(settings, *plugins, sleep=FakeSleep()) as gateway:
             await gateway.run("generate", REQUEST)
             await gateway.run("generate", REQUEST)
-        finally:
-            await gateway.aclose()
         assert type(gateway.caller._limiters["fake"]) is expected
     assert asked == [("fake", 2, 7), ("fake", 2, None)]  # once per provider and gateway
     assert supplied.slots == 2

@@ -10,13 +10,11 @@ from pathlib import Path
 
 from imagegate._lineage import lineage
 from imagegate._models import ImageInput, ImageRequest
-from imagegate.testing.factories import build_gateway, temp_settings
+from imagegate.testing.factories import opened_gateway, temp_settings
 
 
 async def test_parent_ids_are_stored_images_given_by_id(tmp_path: Path) -> None:
-    gateway = build_gateway(temp_settings(tmp_path))
-    await gateway.open()
-    try:
+    async with opened_gateway(temp_settings(tmp_path)) as gateway:
         base = (await gateway.generate(ImageRequest(prompt="a hill", model="placeholder", size="64x64"))).images[0]
         assert base.parent_ids == [] and (await gateway.metadata(base.id))["parent_ids"] == []
         other = (await gateway.generate(ImageRequest(prompt="a sea", model="placeholder", size="64x64"))).images[0]
@@ -40,21 +38,15 @@ async def test_parent_ids_are_stored_images_given_by_id(tmp_path: Path) -> None:
         await gateway.delete(base.id)
         assert (await lineage(gateway, grandchild.id))["ancestors"][1] == {"id": base.id, "missing": True,
                                                                           "parent_ids": []}
-    finally:
-        await gateway.aclose()
 
 
 async def test_paths_and_bytes_are_not_parents(tmp_path: Path) -> None:
     from imagegate.testing import image_bytes
 
-    gateway = build_gateway(temp_settings(tmp_path))
-    await gateway.open()
-    try:
+    async with opened_gateway(temp_settings(tmp_path)) as gateway:
         result = await gateway.edit(ImageRequest(
             prompt="x", model="placeholder", size="64x64", images=[ImageInput(kind="bytes", value=image_bytes(64, 64))]))
         assert (await gateway.metadata(result.images[0].id))["parent_ids"] == []
-    finally:
-        await gateway.aclose()
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -15,8 +15,8 @@ from imagegate.testing import (
     FakeSleep,
     ProviderConformance,
     ProviderTarget,
-    build_gateway,
     image_bytes,
+    opened_gateway,
     temp_settings,
 )
 
@@ -30,17 +30,13 @@ def gateway(imagegate_gateway):  # type: ignore[no-untyped-def]
 class TestPlaceholderConformance(ProviderConformance):
     @pytest_asyncio.fixture
     async def provider_target(self, tmp_path: Path) -> AsyncIterator[ProviderTarget]:
-        gateway = build_gateway(temp_settings(tmp_path), sleep=FakeSleep())
-        await gateway.open()
-        try:
+        async with opened_gateway(temp_settings(tmp_path), sleep=FakeSleep()) as gateway:
             yield ProviderTarget(
                 gateway=gateway,
                 valid=ImageRequest(prompt="a red fox", size="128x96", n=2),
                 invalid=ImageRequest(prompt="a red fox", size="4096x4096"),
                 upstream_calls=lambda: 0,
             )
-        finally:
-            await gateway.aclose()
 
 
 async def _pixels(gateway, request: ImageRequest) -> tuple[bytes, Image.Image]:  # type: ignore[no-untyped-def]

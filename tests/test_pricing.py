@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from imagegate import hookimpl
 from imagegate._catalog import ModelSpec, Pricing
 from imagegate._pricing import per_image_cost, result_cost, sum_usage
 from imagegate._provider import ProviderImage, ProviderResult, Usage
@@ -59,35 +58,12 @@ def test_cost_says_unofficial_only_when_it_is() -> None:
         Pricing(source="rumour")
 
 
-class PricedModels:
-    """Two scripted models with the same price: one published, one quoted by third parties."""
-
-    def __init__(self) -> None:
-        from imagegate.testing.scripted import ScriptedProvider
-
-        self.provider = ScriptedProvider("priced")
-
-    @hookimpl
-    def register_providers(self, register: Any, settings: Any) -> None:
-        from imagegate._catalog import PriceRule
-        from imagegate.testing.scripted import scripted_model
-
-        register.add_provider(self.provider)
-        for source in ("official", "unofficial"):
-            register.add_model(scripted_model(f"{source}-1", provider="priced", pricing=Pricing(
-                per_image=[PriceRule(usd=0.05)], source=source)))
-
-
 @pytest.fixture
 async def priced(tmp_path: Path) -> AsyncIterator[Any]:
-    from imagegate.testing.factories import build_gateway, temp_settings
+    from imagegate.testing import ScriptedPlugin, opened_gateway, temp_settings
 
-    gateway = build_gateway(temp_settings(tmp_path), ("priced", PricedModels()))
-    await gateway.open()
-    try:
+    async with opened_gateway(temp_settings(tmp_path), ("priced", ScriptedPlugin.priced_by_source())) as gateway:
         yield gateway
-    finally:
-        await gateway.aclose()
 
 
 async def test_estimates_results_and_metadata_carry_the_flag(priced: Any) -> None:

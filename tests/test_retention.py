@@ -168,17 +168,11 @@ async def test_protected_ids_are_kept(make_gateway: GatewayMaker, awaitable: boo
 
 async def test_the_stored_inputs_of_an_unfinished_job_are_kept(make_gateway: GatewayMaker) -> None:
     from imagegate._models import ImageInput, ImageRequest
-    from imagegate.testing import ScriptedProvider, scripted_model
+    from imagegate.testing import ScriptedPlugin, ScriptedProvider, scripted_model
 
     provider = ScriptedProvider("held")
-
-    class Held:
-        @hookimpl
-        def register_providers(self, register: Any, settings: Any) -> None:
-            register.add_provider(provider)
-            register.add_model(scripted_model("held-1", provider="held"))
-
-    gateway = await make_gateway(("held", Held()), retention_days=7)
+    gateway = await make_gateway(("held", ScriptedPlugin(provider, scripted_model("held-1", provider="held"))),
+                                 retention_days=7)
     used, unused = await store(gateway, days_ago=30), await store(gateway, days_ago=30)
     provider.hold()
     submitted = await gateway.jobs.submit("edit", ImageRequest(

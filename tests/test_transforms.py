@@ -18,18 +18,14 @@ from PIL import Image
 
 from imagegate._errors import InvalidRequest, NotFound
 from imagegate._models import ImageRequest
-from imagegate.testing.factories import build_gateway, temp_settings
+from imagegate.testing.factories import opened_gateway, temp_settings
 from imagegate._transforms import parse_transform
 
 
 @pytest.fixture
 async def gateway(tmp_path: Path) -> Any:
-    gateway = build_gateway(temp_settings(tmp_path))
-    await gateway.open()
-    try:
+    async with opened_gateway(temp_settings(tmp_path)) as gateway:
         yield gateway
-    finally:
-        await gateway.aclose()
 
 
 async def _source(gateway: Any, size: str = "300x200", fmt: str = "png") -> Any:

@@ -173,13 +173,11 @@ async def openai_like(bomb: bytes) -> AsyncIterator[str]:
 async def test_a_provider_plugin_gets_its_own_limit_without_a_change(tmp_path: Any, openai_like: str, kind: str) -> None:
     imagegate_openai = pytest.importorskip("imagegate_openai")
     from imagegate._models import ImageRequest
-    from imagegate.testing import build_gateway, temp_settings
+    from imagegate.testing import opened_gateway, temp_settings
 
     settings = temp_settings(tmp_path, providers={"openai": {
         "api_key": "sk-test", "base_url": f"{openai_like}/{kind}/v1", "max_download_mb": 1, "max_retries": 0}})
-    gateway = build_gateway(settings, ("openai", imagegate_openai))
-    await gateway.open()
-    try:
+    async with opened_gateway(settings, ("openai", imagegate_openai)) as gateway:
         tracemalloc.start()
         try:
             with pytest.raises(UpstreamError) as caught:
@@ -187,8 +185,6 @@ async def test_a_provider_plugin_gets_its_own_limit_without_a_change(tmp_path: A
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
-    finally:
-        await gateway.aclose()
     assert caught.value.provider == "openai" and not caught.value.retryable
     assert f"over the {1 << 20} byte limit" in caught.value.message
     assert peak < 12 * LIMIT, f"peak {peak} bytes"

@@ -6,6 +6,7 @@ project that installs imagegate gets the ``imagegate_*`` fixtures. Besides them:
 * :class:`FakeUpstream`: the base of a fake provider API on loopback (recorded calls, scripted
   failures, hangs, schema checks of what it receives);
 * :class:`ScriptedProvider` and :func:`scripted_model`: a provider whose attempts are scripted;
+  :class:`ScriptedPlugin` registers one with its models;
 * :func:`image_bytes`: real image files of any size and format;
 * :class:`AttemptCounter`: a plugin counting upstream attempts (how many calls a request cost);
 * :func:`run_cli`: the ``imagegate`` CLI in a subprocess, from an async test (:class:`CliRun`);
@@ -13,9 +14,10 @@ project that installs imagegate gets the ``imagegate_*`` fixtures. Besides them:
 * :func:`assert_discovered`: the plugin's entry point is found and loads cleanly;
 * :class:`ProviderConformance`, :class:`StorageConformance` and :class:`KeyStoreConformance`:
   subclass them to hold your plugin to the rules the bundled ones follow;
-* :func:`build_gateway`, :func:`temp_settings`, :class:`FakeSleep`: gateways without entry points,
-  environment or real sleeping; ``imagegate.testing.mock_http.mock_upstream`` is aioresponses made
-  to work with the installed aiohttp, for unit tests.
+* :func:`build_gateway` (:func:`opened_gateway`: opened, closed after), :func:`temp_settings`,
+  :class:`FakeSleep`: gateways without entry points, environment or real sleeping;
+  ``imagegate.testing.mock_http.mock_upstream`` is aioresponses made to work with the installed
+  aiohttp, for unit tests.
 
 Names load on first use, so the pytest plugin costs nothing at start-up.
 """
@@ -37,11 +39,11 @@ if TYPE_CHECKING:
         StorageConformance,
     )
     from .discovery import assert_discovered, assert_modules_import
-    from .factories import FakeSleep, build_gateway, temp_settings
+    from .factories import FakeSleep, build_gateway, opened_gateway, temp_settings
     from .fake_upstream import FakeUpstream, FormPart, ReceivedCall
     from .images import image_bytes
     from .processes import stop_process
-    from .scripted import ScriptedProvider, scripted_model
+    from .scripted import ScriptedPlugin, ScriptedProvider, scripted_model
 
 _LAZY: dict[str, str] = {
     **dict.fromkeys(["CliRun", "run_cli"], "imagegate.testing.cli"),
@@ -49,11 +51,11 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(["REQUIRED_METADATA", "KeyStoreConformance", "ProviderConformance", "ProviderTarget",
                      "StorageConformance"], "imagegate.testing.conformance"),
     **dict.fromkeys(["assert_discovered", "assert_modules_import"], "imagegate.testing.discovery"),
-    **dict.fromkeys(["FakeSleep", "build_gateway", "temp_settings"], "imagegate.testing.factories"),
+    **dict.fromkeys(["FakeSleep", "build_gateway", "opened_gateway", "temp_settings"], "imagegate.testing.factories"),
     **dict.fromkeys(["FakeUpstream", "FormPart", "ReceivedCall"], "imagegate.testing.fake_upstream"),
     "image_bytes": "imagegate.testing.images",
     "stop_process": "imagegate.testing.processes",
-    **dict.fromkeys(["ScriptedProvider", "scripted_model"], "imagegate.testing.scripted"),
+    **dict.fromkeys(["ScriptedPlugin", "ScriptedProvider", "scripted_model"], "imagegate.testing.scripted"),
 }
 
 __all__ = sorted(_LAZY)

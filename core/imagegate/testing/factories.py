@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -10,7 +12,7 @@ from .._gateway import Gateway
 from .._plugins import make_plugin_manager
 from .._settings import Settings
 
-__all__ = ["FakeSleep", "build_gateway", "temp_settings"]
+__all__ = ["FakeSleep", "build_gateway", "opened_gateway", "temp_settings"]
 
 
 class FakeSleep:
@@ -30,8 +32,6 @@ def temp_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(storage=storage, **overrides)
 
 
-
-
 def build_gateway(settings: Settings, *plugins: tuple[str, ModuleType | object], sleep: Any = None,
                   local_storage: bool = True) -> Gateway:
     """A gateway with the built-ins, local storage (when installed) and the given plugins."""
@@ -46,3 +46,15 @@ def build_gateway(settings: Settings, *plugins: tuple[str, ModuleType | object],
     for name, plugin in plugins:
         pm.register(plugin, name=name)
     return Gateway(settings, pm, sleep=sleep)
+
+
+@asynccontextmanager
+async def opened_gateway(settings: Settings, *plugins: tuple[str, ModuleType | object],
+                         **options: Any) -> AsyncIterator[Gateway]:
+    """:func:`build_gateway`, opened, and closed afterwards even when the test fails."""
+    gateway = build_gateway(settings, *plugins, **options)
+    await gateway.open()
+    try:
+        yield gateway
+    finally:
+        await gateway.aclose()

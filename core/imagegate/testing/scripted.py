@@ -1,5 +1,6 @@
 """``ScriptedProvider``: a provider whose every attempt is scripted, for testing the pipeline and
-front-ends without any upstream (failures, slow answers, usage and cost included)."""
+front-ends without any upstream (failures, slow answers, usage and cost included);
+``ScriptedPlugin`` registers one with its models."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .. import hookimpl
 from .._provider import BaseProvider, ProviderImage, ProviderResult
 from .images import image_bytes
 
@@ -15,7 +17,7 @@ if TYPE_CHECKING:
     from .._errors import ImagegateError
     from .._provider import ProviderCall
 
-__all__ = ["ScriptedProvider", "scripted_model"]
+__all__ = ["ScriptedPlugin", "ScriptedProvider", "scripted_model"]
 
 Outcome = ProviderResult | Exception | Callable[["ProviderCall"], Any]
 
@@ -83,3 +85,29 @@ class ScriptedProvider(BaseProvider):
         width, height = (int(side) for side in (call.size or "64x64").split("x"))
         return ProviderResult(images=[ProviderImage(image_bytes(width, height, seed=i), "image/png")
                                       for i in range(call.n)])
+
+
+class ScriptedPlugin:
+    """A plugin registering ``provider`` and its ``models`` (see :func:`scripted_model`); register it
+    with ``build_gateway(settings, ("name", plugin))`` and assert on ``plugin.provider.calls``."""
+
+    def __init__(self, provider: ScriptedProvider, *models: ModelSpec) -> None:
+        self.provider = provider
+        self.models = models
+
+    @classmethod
+    def priced_by_source(cls, usd: float = 0.05) -> ScriptedPlugin:
+        """Provider ``priced`` with ``official-1`` and ``unofficial-1`` at ``usd`` an image: the same
+        price, published by the provider for one and quoted by third parties for the other."""
+        from .._catalog import PriceRule, Pricing
+
+        return cls(ScriptedProvider("priced"), *(
+            scripted_model(f"{source}-1", provider="priced", pricing=Pricing(per_image=[PriceRule(usd=usd)],
+                                                                             source=source))
+            for source in ("official", "unofficial")))
+
+    @hookimpl
+    def register_providers(self, register: Any, settings: Any) -> None:
+        register.add_provider(self.provider)
+        for model in self.models:
+            register.add_model(model)

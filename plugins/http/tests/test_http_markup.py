@@ -8,26 +8,12 @@ from typing import Any
 import openai
 import pytest
 
-from imagegate.testing import image_bytes
-from imagegate import hookimpl
-from imagegate.testing.scripted import ScriptedProvider, scripted_model
-
-
-class MarkupPlugin:
-    """A provider recording its calls, with one model that takes markup."""
-
-    def __init__(self) -> None:
-        self.provider = ScriptedProvider("marker")
-
-    @hookimpl
-    def register_providers(self, register: Any, settings: Any) -> None:
-        register.add_provider(self.provider)
-        register.add_model(scripted_model("marker-1", provider="marker", markup=True))
+from imagegate.testing import ScriptedPlugin, ScriptedProvider, image_bytes, scripted_model
 
 
 @pytest.fixture
 async def marked(serve: Any) -> tuple[Any, ScriptedProvider]:
-    plugin = MarkupPlugin()
+    plugin = ScriptedPlugin(ScriptedProvider("marker"), scripted_model("marker-1", provider="marker", markup=True))
     served = await serve(plugins=[(plugin, "marker")])
     return served, plugin.provider
 

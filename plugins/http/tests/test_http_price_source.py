@@ -8,23 +8,12 @@ from typing import Any
 
 import pytest
 
-from imagegate import hookimpl
-from imagegate._catalog import PriceRule, Pricing
-from imagegate.testing.scripted import ScriptedProvider, scripted_model
-
-
-class PricedModels:
-    @hookimpl
-    def register_providers(self, register: Any, settings: Any) -> None:
-        register.add_provider(ScriptedProvider("priced"))
-        for source in ("official", "unofficial"):
-            register.add_model(scripted_model(f"{source}-1", provider="priced", pricing=Pricing(
-                per_image=[PriceRule(usd=0.05)], source=source)))
+from imagegate.testing import ScriptedPlugin
 
 
 @pytest.fixture
 async def priced(serve: Any) -> Any:
-    return await serve(plugins=[(PricedModels(), "priced")])
+    return await serve(plugins=[(ScriptedPlugin.priced_by_source(), "priced")])
 
 
 async def test_an_unofficial_price_is_flagged_in_the_answer(priced: Any) -> None:

@@ -9,25 +9,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from imagegate import hookimpl
-from imagegate.testing import ScriptedProvider, scripted_model
+from imagegate import PriceRule, Pricing
+from imagegate.testing import ScriptedPlugin, ScriptedProvider, scripted_model
 
 STATIC = "sk-operator-key-0123456789"
-
-
-class Priced:
-    """A scripted model at $0.04 an image."""
-
-    def __init__(self) -> None:
-        self.provider = ScriptedProvider("priced")
-
-    @hookimpl
-    def register_providers(self, register: Any, settings: Any) -> None:
-        from imagegate import Pricing, PriceRule
-
-        register.add_provider(self.provider)
-        register.add_model(scripted_model("priced-1", provider="priced",
-                                          pricing=Pricing(per_image=[PriceRule(usd=0.04)], source="official")))
 
 
 async def _key(gateway: Any, name: str, **limits: Any) -> str:
@@ -45,11 +30,13 @@ async def _generate(http: aiohttp.ClientSession, key: str, model: str = "priced-
 
 
 @pytest.fixture
-def priced() -> Priced:
-    return Priced()
+def priced() -> ScriptedPlugin:
+    """A scripted model at $0.04 an image."""
+    return ScriptedPlugin(ScriptedProvider("priced"), scripted_model(
+        "priced-1", provider="priced", pricing=Pricing(per_image=[PriceRule(usd=0.04)], source="official")))
 
 
-async def test_a_virtual_key_is_held_to_its_budget_and_models(serve, priced: Priced) -> None:
+async def test_a_virtual_key_is_held_to_its_budget_and_models(serve, priced: ScriptedPlugin) -> None:
     served = await serve(plugins=[(priced, "priced")])
     team = await _key(served.gateway, "team", budget_usd=0.1, budget_period="day", models=["priced-1"])
     async with aiohttp.ClientSession(served.base_url) as http:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from imagegate._gateway import Gateway
-from imagegate.testing.factories import build_gateway, temp_settings
+from imagegate.testing.factories import opened_gateway, temp_settings
 
 from .support import FakeProvidersPlugin, FakeUpstream, RunningServer
 
@@ -43,12 +43,8 @@ async def mcp_gateway(tmp_path: Path, upstream: FakeUpstream, api_keys: list[str
         tmp_path, gateway={"api_keys": api_keys, "public_url": public_url}, input={"allowed_roots": [str(tmp_path / "inputs")]},
         providers={"openai": {"max_retries": 0}, "replicate": {"max_retries": 0}},
         mcp={"progress_interval_s": 0.2, "preview_max_bytes": 4096, **mcp_options})
-    gateway = build_gateway(settings, ("fake-providers", FakeProvidersPlugin(upstream)))
-    await gateway.open()
-    try:
+    async with opened_gateway(settings, ("fake-providers", FakeProvidersPlugin(upstream))) as gateway:
         yield gateway
-    finally:
-        await gateway.aclose()
 
 
 @pytest_asyncio.fixture

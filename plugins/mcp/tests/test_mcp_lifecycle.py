@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
-from imagegate.testing.factories import build_gateway, temp_settings
+from imagegate.testing.factories import opened_gateway, temp_settings
 from imagegate.testing.lifecycle import LifecyclePlugin
 from jsonschema import Draft202012Validator
 from mcp import Client
@@ -21,13 +21,9 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[str, LifecyclePlugin]]:
     plugin = LifecyclePlugin()
     settings = temp_settings(tmp_path, providers={"lc": {"api_key": "lc-test-key"}},
                              gateway={"retired_models": "translate"})
-    gateway = build_gateway(settings, ("lc", plugin))
-    await gateway.open()
-    try:
-        async with serve_streamable_http(gateway) as url:
-            yield url, plugin
-    finally:
-        await gateway.aclose()
+    async with (opened_gateway(settings, ("lc", plugin)) as gateway,
+                serve_streamable_http(gateway) as url):
+        yield url, plugin
 
 
 async def test_a_translated_result_names_the_replacement_and_fits_the_output_schema(

@@ -11,38 +11,26 @@ from typing import Any
 
 import pybase64
 import pytest_asyncio
-from imagegate import hookimpl
-from imagegate.testing.factories import build_gateway, temp_settings
-from imagegate.testing.scripted import ScriptedProvider, scripted_model
+from imagegate.testing import (
+    ScriptedPlugin,
+    ScriptedProvider,
+    image_bytes,
+    opened_gateway,
+    scripted_model,
+    temp_settings,
+)
 from mcp import Client
-
-from imagegate.testing import image_bytes
-
-
-class MarkupPlugin:
-    """A recording provider with one model that takes markup."""
-
-    def __init__(self) -> None:
-        self.provider = ScriptedProvider("marker")
-
-    @hookimpl
-    def register_providers(self, register: Any, settings: Any) -> None:
-        register.add_provider(self.provider)
-        register.add_model(scripted_model("marker-1", provider="marker", markup=True, recommended=True))
 
 
 @pytest_asyncio.fixture
 async def marked(tmp_path: Path) -> AsyncIterator[tuple[str, ScriptedProvider]]:
     from imagegate_mcp.testing import serve_streamable_http
 
-    plugin = MarkupPlugin()
-    gateway = build_gateway(temp_settings(tmp_path), ("marker", plugin))
-    await gateway.open()
-    try:
-        async with serve_streamable_http(gateway) as url:
-            yield url, plugin.provider
-    finally:
-        await gateway.aclose()
+    plugin = ScriptedPlugin(ScriptedProvider("marker"),
+                            scripted_model("marker-1", provider="marker", markup=True, recommended=True))
+    async with (opened_gateway(temp_settings(tmp_path), ("marker", plugin)) as gateway,
+                serve_streamable_http(gateway) as url):
+        yield url, plugin.provider
 
 
 def b64(data: bytes) -> str:

@@ -5,36 +5,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest_asyncio
-from imagegate import hookimpl
-from imagegate._catalog import PriceRule, Pricing
-from imagegate.testing.factories import build_gateway, temp_settings
-from imagegate.testing.scripted import ScriptedProvider, scripted_model
+from imagegate.testing import ScriptedPlugin, opened_gateway, temp_settings
 from mcp import Client
-
-
-class PricedModels:
-    @hookimpl
-    def register_providers(self, register: Any, settings: Any) -> None:
-        register.add_provider(ScriptedProvider("priced"))
-        for source in ("official", "unofficial"):
-            register.add_model(scripted_model(f"{source}-1", provider="priced", pricing=Pricing(
-                per_image=[PriceRule(usd=0.05)], source=source)))
 
 
 @pytest_asyncio.fixture
 async def url(tmp_path: Path) -> AsyncIterator[str]:
     from imagegate_mcp.testing import serve_streamable_http
 
-    gateway = build_gateway(temp_settings(tmp_path), ("priced", PricedModels()))
-    await gateway.open()
-    try:
-        async with serve_streamable_http(gateway) as served:
-            yield served
-    finally:
-        await gateway.aclose()
+    async with (opened_gateway(temp_settings(tmp_path), ("priced", ScriptedPlugin.priced_by_source())) as gateway,
+                serve_streamable_http(gateway) as served):
+        yield served
 
 
 async def test_an_unofficial_price_is_flagged_in_the_result(url: str) -> None:

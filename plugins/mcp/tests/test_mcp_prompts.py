@@ -120,17 +120,13 @@ class RasterOnlyPlugin:
 
 @pytest.fixture
 async def raster_only_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
-    from imagegate.testing.factories import build_gateway, temp_settings
+    from imagegate.testing.factories import opened_gateway, temp_settings
     from imagegate_mcp.testing import serve_streamable_http
 
     monkeypatch.setenv("IMAGEGATE_DISABLE_PLUGINS", "placeholder")
-    gateway = build_gateway(temp_settings(tmp_path), ("raster-only", RasterOnlyPlugin(FakeUpstream())))
-    await gateway.open()
-    try:
-        async with serve_streamable_http(gateway) as url:
-            yield url
-    finally:
-        await gateway.aclose()
+    async with (opened_gateway(temp_settings(tmp_path), ("raster-only", RasterOnlyPlugin(FakeUpstream()))) as gateway,
+                serve_streamable_http(gateway) as url):
+        yield url
 
 
 async def test_a_prompt_whose_model_is_missing_is_not_listed(raster_only_url: str) -> None:
@@ -201,18 +197,14 @@ async def fake_replicate() -> AsyncIterator[Any]:
 async def replicate_url(tmp_path: Path, fake_replicate: Any) -> AsyncIterator[str]:
     """The real Replicate plugin, pointed at ``FakeReplicate``, served over streamable HTTP."""
     import imagegate_replicate
-    from imagegate.testing.factories import build_gateway, temp_settings
+    from imagegate.testing.factories import opened_gateway, temp_settings
     from imagegate_mcp.testing import serve_streamable_http
 
     settings = temp_settings(tmp_path, providers={"replicate": {
         "api_token": "r8_test", "base_url": fake_replicate.base_url, "max_retries": 0}})
-    gateway = build_gateway(settings, ("replicate", imagegate_replicate))
-    await gateway.open()
-    try:
-        async with serve_streamable_http(gateway) as url:
-            yield url
-    finally:
-        await gateway.aclose()
+    async with (opened_gateway(settings, ("replicate", imagegate_replicate)) as gateway,
+                serve_streamable_http(gateway) as url):
+        yield url
 
 
 async def test_describe_a_replicate_model_by_name_over_http(replicate_url: str) -> None:
