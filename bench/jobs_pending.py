@@ -39,8 +39,8 @@ import orjson
 
 from bench import procstat
 from bench.compare import MODEL, Processes
+from bench.rounds import cpu_rounds, save
 
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 class JobProcesses(Processes):
@@ -151,17 +151,7 @@ async def _recording_cost(gateway: Any, rounds: int, per_round: int) -> dict[str
     request = ImageRequest(model=MODEL, prompt="recording cost", size="1024x1024", params={"quality": "low"})
     ways = {"serve": lambda: gateway.serve("generate", request, frontend="bench"),
             "run": lambda: gateway.run("generate", request, frontend="bench")}
-    for call in ways.values():  # warm-up
-        for _ in range(10):
-            await call()
-    cpu_ms: dict[str, list[float]] = {name: [] for name in ways}
-    for number in range(rounds):
-        order = list(ways) if number % 2 == 0 else list(reversed(ways))
-        for name in order:
-            cpu0 = _cpu_s()
-            for _ in range(per_round):
-                await ways[name]()
-            cpu_ms[name].append((_cpu_s() - cpu0) * 1000 / per_round)
+    cpu_ms = await cpu_rounds(ways, rounds, per_round)
     serve, run = statistics.median(cpu_ms["serve"]), statistics.median(cpu_ms["run"])
     return {"rounds": rounds, "per_round": per_round, "serve_cpu_ms_per_request": round(serve, 3),
             "run_cpu_ms_per_request": round(run, 3), "recording_cpu_ms_per_request": round(run - serve, 3),
@@ -199,8 +189,7 @@ async def run(jobs: int, max_concurrency: int, reads: int, rounds: int, per_roun
         procs.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     report["load_average_after"] = round(os.getloadavg()[0], 2)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"jobs-{time.strftime('%Y%m%d-%H%M%S')}.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    save("jobs", report)
     return report
 
 

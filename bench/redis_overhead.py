@@ -8,7 +8,7 @@ in-process provider limits) and one with ``REDIS__URL`` and ``JOBS__BACKEND=redi
 idempotency keys, provider RPM and concurrency, the signing key in Redis). ``--rounds`` alternating
 rounds of ``--per-round`` sequential generations (small image, ``PROVIDERS__OPENAI__RPM`` set so the
 shared limiter runs) through each; CPU = this process's CPU time (all threads) per request, median
-over rounds; round trips = the commands Redis counted (``INFO commandstats``) per request.
+over rounds; commands = what Redis counted (``INFO commandstats``) over the run, per Redis request.
 
 Prints one JSON report and writes it to ``bench/results/redis-<timestamp>.json``.
 """
@@ -21,15 +21,14 @@ import os
 import shutil
 import statistics
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from bench.compare import MODEL, Processes
+from bench.rounds import cpu_rounds, save
 
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _commands(url: str) -> dict[str, int]:
@@ -78,31 +77,19 @@ async def run(rounds: int, per_round: int) -> dict[str, Any]:
                                             "STORAGE__SPOOL_DIR": str(workdir / "spool-redis")})
         await procs.control(image="small")
         request = ImageRequest(model=MODEL, prompt="redis overhead", size="1024x1024", params={"quality": "low"})
-        for gateway in gateways.values():  # warm-up
-            for _ in range(10):
-                await gateway.run("generate", request, frontend="bench")
-        cpu_ms: dict[str, list[float]] = {name: [] for name in gateways}
-        trips: list[dict[str, int]] = []
-        for number in range(rounds):
-            order = list(gateways) if number % 2 == 0 else list(reversed(gateways))
-            for name in order:
-                commands0, cpu0 = _commands(server.url), time.process_time()
-                for _ in range(per_round):
-                    await gateways[name].run("generate", request, frontend="bench")
-                cpu_ms[name].append((time.process_time() - cpu0) * 1000 / per_round)
-                if name == "redis":
-                    after = _commands(server.url)
-                    trips.append({command: calls - commands0.get(command, 0) for command, calls in after.items()})
-            procs.clean_storage()
+        commands0 = _commands(server.url)
+        cpu_ms = await cpu_rounds({name: (lambda g=gateway: g.run("generate", request, frontend="bench"))
+                                   for name, gateway in gateways.items()}, rounds, per_round)
+        calls = rounds * per_round + 10  # the warm-up calls too: only the Redis gateway talks to Redis
+        commands = {name: count - commands0.get(name, 0) for name, count in _commands(server.url).items()}
         sqlite, shared = statistics.median(cpu_ms["sqlite"]), statistics.median(cpu_ms["redis"])
         report.update({
             "rounds": rounds, "per_round": per_round,
             "sqlite_cpu_ms_per_request": round(sqlite, 3), "redis_cpu_ms_per_request": round(shared, 3),
             "redis_adds_cpu_ms_per_request": round(shared - sqlite, 3),
-            "redis_commands_per_request": round(statistics.median(sum(t.values()) for t in trips) / per_round, 2),
-            "redis_commands_by_name_per_request": {
-                command: round(statistics.median(t.get(command, 0) for t in trips) / per_round, 2)
-                for command in sorted({c for t in trips for c in t})},
+            "redis_commands_per_request": round(sum(commands.values()) / calls, 2),
+            "redis_commands_by_name_per_request": {name: round(count / calls, 2)
+                                                   for name, count in sorted(commands.items()) if count},
             "per_round_ms": {k: [round(v, 3) for v in vs] for k, vs in cpu_ms.items()},
         })
     finally:
@@ -112,8 +99,7 @@ async def run(rounds: int, per_round: int) -> dict[str, Any]:
         procs.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     report["load_average_after"] = round(os.getloadavg()[0], 2)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"redis-{time.strftime('%Y%m%d-%H%M%S')}.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    save("redis", report)
     return report
 
 
