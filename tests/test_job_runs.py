@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from imagegate._errors import InvalidRequest, NotFound, UpstreamError
+from imagegate._errors import InvalidRequest, NotFound, Unavailable, UpstreamError
 from imagegate._job_runs import owner_of
 from imagegate.testing import FakeSleep
 
@@ -168,3 +169,112 @@ async def test_a_job_canceled_by_another_process_sharing_the_store_stops_where_i
         await runner.aclose()
         await other.aclose()
     assert (await runner.jobs.store.get(record["id"]))["status"] == "canceled"
+
+
+
+PEER = {"host": "another-machine", "pid": 1, "id": "peer"}
+
+
+async def orphan(gateway: Any, job_id: str, status: str = "queued") -> None:
+    """A job recorded by process ``PEER`` (on another machine: only its heartbeat tells it lives)."""
+    done = (await gateway.jobs.list("local", 1))[0]
+    await gateway.jobs.store.create({
+        **done, "id": job_id, "status": status, "runner": PEER, "result": None, "finished_at": None,
+        "cost": {"estimated_usd": 0.1 if status == "running" else None, "actual_usd": None}})
+
+
+class CountedBeats:
+    """Wraps a store's heartbeat: counts the beats, and awaits ``before(n)`` ahead of beat ``n``."""
+
+    def __init__(self, store: Any, before: Any = None) -> None:
+        self.beats = 0
+        self._heartbeat = store.heartbeat
+        self._before = before
+        store.heartbeat = self
+
+    async def __call__(self, runner: str, ttl_s: float) -> set[str]:
+        self.beats += 1
+        if self._before is not None:
+            await self._before(self.beats)
+        return await self._heartbeat(runner, ttl_s)  # type: ignore[no-any-return]
+
+
+async def until(check: Any, timeout_s: float = 10.0) -> Any:
+    """Poll the async ``check`` until it returns something truthy (bounded)."""
+    deadline = time.monotonic() + timeout_s
+    while not (found := await check()):
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+    return found
+
+
+async def beaten(beats: CountedBeats, n: int) -> bool:
+    return beats.beats >= n
+
+
+async def ended(store: Any, job_id: str) -> dict[str, Any] | None:
+    record = await store.get(job_id)
+    return record if record is not None and record["status"] not in {"queued", "running"} else None
+
+
+async def test_a_serving_gateway_takes_over_a_peer_s_jobs_once_its_heartbeat_lapses(tmp_path: Path) -> None:
+    provider = Scripted()
+    gateway, _ = await make(tmp_path, provider, FakeSleep(), jobs={"heartbeat_s": 0.02})
+    try:
+        await gateway.run("generate", REQUEST)
+        store = gateway.jobs.store
+        await store.heartbeat("peer", 60.0)
+        await orphan(gateway, "job_queued")
+        await orphan(gateway, "job_running", "running")
+        beats = CountedBeats(store)
+        await until(lambda: beaten(beats, 5))  # five sweeps while the peer lives
+        assert {(await store.get(j))["runner"]["id"] for j in ("job_queued", "job_running")} == {"peer"}
+
+        await store.heartbeat("peer", 0.0)  # its beat lapses: presumed dead
+        queued = await until(lambda: ended(store, "job_queued"))
+        running = await until(lambda: ended(store, "job_running"))
+    finally:
+        await gateway.aclose()
+    assert queued["status"] == "succeeded" and len(provider.calls) == 2  # the first run, then the queued job
+    assert queued["runner"] == gateway.jobs.runner
+    assert running["status"] == "failed" and running["reason"] == "interrupted"
+    assert running["cost"]["estimated_usd"] == 0.1
+
+
+async def test_of_two_serving_gateways_each_orphan_is_taken_by_exactly_one(tmp_path: Path) -> None:
+    provider = Scripted()
+    first, _ = await make(tmp_path, provider, FakeSleep(), jobs={"heartbeat_s": 0.01})
+    second, _ = await make(tmp_path, provider, FakeSleep(), jobs={"heartbeat_s": 0.01})  # one SQLite file
+    try:
+        await first.run("generate", REQUEST)
+        for n in range(8):
+            await orphan(first, f"job_orphan{n}")
+        records = [await until(lambda n=n: ended(first.jobs.store, f"job_orphan{n}")) for n in range(8)]
+    finally:
+        await first.aclose()
+        await second.aclose()
+    assert {record["status"] for record in records} == {"succeeded"}
+    assert len(provider.calls) == 1 + 8  # no orphan ran twice
+    assert {record["runner"]["id"] for record in records} <= {first.jobs.runner["id"], second.jobs.runner["id"]}
+
+
+async def test_after_its_own_beat_failed_a_gateway_takes_nothing_over_for_three_beats(tmp_path: Path) -> None:
+    gateway, _ = await make(tmp_path, Scripted(), FakeSleep(), jobs={"heartbeat_s": 0.01})
+    seen: dict[int, str] = {}
+
+    async def before(beat: int) -> None:
+        if beat == 1:
+            await orphan(gateway, "job_orphan")  # its runner is dead from the start
+            raise Unavailable("the job store is unreachable", retryable=True)
+        seen[beat] = (await gateway.jobs.store.get("job_orphan"))["runner"]["id"]
+
+    try:
+        await gateway.run("generate", REQUEST)
+        beats = CountedBeats(gateway.jobs.store, before)
+        record = await until(lambda: ended(gateway.jobs.store, "job_orphan"))
+        await until(lambda: beaten(beats, 7))
+    finally:
+        await gateway.aclose()
+    assert record["status"] == "succeeded"
+    assert [seen[beat] for beat in (2, 3, 4, 5)] == ["peer"] * 4  # beats 2-4 quiet; 5 sweeps after its beat
+    assert seen[6] == gateway.jobs.runner["id"]

@@ -84,6 +84,24 @@ async def test_hang_holds_calls_until_released() -> None:
         assert (await task)[0] == 200
 
 
+async def test_calls_held_at_once_are_counted() -> None:
+    async with FakeEcho() as fake:
+        fake.hang()
+        tasks = [asyncio.ensure_future(_post(fake, json={"n": n})) for n in range(3)]
+        while fake.call_count < 3:
+            await asyncio.sleep(0.01)
+        assert fake.in_flight == 3
+        fake.release()
+        assert [status for status, _ in await asyncio.gather(*tasks)] == [200] * 3
+        fake.latency_s = 0.5
+        task = asyncio.ensure_future(_post(fake, json={"n": 4}))
+        while fake.call_count < 4:
+            await asyncio.sleep(0.01)
+        assert fake.in_flight == 1 and not task.done()  # received, answered only after its latency
+        assert (await task)[0] == 200
+    assert fake.in_flight == 0 and fake.most_in_flight == 3
+
+
 async def test_schema_problems_are_collected_and_strict_mode_refuses() -> None:
     async with FakeEcho() as fake:
         assert (await _post(fake, json={"size": "big"}))[0] == 200

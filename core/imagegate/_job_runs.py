@@ -4,11 +4,17 @@ A job moves ``queued`` (waiting for the provider's concurrency slot) -> ``runnin
 upstream attempt started) -> ``succeeded`` / ``failed`` / ``canceled``, one store write per change.
 Synchronous callers await the job's task; asynchronous ones get the record at once and poll (or
 receive a webhook, see :mod:`~imagegate.webhooks`). An idempotency key (scoped to the owner) maps
-a repeated request to the first one's job and result, without a second upstream call. When the
-gateway opens it takes over jobs that a dead process left: queued generations run again, running
-ones whose provider recorded resumable upstream work (a Replicate prediction) are resumed, and the
-others fail with reason ``interrupted``. A job canceled by another process sharing the store (a
-replica, the CLI) is stopped by the process running it within a second.
+a repeated request to the first one's job and result, without a second upstream call.
+
+Every process that runs jobs notes in the job store that it lives (a heartbeat every
+``JOBS__HEARTBEAT_S``). A serving gateway, when it opens and at each beat, takes over the jobs of
+processes presumed dead (silent for three beats, or gone from this machine's process table):
+queued generations run again, running ones whose provider recorded resumable upstream work (a
+Replicate prediction) are resumed, and the others fail with reason ``interrupted``. The store's
+claim is atomic, so of several replicas noticing one death exactly one takes each job. After its own
+beat failed (the store was unreachable) a gateway takes nothing over for three beats, so that peers
+that could not beat either are not taken for dead. A job canceled by another process sharing the
+store (a replica, the CLI) is stopped by the process running it within a second.
 """
 
 from __future__ import annotations
@@ -65,20 +71,38 @@ def _new_job_id() -> str:
     return "job_" + secrets.token_hex(12)
 
 
-def _runner() -> dict[str, Any]:
-    return {"host": socket.gethostname(), "pid": os.getpid()}
+_HOST = socket.gethostname()
+_MISSED_BEATS = 3
+"""A process silent for this many heartbeats is presumed dead."""
 
 
-def _alive(runner: dict[str, Any] | None) -> bool:
-    """Whether the process that ran a job still lives (one on another host is assumed to)."""
-    if not runner or runner.get("host") != socket.gethostname():
-        return bool(runner)
+def _process_gone(pid: int) -> bool:
     try:
-        os.kill(int(runner["pid"]), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
-        return False
-    except PermissionError:
         return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _dead(runner: dict[str, Any] | None, alive: set[str]) -> bool:
+    """Whether the process that ran a job is presumed dead: on this machine, when its process is
+    gone (a late beat of a busy process is no death); on another, when its heartbeat lapsed (one
+    of an older version, without heartbeats, is assumed alive)."""
+    if not runner:
+        return True
+    if runner.get("host") == _HOST:
+        return _process_gone(int(runner["pid"]))
+    return "id" in runner and runner["id"] not in alive
+
+
+async def _wait(event: asyncio.Event, timeout_s: float) -> bool:
+    """Whether ``event`` was set within ``timeout_s``."""
+    try:
+        await asyncio.wait_for(event.wait(), timeout_s)
+    except TimeoutError:
+        return False
     return True
 
 
@@ -140,6 +164,11 @@ class JobRuns:
         self.store: JobStore = stores.create(gateway.settings, self.settings.backend)
         self.key_store: KeyStore = stores.create_key_store(gateway.settings, self.settings.backend, self.store)
         """Where virtual keys are kept: beside the jobs (see :class:`~imagegate._callers.KeyRing`)."""
+        self.runner = {"host": _HOST, "pid": os.getpid(), "id": secrets.token_hex(8)}
+        """This process in the job store: recorded with every job it runs, and beating while it lives."""
+        self._beating: asyncio.Task[None] | None = None
+        self._starting = asyncio.Lock()
+        self._stopping = asyncio.Event()
         self.tasks: dict[str, asyncio.Task[ImageResult]] = {}
         self._writes: dict[str, asyncio.Task[Any]] = {}
         self._ended: list[Any] = []
@@ -175,6 +204,7 @@ class JobRuns:
         ``webhook_url`` is checked first (:meth:`~imagegate._webhooks.Webhooks.check`)."""
         if webhook_url is not None:
             await self.gateway.webhooks.check(webhook_url)
+        await self._start_beating()
         replayable = not (request.images or request.mask or request.markup)
         record: dict[str, Any] = {
             "id": _new_job_id(), "object": "image.job", "status": "queued", "created_at": time.time(),
@@ -183,7 +213,7 @@ class JobRuns:
             "parameters": {"prompt": request.prompt, "size": request.size, "n": request.n, **request.params},
             "cost": {"estimated_usd": None, "actual_usd": None}, "result": None, "error": None,
             "webhook_url": webhook_url, "owner": owner, "idempotency_key": idempotency_key,
-            "fingerprint": digest, "delivery": delivery or {}, "runner": _runner(),
+            "fingerprint": digest, "delivery": delivery or {}, "runner": self.runner,
             "request": request.model_dump(exclude={"images", "mask", "markup"}) if replayable else None,
             "inputs": [ref.value for ref in (*request.images, request.mask, request.markup)
                        if ref is not None and ref.kind == "id"],
@@ -340,12 +370,44 @@ class JobRuns:
     # lifetime ----------------------------------------------------------------------------------
 
     async def open(self, *, take_over: bool = True) -> None:
-        """Purge expired jobs and (``take_over``) run those a dead process left."""
+        """Purge expired jobs, start beating and (``take_over``) run the jobs of dead processes, now
+        and at every beat."""
         purged = await self.store.purge(time.time() - self.settings.retention_h * 3600)
         if purged:
             log.info("purged %d finished jobs older than JOBS__RETENTION_H=%g", purged, self.settings.retention_h)
-        for record in await self.store.unfinished() if take_over else ():
-            if not _alive(record.get("runner")):
+        await self._start_beating(take_over=take_over)
+
+    async def _start_beating(self, *, take_over: bool = False) -> None:
+        """The first heartbeat (its error raised: the store is down), then one every beat."""
+        if self._beating is not None:
+            return
+        async with self._starting:
+            if self._beating is None:
+                alive = await self._beat()
+                if take_over:
+                    await self._take_over_orphans(alive)
+                self._beating = asyncio.ensure_future(self._keep_beating(take_over=take_over))
+
+    async def _beat(self) -> set[str]:
+        return await self.store.heartbeat(self.runner["id"], self.settings.heartbeat_s * _MISSED_BEATS)
+
+    async def _keep_beating(self, *, take_over: bool) -> None:
+        quiet = 0  # beats left without taking over: peers may have failed to beat when this one did
+        while not await _wait(self._stopping, self.settings.heartbeat_s):
+            try:
+                alive = await self._beat()
+                if quiet:
+                    quiet -= 1
+                elif take_over:
+                    await self._take_over_orphans(alive)
+            except ImagegateError as exc:
+                quiet = _MISSED_BEATS
+                log.warning("could not keep jobs alive in the job store: %s", exc.message)
+
+    async def _take_over_orphans(self, alive: set[str]) -> None:
+        for record in await self.store.unfinished():
+            runner = record.get("runner")
+            if record["id"] not in self.tasks and _dead(runner, alive):
                 await self._take_over(record)
 
     async def protected_ids(self) -> set[str]:
@@ -355,11 +417,11 @@ class JobRuns:
     async def purge(self) -> int:
         return await self.store.purge(time.time() - self.settings.retention_h * 3600)
 
-    async def _take_over(self, record: dict[str, Any]) -> None:
-        claimed = {"runner": _runner()}
-        if not await self.store.update(record["id"], claimed, only_if=(record["status"],)):
-            return
-        record.update(claimed)
+    async def _take_over(self, found: dict[str, Any]) -> None:
+        record = await self.store.claim(found["id"], self.runner, previous=(found.get("runner") or {}).get("id"))
+        if record is None:
+            return  # it ended, or another gateway took it first
+        log.info("taking over %s job %s of a gateway presumed dead", record["status"], record["id"])
         request = record.get("request")
         upstream = record.get("upstream")
         run_kwargs = {"frontend": "jobs", "keep_base64": False}
@@ -387,6 +449,9 @@ class JobRuns:
             await asyncio.gather(*tasks, return_exceptions=True)
         for task in list(self._writes.values()):
             await asyncio.gather(task, return_exceptions=True)
+        if self._beating is not None:  # only now: peers would take over jobs still finishing
+            self._stopping.set()  # not cancelled: a beat under way ends before the store closes
+            await asyncio.gather(self._beating, return_exceptions=True)
         await self.store.aclose()
 
 

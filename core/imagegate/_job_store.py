@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -44,6 +45,15 @@ class JobStore(Protocol):
         """The owner's jobs, newest first, older than job ``before`` when given."""
 
     async def unfinished(self) -> list[dict[str, Any]]: ...
+
+    async def heartbeat(self, runner: str, ttl_s: float) -> set[str]:
+        """Note that process ``runner`` lives for ``ttl_s`` more seconds; return every runner alive
+        now (its own included), by one clock for all replicas."""
+
+    async def claim(self, job_id: str, runner: dict[str, Any], *, previous: str | None) -> dict[str, Any] | None:
+        """Make ``runner`` the unfinished job's runner if its runner's ``id`` is still ``previous``
+        (None: a runner without one); the claimed record, or None when the job ended or another
+        process claimed it first."""
 
     async def purge(self, older_than: float) -> int:
         """Delete finished jobs created before ``older_than`` (epoch seconds); return how many."""
@@ -87,7 +97,10 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_key ON jobs(owner, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, created_at);
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status);
+CREATE TABLE IF NOT EXISTS runners (id TEXT PRIMARY KEY, alive_until REAL NOT NULL);
 """
+_FORGET_S = 86400.0
+"""Runners silent for this long are deleted from the table."""
 
 
 class SqliteJobStore:
@@ -104,6 +117,9 @@ class SqliteJobStore:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
+        self._idle = threading.Condition()
+        self._working = 0
+        """Calls in worker threads now (closing waits for them: a connection must not close under one)."""
 
     def _connect(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -124,7 +140,14 @@ class SqliteJobStore:
         return connection
 
     def _run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
-        return work(self._connect())
+        with self._idle:
+            self._working += 1
+        try:
+            return work(self._connect())
+        finally:
+            with self._idle:
+                self._working -= 1
+                self._idle.notify_all()
 
     async def create(self, record: dict[str, Any]) -> dict[str, Any]:
         def work(db: sqlite3.Connection) -> dict[str, Any]:
@@ -190,6 +213,37 @@ class SqliteJobStore:
 
         return await asyncio.to_thread(self._run, work)  # type: ignore[no-any-return]
 
+    async def heartbeat(self, runner: str, ttl_s: float) -> set[str]:
+        def work(db: sqlite3.Connection) -> set[str]:
+            now = time.time()  # one machine, one clock
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("INSERT OR REPLACE INTO runners VALUES (?, ?)", (runner, now + ttl_s))
+                db.execute("DELETE FROM runners WHERE alive_until < ?", (now - _FORGET_S,))
+                rows = db.execute("SELECT id FROM runners WHERE alive_until >= ?", (now,)).fetchall()
+            finally:
+                db.execute("COMMIT")
+            return {row[0] for row in rows}
+
+        return await asyncio.to_thread(self._run, work)  # type: ignore[no-any-return]
+
+    async def claim(self, job_id: str, runner: dict[str, Any], *, previous: str | None) -> dict[str, Any] | None:
+        def work(db: sqlite3.Connection) -> dict[str, Any] | None:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute("SELECT record FROM jobs WHERE id = ?", (job_id,)).fetchone()
+                record = None if row is None else orjson.loads(row[0])
+                if (record is None or record["status"] not in UNFINISHED
+                        or (record.get("runner") or {}).get("id") != previous):
+                    return None
+                record["runner"] = runner
+                db.execute("UPDATE jobs SET record = ? WHERE id = ?", (orjson.dumps(record), job_id))
+                return record  # type: ignore[no-any-return]
+            finally:
+                db.execute("COMMIT")
+
+        return await asyncio.to_thread(self._run, work)  # type: ignore[no-any-return]
+
     async def purge(self, older_than: float) -> int:
         def work(db: sqlite3.Connection) -> int:
             cursor = db.execute("DELETE FROM jobs WHERE created_at < ? AND status NOT IN (?, ?)",
@@ -199,8 +253,15 @@ class SqliteJobStore:
         return await asyncio.to_thread(self._run, work)  # type: ignore[no-any-return]
 
     async def aclose(self) -> None:
-        with self._lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
-            self._local = threading.local()
+        """Close every connection once no call uses one (an abandoned call's thread runs on)."""
+
+        def close() -> None:
+            with self._idle:
+                self._idle.wait_for(lambda: not self._working, timeout=60)
+                with self._lock:
+                    for connection in self._connections:
+                        connection.close()
+                    self._connections.clear()
+                    self._local = threading.local()
+
+        await asyncio.to_thread(close)

@@ -273,6 +273,9 @@ class JobsSettings(BaseModel):
     sqlite_path: Path | None = Field(None, description=(
         "The SQLite file; default jobs.sqlite3 in the data directory (beside STORAGE__SPOOL_DIR)."))
     retention_h: float = Field(24.0, gt=0, description="Finished jobs older than this are purged.")
+    heartbeat_s: float = Field(5.0, gt=0, description=(
+        "How often each gateway process notes in the job store that it lives; one silent for three "
+        "beats is presumed dead and the serving gateways take over its jobs."))
 
     def resolved_sqlite_path(self, spool_dir: Path) -> Path:
         """The file, by default beside the spool (both in the data directory unless moved)."""

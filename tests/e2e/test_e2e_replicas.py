@@ -23,7 +23,7 @@ from imagegate._job_runs import owner_of
 from imagegate.testing import stop_process
 
 from .http_support import GATEWAY_KEY, ServerProcess, start_server_process, stop_server_process
-from .support import OPENAI_KEY
+from .support import OPENAI_KEY, REPLICATE_TOKEN
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 REPLICAS = 3
@@ -88,7 +88,7 @@ def deployment_env() -> dict[str, str]:
 
 
 @pytest.fixture
-async def deployment(tmp_path: Path, fake_openai: Any, moto_server: Any, bucket: str,
+async def deployment(tmp_path: Path, fake_openai: Any, fake_replicate: Any, moto_server: Any, bucket: str,
                      redis_url: str, deployment_env: dict[str, str]) -> AsyncIterator[Deployment]:
     from imagegate_storage_s3.testing import FAKE_AWS_ENV, free_port
 
@@ -99,6 +99,8 @@ async def deployment(tmp_path: Path, fake_openai: Any, moto_server: Any, bucket:
            "STORAGE__S3__MAX_ATTEMPTS": "1", "GATEWAY__PUBLIC_URL": url, "GATEWAY__API_KEYS": GATEWAY_KEY,
            "PROVIDERS__OPENAI__BASE_URL": fake_openai.base_url, "PROVIDERS__OPENAI__API_KEY": OPENAI_KEY,
            "PROVIDERS__OPENAI__MAX_RETRIES": "0", "PROVIDERS__OPENAI__RPM": "3", "PROVIDERS__OPENAI__TIMEOUT_S": "5",
+           "PROVIDERS__REPLICATE__BASE_URL": fake_replicate.base_url, "PROVIDERS__REPLICATE__API_TOKEN": REPLICATE_TOKEN,
+           "PROVIDERS__REPLICATE__MAX_RETRIES": "0",
            **deployment_env}
     replicas: list[ServerProcess] = []
     nginx = None
@@ -259,3 +261,91 @@ async def test_a_provider_rpm_of_120_holds_across_three_replicas(deployment: Dep
     assert statuses.count(200) == fake_openai.call_count and statuses.count(429) == 180 - fake_openai.call_count
     assert len({replica for _, replica in answers}) == REPLICAS
 
+
+
+
+@pytest.mark.parametrize("deployment_env", [{"PROVIDERS__OPENAI__MAX_CONCURRENCY": "4", "PROVIDERS__OPENAI__RPM": "1000",
+                                             "PROVIDERS__OPENAI__TIMEOUT_S": "60"}])
+async def test_a_provider_concurrency_limit_holds_across_three_replicas(deployment: Deployment,
+                                                                        fake_openai: Any) -> None:
+    """24 requests at once through nginx, each upstream call taking 0.2 s: the three replicas
+    together never have more than 4 calls at the provider (12 if each held its own), and every
+    request is served once a slot frees up."""
+    headers = {"Authorization": f"Bearer {GATEWAY_KEY}"}
+    fake_openai.latency_s = 0.2
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+
+        async def post() -> tuple[int, str]:
+            async with session.post(deployment.url + "/v1/images/generations", json=BODY, headers=headers) as answer:
+                await answer.read()
+                return answer.status, answer.headers["X-Imagegate-Replica"]
+
+        answers = await asyncio.gather(*(post() for _ in range(24)))
+    assert [status for status, _ in answers] == [200] * 24
+    assert fake_openai.call_count == 24
+    assert fake_openai.most_in_flight == 4  # reached, and never passed
+    assert len({replica for _, replica in answers}) == REPLICAS
+
+async def until(what: str, check: Any, timeout_s: float = 60.0) -> Any:
+    """Await ``check()`` until it returns something truthy (bounded; no fixed sleeps)."""
+    deadline = time.monotonic() + timeout_s
+    while not (found := await check()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+    return found
+
+
+@pytest.mark.parametrize("deployment_env", [{"JOBS__HEARTBEAT_S": "0.5"}])
+async def test_a_replica_killed_mid_job_has_its_jobs_resumed_or_reported_by_the_others(
+        deployment: Deployment, fake_openai: Any, fake_replicate: Any, redis_url: str) -> None:
+    """Replica A is SIGKILLed with a Replicate prediction processing and an OpenAI call held: a
+    serving replica (not a restarted one) follows the prediction to its end without creating
+    another, and reports the OpenAI job failed as ``interrupted``."""
+    from imagegate_redis.job_store import RedisJobStore
+    from imagegate_redis.settings import RedisSettings
+
+    doomed, *others = deployment.replicas
+    headers = {"Authorization": f"Bearer {GATEWAY_KEY}"}
+    store = RedisJobStore(RedisSettings(url=redis_url))  # the replicas' jobs, read as they are
+    fake_openai.hang()
+    fake_replicate.keep_processing = True
+    try:
+        async with aiohttp.ClientSession() as session:
+
+            async def submit(body: dict[str, Any]) -> str:
+                async with session.post(doomed.base_url + "/v1/images/generations", json=body,
+                                        headers={**headers, "Prefer": "respond-async"}) as answer:
+                    assert answer.status == 202, await answer.text()
+                    return str((await answer.json())["id"])
+
+            predicted = await submit({"model": "flux-dev", "prompt": "a lighthouse at dusk"})
+            held = await submit(BODY)
+
+            async def both_running() -> bool:
+                jobs = [await store.get(predicted), await store.get(held)]
+                return (all(job and job["status"] == "running" for job in jobs) and bool(jobs[0]["upstream"])
+                        and bool(fake_openai.calls_to("/images/generations")))
+
+            await until("both jobs running upstream on replica A", both_running)
+            stop_server_process(doomed)  # SIGKILL: nothing gets to clean up
+            [prediction] = fake_replicate.predictions.values()
+            prediction.steps_left = 1  # it finishes at its next poll
+
+            async def ended(job_id: str) -> dict[str, Any]:
+                async with session.get(f"{deployment.url}/v1/images/jobs/{job_id}", params={"wait": "30"},
+                                       headers=headers) as answer:
+                    assert answer.status == 200, await answer.text()
+                    return dict(await answer.json())
+
+            resumed, reported = await ended(predicted), await ended(held)
+            taken = [await store.get(predicted), await store.get(held)]
+    finally:
+        fake_openai.release()
+        await store.aclose()
+    assert resumed["status"] == "succeeded", resumed["error"]
+    assert len(fake_replicate.creates) == 1  # followed, not paid again
+    assert reported["status"] == "failed" and reported["reason"] == "interrupted"
+    assert reported["error"]["code"] == "unavailable" and reported["error"]["retryable"] is True
+    assert reported["cost"]["estimated_usd"] > 0  # what the interrupted call may have cost
+    survivors = {replica.process.pid for replica in others}
+    assert {job["runner"]["pid"] for job in taken} <= survivors

@@ -4,7 +4,8 @@ A real aiohttp server on ``127.0.0.1`` (a free port), started and stopped as an 
 manager. It records every request it receives (:class:`ReceivedCall`: method, path, headers without
 the credential, parsed body, whether the credential was right), and before any route runs it can
 answer with scripted failures (:meth:`FakeUpstream.fail_with`), hold requests until released
-(:meth:`FakeUpstream.hang`), refuse a wrong key (except on ``public_prefixes``, e.g. a CDN's
+(:meth:`FakeUpstream.hang`) or for ``latency_s`` each (``most_in_flight`` counts how many it held at
+once), refuse a wrong key (except on ``public_prefixes``, e.g. a CDN's
 output files served by the same fake), and check what it received against a schema
 (:meth:`FakeUpstream.problems_in`): problems are collected in ``schema_errors`` so a test can
 assert that the gateway sent only what the real API takes. Subclasses add the provider's routes in
@@ -93,6 +94,11 @@ class FakeUpstream:
         self._release = asyncio.Event()
         self._release.set()
         self._runner: web.AppRunner | None = None
+        self.latency_s = 0.0
+        """How long each call takes before its answer (so that calls overlap, as real ones do)."""
+        self.in_flight = 0
+        """Calls received and not yet answered; ``most_in_flight`` is the most there ever were."""
+        self.most_in_flight = 0
 
     # what subclasses provide -------------------------------------------------------------------
 
@@ -179,11 +185,21 @@ class FakeUpstream:
     def _middleware(self) -> Callable[..., Awaitable[web.StreamResponse]]:
         @web.middleware
         async def gate(request: web.Request, handler: Callable[..., Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            try:
+                return await answer(request, handler)
+            finally:
+                self.in_flight -= 1
+
+        async def answer(request: web.Request, handler: Callable[..., Awaitable[web.StreamResponse]]) -> web.StreamResponse:
             call = await self._receive(request)
             request[CALL_KEY] = call
             problems = self.problems_in(call)
             self.schema_errors.extend(f"{call.method} {call.path}: {p}" for p in problems)
             await self._release.wait()
+            if self.latency_s:
+                await asyncio.sleep(self.latency_s)
             if call.path.startswith(self.public_prefixes):
                 return await handler(request)
             failure = self._next_failure(call.path)

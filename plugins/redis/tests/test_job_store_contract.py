@@ -121,3 +121,39 @@ async def test_purge_deletes_finished_jobs_older_than_the_cut_and_frees_their_ke
     again = job(key="k")
     assert await store.create(again) == again
     assert await store.purge(500.0) == 0
+
+
+async def test_a_heartbeat_keeps_its_runner_alive_until_it_lapses(store: JobStore) -> None:
+    assert await store.heartbeat("r1", 30.0) == {"r1"}
+    assert await store.heartbeat("r2", 0.2) == {"r1", "r2"}
+    await asyncio.sleep(0.3)  # r2's beat lapses (the store's clock decides, so this waits for real)
+    assert await store.heartbeat("r1", 30.0) == {"r1"}
+    assert await store.heartbeat("r2", 30.0) == {"r1", "r2"}  # a late beat revives it
+
+
+async def test_a_claim_takes_an_unfinished_job_from_the_runner_it_names_once(store: JobStore) -> None:
+    record = await store.create(job(status="running", runner={"host": "h", "pid": 7, "id": "dead"}))
+    mine = {"host": "h", "pid": 8, "id": "me"}
+    assert await store.claim(record["id"], mine, previous="other") is None
+    claimed = await store.claim(record["id"], mine, previous="dead")
+    assert claimed == {**record, "runner": mine}
+    assert await store.get(record["id"]) == claimed
+    assert await store.claim(record["id"], {"id": "late"}, previous="dead") is None  # already taken
+    assert await store.claim("job_missing", mine, previous="dead") is None
+
+
+async def test_a_claim_takes_jobs_of_runners_without_an_id_and_never_finished_ones(store: JobStore) -> None:
+    legacy = await store.create(job(runner={"host": "h", "pid": 7}))
+    orphan = await store.create(job(runner=None))
+    done = await store.create(job(status="succeeded", runner={"host": "h", "pid": 7, "id": "dead"}))
+    assert (await store.claim(legacy["id"], {"id": "me"}, previous=None) or {}).get("runner") == {"id": "me"}
+    assert (await store.claim(orphan["id"], {"id": "me"}, previous=None) or {}).get("runner") == {"id": "me"}
+    assert await store.claim(done["id"], {"id": "me"}, previous="dead") is None
+
+
+async def test_of_concurrent_claims_of_one_job_exactly_one_wins(store: JobStore) -> None:
+    record = await store.create(job(status="running", runner={"id": "dead"}))
+    claims = await asyncio.gather(*(store.claim(record["id"], {"id": f"r{n}"}, previous="dead") for n in range(10)))
+    winners = [claimed for claimed in claims if claimed is not None]
+    assert len(winners) == 1
+    assert (await store.get(record["id"]) or {})["runner"] == winners[0]["runner"]

@@ -4,7 +4,8 @@ cancel a job another one runs.
 A job is a hash ``<prefix>job:<id>`` holding each top-level field of the record as JSON, plus the
 names of the index keys it is listed under. Indexes: ``jobs:owner:<owner>`` (sorted by creation
 time, newest first with ties by id, like the SQLite store), ``jobs:key:<digest>`` (an idempotency
-key's job id), ``jobs:created`` (every job by creation time, for purging) and ``jobs:unfinished``.
+key's job id), ``jobs:created`` (every job by creation time, for purging) and ``jobs:unfinished``;
+``runners`` holds each gateway process's heartbeat (a sorted set scored by when it lapses).
 Each operation is one Lua script, so it is atomic: of concurrent creates with one idempotency key
 one wins and the others get its record; a conditional update checks the status and writes in one
 step; purging never removes a job that is still queued or running.
@@ -102,6 +103,29 @@ return {purged, #ids}
 """
 
 
+_HEARTBEAT = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) + tonumber(now[2]) / 1000000
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 86400)
+return redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')
+"""
+
+_CLAIM = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= '"queued"' and status ~= '"running"' then return false end
+local current = redis.call('HGET', KEYS[1], 'runner')
+local id = ''
+if current and current ~= 'null' then
+  local ok, decoded = pcall(cjson.decode, current)
+  if ok and type(decoded) == 'table' and type(decoded.id) == 'string' then id = decoded.id end
+end
+if id ~= ARGV[1] then return false end
+redis.call('HSET', KEYS[1], 'runner', ARGV[2])
+return redis.call('HGETALL', KEYS[1])
+"""
+
+
 def _fields(fields: dict[str, Any]) -> list[bytes]:
     """``fields`` as hash field/value pairs, each value JSON."""
     pairs: list[bytes] = []
@@ -131,6 +155,8 @@ class RedisJobStore:
         self._list = self.client.register_script(_LIST)
         self._unfinished = self.client.register_script(_UNFINISHED_RECORDS)
         self._purge = self.client.register_script(_PURGE)
+        self._heartbeat = self.client.register_script(_HEARTBEAT)
+        self._claim = self.client.register_script(_CLAIM)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RedisJobStore:
@@ -194,6 +220,19 @@ class RedisJobStore:
             rows = await self._unfinished(keys=[self._key("jobs", "unfinished")], args=[self._key("job", "")])
         records = [record for row in rows if (record := _record(row)) is not None]
         return sorted(records, key=lambda record: record["created_at"])
+
+    async def heartbeat(self, runner: str, ttl_s: float) -> set[str]:
+        """Note that process ``runner`` lives for ``ttl_s`` more seconds (by Redis's clock, one for
+        every replica); return every runner alive now."""
+        async with guard(self.settings, "noting this gateway alive"):
+            alive = await self._heartbeat(keys=[self._key("runners")], args=[runner, repr(float(ttl_s))])
+        return {name.decode() for name in alive}
+
+    async def claim(self, job_id: str, runner: dict[str, Any], *, previous: str | None) -> dict[str, Any] | None:
+        """Make ``runner`` the unfinished job's runner if its runner's ``id`` is still ``previous``."""
+        async with guard(self.settings, "taking over a job"):
+            found = await self._claim(keys=[self._job(job_id)], args=[previous or "", orjson.dumps(runner)])
+        return _record(found) if found else None
 
     async def purge(self, older_than: float) -> int:
         """Delete finished jobs created before ``older_than`` (epoch seconds); return how many."""
