@@ -58,7 +58,7 @@ async def test_clients_behind_a_trusted_proxy_are_counted_apart(http_server: Run
                  for n in range(failures + 1)]
         assert tries == [401] * failures + [429]  # the spoofed left-most entries change nothing
     # another client behind the same proxy is not locked out
-    async with create_mcp_http_client(headers={"Authorization": f"Bearer {KEY}",
-                                               "X-Forwarded-For": "203.0.113.10"}) as http:
-        async with Client(streamable_http_client(http_server.url, http_client=http)) as client:
-            assert (await client.list_tools()).tools
+    headers = {"Authorization": f"Bearer {KEY}", "X-Forwarded-For": "203.0.113.10"}
+    async with (create_mcp_http_client(headers=headers) as http,
+                Client(streamable_http_client(http_server.url, http_client=http)) as client):
+        assert (await client.list_tools()).tools
