@@ -203,7 +203,6 @@ class RedisKeyStore:
                                              args=[rpm, 60_000, secrets.token_hex(12)])
         return float(wait_ms) / 1000
 
-
     def _failures(self, client: str) -> str:
         return self._prefix + "auth:failures:" + client
 
