@@ -74,8 +74,8 @@ async def test_the_record_of_failing_addresses_stays_bounded(monkeypatch: pytest
         for _ in range(5):
             with pytest.raises((AuthenticationError, RateLimited)):
                 await check.caller("Bearer wrong", f"10.0.{index // 256}.{index % 256}")
-    assert len(check._failures) == 100
-    assert all(len(times) <= 2 for times in check._failures.values())
+    assert len(check._local._times) == 100
+    assert all(len(times) <= 2 for times in check._local._times.values())
 
 
 def test_built_from_the_gateway_settings() -> None:
@@ -87,6 +87,8 @@ def test_built_from_the_gateway_settings() -> None:
 
 class Keys:
     """A key ring holding one virtual key (the real lookup is tested in test_keys.py)."""
+
+    failures = None  # failed attempts are counted by the check itself
 
     def __init__(self, active: bool = True) -> None:
         from imagegate._callers import Caller
@@ -112,3 +114,24 @@ async def test_virtual_keys_are_accepted_beside_the_configured_ones_and_turn_the
         assert "imagegate keys create" in refused.value.message
     open_gateway = await BearerCheck([]).caller(None, "a", Keys(active=False))
     assert (open_gateway.owner, open_gateway.admin, open_gateway.key) == ("local", False, None)
+
+
+async def test_failures_are_counted_by_the_key_store_when_it_can_so_every_replica_sees_them() -> None:
+    from imagegate._bearer import LocalAuthFailures
+    from imagegate._keys import AuthFailures
+
+    clock = Clock()
+    keys = Keys()
+    keys.failures = shared = LocalAuthFailures(clock)  # type: ignore[assignment]  # a store every replica reads
+    assert isinstance(shared, AuthFailures)
+    replicas = [BearerCheck([KEY], max_failures=3, window_s=60, clock=clock) for _ in range(3)]
+    for replica in replicas:
+        with pytest.raises(AuthenticationError):
+            await replica.caller("Bearer wrong", "203.0.113.9", keys)
+        clock.now += 1
+    for replica in replicas:  # three failures on three replicas: every replica refuses the address
+        with pytest.raises(RateLimited) as caught:
+            await replica.caller(f"Bearer {KEY}", "203.0.113.9", keys)
+        assert caught.value.retry_after == pytest.approx(57)
+    assert all(not replica._local._times for replica in replicas)  # nothing counted in the processes
+    assert (await replicas[0].caller(f"Bearer {KEY}", "203.0.113.10", keys)).admin

@@ -185,6 +185,7 @@ async def test_a_job_store_plugin_keeps_the_keys_and_their_rates_when_its_backen
     other = build_gateway(temp_settings(tmp_path / "other", providers={"fake": {}}), ("fake", plugin))
     assert type(other.keys.store) is SqliteKeyStore  # another backend: the keys stay beside SQLite's jobs
     assert isinstance(other.keys.rates, LocalKeyRates) and not isinstance(other.keys.store, KeyRates)
+    assert other.keys.failures is None  # failed key attempts are counted by each front-end
 
 
 # the CLI ---------------------------------------------------------------------------------------

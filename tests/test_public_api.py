@@ -39,7 +39,7 @@ PUBLIC = {
         "shard_of", "signer_for", "sniff_mime",
     ],
     imagegate.frontend: [
-        "BearerCheck", "Redactor", "SlidingWindow", "check_schema", "configure_logging", "fingerprint",
+        "BearerCheck", "Redactor", "SlidingWindow", "TrustedProxies", "check_schema", "configure_logging", "fingerprint",
         "load_failures", "make_plugin_manager", "owner_of", "read_body", "use_formatter",
     ],
     imagegate.cli: ["JSON_OPTION", "cli_gateway", "echo", "emit_json", "fail", "main", "run_async"],

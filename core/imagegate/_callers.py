@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ._errors import PermissionDenied, QuotaExceeded, RateLimited
 from ._events import KeySpent
 from ._job_runs import LOCAL, owner_of
-from ._keys import KeyRates, KeyStore, VirtualKey, key_digest, period_of
+from ._keys import AuthFailures, KeyRates, KeyStore, VirtualKey, key_digest, period_of
 from ._limits import SlidingWindow
 
 if TYPE_CHECKING:
@@ -67,12 +67,14 @@ class LocalKeyRates:
 class KeyRing:
     """Virtual keys: looked up by digest (cached briefly), and held to their limits. Rates are
     counted by the store when it keeps them too (:class:`~imagegate._keys.KeyRates`, e.g. shared
-    by every replica), else in this process."""
+    by every replica), else in this process; ``failures`` is the store when it counts failed key
+    attempts (:class:`~imagegate._keys.AuthFailures`), else None (each front-end counts its own)."""
 
     def __init__(self, store: KeyStore, emit: Callable[[Event], None],
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.rates: KeyRates = store if isinstance(store, KeyRates) else LocalKeyRates(clock)
+        self.failures: AuthFailures | None = store if isinstance(store, AuthFailures) else None
         self._emit = emit
         self._clock = clock
         self._cache: dict[str, tuple[float, VirtualKey | None]] = {}

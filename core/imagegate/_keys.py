@@ -24,8 +24,8 @@ from pydantic import BaseModel, Field
 
 from ._errors import InvalidRequest, NotFound
 
-__all__ = ["KEY_PREFIX", "KeyRates", "KeyStore", "KeyUsage", "SqliteKeyStore", "VirtualKey", "key_digest", "new_key",
-           "period_of"]
+__all__ = ["KEY_PREFIX", "AuthFailures", "KeyRates", "KeyStore", "KeyUsage", "SqliteKeyStore", "VirtualKey",
+           "key_digest", "new_key", "period_of"]
 
 KEY_PREFIX = "igk_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -125,6 +125,20 @@ class KeyRates(Protocol):
     async def take_start(self, name: str, rpm: int) -> float:
         """Count a start of key ``name`` and return 0, or (counting nothing) return the seconds
         until its ``rpm`` starts a minute allow one."""
+
+
+@runtime_checkable
+class AuthFailures(Protocol):
+    """Failed API-key attempts per client address a key store may also count (e.g. shared by every
+    replica); when its store is not one, each front-end counts them in its own process."""
+
+    async def failure_wait(self, client: str, max_failures: int, window_s: float) -> float:
+        """0, or (when ``max_failures`` of ``client``'s failures fall within the last ``window_s``)
+        the seconds until the oldest of them leaves the window."""
+
+    async def record_failure(self, client: str, max_failures: int, window_s: float) -> None:
+        """Count a failed attempt of ``client``: only its latest ``max_failures`` are kept, none
+        longer than ``window_s``."""
 
 
 _SCHEMA = """

@@ -24,6 +24,7 @@ from pydantic_settings import (
 )
 
 from ._grids import DEFAULT_TEMPLATE as DEFAULT_GRID_TEMPLATE
+from ._proxies import proxy_network
 from ._settings_registry import SettingsRegistry, config_error
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -141,9 +142,17 @@ class GatewaySettings(BaseModel):
         "the key."))
     auth_failure_window_s: float = Field(300.0, gt=0, description=(
         "Window over which failed bearer attempts count."))
+    trusted_proxies: CommaList = Field(default_factory=list, description=(
+        "Addresses or networks of reverse proxies whose X-Forwarded-For names the client (for the "
+        "failed-key lockout and the per-address rate); empty: the header is ignored."))
 
     grid_prompt_template: str = Field(DEFAULT_GRID_TEMPLATE, description=(
         "The prompt a grid request sends: {rows}, {columns}, {count} and {panels} are filled in."))
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: list[str]) -> list[str]:
+        return [str(proxy_network(text)) for text in value]
 
     @field_validator("grid_prompt_template")
     @classmethod

@@ -2,6 +2,7 @@
 
 * :class:`BearerCheck`: constant-time API-key check with a throttle on failed keys;
 * :class:`SlidingWindow`: the requests-per-window limiter;
+* :class:`TrustedProxies`: the client address behind trusted reverse proxies (``X-Forwarded-For``);
 * :func:`configure_logging`, :func:`use_formatter`, :class:`Redactor`: logs without secrets or payloads;
 * :func:`read_body`: a bounded read of an HTTP body;
 * :func:`owner_of`, :func:`fingerprint`: whose jobs a caller sees, and a request's idempotency digest;
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from ._limits import SlidingWindow
     from ._logsetup import configure_logging, use_formatter
     from ._plugins import load_failures, make_plugin_manager
+    from ._proxies import TrustedProxies
     from ._redact import Redactor
     from ._schema_errors import check_schema
 
@@ -32,6 +34,7 @@ _LAZY: dict[str, str] = {
     "SlidingWindow": "imagegate._limits",
     **dict.fromkeys(["configure_logging", "use_formatter"], "imagegate._logsetup"),
     **dict.fromkeys(["load_failures", "make_plugin_manager"], "imagegate._plugins"),
+    "TrustedProxies": "imagegate._proxies",
     "Redactor": "imagegate._redact",
     "check_schema": "imagegate._schema_errors",
 }

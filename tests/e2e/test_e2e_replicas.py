@@ -263,7 +263,6 @@ async def test_a_provider_rpm_of_120_holds_across_three_replicas(deployment: Dep
 
 
 
-
 @pytest.mark.parametrize("deployment_env", [{"PROVIDERS__OPENAI__MAX_CONCURRENCY": "4", "PROVIDERS__OPENAI__RPM": "1000",
                                              "PROVIDERS__OPENAI__TIMEOUT_S": "60"}])
 async def test_a_provider_concurrency_limit_holds_across_three_replicas(deployment: Deployment,
@@ -349,3 +348,31 @@ async def test_a_replica_killed_mid_job_has_its_jobs_resumed_or_reported_by_the_
     assert reported["cost"]["estimated_usd"] > 0  # what the interrupted call may have cost
     survivors = {replica.process.pid for replica in others}
     assert {job["runner"]["pid"] for job in taken} <= survivors
+
+
+@pytest.mark.parametrize("deployment_env", [{"GATEWAY__AUTH_MAX_FAILURES": "3"}])
+async def test_a_client_sending_wrong_keys_is_locked_out_by_every_replica_and_no_other_client(
+        deployment: Deployment) -> None:
+    """Two clients on two loopback addresses (127.0.0.2 and .3) reach nginx, which appends each one's
+    address to X-Forwarded-For; the replicas trust nginx (127.0.0.1, deploy/replica.env) and count
+    failed keys per client, in Redis: three wrong keys spread over the three replicas lock the first
+    client out on all of them, whatever it writes into X-Forwarded-For itself, and only it."""
+    assert deployment.env["GATEWAY__TRUSTED_PROXIES"] == "127.0.0.1"
+
+    def client(address: str) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(deployment.url, connector=aiohttp.TCPConnector(local_addr=(address, 0)))
+
+    async def get(session: aiohttp.ClientSession, key: str, spoofed: str | None = None) -> tuple[int, str]:
+        headers = {"Authorization": f"Bearer {key}", **({"X-Forwarded-For": spoofed} if spoofed else {})}
+        async with session.get("/v1/models", headers=headers) as answer:
+            return answer.status, answer.headers["X-Imagegate-Replica"]
+
+    async with client("127.0.0.2") as guesser, client("127.0.0.3") as other:
+        tries = [await get(guesser, f"sk-guess-{n}", spoofed=f"192.0.2.{n}") for n in range(3)]
+        assert [status for status, _ in tries] == [401] * 3
+        assert len({replica for _, replica in tries}) == REPLICAS  # one failure on each replica
+        locked = [await get(guesser, GATEWAY_KEY, spoofed="198.51.100.1") for _ in range(REPLICAS)]
+        assert [status for status, _ in locked] == [429] * REPLICAS  # the right key too, on every replica
+        assert len({replica for _, replica in locked}) == REPLICAS
+        served = [await get(other, GATEWAY_KEY) for _ in range(REPLICAS)]
+        assert [status for status, _ in served] == [200] * REPLICAS  # the other client is not locked out

@@ -28,7 +28,7 @@ import pytest
 
 from .._errors import ImagegateError, InvalidRequest, NotFound
 from .._ids import new_image_id
-from .._keys import KeyRates, KeyStore, VirtualKey, key_digest, new_key
+from .._keys import AuthFailures, KeyRates, KeyStore, VirtualKey, key_digest, new_key
 from .._models import ImageRequest
 from .._storage import Saved, StoredEntry
 
@@ -74,6 +74,17 @@ async def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
     while not predicate():
         if loop.time() > deadline:
             msg = "condition not reached in time"
+            raise AssertionError(msg)
+        await asyncio.sleep(0.01)
+
+
+async def _until_async(read: Callable[[], Any], expected: Any, timeout: float = 10.0) -> None:
+    """Poll until ``await read()`` is ``expected``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while await read() != expected:
+        if loop.time() > deadline:
+            msg = f"{expected!r} not read in time"
             raise AssertionError(msg)
         await asyncio.sleep(0.01)
 
@@ -317,3 +328,20 @@ class KeyStoreConformance:
         assert await a.take_start("app", 2) == 0 and await b.take_start("app", 2) == 0
         assert 0 < await a.take_start("app", 2) <= 60  # the third start in a minute waits
         assert await b.take_start("other", 2) == 0  # each key has its own window
+
+    async def test_failed_attempts_the_store_counts_hold_across_stores(
+            self, key_stores: tuple[KeyStore, KeyStore]) -> None:
+        a, b = key_stores
+        if not isinstance(a, AuthFailures):
+            pytest.skip("this store leaves failed key attempts to each process")
+        client, other = "203.0.113.9", "2001:db8::7"
+        assert await a.failure_wait(client, 3, 60) == 0
+        for store in (a, b, a, b):
+            await store.record_failure(client, 3, 60)
+        assert 0 < await b.failure_wait(client, 3, 60) <= 60  # the other store refuses it too
+        assert await a.failure_wait(client, 5, 60) == 0  # only the latest three were kept
+        assert await a.failure_wait(other, 3, 60) == 0  # each address is counted on its own
+        for store in (a, b):
+            await store.record_failure(other, 2, 0.2)
+        assert 0 < await a.failure_wait(other, 2, 0.2) <= 0.2
+        await _until_async(lambda: a.failure_wait(other, 2, 0.2), 0)  # old failures leave the window

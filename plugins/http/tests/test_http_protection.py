@@ -73,6 +73,50 @@ async def test_an_address_failing_keys_is_throttled_without_its_key_being_checke
             assert response.status == 200  # routes without a key are not throttled
 
 
+async def _guess_keys(http: aiohttp.ClientSession, forwarded_for: str, tries: int) -> list[int]:
+    statuses = []
+    for attempt in range(tries):
+        headers = {"Authorization": f"Bearer sk-guess-{attempt}", "X-Forwarded-For": forwarded_for}
+        async with http.get("/v1/models", headers=headers) as response:
+            statuses.append(response.status)
+    return statuses
+
+
+async def test_behind_a_trusted_proxy_each_forwarded_client_is_locked_out_on_its_own(serve) -> None:
+    # the test client connects from 127.0.0.1, standing for nginx
+    served = await serve(gateway={"api_keys": [KEY], "auth_max_failures": 2, "trusted_proxies": ["127.0.0.1"]})
+    async with aiohttp.ClientSession(served.base_url) as http:
+        # the client's own left-most claims change on every try; the proxy's right-most entry counts
+        assert await _guess_keys(http, "203.0.113.9", 3) == [401, 401, 429]
+        for spoofed in ("192.0.2.1, 203.0.113.9", "198.51.100.1, 203.0.113.9"):
+            assert await _guess_keys(http, spoofed, 1) == [429]
+        good = {"Authorization": f"Bearer {KEY}"}
+        async with http.get("/v1/models", headers={**good, "X-Forwarded-For": "203.0.113.10"}) as response:
+            assert response.status == 200  # another client behind the same proxy is not locked out
+        assert await _guess_keys(http, "203.0.113.10", 1) == [401]  # and has its own count
+        async with http.get("/v1/models", headers=good) as response:
+            assert response.status == 200  # the proxy itself (no header) is not locked out either
+
+
+async def test_an_untrusted_peers_forwarded_for_is_ignored(serve) -> None:
+    served = await serve(gateway={"api_keys": [KEY], "auth_max_failures": 2, "trusted_proxies": ["10.0.0.0/8"]})
+    async with aiohttp.ClientSession(served.base_url) as http:
+        # 127.0.0.1 is no trusted proxy: a new X-Forwarded-For each time does not make a new client
+        statuses = [(await _guess_keys(http, f"203.0.113.{n}", 1))[0] for n in range(3)]
+        assert statuses == [401, 401, 429]
+        async with http.get("/v1/models", headers={"Authorization": f"Bearer {KEY}",
+                                                   "X-Forwarded-For": "203.0.113.77"}) as response:
+            assert response.status == 429
+
+
+async def test_the_rate_per_address_without_keys_follows_the_trusted_proxy(serve) -> None:
+    served = await serve(gateway={"rate_limit_rpm": 1, "trusted_proxies": ["127.0.0.1"]})
+    async with aiohttp.ClientSession(served.base_url) as http:
+        for client, expected in (("203.0.113.9", 200), ("192.0.2.1, 203.0.113.9", 429), ("203.0.113.10", 200)):
+            async with http.get("/v1/models", headers={"X-Forwarded-For": client}) as response:
+                assert response.status == expected, client
+
+
 async def test_json_body_over_the_limit_is_413_in_the_envelope(serve) -> None:
     served = await serve(options={"max_json_kb": 10})
     async with aiohttp.ClientSession(served.base_url) as http:

@@ -31,6 +31,12 @@ def public_url() -> str | None:
 
 
 @pytest.fixture
+def trusted_proxies() -> list[str]:
+    """``GATEWAY__TRUSTED_PROXIES`` (parametrize to change)."""
+    return []
+
+
+@pytest.fixture
 def mcp_options() -> dict[str, Any]:
     """Extra ``MCP__*`` settings for one test (parametrize to change)."""
     return {}
@@ -38,9 +44,10 @@ def mcp_options() -> dict[str, Any]:
 
 @pytest_asyncio.fixture
 async def mcp_gateway(tmp_path: Path, upstream: FakeUpstream, api_keys: list[str], public_url: str | None,
-                      mcp_options: dict[str, Any]) -> AsyncIterator[Gateway]:
+                      mcp_options: dict[str, Any], trusted_proxies: list[str]) -> AsyncIterator[Gateway]:
     settings = temp_settings(
-        tmp_path, gateway={"api_keys": api_keys, "public_url": public_url}, input={"allowed_roots": [str(tmp_path / "inputs")]},
+        tmp_path, gateway={"api_keys": api_keys, "public_url": public_url, "trusted_proxies": trusted_proxies},
+        input={"allowed_roots": [str(tmp_path / "inputs")]},
         providers={"openai": {"max_retries": 0}, "replicate": {"max_retries": 0}},
         mcp={"progress_interval_s": 0.2, "preview_max_bytes": 4096, **mcp_options})
     async with opened_gateway(settings, ("fake-providers", FakeProvidersPlugin(upstream))) as gateway:

@@ -44,7 +44,8 @@ def create_app(gateway: Gateway, *, options: HttpOptions | None = None,
     options = options or HttpOptions.from_settings(gateway.settings)
     app = web.Application(
         client_max_size=options.max_body_bytes,
-        middlewares=[error_middleware(), bearer_auth(options.bearer_check(), options.rate_limit_rpm, gateway.keys)],
+        middlewares=[error_middleware(), bearer_auth(options.bearer_check(), options.rate_limit_rpm, gateway.keys,
+                                                     options.proxies())],
     )
     app[GATEWAY] = gateway
     app[OPTIONS] = options

@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field
 from .settings import HttpSettings
 
 if TYPE_CHECKING:
-    from imagegate.frontend import BearerCheck
+    from imagegate.frontend import BearerCheck, TrustedProxies
     from imagegate import Settings
 
 __all__ = ["HttpOptions"]
@@ -24,13 +24,16 @@ class HttpOptions(HttpSettings):
     max_image_mb: float = Field(50.0, gt=0, description="Largest uploaded image.")
     auth_max_failures: int = Field(10, ge=1, description="Failed key attempts per address before 429.")
     auth_failure_window_s: float = Field(300.0, gt=0, description="Window of counted failed key attempts.")
+    trusted_proxies: list[str] = Field(default_factory=list, description=(
+        "Proxies whose X-Forwarded-For names the client; empty: none."))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HttpOptions:
         limits = settings.section("gateway", HttpSettings)
         gateway = settings.gateway
         return cls(**limits.model_dump(), api_keys=list(gateway.api_keys), max_image_mb=settings.input.max_mb,
-                   auth_max_failures=gateway.auth_max_failures, auth_failure_window_s=gateway.auth_failure_window_s)
+                   auth_max_failures=gateway.auth_max_failures, auth_failure_window_s=gateway.auth_failure_window_s,
+                   trusted_proxies=list(gateway.trusted_proxies))
 
     @property
     def max_body_bytes(self) -> int:
@@ -54,3 +57,9 @@ class HttpOptions(HttpSettings):
 
         return BearerCheck(self.api_keys, max_failures=self.auth_max_failures,
                            window_s=self.auth_failure_window_s)
+
+    def proxies(self) -> TrustedProxies:
+        """Who may name the client in ``X-Forwarded-For`` (``GATEWAY__TRUSTED_PROXIES``)."""
+        from imagegate.frontend import TrustedProxies
+
+        return TrustedProxies(self.trusted_proxies)

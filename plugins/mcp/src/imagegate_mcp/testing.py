@@ -31,15 +31,14 @@ async def serve_streamable_http(gateway: Gateway) -> AsyncIterator[str]:
     """Serve ``gateway`` over streamable HTTP; yields ``http://127.0.0.1:<port>/mcp``."""
     import uvicorn
 
-    from .transport import http_app
+    from .transport import http_app, uvicorn_config
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     app = http_app(gateway, base_url=f"http://127.0.0.1:{port}")
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

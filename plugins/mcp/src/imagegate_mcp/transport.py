@@ -2,8 +2,10 @@
 
 Over streamable HTTP, when ``GATEWAY__API_KEYS`` is set every request to ``/mcp`` needs
 ``Authorization: Bearer <key>``, checked by the HTTP front-end's :class:`~imagegate._bearer.BearerCheck`
-(the same keys; constant time; too many failed attempts from one address answer 429); the same
-server serves the signed file links of results at ``/files/{id}`` (see :mod:`imagegate_mcp.links`).
+(the same keys; constant time; too many failed attempts from one address answer 429). The address
+is the peer's, or the client a peer in ``GATEWAY__TRUSTED_PROXIES`` names in ``X-Forwarded-For``
+(uvicorn's own proxy-header handling is off, so no other setting decides it). The same server
+serves the signed file links of results at ``/files/{id}`` (see :mod:`imagegate_mcp.links`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
     import socket
     from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 
-    from imagegate.frontend import BearerCheck
+    from imagegate.frontend import BearerCheck, TrustedProxies
     from imagegate import Gateway, Settings
 
     from .early import EarlyStdio
@@ -26,28 +28,35 @@ if TYPE_CHECKING:
     Scope = MutableMapping[str, Any]
     ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
-__all__ = ["bearer_auth", "http_app", "own_url", "serve_http", "serve_stdio"]
+__all__ = ["bearer_auth", "http_app", "own_url", "serve_http", "serve_stdio", "uvicorn_config"]
 
 log = logging.getLogger("imagegate.mcp")
 
 MCP_PATH = "/mcp"
 
 
-def bearer_auth(app: ASGIApp, check: BearerCheck, keys: Any = None) -> ASGIApp:
+def bearer_auth(app: ASGIApp, check: BearerCheck, keys: Any = None, proxies: TrustedProxies | None = None) -> ASGIApp:
     """An ASGI wrapper answering 401 (an imagegate error object) unless a known bearer key is sent
     (one of ``GATEWAY__API_KEYS`` or a virtual key of ``keys``; none needed while neither exists),
-    and 429 to an address with too many failed attempts (the HTTP front-end's check). The caller
-    it finds rides in the scope (:data:`~imagegate_mcp.server.CALLER`)."""
+    and 429 to an address with too many failed attempts (the HTTP front-end's check; the address
+    one of ``proxies`` names, else the peer's). The caller it finds rides in the scope
+    (:data:`~imagegate_mcp.server.CALLER`)."""
     from .server import CALLER
     import orjson
 
     from imagegate import ImagegateError
+    from imagegate.frontend import TrustedProxies
+
+    proxies = proxies or TrustedProxies()
 
     async def guarded(scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
-            header = dict(scope.get("headers") or []).get(b"authorization")
+            headers = scope.get("headers") or []
+            header = dict(headers).get(b"authorization")
+            forwarded = [value.decode("latin-1") for name, value in headers if name == b"x-forwarded-for"]
+            client = proxies.client((scope.get("client") or (None,))[0], forwarded)
             try:
-                scope[CALLER] = await check.caller(header, (scope.get("client") or ("unknown",))[0], keys)
+                scope[CALLER] = await check.caller(header, client, keys)
             except ImagegateError as exc:
                 body = orjson.dumps({"error": exc.to_dict()})
                 headers = [(b"content-type", b"application/json"),
@@ -72,7 +81,7 @@ def own_url(host: str, port: int) -> str:
 def http_app(gateway: Gateway, *, host: str = "127.0.0.1", base_url: str | None = None) -> ASGIApp:
     """The streamable-HTTP ASGI app (with its own lifespan) for a gateway: ``/mcp``, and the signed
     file links at ``/files/{id}`` based at ``GATEWAY__PUBLIC_URL``, else ``base_url`` (this server)."""
-    from imagegate.frontend import BearerCheck
+    from imagegate.frontend import BearerCheck, TrustedProxies
 
     from .links import FILES_PREFIX, FileLinks
     from .server import build_server
@@ -81,7 +90,7 @@ def http_app(gateway: Gateway, *, host: str = "127.0.0.1", base_url: str | None 
     check = BearerCheck.from_settings(gateway.settings.gateway)
     server = build_server(gateway, with_paths=False, links=links)
     app: ASGIApp = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host)
-    mcp = bearer_auth(app, check, gateway.keys)
+    mcp = bearer_auth(app, check, gateway.keys, TrustedProxies(gateway.settings.gateway.trusted_proxies))
 
     async def route(scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"].startswith(FILES_PREFIX):
@@ -187,9 +196,17 @@ async def serve_http(host: str, port: int, settings: Settings | None = None,
         sockets = [_bind(host, port)]
     base_url = own_url(host, sockets[0].getsockname()[1])
     async with open_gateway(settings) as gateway:
-        config = uvicorn.Config(http_app(gateway, host=host, base_url=base_url), host=host, port=port,
-                                log_config=None, access_log=False, lifespan="on")
-        await uvicorn.Server(config).serve(sockets=sockets)
+        await uvicorn.Server(uvicorn_config(http_app(gateway, host=host, base_url=base_url), host, port)).serve(
+            sockets=sockets)
+
+
+def uvicorn_config(app: ASGIApp, host: str, port: int) -> Any:
+    """How uvicorn serves ``app``: no logging config or access log of its own, and no handling of
+    proxy headers (``GATEWAY__TRUSTED_PROXIES`` alone decides who the client is)."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on",
+                          proxy_headers=False)
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -7,7 +7,11 @@ by digest through the hash ``keys:digest`` (digest -> name). Spending is a hash 
 ``keys:spend``. Each operation is one Lua script: a reservation checks ``spent + reserved +
 estimate`` against the budget and adds to ``reserved`` in one step, so replicas never overspend
 together. A key's requests a minute are a sliding window of starts ``keys:rate:<name>`` on Redis'
-clock (the provider limits' script).
+clock (the provider limits' script); the HTTP front-end's ``GATEWAY__RATE_LIMIT_RPM`` counts there
+too, under names no key can have (``http:...``). Failed key attempts of a client address are a
+sorted set of times ``auth:failures:<address>`` holding at most ``GATEWAY__AUTH_MAX_FAILURES``
+entries and expiring with ``GATEWAY__AUTH_FAILURE_WINDOW_S``, so every replica locks out the same
+addresses.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import TYPE_CHECKING
 from imagegate import InvalidRequest, KeyUsage, NotFound, VirtualKey
 
 from .client import guard
-from .limits import TAKE_START
+from .limits import NOW_MS, TAKE_START
 from .settings import RedisSettings
 
 if TYPE_CHECKING:
@@ -87,6 +91,20 @@ end
 return out
 """
 
+_FAILURE_WAIT = NOW_MS + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then return 0 end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return math.max(1, tonumber(oldest[2]) + tonumber(ARGV[2]) - now)
+"""
+
+_RECORD_FAILURE = NOW_MS + """
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[1]) - 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
 
 def _key(row: list[bytes | None]) -> VirtualKey:
     """A key from its ``record`` and ``revoked_at`` fields."""
@@ -97,7 +115,8 @@ def _key(row: list[bytes | None]) -> VirtualKey:
 
 
 class RedisKeyStore:
-    """Virtual keys in Redis (follows :class:`~imagegate.KeyStore`, and counts each key's rate)."""
+    """Virtual keys in Redis (follows :class:`~imagegate.KeyStore`, and counts each key's rate and
+    each address's failed key attempts)."""
 
     def __init__(self, client: redis.Redis, settings: RedisSettings) -> None:
         self.settings = settings
@@ -112,6 +131,8 @@ class RedisKeyStore:
         self._settle = client.register_script(_SETTLE)
         self._usage = client.register_script(_USAGE)
         self._take_start = client.register_script(TAKE_START)
+        self._failure_wait = client.register_script(_FAILURE_WAIT)
+        self._record_failure = client.register_script(_RECORD_FAILURE)
 
     @classmethod
     def beside(cls, settings: Settings, jobs: RedisJobStore) -> RedisKeyStore:
@@ -182,3 +203,22 @@ class RedisKeyStore:
                                              args=[rpm, 60_000, secrets.token_hex(12)])
         return float(wait_ms) / 1000
 
+    def _failures(self, client: str) -> str:
+        return self._prefix + "auth:failures:" + client
+
+    async def failure_wait(self, client: str, max_failures: int, window_s: float) -> float:
+        """0, or the seconds until ``client`` may try a key again, counted across every replica."""
+        async with guard(self.settings, "checking an address's failed API key attempts"):
+            wait_ms = await self._failure_wait(keys=[self._failures(client)],
+                                               args=[max_failures, _ms(window_s)])
+        return float(wait_ms) / 1000
+
+    async def record_failure(self, client: str, max_failures: int, window_s: float) -> None:
+        """Count a failed key attempt of ``client`` for every replica."""
+        async with guard(self.settings, "counting a failed API key attempt"):
+            await self._record_failure(keys=[self._failures(client)],
+                                       args=[max_failures, _ms(window_s), secrets.token_hex(12)])
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))

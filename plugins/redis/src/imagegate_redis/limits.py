@@ -27,13 +27,14 @@ from imagegate import RateLimited
 from .client import DOWN, guard
 from .settings import RedisSettings
 
-__all__ = ["TAKE_START", "SharedLimiter"]
+__all__ = ["NOW_MS", "TAKE_START", "SharedLimiter"]
 
 log = logging.getLogger("imagegate.redis")
 
-_NOW_MS = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+NOW_MS = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+"""The opening of a script that reads Redis' clock into ``now`` (milliseconds)."""
 
-TAKE_START = _NOW_MS + """
+TAKE_START = NOW_MS + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
   redis.call('ZADD', KEYS[1], now, ARGV[3])
@@ -46,7 +47,7 @@ return math.max(1, tonumber(oldest[2]) + tonumber(ARGV[2]) - now)
 """A sliding window of starts (``KEYS[1]``; ``ARGV``: limit, window in ms, a unique member): 0 when
 the start is counted, else the milliseconds until one leaves the window. Per-key rates use it too."""
 
-_ACQUIRE = _NOW_MS + """
+_ACQUIRE = NOW_MS + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
@@ -56,7 +57,7 @@ end
 return 0
 """
 
-_RENEW = _NOW_MS + """
+_RENEW = NOW_MS + """
 if redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[2]), ARGV[1]) == 1 then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
