@@ -47,6 +47,11 @@ class Caller:
         """A caller with a key from ``GATEWAY__API_KEYS`` (or none): the operator's own, admin."""
         return cls(owner=owner_of(token), admin=token is not None)
 
+    @property
+    def jobs_owner(self) -> str | None:
+        """Whose jobs this caller reads, waits for and cancels: its own, every owner's (None) for an admin."""
+        return None if self.admin else self.owner
+
     def sees(self, metadata: dict[str, Any]) -> bool:
         """Whether this caller may see a stored image (or job): its own, or any for an admin. An
         image stored without an owner (by the CLI, or before keys) is ``local``'s."""

@@ -308,15 +308,16 @@ class JobRuns:
 
     # reading -----------------------------------------------------------------------------------
 
-    async def get(self, job_id: str, owner: str) -> dict[str, Any]:
-        """The owner's job (``not_found`` for another owner's)."""
+    async def get(self, job_id: str, owner: str | None) -> dict[str, Any]:
+        """The owner's job (``not_found`` for another owner's); any owner's for None (an admin,
+        see :attr:`~imagegate.Caller.jobs_owner`)."""
         record = await self.store.get(job_id) if job_id.startswith("job_") else None
-        if record is None or record["owner"] != owner:
+        if record is None or owner not in (None, record["owner"]):
             msg = f"no job {job_id[:40]!r} for this API key"
             raise NotFound(msg, param="id")
         return record
 
-    async def wait(self, job_id: str, owner: str, timeout_s: float) -> dict[str, Any]:
+    async def wait(self, job_id: str, owner: str | None, timeout_s: float) -> dict[str, Any]:
         """The job once finished, or as it is after ``timeout_s``."""
         record = await self.get(job_id, owner)
         deadline = time.monotonic() + timeout_s
@@ -331,10 +332,10 @@ class JobRuns:
             record = await self.get(job_id, owner)
         return record
 
-    async def list(self, owner: str, limit: int, before: str | None = None) -> list[dict[str, Any]]:
+    async def list(self, owner: str | None, limit: int, before: str | None = None) -> list[dict[str, Any]]:
         return await self.store.list(owner, limit, before)
 
-    async def cancel(self, job_id: str, owner: str) -> dict[str, Any]:
+    async def cancel(self, job_id: str, owner: str | None) -> dict[str, Any]:
         """Cancel a queued or running job (its upstream too, where the provider can)."""
         record = await self.get(job_id, owner)
         task = self.tasks.get(job_id)

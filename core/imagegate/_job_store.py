@@ -41,8 +41,8 @@ class JobStore(Protocol):
 
     async def get(self, job_id: str) -> dict[str, Any] | None: ...
 
-    async def list(self, owner: str, limit: int, before: str | None = None) -> list[dict[str, Any]]:
-        """The owner's jobs, newest first, older than job ``before`` when given."""
+    async def list(self, owner: str | None, limit: int, before: str | None = None) -> list[dict[str, Any]]:
+        """The owner's jobs (every owner's for None), newest first, older than job ``before`` when given."""
 
     async def unfinished(self) -> list[dict[str, Any]]: ...
 
@@ -191,16 +191,17 @@ class SqliteJobStore:
 
         return await asyncio.to_thread(self._run, work)  # type: ignore[no-any-return]
 
-    async def list(self, owner: str, limit: int, before: str | None = None) -> list[dict[str, Any]]:
+    async def list(self, owner: str | None, limit: int, before: str | None = None) -> list[dict[str, Any]]:
         def work(db: sqlite3.Connection) -> list[dict[str, Any]]:
+            mine, args = ("j.owner = ?", [owner]) if owner is not None else ("1", [])
             if before is None:
-                rows = db.execute("SELECT record FROM jobs WHERE owner = ? ORDER BY created_at DESC, id DESC "
-                                  "LIMIT ?", (owner, limit)).fetchall()
+                rows = db.execute(f"SELECT record FROM jobs j WHERE {mine} ORDER BY created_at DESC, id DESC "
+                                  "LIMIT ?", (*args, limit)).fetchall()
             else:
                 rows = db.execute(
-                    "SELECT j.record FROM jobs j, jobs b WHERE b.id = ? AND j.owner = ? AND "
+                    f"SELECT j.record FROM jobs j, jobs b WHERE b.id = ? AND {mine} AND "
                     "(j.created_at < b.created_at OR (j.created_at = b.created_at AND j.id < b.id)) "
-                    "ORDER BY j.created_at DESC, j.id DESC LIMIT ?", (before, owner, limit)).fetchall()
+                    "ORDER BY j.created_at DESC, j.id DESC LIMIT ?", (before, *args, limit)).fetchall()
             return [orjson.loads(row[0]) for row in rows]
 
         return await asyncio.to_thread(self._run, work)  # type: ignore[no-any-return]

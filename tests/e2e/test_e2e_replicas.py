@@ -20,7 +20,7 @@ import pytest
 
 from imagegate import ImageRequest
 from imagegate._job_runs import owner_of
-from imagegate.testing import stop_process
+from imagegate.testing import add_virtual_key, stop_process
 
 from .http_support import GATEWAY_KEY, ServerProcess, start_server_process, stop_server_process
 from .support import OPENAI_KEY, REPLICATE_TOKEN
@@ -187,13 +187,10 @@ async def test_a_job_submitted_on_one_replica_is_repeated_polled_and_cancelled_o
 
 async def test_a_keys_budget_holds_across_replicas_under_concurrent_load(
         deployment: Deployment, fake_openai: Any, env_gateway: Any, tmp_path: Path) -> None:
-    from imagegate._keys import VirtualKey, key_digest, new_key
-
     gateway = await env_gateway({**deployment.env, "STORAGE__SPOOL_DIR": str(tmp_path / "keys")})
     estimate = (await gateway.estimate("generate", REQUEST))["cost"]["estimated_usd"]
-    secret = new_key()  # made where the operator runs `imagegate keys create`: in the replicas' Redis
-    await gateway.keys.store.add(VirtualKey(name="team", digest=key_digest(secret), hint=secret[:8],
-                                            budget_usd=round(estimate * 2.5, 6), budget_period="day"))
+    # made where the operator runs `imagegate keys create`: in the replicas' Redis
+    secret = await add_virtual_key(gateway, "team", budget_usd=round(estimate * 2.5, 6), budget_period="day")
     headers = {"Authorization": f"Bearer {secret}"}
     async with aiohttp.ClientSession() as session:
 

@@ -16,6 +16,7 @@ project that installs imagegate gets the ``imagegate_*`` fixtures. Besides them:
   subclass them to hold your plugin to the rules the bundled ones follow;
 * :func:`build_gateway` (:func:`opened_gateway`: opened, closed after), :func:`temp_settings`,
   :class:`FakeSleep`: gateways without entry points, environment or real sleeping;
+  :func:`add_virtual_key` gives one a virtual key;
   ``imagegate.testing.mock_http.mock_upstream`` is aioresponses made to work with the installed
   aiohttp, for unit tests.
 
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
         StorageConformance,
     )
     from .discovery import assert_discovered, assert_modules_import
-    from .factories import FakeSleep, build_gateway, opened_gateway, temp_settings
+    from .factories import FakeSleep, add_virtual_key, build_gateway, opened_gateway, temp_settings
     from .fake_upstream import FakeUpstream, FormPart, ReceivedCall
     from .images import image_bytes
     from .processes import stop_process
@@ -51,7 +52,8 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(["REQUIRED_METADATA", "KeyStoreConformance", "ProviderConformance", "ProviderTarget",
                      "StorageConformance"], "imagegate.testing.conformance"),
     **dict.fromkeys(["assert_discovered", "assert_modules_import"], "imagegate.testing.discovery"),
-    **dict.fromkeys(["FakeSleep", "build_gateway", "opened_gateway", "temp_settings"], "imagegate.testing.factories"),
+    **dict.fromkeys(["FakeSleep", "add_virtual_key", "build_gateway", "opened_gateway", "temp_settings"],
+                    "imagegate.testing.factories"),
     **dict.fromkeys(["FakeUpstream", "FormPart", "ReceivedCall"], "imagegate.testing.fake_upstream"),
     "image_bytes": "imagegate.testing.images",
     "stop_process": "imagegate.testing.processes",

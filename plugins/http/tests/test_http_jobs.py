@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 from imagegate.files import sniff_mime
-from imagegate.testing import image_bytes
+from imagegate.testing import add_virtual_key, image_bytes
 
 from .jobs_support import ASYNC, OPENAI_KEY, REPLICATE_TOKEN, get_json, post_json
 
@@ -202,9 +202,11 @@ async def test_concurrent_idempotent_repeats_share_one_upstream_call(upstreams: 
     assert len({answer["data"][0]["b64_json"] for _, _, answer in answers}) == 1
 
 
-async def test_another_keys_jobs_are_not_found(serve: Callable[..., Awaitable[Any]]) -> None:
-    served = await serve(gateway={"api_keys": ["key-a", "key-b"]})
-    a, b = ({"Authorization": f"Bearer {key}"} for key in ("key-a", "key-b"))
+async def test_another_keys_jobs_are_not_found_and_admin_keys_see_all(serve: Callable[..., Awaitable[Any]]) -> None:
+    served = await serve(gateway={"api_keys": ["sk-operator-0123456789"]})
+    a, b, admin, operator = ({"Authorization": f"Bearer {key}"} for key in (
+        await add_virtual_key(served.gateway, "a"), await add_virtual_key(served.gateway, "b"),
+        await add_virtual_key(served.gateway, "boss", admin=True), "sk-operator-0123456789"))
     async with aiohttp.ClientSession(served.base_url) as http:
         _, headers, job = await post_json(http, "generations", {"model": "placeholder", "prompt": "mine"}, {**a, **ASYNC})
         mine, _ = await get_json(http, headers["Location"], a, wait="30")
@@ -214,13 +216,24 @@ async def test_another_keys_jobs_are_not_found(serve: Callable[..., Awaitable[An
         _, theirs = await get_json(http, "/v1/images/jobs", b)
         _, own = await get_json(http, "/v1/images/jobs", a)
         _, _, other = await post_json(http, "generations", {"model": "placeholder", "prompt": "theirs"},
-                                  {**b, "Idempotency-Key": "shared"})
+                                      {**b, "Idempotency-Key": "shared"})
         _, _, same_key = await post_json(http, "generations", {"model": "placeholder", "prompt": "mine"},
-                                     {**a, "Idempotency-Key": "shared"})
+                                         {**a, "Idempotency-Key": "shared"})
+        seen = {name: await get_json(http, headers["Location"], key) for name, key in (("admin", admin),
+                                                                                         ("operator", operator))}
+        listed = {name: (await get_json(http, "/v1/images/jobs", key))[1] for name, key in (("admin", admin),
+                                                                                              ("operator", operator))}
+        async with http.delete(headers["Location"], headers=admin) as response:
+            admin_cancel = response.status, await response.json()
     assert mine == 200 and status == 404 and error["error"]["code"] == "not_found" and cancel_status == 404
-    assert theirs["data"] == [] or job["id"] not in [j["id"] for j in theirs["data"]]
+    assert job["id"] not in [j["id"] for j in theirs["data"]]
     assert [j["id"] for j in own["data"]] == [job["id"]]
     assert same_key["data"] and other["data"]  # one key's Idempotency-Key is not another's
+    for name in ("admin", "operator"):  # an admin key (--admin, or GATEWAY__API_KEYS) sees every key's jobs
+        assert seen[name][0] == 200 and seen[name][1]["id"] == job["id"]
+        assert [j["parameters"]["prompt"] for j in listed[name]["data"]] == ["mine", "theirs", "mine"]
+        assert listed[name]["data"][-1]["id"] == job["id"]
+    assert admin_cancel[0] == 200 and admin_cancel[1]["status"] == "succeeded"  # finished: answered as it is
 
 
 async def test_the_job_list_pages_newest_first(served: Any) -> None:

@@ -10,17 +10,10 @@ import aiohttp
 import pytest
 
 from imagegate import PriceRule, Pricing
-from imagegate.testing import ScriptedPlugin, ScriptedProvider, scripted_model
+from imagegate.testing import ScriptedPlugin, ScriptedProvider, add_virtual_key, scripted_model
 
 STATIC = "sk-operator-key-0123456789"
 
-
-async def _key(gateway: Any, name: str, **limits: Any) -> str:
-    from imagegate._keys import VirtualKey, key_digest, new_key
-
-    secret = new_key()
-    await gateway.keys.store.add(VirtualKey(name=name, digest=key_digest(secret), hint=secret[:8], **limits))
-    return secret
 
 
 async def _generate(http: aiohttp.ClientSession, key: str, model: str = "priced-1") -> tuple[int, dict]:
@@ -38,7 +31,7 @@ def priced() -> ScriptedPlugin:
 
 async def test_a_virtual_key_is_held_to_its_budget_and_models(serve, priced: ScriptedPlugin) -> None:
     served = await serve(plugins=[(priced, "priced")])
-    team = await _key(served.gateway, "team", budget_usd=0.1, budget_period="day", models=["priced-1"])
+    team = await add_virtual_key(served.gateway, "team", budget_usd=0.1, budget_period="day", models=["priced-1"])
     async with aiohttp.ClientSession(served.base_url) as http:
         async with http.get("/v1/models") as response:
             assert response.status == 401  # an active virtual key turns the check on
@@ -59,7 +52,7 @@ async def test_a_virtual_key_is_held_to_its_budget_and_models(serve, priced: Scr
 
 async def test_each_key_sees_only_its_images_and_an_operator_key_sees_all(serve) -> None:
     served = await serve(gateway={"api_keys": [STATIC]})
-    alice, bob = await _key(served.gateway, "alice"), await _key(served.gateway, "bob")
+    alice, bob = await add_virtual_key(served.gateway, "alice"), await add_virtual_key(served.gateway, "bob")
     async with aiohttp.ClientSession(served.base_url) as http:
         made = {}
         for name, key in (("alice", alice), ("bob", bob)):

@@ -157,3 +157,10 @@ async def test_of_concurrent_claims_of_one_job_exactly_one_wins(store: JobStore)
     winners = [claimed for claimed in claims if claimed is not None]
     assert len(winners) == 1
     assert (await store.get(record["id"]) or {})["runner"] == winners[0]["runner"]
+
+
+async def test_list_of_no_owner_is_every_owner_s_jobs_newest_first(store: JobStore) -> None:
+    made = [await store.create(job(owner, created_at=1000.0 + n)) for n, owner in enumerate(["key_a", "key_b"] * 2)]
+    newest_first = [record["id"] for record in reversed(made)]
+    assert [r["id"] for r in await store.list(None, 10)] == newest_first
+    assert [r["id"] for r in await store.list(None, 2, before=newest_first[1])] == newest_first[2:]

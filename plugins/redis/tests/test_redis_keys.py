@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from imagegate import ImageRequest, QuotaExceeded, RateLimited, Unavailable
-from imagegate._keys import VirtualKey, key_digest, new_key, period_of
-from imagegate.testing import run_cli
+from imagegate._keys import new_key, period_of
+from imagegate.testing import add_virtual_key, run_cli
 from imagegate_http.app import create_app
 from imagegate_openai.testing import FakeOpenAI
 from imagegate_redis.key_store import RedisKeyStore
@@ -33,17 +33,12 @@ async def pair(make_gateway: Any, server: RedisServer, prefix: str, fake: FakeOp
     return a, b
 
 
-async def add_key(gateway: Any, name: str = "team", **limits: Any) -> str:
-    secret = new_key()
-    await gateway.keys.store.add(VirtualKey(name=name, digest=key_digest(secret), hint=secret[:8], **limits))
-    return secret
-
 
 async def test_a_key_made_on_one_gateway_works_on_another_until_revoked(
         redis_server: RedisServer, prefix: str, make_gateway: Any, fake: FakeOpenAI) -> None:
     a, b = await pair(make_gateway, redis_server, prefix, fake)
     assert isinstance(a.keys.store, RedisKeyStore) and b.keys.rates is b.keys.store
-    secret = await add_key(a, admin=True)
+    secret = await add_virtual_key(a, "team", admin=True)
     b.keys._clock = lambda: 0.0  # the key cache's clock: no waiting for it to expire
     caller = await b.keys.identify(secret)
     assert caller is not None and caller.key.name == "team" and caller.admin
@@ -61,7 +56,7 @@ async def test_a_key_budget_holds_across_gateways(
     a, b = await pair(make_gateway, redis_server, prefix, fake)
     estimate = (await a.run("generate", REQUEST)).cost.estimated_usd
     assert estimate
-    secret = await add_key(a, budget_usd=estimate * 2.5, budget_period="day")
+    secret = await add_virtual_key(a, "team", budget_usd=estimate * 2.5, budget_period="day")
     callers = [await a.keys.identify(secret), await b.keys.identify(secret)]
     runs = await asyncio.gather(*(gateway.run("generate", REQUEST, caller=caller)
                                   for gateway, caller in [(a, callers[0]), (b, callers[1])] * 4),
@@ -76,7 +71,7 @@ async def test_a_key_budget_holds_across_gateways(
 async def test_a_key_rate_holds_across_gateways(
         redis_server: RedisServer, prefix: str, make_gateway: Any, fake: FakeOpenAI) -> None:
     a, b = await pair(make_gateway, redis_server, prefix, fake)
-    secret = await add_key(a, rpm=2)
+    secret = await add_virtual_key(a, "team", rpm=2)
     on_a, on_b = await a.keys.identify(secret), await b.keys.identify(secret)
     await a.run("generate", REQUEST, caller=on_a)
     await b.run("generate", REQUEST, caller=on_b)
@@ -91,7 +86,7 @@ async def test_a_key_rate_holds_across_gateways(
 async def test_key_checks_fail_unavailable_while_redis_is_lost(
         own_redis: RedisServer, prefix: str, make_gateway: Any, fake: FakeOpenAI) -> None:
     gateway = await make_gateway(own_redis.url, prefix, openai={"base_url": fake.base_url})
-    secret = await add_key(gateway, budget_usd=5.0)
+    secret = await add_virtual_key(gateway, "team", budget_usd=5.0)
     caller = await gateway.keys.identify(secret)
     own_redis.stop()
     for attempt in (lambda: gateway.keys.identify(new_key()), lambda: gateway.run("generate", REQUEST, caller=caller),

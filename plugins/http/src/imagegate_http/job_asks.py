@@ -25,14 +25,19 @@ if TYPE_CHECKING:
 
     from .multipart import UploadForm
 
-__all__ = ["JobAsk", "caller_owner", "json_digest", "upload_digest"]
+__all__ = ["JobAsk", "caller_owner", "jobs_owner", "json_digest", "upload_digest"]
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 def caller_owner(request: web.Request) -> str:
-    """Whose jobs this caller sees: the owner the bearer check found (see :class:`~imagegate.Caller`)."""
+    """The owner of what this caller makes: the one the bearer check found (see :class:`~imagegate.Caller`)."""
     return caller_of(request).owner
+
+
+def jobs_owner(request: web.Request) -> str | None:
+    """Whose jobs this caller sees: its owner's, every owner's (None) for an admin key."""
+    return caller_of(request).jobs_owner
 
 
 def _wants_async(request: web.Request) -> bool:

@@ -120,7 +120,7 @@ async def job_result(gateway: Gateway, record: dict[str, Any], *, settings: MCPS
     return await result_content(gateway, result, deliver, settings, with_paths=with_paths, links=links)
 
 
-async def get_job(gateway: Gateway, arguments: dict[str, Any], *, settings: MCPSettings, owner: str,
+async def get_job(gateway: Gateway, arguments: dict[str, Any], *, settings: MCPSettings, owner: str | None,
                   relays: Relays, send_progress: Send | None, with_paths: bool,
                   links: FileLinks | None) -> CallToolResult:
     """The job, after waiting up to ``wait_s`` for it to finish (its progress reported meanwhile)."""
@@ -135,7 +135,7 @@ async def get_job(gateway: Gateway, arguments: dict[str, Any], *, settings: MCPS
     return await job_result(gateway, record, settings=settings, with_paths=with_paths, links=links)
 
 
-async def cancel_job(gateway: Gateway, arguments: dict[str, Any], *, owner: str) -> dict[str, Any]:
+async def cancel_job(gateway: Gateway, arguments: dict[str, Any], *, owner: str | None) -> dict[str, Any]:
     record = await gateway.jobs.cancel(arguments["job_id"], owner)
     return {"job_id": record["id"], "status": record["status"]}
 
@@ -150,6 +150,6 @@ def _summary(record: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in entry.items() if value not in (None, [])}
 
 
-async def list_jobs(gateway: Gateway, arguments: dict[str, Any], *, owner: str) -> dict[str, Any]:
+async def list_jobs(gateway: Gateway, arguments: dict[str, Any], *, owner: str | None) -> dict[str, Any]:
     records = await gateway.jobs.list(owner, int(arguments.get("limit", 10)))
     return {"jobs": [_summary(record) for record in records]}

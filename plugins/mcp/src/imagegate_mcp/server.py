@@ -307,7 +307,7 @@ def build_server(gateway: Gateway | asyncio.Future[Gateway], *, with_paths: bool
                 tasks = await served_tasks()
             except Exception as exc:
                 raise _protocol_error(exc, method) from None
-            return await work(tasks, params, _caller(ctx).owner, ctx.protocol_version in MODERN_PROTOCOL_VERSIONS)
+            return await work(tasks, params, _caller(ctx).jobs_owner, ctx.protocol_version in MODERN_PROTOCOL_VERSIONS)
 
         return handle
 

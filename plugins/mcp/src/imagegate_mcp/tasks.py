@@ -117,7 +117,7 @@ class Tasks:
 
         return Task.model_validate(self._fields(record, modern=False))
 
-    async def _record(self, task_id: str, owner: str) -> dict[str, Any]:
+    async def _record(self, task_id: str, owner: str | None) -> dict[str, Any]:
         """The owner's job behind ``task_id``; another owner's (or none) is invalid params."""
         from imagegate import NotFound
 
@@ -161,7 +161,7 @@ class Tasks:
 
     # the task methods ---------------------------------------------------------------------------
 
-    async def get(self, task_id: str, owner: str, *, modern: bool) -> Any:
+    async def get(self, task_id: str, owner: str | None, *, modern: bool) -> Any:
         from mcp_types import GetTaskResult
 
         record = await self._record(task_id, owner)
@@ -172,7 +172,7 @@ class Tasks:
             body["result"] = (await self._result(record)).model_dump(by_alias=True, mode="json", exclude_none=True)
         return body
 
-    async def result(self, task_id: str, owner: str) -> dict[str, Any]:
+    async def result(self, task_id: str, owner: str | None) -> dict[str, Any]:
         """2025-11-25 ``tasks/result``: wait for the job, then the call's result (tagged with the task)."""
         await self._record(task_id, owner)
         record = await self.gateway.jobs.wait(task_id, owner, float("inf"))
@@ -180,14 +180,14 @@ class Tasks:
         body["_meta"] = {**body.get("_meta", {}), RELATED_TASK_META: {"taskId": task_id}}
         return body
 
-    async def list(self, owner: str, cursor: str | None) -> Any:
+    async def list(self, owner: str | None, cursor: str | None) -> Any:
         from mcp_types import ListTasksResult
 
         records = await self.gateway.jobs.list(owner, _PAGE, cursor)
         more = records[-1]["id"] if len(records) == _PAGE else None
         return ListTasksResult(tasks=[self.legacy_task(record) for record in records], next_cursor=more)
 
-    async def cancel(self, task_id: str, owner: str, *, modern: bool) -> Any:
+    async def cancel(self, task_id: str, owner: str | None, *, modern: bool) -> Any:
         from mcp_types import CancelTaskResult
 
         record = await self._record(task_id, owner)
@@ -199,7 +199,7 @@ class Tasks:
             return {"resultType": "complete"}
         return CancelTaskResult.model_validate(self._fields(record, modern=False))
 
-    async def update(self, task_id: str, owner: str) -> dict[str, Any]:
+    async def update(self, task_id: str, owner: str | None) -> dict[str, Any]:
         """2026-07-28 ``tasks/update``: no task of this server ever waits for input; acknowledged."""
         await self._record(task_id, owner)
         return {"resultType": "complete"}

@@ -226,12 +226,12 @@ async def call_tool(gateway: Gateway, tool: ToolSpec, arguments: dict[str, Any],
 
             return await call_transform(gateway, arguments, with_paths=with_paths)
         if tool.name == GET_JOB:
-            return await job_tools.get_job(gateway, arguments, settings=settings, owner=caller.owner, relays=relays,
+            return await job_tools.get_job(gateway, arguments, settings=settings, owner=caller.jobs_owner, relays=relays,
                                            send_progress=send_progress, with_paths=with_paths, links=links)
         if tool.name == CANCEL_JOB:
-            return structured(await job_tools.cancel_job(gateway, arguments, owner=caller.owner))
+            return structured(await job_tools.cancel_job(gateway, arguments, owner=caller.jobs_owner))
         if tool.name == LIST_JOBS:
-            return structured(await job_tools.list_jobs(gateway, arguments, owner=caller.owner))
+            return structured(await job_tools.list_jobs(gateway, arguments, owner=caller.jobs_owner))
         if tool.operation is None:
             return _list_models(gateway)
         request, deliver = build_request(tool, arguments, settings)

@@ -209,10 +209,11 @@ class RedisJobStore:
             found = await self.client.hgetall(self._job(job_id))
         return _record(found)
 
-    async def list(self, owner: str, limit: int, before: str | None = None) -> list[dict[str, Any]]:
-        """The owner's jobs, newest first, older than job ``before`` when given."""
+    async def list(self, owner: str | None, limit: int, before: str | None = None) -> list[dict[str, Any]]:
+        """The owner's jobs (every owner's for None), newest first, older than job ``before`` when given."""
+        index = self._owner(owner) if owner is not None else self._key("jobs", "created")
         async with guard(self.settings, "listing jobs"):
-            rows = await self._list(keys=[self._owner(owner)], args=[limit, before or "", self._key("job", "")])
+            rows = await self._list(keys=[index], args=[limit, before or "", self._key("job", "")])
         return [record for row in rows if (record := _record(row)) is not None]
 
     async def unfinished(self) -> list[dict[str, Any]]:

@@ -2,7 +2,8 @@
 
 Every generate, edit and variation is recorded as a job (see :mod:`imagegate_http.job_asks` for
 ``Prefer: respond-async`` and ``Idempotency-Key``). Jobs are the caller's: another API key's job
-is ``not_found``.
+is ``not_found``; an admin key (a ``GATEWAY__API_KEYS`` one, or ``imagegate keys create --admin``)
+sees and lists every key's.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from imagegate import InvalidRequest, NotFound
 
 from ..envelope import json_response, pieces_response
 from ..job_answers import job_pieces, job_summary
-from ..job_asks import caller_owner
+from ..job_asks import jobs_owner
 from ..keys import GATEWAY
 from ..quoting import quote
 
@@ -57,7 +58,7 @@ def _cursor(query: Mapping[str, str]) -> tuple[str, str] | None:
 async def list_jobs(request: web.Request) -> web.Response:
     """GET /v1/images/jobs?limit=&after=: the caller's jobs, newest first (without ``result``)."""
     gateway = request.app[GATEWAY]
-    owner = caller_owner(request)
+    owner = jobs_owner(request)
     limit = _limit(request.query)
     cursor = _cursor(request.query)
     if cursor is not None:
@@ -76,7 +77,7 @@ async def get_job(request: web.Request) -> web.StreamResponse:
     """GET /v1/images/jobs/{id}?wait=N: the job, after waiting up to N s for it to finish."""
     gateway = request.app[GATEWAY]
     wait = _wait_s(request.query)
-    job_id, owner = request.match_info["id"], caller_owner(request)
+    job_id, owner = request.match_info["id"], jobs_owner(request)
     record = await gateway.jobs.wait(job_id, owner, wait) if wait else await gateway.jobs.get(job_id, owner)
     return await pieces_response(request, await job_pieces(gateway, record))
 
@@ -85,5 +86,5 @@ async def cancel_job(request: web.Request) -> web.StreamResponse:
     """DELETE /v1/images/jobs/{id}: cancel a queued or running job (its upstream too, where the
     provider can); a finished job is answered as it is."""
     gateway = request.app[GATEWAY]
-    record = await gateway.jobs.cancel(request.match_info["id"], caller_owner(request))
+    record = await gateway.jobs.cancel(request.match_info["id"], jobs_owner(request))
     return await pieces_response(request, await job_pieces(gateway, record))
