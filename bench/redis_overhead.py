@@ -5,10 +5,14 @@
 Starts the fake upstream (``bench.fake_upstream``) and a ``redis-server`` on loopback, then opens
 two gateways in this process against the same fake: one with the defaults (SQLite job store,
 in-process provider limits) and one with ``REDIS__URL`` and ``JOBS__BACKEND=redis`` (jobs,
-idempotency keys, provider RPM and concurrency, the signing key in Redis). ``--rounds`` alternating
-rounds of ``--per-round`` sequential generations (small image, ``PROVIDERS__OPENAI__RPM`` set so the
-shared limiter runs) through each; CPU = this process's CPU time (all threads) per request, median
-over rounds; commands = what Redis counted (``INFO commandstats``) over the run, per Redis request.
+idempotency keys, provider RPM and concurrency, the signing key in Redis). Each is asked two ways:
+anonymously, and as a team's virtual key with a rate and a budget, checked as the HTTP and MCP
+front-ends check a bearer key (:meth:`~imagegate.frontend.BearerCheck.caller`: the failed-key
+lockout, the key; then its rate, and its budget reserved and settled). ``--rounds`` alternating
+rounds of ``--per-round`` sequential generations (small image, ``PROVIDERS__OPENAI__RPM`` set so
+the shared limiter runs) through each way; CPU = this process's CPU time (all threads) per
+request, median over rounds; commands = what Redis counted (``INFO commandstats``) over
+``--per-round`` more requests of each Redis way, per request.
 
 Prints one JSON report and writes it to ``bench/results/redis-<timestamp>.json``.
 """
@@ -22,6 +26,7 @@ import shutil
 import statistics
 import tempfile
 from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -39,6 +44,31 @@ def _commands(url: str) -> dict[str, int]:
         stats = client.info("commandstats")
     return {name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()
             if name != "cmdstat_info"}
+
+
+async def _commands_per_request(url: str, call: Callable[[], Awaitable[Any]], requests: int) -> dict[str, float]:
+    """The Redis commands ``requests`` sequential calls cost, by name, per call."""
+    before = _commands(url)
+    for _ in range(requests):
+        await call()
+    after = _commands(url)
+    return {name: round((count - before.get(name, 0)) / requests, 2)
+            for name, count in sorted(after.items()) if count > before.get(name, 0)}
+
+
+async def _keyed(gateway: Any, request: Any) -> Callable[[], Awaitable[Any]]:
+    """A call as a virtual key with a rate and a budget, its bearer key checked as front-ends do."""
+    from imagegate.frontend import BearerCheck
+    from imagegate.testing import add_virtual_key
+
+    secret = await add_virtual_key(gateway, "team", rpm=1_000_000, budget_usd=1_000_000.0, budget_period="month")
+    check, authorization = BearerCheck(["sk-operator"]), f"Bearer {secret}"
+
+    async def call() -> Any:
+        caller = await check.caller(authorization, "127.0.0.1", gateway.keys)
+        return await gateway.run("generate", request, frontend="bench", caller=caller)
+
+    return call
 
 
 async def _gateway(env: dict[str, str]) -> Any:
@@ -77,19 +107,21 @@ async def run(rounds: int, per_round: int) -> dict[str, Any]:
                                             "STORAGE__SPOOL_DIR": str(workdir / "spool-redis")})
         await procs.control(image="small")
         request = ImageRequest(model=MODEL, prompt="redis overhead", size="1024x1024", params={"quality": "low"})
-        commands0 = _commands(server.url)
-        cpu_ms = await cpu_rounds({name: (lambda g=gateway: g.run("generate", request, frontend="bench"))
-                                   for name, gateway in gateways.items()}, rounds, per_round)
-        calls = rounds * per_round + 10  # the warm-up calls too: only the Redis gateway talks to Redis
-        commands = {name: count - commands0.get(name, 0) for name, count in _commands(server.url).items()}
-        sqlite, shared = statistics.median(cpu_ms["sqlite"]), statistics.median(cpu_ms["redis"])
+        ways = {}
+        for name, gateway in gateways.items():
+            ways[name] = lambda g=gateway: g.run("generate", request, frontend="bench")
+            ways[f"{name}_keyed"] = await _keyed(gateway, request)
+        cpu_ms = await cpu_rounds(ways, rounds, per_round)
+        commands = {name: await _commands_per_request(server.url, ways[name], per_round)
+                    for name in ("redis", "redis_keyed")}
+        median = {name: statistics.median(values) for name, values in cpu_ms.items()}
         report.update({
             "rounds": rounds, "per_round": per_round,
-            "sqlite_cpu_ms_per_request": round(sqlite, 3), "redis_cpu_ms_per_request": round(shared, 3),
-            "redis_adds_cpu_ms_per_request": round(shared - sqlite, 3),
-            "redis_commands_per_request": round(sum(commands.values()) / calls, 2),
-            "redis_commands_by_name_per_request": {name: round(count / calls, 2)
-                                                   for name, count in sorted(commands.items()) if count},
+            "cpu_ms_per_request": {name: round(value, 3) for name, value in median.items()},
+            "redis_adds_cpu_ms_per_request": round(median["redis"] - median["sqlite"], 3),
+            "redis_adds_cpu_ms_per_keyed_request": round(median["redis_keyed"] - median["sqlite_keyed"], 3),
+            "redis_commands_per_request": {name: round(sum(counts.values()), 2) for name, counts in commands.items()},
+            "redis_commands_by_name_per_request": commands,
             "per_round_ms": {k: [round(v, 3) for v in vs] for k, vs in cpu_ms.items()},
         })
     finally:

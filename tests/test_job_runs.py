@@ -278,3 +278,22 @@ async def test_after_its_own_beat_failed_a_gateway_takes_nothing_over_for_three_
     assert record["status"] == "succeeded"
     assert [seen[beat] for beat in (2, 3, 4, 5)] == ["peer"] * 4  # beats 2-4 quiet; 5 sweeps after its beat
     assert seen[6] == gateway.jobs.runner["id"]
+
+
+
+async def test_a_process_of_another_pid_namespace_on_this_host_is_judged_by_its_heartbeat(tmp_path: Path) -> None:
+    """Containers may share a host name (host networking) but not their pids: the pid there means
+    nothing here, so its jobs are taken over when its heartbeat lapses, not by a look at the pid."""
+    from imagegate._job_runs import _HOST
+
+    gateway, _ = await make(tmp_path, Scripted(), FakeSleep(), jobs={"heartbeat_s": 0.01})
+    neighbour = {"host": _HOST, "pidns": -1, "pid": 1, "id": "neighbour"}  # pid 1 lives here
+    try:
+        await gateway.run("generate", REQUEST)
+        done = (await gateway.jobs.list("local", 1))[0]
+        await gateway.jobs.store.create({**done, "id": "job_neighbours", "status": "queued", "runner": neighbour,
+                                         "result": None, "finished_at": None})
+        record = await until(lambda: ended(gateway.jobs.store, "job_neighbours"))
+    finally:
+        await gateway.aclose()
+    assert record["status"] == "succeeded" and record["runner"] == gateway.jobs.runner

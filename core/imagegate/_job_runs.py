@@ -8,7 +8,8 @@ a repeated request to the first one's job and result, without a second upstream 
 
 Every process that runs jobs notes in the job store that it lives (a heartbeat every
 ``JOBS__HEARTBEAT_S``). A serving gateway, when it opens and at each beat, takes over the jobs of
-processes presumed dead (silent for three beats, or gone from this machine's process table):
+processes presumed dead (silent for three beats, or gone from this machine's process table, for
+those sharing this host name and pid namespace):
 queued generations run again, running ones whose provider recorded resumable upstream work (a
 Replicate prediction) are resumed, and the others fail with reason ``interrupted``. The store's
 claim is atomic, so of several replicas noticing one death exactly one takes each job. After its own
@@ -72,6 +73,17 @@ def _new_job_id() -> str:
 
 
 _HOST = socket.gethostname()
+
+
+def _pid_namespace() -> int | None:
+    """The pid namespace of this process (Linux): containers sharing a host name may not share it."""
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return None
+
+
+_PIDNS = _pid_namespace()
 _MISSED_BEATS = 3
 """A process silent for this many heartbeats is presumed dead."""
 
@@ -87,14 +99,17 @@ def _process_gone(pid: int) -> bool:
 
 
 def _dead(runner: dict[str, Any] | None, alive: set[str]) -> bool:
-    """Whether the process that ran a job is presumed dead: on this machine, when its process is
-    gone (a late beat of a busy process is no death); on another, when its heartbeat lapsed (one
-    of an older version, without heartbeats, is assumed alive)."""
+    """Whether the process that ran a job is presumed dead: one whose pid means the same process
+    here (same host name and pid namespace) when its process is gone (a late beat of a busy process
+    is no death); any other when its heartbeat lapsed. One of an older version, without heartbeats,
+    is checked by its pid on this host and assumed alive elsewhere."""
     if not runner:
         return True
-    if runner.get("host") == _HOST:
+    if "id" not in runner:
+        return runner.get("host") == _HOST and _process_gone(int(runner["pid"]))
+    if runner.get("host") == _HOST and runner.get("pidns") == _PIDNS:
         return _process_gone(int(runner["pid"]))
-    return "id" in runner and runner["id"] not in alive
+    return runner["id"] not in alive
 
 
 async def _wait(event: asyncio.Event, timeout_s: float) -> bool:
@@ -164,7 +179,7 @@ class JobRuns:
         self.store: JobStore = stores.create(gateway.settings, self.settings.backend)
         self.key_store: KeyStore = stores.create_key_store(gateway.settings, self.settings.backend, self.store)
         """Where virtual keys are kept: beside the jobs (see :class:`~imagegate._callers.KeyRing`)."""
-        self.runner = {"host": _HOST, "pid": os.getpid(), "id": secrets.token_hex(8)}
+        self.runner = {"host": _HOST, "pidns": _PIDNS, "pid": os.getpid(), "id": secrets.token_hex(8)}
         """This process in the job store: recorded with every job it runs, and beating while it lives."""
         self._beating: asyncio.Task[None] | None = None
         self._starting = asyncio.Lock()

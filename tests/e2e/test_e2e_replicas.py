@@ -239,11 +239,8 @@ async def test_redis_lost_and_back_gives_clear_errors_then_full_service(
     assert fake_openai.call_count == 1
 
 
-@pytest.mark.parametrize("deployment_env", [{"PROVIDERS__OPENAI__RPM": "120", "PROVIDERS__OPENAI__TIMEOUT_S": "4",
-                                             "PROVIDERS__OPENAI__MAX_CONCURRENCY": "64"}])
-async def test_a_provider_rpm_of_120_holds_across_three_replicas(deployment: Deployment, fake_openai: Any) -> None:
-    """180 requests at once through nginx: the three replicas together start 120 upstream calls in
-    the minute (the window), the others wait for a slot until their deadline and are refused."""
+async def burst(deployment: Deployment, requests: int) -> list[tuple[int, str]]:
+    """``requests`` generations sent through nginx at once: each one's status and serving replica."""
     headers = {"Authorization": f"Bearer {GATEWAY_KEY}"}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
 
@@ -252,12 +249,19 @@ async def test_a_provider_rpm_of_120_holds_across_three_replicas(deployment: Dep
                 await answer.read()
                 return answer.status, answer.headers["X-Imagegate-Replica"]
 
-        answers = await asyncio.gather(*(post() for _ in range(180)))
+        return await asyncio.gather(*(post() for _ in range(requests)))
+
+
+@pytest.mark.parametrize("deployment_env", [{"PROVIDERS__OPENAI__RPM": "120", "PROVIDERS__OPENAI__TIMEOUT_S": "4",
+                                             "PROVIDERS__OPENAI__MAX_CONCURRENCY": "64"}])
+async def test_a_provider_rpm_of_120_holds_across_three_replicas(deployment: Deployment, fake_openai: Any) -> None:
+    """180 requests at once through nginx: the three replicas together start 120 upstream calls in
+    the minute (the window), the others wait for a slot until their deadline and are refused."""
+    answers = await burst(deployment, 180)
     statuses = [status for status, _ in answers]
     assert 114 <= fake_openai.call_count <= 126, fake_openai.call_count  # 120 within 5 %
     assert statuses.count(200) == fake_openai.call_count and statuses.count(429) == 180 - fake_openai.call_count
     assert len({replica for _, replica in answers}) == REPLICAS
-
 
 
 @pytest.mark.parametrize("deployment_env", [{"PROVIDERS__OPENAI__MAX_CONCURRENCY": "4", "PROVIDERS__OPENAI__RPM": "1000",
@@ -267,16 +271,8 @@ async def test_a_provider_concurrency_limit_holds_across_three_replicas(deployme
     """24 requests at once through nginx, each upstream call taking 0.2 s: the three replicas
     together never have more than 4 calls at the provider (12 if each held its own), and every
     request is served once a slot frees up."""
-    headers = {"Authorization": f"Bearer {GATEWAY_KEY}"}
     fake_openai.latency_s = 0.2
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-
-        async def post() -> tuple[int, str]:
-            async with session.post(deployment.url + "/v1/images/generations", json=BODY, headers=headers) as answer:
-                await answer.read()
-                return answer.status, answer.headers["X-Imagegate-Replica"]
-
-        answers = await asyncio.gather(*(post() for _ in range(24)))
+    answers = await burst(deployment, 24)
     assert [status for status, _ in answers] == [200] * 24
     assert fake_openai.call_count == 24
     assert fake_openai.most_in_flight == 4  # reached, and never passed

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from imagegate._job_runs import owner_of
+from imagegate.testing import add_virtual_key
 from jsonschema import Draft202012Validator
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
@@ -104,11 +104,12 @@ async def test_list_jobs_newest_first(http_server: RunningServer, upstream: Fake
     assert one["jobs"] == [newest]
 
 
-@pytest.mark.parametrize("api_keys", [["key-a", "key-b"]])
+@pytest.mark.parametrize("api_keys", [["sk-operator-0123456789"]])
 async def test_a_job_belongs_to_its_key(http_server: RunningServer, upstream: FakeUpstream) -> None:
-    async with client_with_key(http_server.url, "key-a") as alice:
+    a_key, b_key = await add_virtual_key(http_server.gateway, "a"), await add_virtual_key(http_server.gateway, "b")
+    async with client_with_key(http_server.url, a_key) as alice:
         job_id = (await start_pending(alice, upstream))["job_id"]
-        async with client_with_key(http_server.url, "key-b") as bob:
+        async with client_with_key(http_server.url, b_key) as bob:
             foreign = await bob.call_tool("get_job", {"job_id": job_id})
             refused = await bob.call_tool("cancel_job", {"job_id": job_id})
             bobs = (await bob.call_tool("list_jobs", {})).structured_content
@@ -119,8 +120,9 @@ async def test_a_job_belongs_to_its_key(http_server: RunningServer, upstream: Fa
         error = json.loads(result.content[0].text)["error"]
         assert error["code"] == "not_found" and job_id in error["message"]
     assert bobs == {"jobs": []} and mine.structured_content["images"]
-    # the HTTP API and the CLI find it under the same key
-    assert (await http_server.gateway.jobs.get(job_id, owner_of("key-a")))["status"] == "succeeded"
+    # the HTTP API finds it under the same key
+    owner = (await http_server.gateway.keys.identify(a_key)).owner
+    assert (await http_server.gateway.jobs.get(job_id, owner))["status"] == "succeeded"
 
 
 async def test_a_failed_job_is_the_calls_error(http_server: RunningServer, upstream: FakeUpstream) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from imagegate._job_runs import owner_of
+from imagegate.testing import add_virtual_key
 from imagegate_mcp.testing import TaskHandle, TasksExtension, get_task
 from mcp import Client, MCPError
 from mcp_types import CancelTaskRequest, CancelTaskRequestParams
@@ -108,19 +108,24 @@ async def test_legacy_task_errors(http_server: RunningServer, upstream: FakeUpst
     assert upstream.calls == 1
 
 
-@pytest.mark.parametrize("api_keys", [["key-a", "key-b"]])
+@pytest.mark.parametrize("api_keys", [["sk-operator-0123456789"]])
 async def test_a_task_belongs_to_its_key(http_server: RunningServer) -> None:
-    async with legacy(http_server.url, key="key-a") as (alice, _):
+    a_key, b_key = await add_virtual_key(http_server.gateway, "a"), await add_virtual_key(http_server.gateway, "b")
+    async with legacy(http_server.url, key=a_key) as (alice, _):
         created = await alice.result("tools/call", {"name": "generate-fluxdev", "arguments": {"prompt": "a fox"},
                                                     "task": {}})
         task_id = created["task"]["taskId"]
-        async with legacy(http_server.url, key="key-b") as (bob, _):
+        async with legacy(http_server.url, key=b_key) as (bob, _):
             foreign = await bob.call("tasks/get", {"taskId": task_id})
             bobs = await bob.result("tasks/list")
+        async with legacy(http_server.url, key="sk-operator-0123456789") as (operator, _):
+            seen = await operator.result("tasks/get", {"taskId": task_id})  # an admin key sees every key's
         mine = await alice.result("tasks/result", {"taskId": task_id})
     assert foreign["error"]["code"] == -32602 and bobs["tasks"] == []
+    assert seen["taskId"] == task_id
     assert mine["isError"] is False
-    assert (await http_server.gateway.jobs.get(task_id, owner_of("key-a")))["status"] == "succeeded"
+    owner = (await http_server.gateway.keys.identify(a_key)).owner
+    assert (await http_server.gateway.jobs.get(task_id, owner))["status"] == "succeeded"
 
 
 async def test_no_tasks_before_2025_11_25(http_server: RunningServer) -> None:
