@@ -421,10 +421,9 @@ class JobRuns:
                 log.warning("could not keep jobs alive in the job store: %s", exc.message)
 
     async def _take_over_orphans(self, alive: set[str]) -> None:
-        for record in await self.store.unfinished():
-            runner = record.get("runner")
-            if record["id"] not in self.tasks and _dead(runner, alive):
-                await self._take_over(record)
+        for job_id, runner in (await self.store.runners()).items():
+            if job_id not in self.tasks and _dead(runner, alive):
+                await self._take_over(job_id, runner)
 
     async def protected_ids(self) -> set[str]:
         """The stored images unfinished jobs take as inputs (retention keeps them)."""
@@ -433,8 +432,8 @@ class JobRuns:
     async def purge(self) -> int:
         return await self.store.purge(time.time() - self.settings.retention_h * 3600)
 
-    async def _take_over(self, found: dict[str, Any]) -> None:
-        record = await self.store.claim(found["id"], self.runner, previous=(found.get("runner") or {}).get("id"))
+    async def _take_over(self, job_id: str, runner: dict[str, Any] | None) -> None:
+        record = await self.store.claim(job_id, self.runner, previous=(runner or {}).get("id"))
         if record is None:
             return  # it ended, or another gateway took it first
         log.info("taking over %s job %s of a gateway presumed dead", record["status"], record["id"])

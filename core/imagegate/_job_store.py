@@ -46,6 +46,10 @@ class JobStore(Protocol):
 
     async def unfinished(self) -> list[dict[str, Any]]: ...
 
+    async def runners(self) -> dict[str, dict[str, Any] | None]:
+        """The runner of every queued or running job, by job id (what finding a dead process's jobs
+        needs, without reading whole records)."""
+
     async def heartbeat(self, runner: str, ttl_s: float) -> set[str]:
         """Note that process ``runner`` lives for ``ttl_s`` more seconds; return every runner alive
         now (its own included), by one clock for all replicas."""
@@ -211,6 +215,14 @@ class SqliteJobStore:
             rows = db.execute("SELECT record FROM jobs WHERE status IN (?, ?) ORDER BY created_at",
                               UNFINISHED).fetchall()
             return [orjson.loads(row[0]) for row in rows]
+
+        return await asyncio.to_thread(self._run, work)  # type: ignore[no-any-return]
+
+    async def runners(self) -> dict[str, dict[str, Any] | None]:
+        def work(db: sqlite3.Connection) -> dict[str, dict[str, Any] | None]:
+            rows = db.execute("SELECT id, json_extract(CAST(record AS TEXT), '$.runner') FROM jobs "
+                              "WHERE status IN (?, ?)", UNFINISHED).fetchall()
+            return {job_id: None if runner is None else orjson.loads(runner) for job_id, runner in rows}
 
         return await asyncio.to_thread(self._run, work)  # type: ignore[no-any-return]
 

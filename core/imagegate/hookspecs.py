@@ -171,8 +171,8 @@ def register_job_stores(register: JobStoreRegistry) -> None:
 
     Called once when a gateway is built. Call ``register.add_job_store(name, factory)`` where
     ``factory(settings)`` returns an object following :class:`~imagegate.JobStore` (its
-    ``heartbeat`` and ``claim`` let serving gateways take over a dead process's jobs, each by one
-    of them); the gateway uses the one ``JOBS__BACKEND`` names. To keep virtual keys and their spending in the
+    ``heartbeat``, ``runners`` and ``claim`` let serving gateways take over a dead
+    process's jobs, each by one of them); the gateway uses the one ``JOBS__BACKEND`` names. To keep virtual keys and their spending in the
     same backend, also call ``register.add_key_store(name, factory)`` where
     ``factory(settings, job_store)`` returns a :class:`~imagegate.KeyStore` (it may share the job
     store's connection); if that store also has ``async take_start(name, rpm) -> float`` (0, or

@@ -164,3 +164,12 @@ async def test_list_of_no_owner_is_every_owner_s_jobs_newest_first(store: JobSto
     newest_first = [record["id"] for record in reversed(made)]
     assert [r["id"] for r in await store.list(None, 10)] == newest_first
     assert [r["id"] for r in await store.list(None, 2, before=newest_first[1])] == newest_first[2:]
+
+
+async def test_runners_are_those_of_unfinished_jobs_by_id(store: JobStore) -> None:
+    running = await store.create(job(status="running", runner={"host": "h", "pid": 7, "id": "r1"}))
+    queued = await store.create(job(runner=None))
+    await store.create(job(status="succeeded", runner={"host": "h", "pid": 7, "id": "r1"}))
+    legacy = await store.create(job())  # no runner field at all
+    assert await store.runners() == {running["id"]: {"host": "h", "pid": 7, "id": "r1"}, queued["id"]: None,
+                                     legacy["id"]: None}

@@ -103,6 +103,15 @@ return {purged, #ids}
 """
 
 
+_RUNNERS = """
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('HGET', ARGV[1] .. id, 'runner') or 'null'
+end
+return out
+"""
+
 _HEARTBEAT = """
 local now = redis.call('TIME')
 now = tonumber(now[1]) + tonumber(now[2]) / 1000000
@@ -156,6 +165,7 @@ class RedisJobStore:
         self._unfinished = self.client.register_script(_UNFINISHED_RECORDS)
         self._purge = self.client.register_script(_PURGE)
         self._heartbeat = self.client.register_script(_HEARTBEAT)
+        self._runners = self.client.register_script(_RUNNERS)
         self._claim = self.client.register_script(_CLAIM)
 
     @classmethod
@@ -221,6 +231,12 @@ class RedisJobStore:
             rows = await self._unfinished(keys=[self._key("jobs", "unfinished")], args=[self._key("job", "")])
         records = [record for row in rows if (record := _record(row)) is not None]
         return sorted(records, key=lambda record: record["created_at"])
+
+    async def runners(self) -> dict[str, dict[str, Any] | None]:
+        """The runner of every queued or running job, by job id."""
+        async with guard(self.settings, "listing the runners of unfinished jobs"):
+            flat = await self._runners(keys=[self._key("jobs", "unfinished")], args=[self._key("job", "")])
+        return {job_id.decode(): orjson.loads(runner) for job_id, runner in zip(flat[::2], flat[1::2], strict=True)}
 
     async def heartbeat(self, runner: str, ttl_s: float) -> set[str]:
         """Note that process ``runner`` lives for ``ttl_s`` more seconds (by Redis's clock, one for
