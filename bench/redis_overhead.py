@@ -12,7 +12,8 @@ lockout, the key; then its rate, and its budget reserved and settled). ``--round
 rounds of ``--per-round`` sequential generations (small image, ``PROVIDERS__OPENAI__RPM`` set so
 the shared limiter runs) through each way; CPU = this process's CPU time (all threads) per
 request, median over rounds; commands = what Redis counted (``INFO commandstats``) over
-``--per-round`` more requests of each Redis way, per request.
+``--per-round`` more requests of each Redis way, per request. Last, what a serving gateway reads
+at each heartbeat to find a dead peer's jobs, with 1000 unfinished jobs in Redis (CPU, ms).
 
 Prints one JSON report and writes it to ``bench/results/redis-<timestamp>.json``.
 """
@@ -25,6 +26,7 @@ import os
 import shutil
 import statistics
 import tempfile
+import time
 from pathlib import Path
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -54,6 +56,30 @@ async def _commands_per_request(url: str, call: Callable[[], Awaitable[Any]], re
     after = _commands(url)
     return {name: round((count - before.get(name, 0)) / requests, 2)
             for name, count in sorted(after.items()) if count > before.get(name, 0)}
+
+
+async def _sweep_cpu_ms(url: str, template: dict[str, Any], unfinished: int) -> dict[str, float]:
+    """CPU (ms, median of 5) of what a serving gateway reads at each heartbeat to find a dead
+    peer's jobs, with ``unfinished`` queued jobs in Redis: their runners (what it reads) and their
+    whole records (what it read before)."""
+    from imagegate_redis.job_store import RedisJobStore
+    from imagegate_redis.settings import RedisSettings
+
+    store = RedisJobStore(RedisSettings(url=url, prefix="bench-sweep:"))
+    try:
+        for n in range(unfinished):
+            await store.create({**template, "id": f"job_{n:024d}", "status": "queued", "idempotency_key": None})
+        cpu: dict[str, float] = {}
+        for name, read in (("runners", store.runners), ("whole_records", store.unfinished)):
+            times = []
+            for _ in range(5):
+                cpu0 = time.process_time()
+                assert len(await read()) == unfinished
+                times.append((time.process_time() - cpu0) * 1000)
+            cpu[name] = round(statistics.median(times), 2)
+        return cpu
+    finally:
+        await store.aclose()
 
 
 async def _keyed(gateway: Any, request: Any) -> Callable[[], Awaitable[Any]]:
@@ -115,6 +141,8 @@ async def run(rounds: int, per_round: int) -> dict[str, Any]:
         commands = {name: await _commands_per_request(server.url, ways[name], per_round)
                     for name in ("redis", "redis_keyed")}
         median = {name: statistics.median(values) for name, values in cpu_ms.items()}
+        template = (await gateways["redis"].jobs.list(None, 1))[0]
+        report["heartbeat_sweep_cpu_ms_with_1000_unfinished_jobs"] = await _sweep_cpu_ms(server.url, template, 1000)
         report.update({
             "rounds": rounds, "per_round": per_round,
             "cpu_ms_per_request": {name: round(value, 3) for name, value in median.items()},
