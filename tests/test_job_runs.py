@@ -297,3 +297,58 @@ async def test_a_process_of_another_pid_namespace_on_this_host_is_judged_by_its_
     finally:
         await gateway.aclose()
     assert record["status"] == "succeeded" and record["runner"] == gateway.jobs.runner
+
+
+async def test_a_queued_job_another_gateway_took_over_runs_there_and_its_caller_here_gets_the_result(
+        tmp_path: Path) -> None:
+    """A gateway presumed dead (a stall) whose queued job another one claimed does not run it too:
+    its watcher sees the new runner before the first attempt, and the waiting caller gets the
+    result the other gateway made."""
+    held = Scripted()
+    held.gate = asyncio.Event()
+    here, _ = await make(tmp_path, held, None, providers={"fake": {"max_retries": 3, "max_concurrency": 1}})  # type: ignore[arg-type]
+    other = Scripted()
+    there, _ = await make(tmp_path, other, FakeSleep())  # the same jobs.sqlite3
+
+    async def queued() -> dict[str, Any] | None:
+        return next((job for job in await here.jobs.list("local", 5)
+                     if job["parameters"]["prompt"] == "second" and job["status"] == "queued"), None)
+
+    try:
+        first = asyncio.ensure_future(here.run("generate", REQUEST))
+        await until(lambda: asyncio.sleep(0, held.calls))  # it holds the only slot
+        second = asyncio.ensure_future(here.run("generate", REQUEST.model_copy(update={"prompt": "second"})))
+        job = await until(queued)
+        await there.jobs._take_over(job["id"], job["runner"])  # as if it had presumed `here` dead
+        result = await asyncio.wait_for(second, 10)
+        held.gate.set()
+        await first
+        record = await there.jobs.get(job["id"], "local")
+    finally:
+        held.gate.set()
+        await here.aclose()
+        await there.aclose()
+    assert (len(held.calls), len(other.calls)) == (1, 1)  # each job ran once, the second one there
+    assert record["status"] == "succeeded" and record["runner"] == there.jobs.runner
+    assert [image.id for image in result.images] == [image["id"] for image in record["result"]["images"]]
+
+
+async def test_a_job_canceled_while_waiting_for_its_provider_slot_is_never_sent(tmp_path: Path) -> None:
+    """Nothing was paid before the first attempt, so nothing is finished in the background: the
+    canceled job's call is not made when the slot frees up (a provider that cannot cancel alike)."""
+    held = Scripted()  # not cancellable: work it started is finished in the background
+    held.gate = asyncio.Event()
+    gateway, _ = await make(tmp_path, held, None, providers={"fake": {"max_retries": 3, "max_concurrency": 1}})  # type: ignore[arg-type]
+    try:
+        first = asyncio.ensure_future(gateway.run("generate", REQUEST))
+        await until(lambda: asyncio.sleep(0, held.calls))  # it holds the only slot
+        waiting = await gateway.jobs.submit("generate", REQUEST.model_copy(update={"prompt": "second"}), owner="local")
+        canceled = await gateway.jobs.cancel(waiting.record["id"], "local")
+        held.gate.set()
+        await first
+        await gateway.settle()  # whatever went on in the background is done
+    finally:
+        held.gate.set()
+        await gateway.aclose()
+    assert canceled["status"] == "canceled" and canceled["cost"]["estimated_usd"] is None
+    assert len(held.calls) == 1

@@ -88,6 +88,7 @@ class ProviderCaller:
                 "operation": job.operation, "request_id": job.request_id})
             call = self._provider_call(job, n, number, step.outbound_headers)
             async with limiter.slot(job.deadline):
+                job.attempted = True
                 if job.delivery.job_hooks is not None:
                     job.delivery.job_hooks.started(job.spec.id, job.estimated_usd)
                 return await self._run_step(step, lambda: _attempt(job, call))  # type: ignore[no-any-return]

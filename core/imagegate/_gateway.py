@@ -218,8 +218,9 @@ class Gateway:
             self.emit(job.started_event())
             if job.provider.cancellable:  # the caller going away cancels the upstream call
                 result = await self._call_and_store(job)
-            else:  # paid for: one task, finished in the background if the caller goes away
-                result = await self.paid_work.finish(asyncio.ensure_future(self._call_and_store(job)))
+            else:  # paid for once attempted: one task, finished in the background if the caller goes away
+                result = await self.paid_work.finish(asyncio.ensure_future(self._call_and_store(job)),
+                                                     paying=lambda: job.attempted)
         except (ImagegateError, asyncio.CancelledError) as exc:
             error = exc if isinstance(exc, ImagegateError) else Timeout("the caller went away")
             # an upstream may echo a key in its error text: no configured secret leaves the gateway

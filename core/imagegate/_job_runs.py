@@ -15,7 +15,9 @@ Replicate prediction) are resumed, and the others fail with reason ``interrupted
 claim is atomic, so of several replicas noticing one death exactly one takes each job. After its own
 beat failed (the store was unreachable) a gateway takes nothing over for three beats, so that peers
 that could not beat either are not taken for dead. A job canceled by another process sharing the
-store (a replica, the CLI) is stopped by the process running it within a second.
+store (a replica, the CLI) is stopped by the process running it within a second; so is one another
+process took over before its first upstream attempt began here (its caller here gets the result
+made there). A job canceled before its first attempt is never sent upstream.
 """
 
 from __future__ import annotations
@@ -140,6 +142,11 @@ class JobHooks:
             self.runs.write(self.job_id, {"status": "running", "started_at": time.time(), "model": model,
                                           "cost": {"estimated_usd": estimated_usd, "actual_usd": None}})
 
+    @property
+    def attempted(self) -> bool:
+        """Whether an upstream attempt began (money may have been spent)."""
+        return self._started
+
     def upstream(self, info: dict[str, Any]) -> None:
         """The provider created resumable upstream work (e.g. a prediction id)."""
         self.runs.write(self.job_id, {"upstream": info})
@@ -184,6 +191,8 @@ class JobRuns:
         self._beating: asyncio.Task[None] | None = None
         self._starting = asyncio.Lock()
         self._stopping = asyncio.Event()
+        self._lost: set[str] = set()
+        """Jobs another gateway took over before they started here (their task follows the job there)."""
         self.tasks: dict[str, asyncio.Task[ImageResult]] = {}
         self._writes: dict[str, asyncio.Task[Any]] = {}
         self._ended: list[Any] = []
@@ -273,10 +282,12 @@ class JobRuns:
                        run_kwargs: dict[str, Any], resume_from: dict[str, Any] | None = None) -> ImageResult:
         job_id = record["id"]
         hooks = JobHooks(self, job_id, resume_from)
-        watcher = asyncio.ensure_future(self._watch_for_cancel(job_id, asyncio.current_task()))
+        watcher = asyncio.ensure_future(self._watch(job_id, asyncio.current_task(), hooks))
         try:
             result = await self.gateway.serve(operation, request, job_hooks=hooks, **run_kwargs)
         except asyncio.CancelledError:
+            if job_id in self._lost:
+                return await self._follow(job_id, with_data=bool(run_kwargs.get("keep_base64")))
             await self._end(record, {"status": "canceled", "cost": self._paid_so_far(hooks, record)})
             raise
         except ImagegateError as exc:
@@ -292,17 +303,38 @@ class JobRuns:
             watcher.cancel()
             self.tasks.pop(job_id, None)
 
-    async def _watch_for_cancel(self, job_id: str, task: asyncio.Task[Any] | None) -> None:
-        """Cancel the job's task here once another process marked the job canceled in the store."""
+    async def _watch(self, job_id: str, task: asyncio.Task[Any] | None, hooks: JobHooks) -> None:
+        """Cancel the job's task here once another process marked the job canceled in the store, or
+        took it over (presuming this one dead) before its first upstream attempt: it runs there."""
         while task is not None:
             await asyncio.sleep(_CANCEL_CHECK_S)
             try:
                 record = await self.store.get(job_id)
             except ImagegateError:
                 continue  # the store is unavailable for now: look again later
-            if record is not None and record["status"] == "canceled":
+            if record is None:
+                continue
+            if record["status"] == "canceled":
                 task.cancel()
                 return
+            if (record.get("runner") or {}).get("id") != self.runner["id"]:
+                if hooks.attempted:
+                    log.warning("job %s was taken over by another gateway while its call ran here", job_id)
+                else:
+                    log.warning("job %s was taken over by another gateway before it started here; it runs there",
+                                job_id)
+                    self._lost.add(job_id)
+                    task.cancel()
+                return
+
+    async def _follow(self, job_id: str, *, with_data: bool) -> ImageResult:
+        """The result of a job another gateway took over from this one, once it ends there."""
+        self._lost.discard(job_id)
+        current = asyncio.current_task()
+        if current is not None:
+            current.uncancel()
+        self.tasks.pop(job_id, None)  # waiting below must not wait for this very task
+        return await self.finished(await self.wait(job_id, None, float("inf")), with_data=with_data)
 
     @staticmethod
     def _paid_so_far(hooks: JobHooks, record: dict[str, Any]) -> dict[str, Any]:  # noqa: ARG004

@@ -86,6 +86,8 @@ class Job:
     stream: bool = False
     retries: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    attempted: bool = False
+    """Set as the first upstream attempt starts (its provider slot taken): money may be spent from then on."""
     paid: Cost | None = None
     """Set once the provider has answered: what was spent, whatever happens next."""
     lifecycle: Lifecycle = field(default_factory=Lifecycle)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 __all__ = ["PaidWork"]
@@ -21,12 +22,17 @@ class PaidWork:
     def __init__(self) -> None:
         self._background: set[asyncio.Task[Any]] = set()
 
-    async def finish(self, work: asyncio.Future[T]) -> T:
-        """Await ``work``; if the caller is cancelled, let it finish in the background."""
+    async def finish(self, work: asyncio.Future[T], paying: Callable[[], bool] | None = None) -> T:
+        """Await ``work``; if the caller is cancelled, let it finish in the background, unless
+        ``paying()`` says nothing may have been spent yet (a call still waiting for its provider's
+        slot): then it is cancelled too."""
         try:
             return await asyncio.shield(work)
         except asyncio.CancelledError:
-            if not work.done():
+            if not work.done() and paying is not None and not paying():
+                work.cancel()
+                await asyncio.wait([work])
+            elif not work.done():
                 task = asyncio.ensure_future(work)
                 self._background.add(task)
                 task.add_done_callback(self._background.discard)
