@@ -12,8 +12,8 @@ project that installs imagegate gets the ``imagegate_*`` fixtures. Besides them:
 * :func:`run_cli`: the ``imagegate`` CLI in a subprocess, from an async test (:class:`CliRun`);
   :func:`stop_process` stops a child process a test started;
 * :func:`assert_discovered`: the plugin's entry point is found and loads cleanly;
-* :class:`ProviderConformance`, :class:`StorageConformance` and :class:`KeyStoreConformance`:
-  subclass them to hold your plugin to the rules the bundled ones follow;
+* :class:`ProviderConformance`, :class:`StorageConformance`, :class:`KeyStoreConformance` and
+  :class:`JobStoreConformance`: subclass them to hold your plugin to the rules the bundled ones follow;
 * :func:`build_gateway` (:func:`opened_gateway`: opened, closed after), :func:`temp_settings`,
   :class:`FakeSleep`: gateways without entry points, environment or real sleeping;
   :func:`add_virtual_key` gives one a virtual key;
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .counting import AttemptCounter
     from .conformance import (
         REQUIRED_METADATA,
+        JobStoreConformance,
         KeyStoreConformance,
         ProviderConformance,
         ProviderTarget,
@@ -49,8 +50,8 @@ if TYPE_CHECKING:
 _LAZY: dict[str, str] = {
     **dict.fromkeys(["CliRun", "run_cli"], "imagegate.testing.cli"),
     "AttemptCounter": "imagegate.testing.counting",
-    **dict.fromkeys(["REQUIRED_METADATA", "KeyStoreConformance", "ProviderConformance", "ProviderTarget",
-                     "StorageConformance"], "imagegate.testing.conformance"),
+    **dict.fromkeys(["REQUIRED_METADATA", "JobStoreConformance", "KeyStoreConformance", "ProviderConformance",
+                     "ProviderTarget", "StorageConformance"], "imagegate.testing.conformance"),
     **dict.fromkeys(["assert_discovered", "assert_modules_import"], "imagegate.testing.discovery"),
     **dict.fromkeys(["FakeSleep", "add_virtual_key", "build_gateway", "opened_gateway", "temp_settings"],
                     "imagegate.testing.factories"),

@@ -6,19 +6,22 @@ Subclass in your plugin's tests and provide one fixture:
   (a gateway wired to your fake upstream, and knobs on that fake);
 * :class:`StorageConformance` needs ``storage`` yielding a fresh, empty backend;
 * :class:`KeyStoreConformance` needs ``key_stores`` yielding two stores on one fresh, empty
-  backend (two processes' or replicas' views of it).
+  backend (two processes' or replicas' views of it);
+* :class:`JobStoreConformance` needs ``job_store`` yielding a fresh, empty job store.
 
 The rules: a bad parameter fails ``invalid_request`` before any upstream call; each upstream
 failure maps to its code; cancelling stops upstream work (or, where a sent request is already paid
 for, the work is finished and stored); stored images carry every metadata field and read back byte
 for byte; storage writes are atomic and never overwrite; ids cannot reach outside the store; key stores
-find keys by digest, refuse a taken name, and never let concurrent reservations pass a budget.
+find keys by digest, refuse a taken name, and never let concurrent reservations pass a budget; job
+stores keep one job per idempotency key, update and claim atomically, and tell live runners apart.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,6 +31,7 @@ import pytest
 
 from .._errors import ImagegateError, InvalidRequest, NotFound
 from .._ids import new_image_id
+from .._job_store import JobStore
 from .._keys import AuthFailures, KeyRates, KeyStore, VirtualKey, key_digest, new_key
 from .._models import ImageRequest
 from .._storage import Saved, StoredEntry
@@ -36,7 +40,8 @@ if TYPE_CHECKING:
     from .._gateway import Gateway
     from .._storage import Storage
 
-__all__ = ["REQUIRED_METADATA", "KeyStoreConformance", "ProviderConformance", "ProviderTarget", "StorageConformance"]
+__all__ = ["REQUIRED_METADATA", "JobStoreConformance", "KeyStoreConformance", "ProviderConformance", "ProviderTarget",
+           "StorageConformance"]
 
 REQUIRED_METADATA = frozenset({
     "id", "prompt", "revised_prompt", "model", "provider", "operation", "parameters", "created", "sha256",
@@ -345,3 +350,141 @@ class KeyStoreConformance:
             await store.record_failure(other, 2, 0.2)
         assert 0 < await a.failure_wait(other, 2, 0.2) <= 0.2
         await _until_async(lambda: a.failure_wait(other, 2, 0.2), 0)  # old failures leave the window
+
+
+_JOB_IDS = itertools.count()
+
+
+def _job(owner: str = "key_a", *, created_at: float = 1000.0, status: str = "queued", key: str | None = None,
+        **fields: Any) -> dict[str, Any]:
+    """A job record as the gateway writes it (the fields a store indexes, and a few others)."""
+    return {"id": f"job_{next(_JOB_IDS):06d}", "object": "image.job", "owner": owner, "idempotency_key": key,
+            "status": status, "created_at": created_at, "cost": {"estimated_usd": None, "actual_usd": None},
+            "parameters": {"prompt": "a cat", "n": 1}, "result": None, **fields}
+
+
+class JobStoreConformance:
+    """Rules every job store holds to (see :class:`~imagegate.JobStore`); needs ``job_store``: a
+    fresh, empty store."""
+
+    async def test_it_follows_the_protocol(self, job_store: JobStore) -> None:
+        assert isinstance(job_store, JobStore)
+
+    async def test_a_created_job_reads_back_as_written(self, job_store: JobStore) -> None:
+        record = _job(created_at=1764921423.123456, runner={"host": "h", "pid": 7})
+        assert await job_store.create(record) == record
+        assert await job_store.get(record["id"]) == record
+        assert await job_store.get("job_missing") is None
+
+    async def test_an_idempotency_key_finds_the_first_job_of_its_owner_only(self, job_store: JobStore) -> None:
+        first = _job(key="k", fingerprint="d1")
+        assert await job_store.create(first) == first
+        assert await job_store.create(_job(key="k", fingerprint="d2")) == first
+        other = _job("key_b", key="k")
+        assert await job_store.create(other) == other
+        assert [r["id"] for r in await job_store.list("key_a", 10)] == [first["id"]]
+
+    async def test_of_concurrent_creates_with_one_key_exactly_one_wins(self, job_store: JobStore) -> None:
+        records = [_job(key="race") for _ in range(20)]
+        found = await asyncio.gather(*(job_store.create(record) for record in records))
+        winners = {record["id"] for record in found}
+        assert len(winners) == 1 and winners <= {record["id"] for record in records}
+        assert len(await job_store.list("key_a", 50)) == 1
+
+    async def test_update_merges_fields_and_is_conditional_on_the_status(self, job_store: JobStore) -> None:
+        record = await job_store.create(_job())
+        assert await job_store.update(record["id"], {"status": "running", "model": "m", "upstream": {"id": "p1"}})
+        assert not await job_store.update(record["id"], {"status": "failed"}, only_if=("queued",))
+        assert await job_store.update(record["id"], {"status": "canceled", "finished_at": 5.0}, only_if=("queued", "running"))
+        assert not await job_store.update(record["id"], {"status": "succeeded"}, only_if=("queued", "running"))
+        assert not await job_store.update("job_missing", {"status": "running"})
+        stored = await job_store.get(record["id"])
+        assert stored == {**record, "status": "canceled", "model": "m", "upstream": {"id": "p1"}, "finished_at": 5.0}
+
+    async def test_of_concurrent_conditional_updates_exactly_one_applies(self, job_store: JobStore) -> None:
+        record = await job_store.create(_job(status="running"))
+        applied = await asyncio.gather(*(job_store.update(record["id"], {"status": "canceled", "by": n}, only_if=("running",))
+                                         for n in range(10)))
+        assert applied.count(True) == 1
+        stored = await job_store.get(record["id"])
+        assert stored is not None and stored["by"] == applied.index(True)
+
+    async def test_list_is_the_owners_jobs_newest_first_with_a_cursor(self, job_store: JobStore) -> None:
+        made = [await job_store.create(_job(created_at=1000.0 + n // 2)) for n in range(7)]  # pairs share a time
+        await job_store.create(_job("key_b", created_at=5000.0))
+        newest_first = sorted(made, key=lambda r: (r["created_at"], r["id"]), reverse=True)
+        page = await job_store.list("key_a", 3)
+        assert [r["id"] for r in page] == [r["id"] for r in newest_first[:3]]
+        page = await job_store.list("key_a", 3, before=page[-1]["id"])
+        assert [r["id"] for r in page] == [r["id"] for r in newest_first[3:6]]
+        page = await job_store.list("key_a", 3, before=page[-1]["id"])
+        assert [r["id"] for r in page] == [newest_first[6]["id"]]
+        assert await job_store.list("key_a", 3, before=newest_first[6]["id"]) == []
+        assert await job_store.list("nobody", 3) == []
+
+    async def test_unfinished_lists_queued_and_running_jobs_oldest_first(self, job_store: JobStore) -> None:
+        later = await job_store.create(_job(created_at=2000.0))
+        earlier = await job_store.create(_job(created_at=1000.0, status="running"))
+        done = await job_store.create(_job(created_at=500.0, status="succeeded"))
+        assert [r["id"] for r in await job_store.unfinished()] == [earlier["id"], later["id"]]
+        await job_store.update(later["id"], {"status": "failed"})
+        await job_store.update(done["id"], {"status": "running"})
+        assert [r["id"] for r in await job_store.unfinished()] == [done["id"], earlier["id"]]
+
+    async def test_purge_deletes_finished_jobs_older_than_the_cut_and_frees_their_keys(self, job_store: JobStore) -> None:
+        old_done = await job_store.create(_job(created_at=100.0, status="succeeded", key="k"))
+        old_running = await job_store.create(_job(created_at=100.0, status="running"))
+        new_done = await job_store.create(_job(created_at=900.0, status="failed"))
+        assert await job_store.purge(500.0) == 1
+        assert await job_store.get(old_done["id"]) is None
+        assert await job_store.get(old_running["id"]) is not None and await job_store.get(new_done["id"]) is not None
+        assert [r["id"] for r in await job_store.list("key_a", 10)] == [new_done["id"], old_running["id"]]
+        again = _job(key="k")
+        assert await job_store.create(again) == again
+        assert await job_store.purge(500.0) == 0
+
+    async def test_a_heartbeat_keeps_its_runner_alive_until_it_lapses(self, job_store: JobStore) -> None:
+        assert await job_store.heartbeat("r1", 30.0) == {"r1"}
+        assert await job_store.heartbeat("r2", 0.2) == {"r1", "r2"}
+        await asyncio.sleep(0.3)  # r2's beat lapses (the store's clock decides, so this waits for real)
+        assert await job_store.heartbeat("r1", 30.0) == {"r1"}
+        assert await job_store.heartbeat("r2", 30.0) == {"r1", "r2"}  # a late beat revives it
+
+    async def test_a_claim_takes_an_unfinished_job_from_the_runner_it_names_once(self, job_store: JobStore) -> None:
+        record = await job_store.create(_job(status="running", runner={"host": "h", "pid": 7, "id": "dead"}))
+        mine = {"host": "h", "pid": 8, "id": "me"}
+        assert await job_store.claim(record["id"], mine, previous="other") is None
+        claimed = await job_store.claim(record["id"], mine, previous="dead")
+        assert claimed == {**record, "runner": mine}
+        assert await job_store.get(record["id"]) == claimed
+        assert await job_store.claim(record["id"], {"id": "late"}, previous="dead") is None  # already taken
+        assert await job_store.claim("job_missing", mine, previous="dead") is None
+
+    async def test_a_claim_takes_jobs_of_runners_without_an_id_and_never_finished_ones(self, job_store: JobStore) -> None:
+        legacy = await job_store.create(_job(runner={"host": "h", "pid": 7}))
+        orphan = await job_store.create(_job(runner=None))
+        done = await job_store.create(_job(status="succeeded", runner={"host": "h", "pid": 7, "id": "dead"}))
+        assert (await job_store.claim(legacy["id"], {"id": "me"}, previous=None) or {}).get("runner") == {"id": "me"}
+        assert (await job_store.claim(orphan["id"], {"id": "me"}, previous=None) or {}).get("runner") == {"id": "me"}
+        assert await job_store.claim(done["id"], {"id": "me"}, previous="dead") is None
+
+    async def test_of_concurrent_claims_of_one_job_exactly_one_wins(self, job_store: JobStore) -> None:
+        record = await job_store.create(_job(status="running", runner={"id": "dead"}))
+        claims = await asyncio.gather(*(job_store.claim(record["id"], {"id": f"r{n}"}, previous="dead") for n in range(10)))
+        winners = [claimed for claimed in claims if claimed is not None]
+        assert len(winners) == 1
+        assert (await job_store.get(record["id"]) or {})["runner"] == winners[0]["runner"]
+
+    async def test_list_of_no_owner_is_every_owner_s_jobs_newest_first(self, job_store: JobStore) -> None:
+        made = [await job_store.create(_job(owner, created_at=1000.0 + n)) for n, owner in enumerate(["key_a", "key_b"] * 2)]
+        newest_first = [record["id"] for record in reversed(made)]
+        assert [r["id"] for r in await job_store.list(None, 10)] == newest_first
+        assert [r["id"] for r in await job_store.list(None, 2, before=newest_first[1])] == newest_first[2:]
+
+    async def test_runners_are_those_of_unfinished_jobs_by_id(self, job_store: JobStore) -> None:
+        running = await job_store.create(_job(status="running", runner={"host": "h", "pid": 7, "id": "r1"}))
+        queued = await job_store.create(_job(runner=None))
+        await job_store.create(_job(status="succeeded", runner={"host": "h", "pid": 7, "id": "r1"}))
+        legacy = await job_store.create(_job())  # no runner field at all
+        assert await job_store.runners() == {running["id"]: {"host": "h", "pid": 7, "id": "r1"}, queued["id"]: None,
+                                         legacy["id"]: None}
