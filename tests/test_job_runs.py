@@ -352,3 +352,18 @@ async def test_a_job_canceled_while_waiting_for_its_provider_slot_is_never_sent(
         await gateway.aclose()
     assert canceled["status"] == "canceled" and canceled["cost"]["estimated_usd"] is None
     assert len(held.calls) == 1
+
+
+async def test_a_round_that_fails_unexpectedly_does_not_stop_the_heartbeat(tmp_path: Path) -> None:
+    gateway, _ = await make(tmp_path, Scripted(), FakeSleep(), jobs={"heartbeat_s": 0.01})
+
+    async def before(beat: int) -> None:
+        if beat == 1:
+            raise KeyError("a bug in one round")
+
+    try:
+        beats = CountedBeats(gateway.jobs.store, before)
+        await until(lambda: beaten(beats, 4))
+    finally:
+        await gateway.aclose()
+    assert beats.beats >= 4  # the rounds after the failed one still beat

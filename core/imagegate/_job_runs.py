@@ -448,9 +448,12 @@ class JobRuns:
                     quiet -= 1
                 elif take_over:
                     await self._take_over_orphans(alive)
-            except ImagegateError as exc:
+            except Exception as exc:  # noqa: BLE001 - the beat must go on whatever one round met
                 quiet = _MISSED_BEATS
-                log.warning("could not keep jobs alive in the job store: %s", exc.message)
+                if isinstance(exc, ImagegateError):
+                    log.warning("could not keep jobs alive in the job store: %s", exc.message)
+                else:
+                    log.exception("a heartbeat round failed; the next one tries again")
 
     async def _take_over_orphans(self, alive: set[str]) -> None:
         for job_id, runner in (await self.store.runners()).items():
