@@ -11,7 +11,7 @@ import pytest
 
 from imagegate._errors import InvalidRequest, NotFound, Unavailable, UpstreamError
 from imagegate._job_runs import owner_of
-from imagegate.testing import FakeSleep
+from imagegate.testing import FakeSleep, until
 
 from .pipeline_support import REQUEST, Scripted, make
 from .process_support import dead_pid
@@ -199,19 +199,6 @@ class CountedBeats:
         return await self._heartbeat(runner, ttl_s)  # type: ignore[no-any-return]
 
 
-async def until(check: Any, timeout_s: float = 10.0) -> Any:
-    """Poll the async ``check`` until it returns something truthy (bounded)."""
-    deadline = time.monotonic() + timeout_s
-    while not (found := await check()):
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.01)
-    return found
-
-
-async def beaten(beats: CountedBeats, n: int) -> bool:
-    return beats.beats >= n
-
-
 async def ended(store: Any, job_id: str) -> dict[str, Any] | None:
     record = await store.get(job_id)
     return record if record is not None and record["status"] not in {"queued", "running"} else None
@@ -227,7 +214,7 @@ async def test_a_serving_gateway_takes_over_a_peer_s_jobs_once_its_heartbeat_lap
         await orphan(gateway, "job_queued")
         await orphan(gateway, "job_running", "running")
         beats = CountedBeats(store)
-        await until(lambda: beaten(beats, 5))  # five sweeps while the peer lives
+        await until(lambda: beats.beats >= 5)  # five sweeps while the peer lives
         assert {(await store.get(j))["runner"]["id"] for j in ("job_queued", "job_running")} == {"peer"}
 
         await store.heartbeat("peer", 0.0)  # its beat lapses: presumed dead
@@ -272,7 +259,7 @@ async def test_after_its_own_beat_failed_a_gateway_takes_nothing_over_for_three_
         await gateway.run("generate", REQUEST)
         beats = CountedBeats(gateway.jobs.store, before)
         record = await until(lambda: ended(gateway.jobs.store, "job_orphan"))
-        await until(lambda: beaten(beats, 7))
+        await until(lambda: beats.beats >= 7)
     finally:
         await gateway.aclose()
     assert record["status"] == "succeeded"
@@ -316,7 +303,7 @@ async def test_a_queued_job_another_gateway_took_over_runs_there_and_its_caller_
 
     try:
         first = asyncio.ensure_future(here.run("generate", REQUEST))
-        await until(lambda: asyncio.sleep(0, held.calls))  # it holds the only slot
+        await until(lambda: held.calls)  # it holds the only slot
         second = asyncio.ensure_future(here.run("generate", REQUEST.model_copy(update={"prompt": "second"})))
         job = await until(queued)
         await there.jobs._take_over(job["id"], job["runner"])  # as if it had presumed `here` dead
@@ -341,7 +328,7 @@ async def test_a_job_canceled_while_waiting_for_its_provider_slot_is_never_sent(
     gateway, _ = await make(tmp_path, held, None, providers={"fake": {"max_retries": 3, "max_concurrency": 1}})  # type: ignore[arg-type]
     try:
         first = asyncio.ensure_future(gateway.run("generate", REQUEST))
-        await until(lambda: asyncio.sleep(0, held.calls))  # it holds the only slot
+        await until(lambda: held.calls)  # it holds the only slot
         waiting = await gateway.jobs.submit("generate", REQUEST.model_copy(update={"prompt": "second"}), owner="local")
         canceled = await gateway.jobs.cancel(waiting.record["id"], "local")
         held.gate.set()
@@ -363,7 +350,7 @@ async def test_a_round_that_fails_unexpectedly_does_not_stop_the_heartbeat(tmp_p
 
     try:
         beats = CountedBeats(gateway.jobs.store, before)
-        await until(lambda: beaten(beats, 4))
+        await until(lambda: beats.beats >= 4)
     finally:
         await gateway.aclose()
     assert beats.beats >= 4  # the rounds after the failed one still beat

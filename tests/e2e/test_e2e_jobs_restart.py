@@ -8,9 +8,7 @@ process. The job store is read directly (the SQLite file beside the spool) to se
 from __future__ import annotations
 
 import asyncio
-import inspect
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,7 @@ import aiohttp
 import pytest
 
 from imagegate._job_store import SqliteJobStore
-from imagegate.testing import CliRun, run_cli
+from imagegate.testing import CliRun, run_cli, until
 
 from .http_support import start_server_process, stop_server_process
 from .support import SECRETS
@@ -29,21 +27,6 @@ _BOUND_S = 60.0
 @pytest.fixture(autouse=True)
 def _no_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("IMAGEGATE_API_KEY", raising=False)  # the CLI acts as the local owner
-
-
-async def until(what: str, check: Callable[[], Any], timeout_s: float = _BOUND_S) -> Any:
-    """Poll ``check`` (plain or async) until it returns something truthy (bounded; no fixed sleeps)."""
-    deadline = time.monotonic() + timeout_s
-    while not (found := await _value(check())):
-        if time.monotonic() > deadline:
-            msg = f"timed out waiting for {what}"
-            raise AssertionError(msg)
-        await asyncio.sleep(0.05)
-    return found
-
-
-async def _value(found: Any) -> Any:
-    return await found if inspect.isawaitable(found) else found
 
 
 async def imagegate(env: dict[str, str], *args: str) -> CliRun:
@@ -74,7 +57,7 @@ async def test_a_killed_server_s_jobs_are_rerun_resumed_or_failed_after_a_restar
     posts: list[asyncio.Task[int]] = []
     try:
         posts.append(asyncio.ensure_future(post(session, server.base_url, "gpt-image-2.6-sunburst", "held")))
-        await until("the OpenAI call", lambda: fake_openai.calls_to("/images/generations"))
+        await until(lambda: fake_openai.calls_to("/images/generations"), timeout_s=_BOUND_S, what="the OpenAI call")
         posts.append(asyncio.ensure_future(post(session, server.base_url, "gpt-image-2.6-sunburst", "queued")))
         posts.append(asyncio.ensure_future(post(session, server.base_url, "flux-dev", "predicted")))
 
@@ -85,7 +68,7 @@ async def test_a_killed_server_s_jobs_are_rerun_resumed_or_failed_after_a_restar
                      and [p for p in fake_replicate.predictions.values() if p.record["status"] == "processing"])
             return jobs if ready else None
 
-        before = await until("the three jobs in place", crash_state)
+        before = await until(crash_state, timeout_s=_BOUND_S, what="the three jobs in place")
         assert before["predicted"]["status"] == "running" and len(fake_replicate.creates) == 1
         held_cost = before["held"]["cost"]["estimated_usd"]
         assert held_cost and held_cost > 0
@@ -105,7 +88,7 @@ async def test_a_killed_server_s_jobs_are_rerun_resumed_or_failed_after_a_restar
             jobs = await by_prompt(store)
             return jobs if all(job["status"] in {"succeeded", "failed", "canceled"} for job in jobs.values()) else None
 
-        after = await until("the taken-over jobs to end", all_ended)
+        after = await until(all_ended, timeout_s=_BOUND_S, what="the taken-over jobs to end")
     finally:
         stop_server_process(restarted)
     queued, predicted, held = after["queued"], after["predicted"], after["held"]
@@ -156,12 +139,12 @@ async def test_an_async_job_cancelled_from_another_process_cancels_the_predictio
         record = await store.get(job["id"])
         return record if record and record.get("upstream") else None
 
-    running = await until("the prediction", predicting)
+    running = await until(predicting, timeout_s=_BOUND_S, what="the prediction")
     assert running["status"] == "running" and running["runner"]["pid"] != 0
     canceled = await imagegate(upstream_env, "jobs", "cancel", job["id"], "--json")
     assert canceled.returncode == 0, canceled.stderr
     assert canceled.json()["status"] == "canceled"
-    await until("the upstream cancel", lambda: fake_replicate.cancels)
+    await until(lambda: fake_replicate.cancels, timeout_s=_BOUND_S, what="the upstream cancel")
     [prediction] = fake_replicate.predictions.values()
     assert prediction.record["status"] == "canceled" and len(fake_replicate.creates) == 1
     waited = await imagegate(upstream_env, "jobs", "wait", job["id"])

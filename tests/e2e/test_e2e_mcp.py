@@ -22,6 +22,7 @@ from typing import Any
 
 import pybase64
 import pytest
+from imagegate.testing import until
 from imagegate_mcp.testing import serve_streamable_http
 
 from .mcp_support import http_session, no_secrets, read_image, success
@@ -82,12 +83,6 @@ def png(side: int, color: tuple[int, int, int] = (20, 120, 200)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (side, side), color).save(buffer, "PNG")
     return buffer.getvalue()
-
-
-async def until(condition: Any, timeout_s: float = 20.0) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 # streamable HTTP: discovery ----------------------------------------------------------------------
@@ -355,20 +350,20 @@ async def test_cancelling_a_call_cancels_the_prediction(mcp_url: str, fake_repli
     fake_replicate.keep_processing = True  # every prediction stays "processing" and is polled
     async with http_session(mcp_url) as session:
         call = asyncio.create_task(session.call_tool("generate-fluxpro", {"prompt": "slow"}))
-        await until(lambda: fake_replicate.calls_to("/v1/predictions/", "GET"))
+        await until(lambda: fake_replicate.calls_to("/v1/predictions/", "GET"), timeout_s=20)
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
             await call
-        await until(lambda: fake_replicate.cancels)
+        await until(lambda: fake_replicate.cancels, timeout_s=20)
 
         from mcp import MCPError
 
         timing_out = asyncio.create_task(
             session.call_tool("generate-fluxdev", {"prompt": "slower"}, read_timeout_seconds=3.0))
-        await until(lambda: len(fake_replicate.creates) == 2)
+        await until(lambda: len(fake_replicate.creates) == 2, timeout_s=20)
         with pytest.raises(MCPError) as timed_out:
             await timing_out
-        await until(lambda: len(fake_replicate.cancels) == 2)
+        await until(lambda: len(fake_replicate.cancels) == 2, timeout_s=20)
     assert "timed out" in timed_out.value.error.message
     assert len(fake_replicate.creates) == 2
     assert all(p.record["status"] == "canceled" for p in fake_replicate.predictions.values())

@@ -20,7 +20,7 @@ import pytest
 
 from imagegate import ImageRequest
 from imagegate._job_runs import owner_of
-from imagegate.testing import add_virtual_key, stop_process
+from imagegate.testing import add_virtual_key, stop_process, until
 
 from .http_support import GATEWAY_KEY, ServerProcess, start_server_process, stop_server_process
 from .support import OPENAI_KEY, REPLICATE_TOKEN
@@ -278,15 +278,6 @@ async def test_a_provider_concurrency_limit_holds_across_three_replicas(deployme
     assert fake_openai.most_in_flight == 4  # reached, and never passed
     assert len({replica for _, replica in answers}) == REPLICAS
 
-async def until(what: str, check: Any, timeout_s: float = 60.0) -> Any:
-    """Await ``check()`` until it returns something truthy (bounded; no fixed sleeps)."""
-    deadline = time.monotonic() + timeout_s
-    while not (found := await check()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
-    return found
-
-
 @pytest.mark.parametrize("deployment_env", [{"JOBS__HEARTBEAT_S": "0.5"}])
 async def test_a_replica_killed_mid_job_has_its_jobs_resumed_or_reported_by_the_others(
         deployment: Deployment, fake_openai: Any, fake_replicate: Any, redis_url: str) -> None:
@@ -318,7 +309,7 @@ async def test_a_replica_killed_mid_job_has_its_jobs_resumed_or_reported_by_the_
                 return (all(job and job["status"] == "running" for job in jobs) and bool(jobs[0]["upstream"])
                         and bool(fake_openai.calls_to("/images/generations")))
 
-            await until("both jobs running upstream on replica A", both_running)
+            await until(both_running, timeout_s=60, what="both jobs running upstream on replica A")
             stop_server_process(doomed)  # SIGKILL: nothing gets to clean up
             [prediction] = fake_replicate.predictions.values()
             prediction.steps_left = 1  # it finishes at its next poll

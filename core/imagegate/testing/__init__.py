@@ -8,6 +8,7 @@ project that installs imagegate gets the ``imagegate_*`` fixtures. Besides them:
 * :class:`ScriptedProvider` and :func:`scripted_model`: a provider whose attempts are scripted;
   :class:`ScriptedPlugin` registers one with its models;
 * :func:`image_bytes`: real image files of any size and format;
+* :func:`until`: wait for a condition (plain or async) without fixed sleeps, bounded;
 * :class:`AttemptCounter`: a plugin counting upstream attempts (how many calls a request cost);
 * :func:`run_cli`: the ``imagegate`` CLI in a subprocess, from an async test (:class:`CliRun`);
   :func:`stop_process` stops a child process a test started;
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from .images import image_bytes
     from .processes import stop_process
     from .scripted import ScriptedPlugin, ScriptedProvider, scripted_model
+    from .waiting import until
 
 _LAZY: dict[str, str] = {
     **dict.fromkeys(["CliRun", "run_cli"], "imagegate.testing.cli"),
@@ -59,6 +61,7 @@ _LAZY: dict[str, str] = {
     "image_bytes": "imagegate.testing.images",
     "stop_process": "imagegate.testing.processes",
     **dict.fromkeys(["ScriptedPlugin", "ScriptedProvider", "scripted_model"], "imagegate.testing.scripted"),
+    "until": "imagegate.testing.waiting",
 }
 
 __all__ = sorted(_LAZY)

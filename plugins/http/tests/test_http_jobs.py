@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 from imagegate.files import sniff_mime
-from imagegate.testing import add_virtual_key, image_bytes
+from imagegate.testing import add_virtual_key, image_bytes, until
 
 from .jobs_support import ASYNC, OPENAI_KEY, REPLICATE_TOKEN, get_json, post_json
 
@@ -30,13 +30,6 @@ async def upstreams(serve: Callable[..., Awaitable[Any]], fake_openai: Any, fake
         providers={"openai": {"api_key": OPENAI_KEY, "base_url": fake_openai.base_url, "max_retries": 0},
                    "replicate": {"api_token": REPLICATE_TOKEN, "base_url": fake_replicate.base_url,
                                  "max_retries": 0, "poll_interval_s": 0.05}})
-
-
-async def until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    """Return once ``condition()`` holds (checked each event-loop turn, briefly), else fail."""
-    async with asyncio.timeout(timeout_s):
-        while not condition():
-            await asyncio.sleep(0.005)
 
 
 @contextlib.asynccontextmanager

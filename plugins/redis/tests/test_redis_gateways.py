@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from imagegate import ImageRequest, NotFound, RateLimited
+from imagegate.testing import until
 from imagegate_openai.testing import FakeOpenAI
 from imagegate_redis.testing import RedisServer
 
@@ -20,19 +21,6 @@ OWNER = "key_team"
 async def fake() -> AsyncIterator[FakeOpenAI]:
     async with FakeOpenAI(api_key="sk-test") as server:
         yield server
-
-
-async def until(check: Any, timeout_s: float = 10.0) -> None:
-    """Wait until ``check()`` is true (an awaitable's result counts too)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        assert time.monotonic() < deadline, "timed out waiting"
-        await asyncio.sleep(0.02)
 
 
 async def pair(make_gateway: Any, server: RedisServer, prefix: str, fake: FakeOpenAI,
