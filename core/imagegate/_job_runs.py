@@ -420,7 +420,7 @@ class JobRuns:
     async def open(self, *, take_over: bool = True) -> None:
         """Purge expired jobs, start beating and (``take_over``) run the jobs of dead processes, now
         and at every beat."""
-        purged = await self.store.purge(time.time() - self.settings.retention_h * 3600)
+        purged = await self.purge()
         if purged:
             log.info("purged %d finished jobs older than JOBS__RETENTION_H=%g", purged, self.settings.retention_h)
         await self._start_beating(take_over=take_over)

@@ -13,14 +13,12 @@ Health, metrics, the OpenAPI document, the ``/gallery`` page (it holds no data) 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from imagegate import Caller, RateLimited
-from imagegate.frontend import SlidingWindow, TrustedProxies
+from imagegate.frontend import TrustedProxies
 
 from .keys import CALLER
 
@@ -31,7 +29,6 @@ if TYPE_CHECKING:
 
 __all__ = ["RATE_PREFIX", "bearer_auth", "is_protected"]
 
-WINDOW_S = 60.0
 RATE_PREFIX = "http:"
 """What the HTTP rate's names start with among the key rates (a key name cannot hold ``:``)."""
 
@@ -41,21 +38,17 @@ def is_protected(path: str) -> bool:
     return path == "/v1" or path.startswith("/v1/")
 
 
-def bearer_auth(check: BearerCheck, rpm: int | None, keys: Any = None, proxies: TrustedProxies | None = None,
-                clock: Callable[[], float] = time.monotonic) -> Any:
+def bearer_auth(check: BearerCheck, rpm: int | None, keys: Any, proxies: TrustedProxies | None = None) -> Any:
     """Middleware checking ``Authorization: Bearer <key>`` (through ``check``, with the gateway's
-    virtual ``keys``, from the client ``proxies`` name) and the per-key rate; it keeps the
-    :class:`~imagegate.Caller` on the request."""
+    virtual ``keys``, from the client ``proxies`` name) and the per-key rate, counted by the
+    gateway's key rates (in this process, or shared by the replicas when its store keeps them); it
+    keeps the :class:`~imagegate.Caller` on the request."""
     proxies = proxies or TrustedProxies()
-    windows: dict[str, SlidingWindow] = {}
 
     async def check_rate(identity: str) -> None:
         if rpm is None:
             return
-        if keys is not None:  # the gateway's key rates: shared by the replicas when its store keeps them
-            wait = await keys.rates.take_start(RATE_PREFIX + identity, rpm)
-        else:
-            wait = windows.setdefault(identity, SlidingWindow(rpm, WINDOW_S)).take(clock())
+        wait = await keys.rates.take_start(RATE_PREFIX + identity, rpm)
         if wait:
             msg = f"more than {rpm} requests per minute for this key (GATEWAY__RATE_LIMIT_RPM); retry in {wait:.0f} s"
             raise RateLimited(msg, retry_after=round(wait, 3))

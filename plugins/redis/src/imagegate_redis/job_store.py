@@ -20,6 +20,7 @@ import orjson
 from imagegate import Settings
 
 from .client import connect, guard
+from .limits import NOW_MS
 from .settings import RedisSettings
 
 __all__ = ["RedisJobStore"]
@@ -112,11 +113,9 @@ end
 return out
 """
 
-_HEARTBEAT = """
-local now = redis.call('TIME')
-now = tonumber(now[1]) + tonumber(now[2]) / 1000000
+_HEARTBEAT = NOW_MS + """
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 86400)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 86400000)
 return redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')
 """
 
@@ -242,7 +241,7 @@ class RedisJobStore:
         """Note that process ``runner`` lives for ``ttl_s`` more seconds (by Redis's clock, one for
         every replica); return every runner alive now."""
         async with guard(self.settings, "noting this gateway alive"):
-            alive = await self._heartbeat(keys=[self._key("runners")], args=[runner, repr(float(ttl_s))])
+            alive = await self._heartbeat(keys=[self._key("runners")], args=[runner, round(ttl_s * 1000)])
         return {name.decode() for name in alive}
 
     async def claim(self, job_id: str, runner: dict[str, Any], *, previous: str | None) -> dict[str, Any] | None:
