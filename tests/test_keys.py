@@ -13,15 +13,14 @@ from imagegate._callers import Caller, LocalKeyRates
 from imagegate._errors import PermissionDenied, QuotaExceeded, RateLimited, UpstreamError
 from imagegate._events import KeySpent
 from imagegate._job_store import JobStore, SqliteJobStore
-from imagegate._keys import KeyRates, KeyStore, SqliteKeyStore, VirtualKey, key_digest, new_key, period_of
+from imagegate._keys import KeyRates, KeyStore, SqliteKeyStore, VirtualKey, period_of
 from imagegate.testing import FakeSleep, KeyStoreConformance, build_gateway, run_cli, temp_settings
 
 from .pipeline_support import REQUEST, Plugin, Scripted, make
 
 
 def _key(name: str = "app", **limits: Any) -> tuple[str, VirtualKey]:
-    secret = new_key()
-    return secret, VirtualKey(name=name, digest=key_digest(secret), hint=secret[:8], **limits)
+    return VirtualKey.new(name, **limits)
 
 
 # the store -------------------------------------------------------------------------------------

@@ -64,6 +64,12 @@ class VirtualKey(BaseModel):
     revoked_at: float | None = None
 
     @classmethod
+    def new(cls, name: str, **limits: Any) -> tuple[str, VirtualKey]:
+        """A new secret key and the settings kept of it (its digest and first characters only)."""
+        secret = new_key()
+        return secret, cls(name=name, digest=key_digest(secret), hint=secret[:8], **limits)
+
+    @classmethod
     def check_name(cls, name: str) -> str:
         if not _NAME.match(name):
             msg = f"key name {name[:70]!r} must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"

@@ -41,12 +41,11 @@ def keys() -> None:
 def create(name: str, rpm: int | None, budget_usd: float | None, budget_period: str, models: str | None,
            admin: bool, as_json: bool) -> None:
     """Make a key and print it once (only its digest is stored)."""
-    from .._keys import VirtualKey, key_digest, new_key
+    from .._keys import VirtualKey
 
-    secret = new_key()
-    key = VirtualKey(name=VirtualKey.check_name(name), digest=key_digest(secret), hint=secret[:8], rpm=rpm,
-                     budget_usd=budget_usd, budget_period=budget_period,  # type: ignore[arg-type]
-                     models=[m.strip() for m in (models or "").split(",") if m.strip()], admin=admin)
+    secret, key = VirtualKey.new(VirtualKey.check_name(name), rpm=rpm, budget_usd=budget_usd,
+                                 budget_period=budget_period,
+                                 models=[m.strip() for m in (models or "").split(",") if m.strip()], admin=admin)
 
     async def work(store: KeyStore) -> None:
         await store.add(key)

@@ -32,7 +32,7 @@ import pytest
 from .._errors import ImagegateError, InvalidRequest, NotFound
 from .._ids import new_image_id
 from .._job_store import JobStore
-from .._keys import AuthFailures, KeyRates, KeyStore, VirtualKey, key_digest, new_key
+from .._keys import AuthFailures, KeyRates, KeyStore, VirtualKey, key_digest
 from .._models import ImageRequest
 from .._storage import Saved, StoredEntry
 
@@ -260,11 +260,6 @@ class StorageConformance:
         assert await storage.read(image_id) == big
 
 
-def _virtual_key(name: str, **limits: Any) -> tuple[str, VirtualKey]:
-    secret = new_key()
-    return secret, VirtualKey(name=name, digest=key_digest(secret), hint=secret[:8], **limits)
-
-
 class KeyStoreConformance:
     """Rules every virtual-key store holds to; needs ``key_stores``: two stores on one fresh, empty
     backend, as two processes or replicas see it."""
@@ -274,25 +269,25 @@ class KeyStoreConformance:
 
     async def test_a_key_is_found_by_its_digest_from_either_store(self, key_stores: tuple[KeyStore, KeyStore]) -> None:
         a, b = key_stores
-        secret, key = _virtual_key("team-b", rpm=5, budget_usd=2.5, budget_period="day", models=["m1", "m2"])
+        secret, key = VirtualKey.new("team-b", rpm=5, budget_usd=2.5, budget_period="day", models=["m1", "m2"])
         await a.add(key)
-        await a.add(_virtual_key("team-a", admin=True)[1])
+        await a.add(VirtualKey.new("team-a", admin=True)[1])
         assert await b.find(key_digest(secret)) == key
         assert await b.find(key_digest(secret + "x")) is None
         assert [found.name for found in await b.all()] == ["team-a", "team-b"]
 
     async def test_a_taken_name_is_refused_naming_it(self, key_stores: tuple[KeyStore, KeyStore]) -> None:
         a, b = key_stores
-        secret, key = _virtual_key("app")
+        secret, key = VirtualKey.new("app")
         await a.add(key)
         with pytest.raises(InvalidRequest) as taken:
-            await b.add(_virtual_key("app")[1])
+            await b.add(VirtualKey.new("app")[1])
         assert taken.value.param == "name" and "'app'" in taken.value.message
         assert await a.all() == [key] and await a.find(key_digest(secret)) == key
 
     async def test_a_revocation_is_seen_by_the_other_store_and_kept(self, key_stores: tuple[KeyStore, KeyStore]) -> None:
         a, b = key_stores
-        secret, key = _virtual_key("app")
+        secret, key = VirtualKey.new("app")
         await a.add(key)
         revoked = await a.revoke("app")
         assert revoked.revoked_at is not None and revoked.model_copy(update={"revoked_at": None}) == key

@@ -63,8 +63,8 @@ async def opened_gateway(settings: Settings, *plugins: tuple[str, ModuleType | o
 async def add_virtual_key(gateway: Gateway, name: str, **limits: Any) -> str:
     """Add virtual key ``name`` (as ``imagegate keys create`` does, with ``limits`` such as
     ``budget_usd``, ``models`` or ``admin``) to the gateway's key store; return its secret."""
-    from .._keys import VirtualKey, key_digest, new_key
+    from .._keys import VirtualKey
 
-    secret = new_key()
-    await gateway.keys.store.add(VirtualKey(name=name, digest=key_digest(secret), hint=secret[:8], **limits))
+    secret, key = VirtualKey.new(name, **limits)
+    await gateway.keys.store.add(key)
     return secret

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from imagegate._keys import VirtualKey, key_digest, new_key
+from imagegate._keys import VirtualKey, key_digest
 from imagegate.testing import KeyStoreConformance
 from imagegate_redis.client import connect
 from imagegate_redis.key_store import RedisKeyStore
@@ -32,8 +32,8 @@ class TestRedisKeyStore(KeyStoreConformance):
 async def test_only_the_digest_is_kept_in_redis(key_stores: tuple[RedisKeyStore, RedisKeyStore],
                                                 redis_server: RedisServer, prefix: str) -> None:
     store = key_stores[0]
-    secret = new_key()
-    await store.add(VirtualKey(name="app", digest=key_digest(secret), hint=secret[:8], budget_usd=1.0))
+    secret, key = VirtualKey.new("app", budget_usd=1.0)
+    await store.add(key)
     await store.reserve("app", "2026-12", 0.1, 1.0)
     client = connect(RedisSettings(url=redis_server.url, prefix=prefix))
     try:
